@@ -1,0 +1,290 @@
+"""Render a Topology into the files of the output directory, in memory.
+
+Every value that reaches Bicep goes through `bicep_literal`, the one escaping
+function; templates never paste spec text into Bicep by hand.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from importlib import resources
+
+import jinja2
+
+from . import __version__
+from .model import FIREWALL_MANAGEMENT_SUBNET, SSH_KEY_ENV, Topology, VirtualNetwork, VpnGateway
+
+_IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+_BICEP_KEYWORDS = {"true", "false", "null", "if", "for", "in", "param", "var", "resource", "module", "output",
+                   "metadata", "import", "type", "func", "using", "existing", "targetScope"}
+
+
+def bicep_string(value: str) -> str:
+    """A Bicep single-quoted string literal that evaluates to exactly `value`."""
+    out = []
+    for char in value:
+        if char == "\\":
+            out.append("\\\\")
+        elif char == "'":
+            out.append("\\'")
+        elif char == "\n":
+            out.append("\\n")
+        elif char == "\r":
+            out.append("\\r")
+        elif char == "\t":
+            out.append("\\t")
+        elif char == "$":
+            # `${` would start an interpolation; escaping every `$` is always safe.
+            out.append("\\$")
+        elif ord(char) < 0x20 or 0x7F <= ord(char) < 0xA0 or char in "\u2028\u2029":
+            out.append("\\u{%X}" % ord(char))
+        else:
+            out.append(char)
+    return "'" + "".join(out) + "'"
+
+
+def bicep_key(key: str) -> str:
+    """An object key: bare when it is an identifier, quoted otherwise."""
+    return key if _IDENTIFIER.match(key) and key not in _BICEP_KEYWORDS else bicep_string(key)
+
+
+def bicep_literal(value, indent: int = 0) -> str:
+    """Python data as a Bicep expression, laid out the way `bicep format` leaves it."""
+    pad = "  " * indent
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, str):
+        return bicep_string(value)
+    if isinstance(value, (list, tuple)):
+        if not value:
+            return "[]"
+        items = "".join(f"{pad}  {bicep_literal(item, indent + 1)}\n" for item in value)
+        return f"[\n{items}{pad}]"
+    if isinstance(value, dict):
+        if not value:
+            return "{}"
+        lines = "".join(f"{pad}  {bicep_key(key)}: {bicep_literal(item, indent + 1)}\n" for key, item in value.items())
+        return "{\n" + lines + pad + "}"
+    raise TypeError(f"no Bicep literal for {type(value).__name__}")
+
+
+# --- parameter values: everything main.bicepparam carries --------------------------------------------
+
+
+def _vnet_value(vnet: VirtualNetwork) -> dict:
+    return {
+        "name": vnet.name,
+        "addressPrefixes": list(vnet.address_space),
+        "subnets": [{"name": s.name, "addressPrefix": s.prefix} for s in vnet.subnets],
+    }
+
+
+def _vpn_gateway_value(gateway: VpnGateway) -> dict:
+    return {
+        "name": gateway.name,
+        "sku": gateway.sku,
+        "generation": gateway.generation,
+        "asn": gateway.asn,
+        "activeActive": gateway.active_active,
+        "publicIpNames": list(gateway.public_ip_names),
+    }
+
+
+def _route_table_value(name: str, routes) -> dict:
+    values = []
+    for route in routes:
+        value = {"name": route.name, "addressPrefix": route.address_prefix, "nextHopType": route.next_hop_type}
+        if route.next_hop_ip:
+            value["nextHopIpAddress"] = route.next_hop_ip
+        values.append(value)
+    return {"name": name, "routes": values}
+
+
+def parameter_values(t: Topology) -> dict:
+    """The non-secret parameters of main.bicep, in the order main.bicep declares them."""
+    hub = t.hub
+    values: dict = {"location": t.location, "tags": dict(t.tags), "hubVirtualNetwork": _vnet_value(hub.vnet)}
+    if t.gateway_subnet_routes:
+        values["gatewaySubnetRouteTable"] = _route_table_value(f"{hub.vnet.name}-GatewaySubnet-rt", t.gateway_subnet_routes)
+    if t.firewall_subnet_routes:
+        values["firewallSubnetRouteTable"] = _route_table_value(f"{hub.vnet.name}-AzureFirewallSubnet-rt", t.firewall_subnet_routes)
+    if hub.expressroute_gateway:
+        er = hub.expressroute_gateway
+        values["expressRouteGateway"] = {"name": er.name, "sku": er.sku, "publicIpName": er.public_ip_name}
+        if t.on_premises:
+            values["expressRouteConnections"] = [
+                {"siteName": s.name, "name": s.connection_name, "circuitResourceId": s.circuit_id, "routingWeight": s.routing_weight}
+                for s in t.on_premises
+            ]
+    if hub.vpn_gateway:
+        values["hubVpnGateway"] = _vpn_gateway_value(hub.vpn_gateway)
+    if hub.route_server:
+        ars = hub.route_server
+        values["routeServer"] = {
+            "name": ars.name,
+            "publicIpName": ars.public_ip_name,
+            "allowBranchToBranchTraffic": ars.branch_to_branch,
+            "hubRoutingPreference": ars.hub_routing_preference,
+        }
+    if hub.firewall:
+        fw = hub.firewall
+        values["firewall"] = {
+            "name": fw.name,
+            "tier": fw.tier,
+            "policyName": fw.policy_name,
+            "publicIpName": fw.public_ip_name,
+            "managementPublicIpName": fw.management_public_ip_name if fw.needs_management_ip else "",
+            "expectedPrivateIpAddress": t.firewall_private_ip,
+            "networkRules": [
+                {
+                    "name": r.name,
+                    "description": r.description,
+                    "sourceAddresses": list(r.source_addresses),
+                    "destinationAddresses": list(r.destination_addresses),
+                    "destinationPorts": list(r.destination_ports),
+                    "ipProtocols": list(r.protocols),
+                }
+                for r in fw.network_rules
+            ],
+        }
+    if t.vnet_branches:
+        values["vnetBranches"] = [
+            {
+                "name": b.name,
+                "virtualNetwork": _vnet_value(b.vnet),
+                "vpnGateway": _vpn_gateway_value(b.vpn_gateway),
+                "hubToBranchConnectionName": b.hub_to_branch_connection,
+                "branchToHubConnectionName": b.branch_to_hub_connection,
+            }
+            for b in t.vnet_branches
+        ]
+    if t.site_branches:
+        sites = []
+        for s in t.site_branches:
+            site = {"name": s.name, "localNetworkGatewayName": s.local_network_gateway_name, "connectionName": s.connection_name}
+            site.update({"gatewayIpAddress": s.gateway_ip_address} if s.gateway_ip_address else {"fqdn": s.fqdn})
+            site.update({"addressPrefixes": list(s.address_prefixes), "bgpAsn": s.bgp_asn, "bgpPeeringAddress": s.bgp_peering_address})
+            sites.append(site)
+        values["siteBranches"] = sites
+    if t.test_vms:
+        values["testVms"] = [
+            {"name": v.name, "virtualNetworkName": v.vnet_name, "subnetName": v.subnet, "size": v.size, "adminUsername": v.admin_username}
+            for v in t.test_vms
+        ]
+    return values
+
+
+def secret_parameters(t: Topology) -> dict:
+    """Parameters filled from environment variables at deploy time: name -> (env var or {key: env var}, default)."""
+    secrets: dict = {}
+    if t.on_premises and t.hub.expressroute_gateway:
+        secrets["expressRouteAuthorizationKeys"] = {s.name: (s.secret_env, "") for s in t.on_premises}
+    if t.branches:
+        secrets["vpnSharedKeys"] = {b.name: (b.secret_env, None) for b in t.branches}
+    if t.test_vms:
+        secrets["testVmSshPublicKey"] = (SSH_KEY_ENV, None)
+    return secrets
+
+
+def _read_env(env: str, default) -> str:
+    if default is None:
+        return f"readEnvironmentVariable({bicep_string(env)})"
+    return f"readEnvironmentVariable({bicep_string(env)}, {bicep_string(default)})"
+
+
+def secret_expression(spec) -> str:
+    """The bicepparam right-hand side of a secret: read from the environment, never written down."""
+    if isinstance(spec, tuple):
+        return _read_env(*spec)
+    lines = "".join(f"  {bicep_key(key)}: {_read_env(*value)}\n" for key, value in spec.items())
+    return "{\n" + lines + "}"
+
+
+# --- ordering: which deployments wait for which --------------------------------------------------------
+
+
+def deployment_order(t: Topology) -> dict:
+    """Symbols of main.bicep that later deployments must wait for, decided once here."""
+    hub_gateways = []
+    if t.hub.expressroute_gateway:
+        hub_gateways.append("expressRouteGatewayDeployment")
+    if t.hub.vpn_gateway:
+        hub_gateways.append("hubVpnGatewayDeployment")
+    after_route_server = ["routeServerDeployment"] if t.hub.route_server else []
+    site_after = after_route_server + (["vnetToVnetConnections"] if t.vnet_branches else [])
+    networks = ["hubNetwork"] + (["branchNetworks"] if t.vnet_branches else [])
+    return {
+        "hub_gateways": hub_gateways,
+        "after_route_server": after_route_server,
+        "site_connections_after": site_after,
+        "networks": networks,
+    }
+
+
+# --- the Jinja2 environment and the files ------------------------------------------------------------
+
+
+def _environment() -> jinja2.Environment:
+    env = jinja2.Environment(
+        loader=jinja2.FunctionLoader(_load_template),
+        undefined=jinja2.StrictUndefined,
+        autoescape=False,
+        keep_trailing_newline=True,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    env.filters["bicep"] = bicep_literal
+    env.filters["secret"] = secret_expression
+    env.filters["json"] = lambda value: json.dumps(value, indent=2)
+    return env
+
+
+def _load_template(name: str) -> str:
+    path = resources.files("generator.templates")
+    for part in name.split("/"):
+        path = path.joinpath(part)
+    return path.read_text("utf-8")
+
+
+def provenance(spec_file: str, spec_sha256: str) -> list[str]:
+    """The first lines of every generated file: where it came from, with no timestamp."""
+    return [
+        f"Generated by gen {__version__} from {spec_file} (sha256:{spec_sha256}).",
+        "Do not edit: change the spec and run `gen render`; `gen render --check` finds drift.",
+    ]
+
+
+def render(t: Topology, spec_file: str, spec_sha256: str) -> dict[str, str]:
+    """All files of the output directory: relative path -> text."""
+    env = _environment()
+    lines = provenance(spec_file, spec_sha256)
+    header = "\n".join(f"// {line}" for line in lines)
+    context = {
+        "t": t,
+        "header": header,
+        "description": f"Hub network {t.name}: ExpressRoute and VPN branches exchanging routes through Azure Route Server"
+        + (", transit inspected by Azure Firewall" if t.inspects_transit else "")
+        + f". Generated by gen from {spec_file}.",
+        "routes": {"gateway": bool(t.gateway_subnet_routes), "firewall": bool(t.firewall_subnet_routes)},
+        "order": deployment_order(t),
+        "parameters": parameter_values(t),
+        "secrets": secret_parameters(t),
+        "spec_file": spec_file,
+        "spec_sha256": spec_sha256,
+        "version": __version__,
+        "FIREWALL_MANAGEMENT_SUBNET": FIREWALL_MANAGEMENT_SUBNET,
+    }
+    files = {
+        "main.bicep": env.get_template("main.bicep.j2").render(context),
+        "main.bicepparam": env.get_template("main.bicepparam.j2").render(context),
+        "bicepconfig.json": env.get_template("bicepconfig.json.j2").render(context),
+        "README.md": env.get_template("README.md.j2").render({**context, "header": "<!--\n" + "\n".join(lines) + "\n-->"}),
+    }
+    for component in t.components:
+        files[f"modules/{component}.bicep"] = env.get_template(f"modules/{component}.bicep.j2").render(context)
+    return dict(sorted(files.items()))

@@ -1,0 +1,125 @@
+"""Load a spec file and check it against the JSON Schema.
+
+Two kinds of trouble, kept apart because scripts treat them differently:
+`SpecInputError` (the file cannot be read as a JSON object: exit 2) and schema
+findings (the JSON is there but has the wrong shape: exit 1, all listed at once).
+"""
+
+from __future__ import annotations
+
+import difflib
+import hashlib
+import json
+from dataclasses import dataclass
+from functools import lru_cache
+from importlib import resources
+from pathlib import Path
+
+import jsonschema
+
+from .findings import ERROR, Finding, format_path, sort_findings
+
+SCHEMA_RULE_ID = "SCHEMA"
+SCHEMA_LINK = "https://json-schema.org/understanding-json-schema/"
+
+
+class SpecInputError(Exception):
+    """The spec file cannot be read as a JSON object. The message is one line for the user."""
+
+
+@dataclass(frozen=True)
+class LoadedSpec:
+    """The raw spec with where it came from: the file's name and its content hash go into every generated file."""
+
+    data: dict
+    file_name: str
+    sha256: str
+
+
+def load(path: str | Path) -> LoadedSpec:
+    """Read `path` as a JSON object, or raise SpecInputError with a one-line reason."""
+    path = Path(path)
+    try:
+        raw = path.read_bytes()
+    except FileNotFoundError:
+        raise SpecInputError(f"{path}: no such file") from None
+    except IsADirectoryError:
+        raise SpecInputError(f"{path}: is a directory, not a spec file") from None
+    except PermissionError:
+        raise SpecInputError(f"{path}: permission denied") from None
+    except OSError as exc:
+        raise SpecInputError(f"{path}: cannot read ({exc.strerror or exc})") from None
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise SpecInputError(f"{path}: not UTF-8 text (byte {exc.start})") from None
+    if not text.strip():
+        raise SpecInputError(f"{path}: the file is empty; `gen init` writes a starter spec")
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise SpecInputError(f"{path}:{exc.lineno}:{exc.colno}: not valid JSON: {exc.msg}") from None
+    if not isinstance(data, dict):
+        raise SpecInputError(f"{path}: the spec must be a JSON object, found {type(data).__name__}")
+    return LoadedSpec(data=data, file_name=path.name, sha256=hashlib.sha256(raw).hexdigest())
+
+
+@lru_cache(maxsize=1)
+def schema() -> dict:
+    """The spec's JSON Schema, shipped inside the package."""
+    return json.loads(resources.files("generator.schemas").joinpath("spec.schema.json").read_text("utf-8"))
+
+
+def schema_findings(data: dict) -> list[Finding]:
+    """Every way `data` breaks the schema, one finding each, sorted by spec path."""
+    validator = jsonschema.Draft202012Validator(schema(), format_checker=None)
+    findings = [_finding(error) for error in _leaf_errors(validator.iter_errors(data))]
+    return sort_findings(set(findings))
+
+
+def _leaf_errors(errors):
+    """Skip the umbrella errors of `if/then` and keep the specific ones underneath."""
+    for error in errors:
+        if error.validator in ("allOf", "anyOf", "oneOf", "if", "then") and error.context:
+            yield from _leaf_errors(error.context)
+        else:
+            yield error
+
+
+def _finding(error: jsonschema.ValidationError) -> Finding:
+    path = format_path(error.absolute_path)
+    message = error.message
+    if error.validator == "additionalProperties":
+        return _unknown_keys(error, path)
+    if error.validator == "required":
+        missing = error.message.split("'")[1] if "'" in error.message else error.message
+        message = f"missing required field '{missing}'"
+    elif error.validator == "enum":
+        allowed = ", ".join(json.dumps(v) for v in error.validator_value)
+        message = f"{json.dumps(error.instance)} is not one of {allowed}"
+    elif error.validator == "const":
+        message = f"{json.dumps(error.instance)} should be {json.dumps(error.validator_value)}"
+    elif error.validator == "pattern":
+        message = f"{json.dumps(error.instance)} does not match {error.schema.get('description', error.validator_value)}"
+    elif error.validator == "type":
+        message = f"{json.dumps(error.instance)} is not of type {error.validator_value}"
+    return Finding(path, SCHEMA_RULE_ID, ERROR, message, "Spec does not match the schema", SCHEMA_LINK)
+
+
+def _unknown_keys(error: jsonschema.ValidationError, path: str) -> Finding:
+    known = sorted(error.schema.get("properties", {}))
+    unknown = sorted(set(error.instance) - set(known))
+    parts = []
+    for key in unknown:
+        guess = difflib.get_close_matches(key, known, n=1, cutoff=0.6)
+        hint = f" (did you mean '{guess[0]}'?)" if guess else ""
+        parts.append(f"'{key}'{hint}")
+    message = f"unknown field {', '.join(parts)}; allowed here: {', '.join(known)}"
+    if any(_looks_secret(key) for key in unknown):
+        message += ". Secrets never go in the spec: they are @secure() parameters read from environment variables (see the generated README)"
+    return Finding(path, SCHEMA_RULE_ID, ERROR, message, "Spec does not match the schema", SCHEMA_LINK)
+
+
+def _looks_secret(key: str) -> bool:
+    lowered = key.lower()
+    return any(word in lowered for word in ("key", "secret", "password", "token"))

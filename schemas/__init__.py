@@ -1,0 +1,1 @@
+"""Data files that ship inside the installed `generator` package (see package_dir in setup.cfg)."""
