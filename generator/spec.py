@@ -21,6 +21,8 @@ from .findings import ERROR, Finding, format_path, sort_findings
 
 SCHEMA_RULE_ID = "SCHEMA"
 SCHEMA_LINK = "https://json-schema.org/understanding-json-schema/"
+SECRET_RULE_ID = "SEC000"
+SECRET_LINK = "https://learn.microsoft.com/azure/azure-resource-manager/bicep/scenarios-secrets"
 
 
 class SpecInputError(Exception):
@@ -34,6 +36,8 @@ class LoadedSpec:
     data: dict
     file_name: str
     sha256: str
+    path: str = ""
+    text: str = ""
 
 
 def load(path: str | Path) -> LoadedSpec:
@@ -61,7 +65,7 @@ def load(path: str | Path) -> LoadedSpec:
         raise SpecInputError(f"{path}:{exc.lineno}:{exc.colno}: not valid JSON: {exc.msg}") from None
     if not isinstance(data, dict):
         raise SpecInputError(f"{path}: the spec must be a JSON object, found {type(data).__name__}")
-    return LoadedSpec(data=data, file_name=path.name, sha256=hashlib.sha256(raw).hexdigest())
+    return LoadedSpec(data=data, file_name=path.name, sha256=hashlib.sha256(raw).hexdigest(), path=str(path), text=text)
 
 
 @lru_cache(maxsize=1)
@@ -116,7 +120,12 @@ def _unknown_keys(error: jsonschema.ValidationError, path: str) -> Finding:
         parts.append(f"'{key}'{hint}")
     message = f"unknown field {', '.join(parts)}; allowed here: {', '.join(known)}"
     if any(_looks_secret(key) for key in unknown):
-        message += ". Secrets never go in the spec: they are @secure() parameters read from environment variables (see the generated README)"
+        message = (
+            f"secret-like field {', '.join(parts)} refused: secrets never go in the spec. Shared keys and "
+            "authorization keys are @secure() parameters that main.bicepparam reads from environment variables "
+            "(VPN_SHARED_KEY_<NAME>, ER_AUTH_KEY_<NAME>) when you deploy"
+        )
+        return Finding(path, SECRET_RULE_ID, ERROR, message, "No secrets in the spec", SECRET_LINK)
     return Finding(path, SCHEMA_RULE_ID, ERROR, message, "Spec does not match the schema", SCHEMA_LINK)
 
 

@@ -1,0 +1,26 @@
+# The two commands of the README: `make demo` and `make test`. Both set up first (idempotent).
+SHELL := /bin/bash
+export PATH := $(CURDIR)/.tools/bin:$(CURDIR)/.venv/bin:$(PATH)
+# az bicep build uses the pinned .tools/bin/bicep instead of downloading one.
+export AZURE_BICEP_USE_BINARY_FROM_PATH := true
+export AZURE_BICEP_CHECK_VERSION := false
+
+.PHONY: setup demo test bench clean
+
+setup:
+	@bash scripts/setup.sh
+
+demo: setup
+	gen render examples/seed-b2b-azfw.json -o out/b2b-azfw
+	gen build out/b2b-azfw
+	gen trace examples/seed-b2b-azfw.json --from 10.20.10.133 --to 10.50.1.4
+	@echo "demo: the seed's Bicep is in out/b2b-azfw/ (start with out/b2b-azfw/README.md)"
+
+test: setup
+	python -m pytest
+
+bench: setup
+	python scripts/bench.py
+
+clean:
+	rm -rf .venv .tools .pytest_cache .hypothesis tools/bicep/obj

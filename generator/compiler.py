@@ -1,0 +1,205 @@
+"""Find and run the real Bicep compiler, and turn what it says into diagnostics.
+
+The `bicep` binary is driven through `bicep jsonrpc --stdio`: one long-lived
+process answers compile, compile-params and format requests, so checking a
+directory costs one .NET start instead of one per file. Without a `bicep`
+binary, `az bicep build` is the fallback (compile only).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import subprocess
+from dataclasses import dataclass
+from pathlib import Path
+
+PLACEHOLDER_SECRET = "gen-build-placeholder"
+_READ_ENV = re.compile(r"readEnvironmentVariable\('([A-Za-z0-9_]+)'")
+_AZ_DIAGNOSTIC = re.compile(r"^(?P<file>.+?)\((?P<line>\d+),(?P<col>\d+)\) : (?P<level>Error|Warning|Info) (?P<code>[^:]+): (?P<message>.*)$")
+
+
+class CompilerNotFound(Exception):
+    """Neither a `bicep` binary nor the Azure CLI is available."""
+
+
+@dataclass(frozen=True, order=True)
+class Diagnostic:
+    file: str
+    line: int
+    column: int
+    level: str  # Error, Warning, Info
+    code: str
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.file}:{self.line}:{self.column}: {self.level} {self.code}: {self.message}"
+
+    @property
+    def counts(self) -> bool:
+        """Errors and warnings fail a build; Info does not."""
+        return self.level in ("Error", "Warning")
+
+
+def find_bicep() -> str | None:
+    """The `bicep` binary: on PATH first, then where `az bicep install` puts it."""
+    found = shutil.which("bicep")
+    if found:
+        return found
+    az_installed = Path.home() / ".azure" / "bin" / "bicep"
+    return str(az_installed) if az_installed.is_file() and os.access(az_installed, os.X_OK) else None
+
+
+def describe() -> str:
+    """One line on which compiler `gen build` will use."""
+    bicep = find_bicep()
+    if bicep:
+        return f"bicep binary {bicep}"
+    if shutil.which("az"):
+        return "az bicep build (no bicep binary found)"
+    return "none"
+
+
+class BicepJsonRpc:
+    """A `bicep jsonrpc --stdio` process. Use as a context manager."""
+
+    def __init__(self, bicep: str | None = None, env: dict | None = None):
+        self.bicep = bicep or find_bicep()
+        if not self.bicep:
+            raise CompilerNotFound("no `bicep` binary on PATH or in ~/.azure/bin; run `make setup`")
+        self._env = env
+        self._process: subprocess.Popen | None = None
+        self._next_id = 0
+
+    def __enter__(self) -> "BicepJsonRpc":
+        self._process = subprocess.Popen(
+            [self.bicep, "jsonrpc", "--stdio"],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.DEVNULL,
+            env=self._env,
+        )
+        return self
+
+    def __exit__(self, *exc) -> None:
+        if self._process:
+            self._process.stdin.close()
+            try:
+                self._process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self._process.kill()
+                self._process.wait()
+
+    def _call(self, method: str, params: dict) -> dict:
+        self._next_id += 1
+        body = json.dumps({"jsonrpc": "2.0", "id": self._next_id, "method": method, "params": params}).encode()
+        self._process.stdin.write(b"Content-Length: %d\r\n\r\n" % len(body) + body)
+        self._process.stdin.flush()
+        length = None
+        while True:
+            line = self._process.stdout.readline()
+            if not line:
+                raise RuntimeError("the bicep jsonrpc process ended unexpectedly")
+            line = line.strip()
+            if not line:
+                break
+            key, _, value = line.partition(b":")
+            if key.strip().lower() == b"content-length":
+                length = int(value)
+        reply = json.loads(self._process.stdout.read(length))
+        if "error" in reply:
+            raise RuntimeError(f"bicep {method}: {reply['error'].get('message')}")
+        return reply["result"]
+
+    def version(self) -> str:
+        return self._call("bicep/version", {})["version"]
+
+    def compile(self, path: Path) -> tuple[list[Diagnostic], dict | None]:
+        """Diagnostics (compiler and linter, every file of the compilation) and the ARM template."""
+        result = self._call("bicep/compile", {"path": str(Path(path).resolve())})
+        template = json.loads(result["contents"]) if result.get("contents") else None
+        return _diagnostics(result["diagnostics"]), template
+
+    def compile_params(self, path: Path) -> tuple[list[Diagnostic], dict | None]:
+        """Diagnostics of a .bicepparam file and its parameter values."""
+        result = self._call("bicep/compileParams", {"path": str(Path(path).resolve()), "parameterOverrides": {}})
+        parameters = json.loads(result["parameters"]) if result.get("parameters") else None
+        return _diagnostics(result["diagnostics"]), parameters
+
+    def format(self, path: Path) -> str:
+        """The text `bicep format` would write for the file."""
+        return self._call("bicep/format", {"path": str(Path(path).resolve())})["contents"]
+
+
+def _diagnostics(raw: list[dict]) -> list[Diagnostic]:
+    return sorted(
+        Diagnostic(d["source"], d["range"]["start"]["line"] + 1, d["range"]["start"]["char"] + 1, d["level"], d["code"], d["message"])
+        for d in raw
+    )
+
+
+@dataclass
+class BuildResult:
+    compiler: str
+    diagnostics: list[Diagnostic]
+    template: dict | None  # compiled main.bicep
+    parameters: dict | None  # compiled main.bicepparam (secrets are placeholders)
+
+    @property
+    def ok(self) -> bool:
+        return not any(d.counts for d in self.diagnostics)
+
+
+def secret_env_names(directory: Path) -> list[str]:
+    """Environment variables main.bicepparam reads."""
+    param_file = Path(directory) / "main.bicepparam"
+    return sorted(set(_READ_ENV.findall(param_file.read_text("utf-8")))) if param_file.is_file() else []
+
+
+def build(directory: Path) -> BuildResult:
+    """Compile and lint main.bicep, compile main.bicepparam, and check every file is `bicep format`-stable.
+
+    Secret environment variables that are not set get a placeholder so the
+    parameter file compiles; the placeholder never leaves the compiler.
+    """
+    directory = Path(directory)
+    main = directory / "main.bicep"
+    if not main.is_file():
+        raise FileNotFoundError(f"{main}: no such file; render a spec into {directory} first")
+    bicep = find_bicep()
+    if not bicep:
+        return _build_with_az(directory)
+    env = dict(os.environ)
+    for name in secret_env_names(directory):
+        env.setdefault(name, PLACEHOLDER_SECRET)
+    with BicepJsonRpc(bicep, env) as rpc:
+        diagnostics, template = rpc.compile(main)
+        parameters = None
+        if (directory / "main.bicepparam").is_file():
+            param_diagnostics, parameters = rpc.compile_params(directory / "main.bicepparam")
+            diagnostics += param_diagnostics
+        for path in sorted([*directory.glob("*.bicep"), *directory.glob("modules/*.bicep"), *directory.glob("*.bicepparam")]):
+            if rpc.format(path) != path.read_text("utf-8"):
+                diagnostics.append(Diagnostic(str(path.resolve()), 1, 1, "Warning", "format", "`bicep format` would change this file"))
+    return BuildResult(f"bicep {bicep}", sorted(set(diagnostics)), template, parameters)
+
+
+def _build_with_az(directory: Path) -> BuildResult:
+    az = shutil.which("az")
+    if not az:
+        raise CompilerNotFound("no Bicep compiler: neither a `bicep` binary (PATH, ~/.azure/bin) nor the Azure CLI (`az`) was found; run `make setup`")
+    completed = subprocess.run(
+        [az, "bicep", "build", "--file", str(directory / "main.bicep"), "--stdout"],
+        capture_output=True, text=True, check=False,
+    )
+    diagnostics = []
+    for line in completed.stderr.splitlines():
+        match = _AZ_DIAGNOSTIC.match(line.strip())
+        if match:
+            diagnostics.append(Diagnostic(match["file"], int(match["line"]), int(match["col"]), match["level"], match["code"], match["message"]))
+    if completed.returncode != 0 and not diagnostics:
+        diagnostics.append(Diagnostic(str(directory / "main.bicep"), 1, 1, "Error", "az", completed.stderr.strip() or "az bicep build failed"))
+    template = json.loads(completed.stdout) if completed.returncode == 0 and completed.stdout.strip() else None
+    return BuildResult("az bicep build", sorted(diagnostics), template, None)

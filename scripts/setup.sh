@@ -1,0 +1,82 @@
+#!/usr/bin/env bash
+# Set up everything gen and its tests need, idempotently: a second run does nothing slow.
+#
+#   Python:  .venv/ with gen installed editable.
+#            Debian/Ubuntu as root: Debian's python3-* packages (apt) + a venv with
+#            --system-site-packages, because PyPI may be unreachable there.
+#            Elsewhere: a plain venv and `pip install -e .[test]` from PyPI.
+#   Bicep:   .tools/bin/bicep, from the first that works: a `bicep` already on PATH,
+#            the pinned NuGet package Azure.Bicep.CommandLine.linux-x64 (dotnet restore),
+#            or `az bicep install`.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+BICEP_VERSION=$(sed -n 's/.*Version="\[\(.*\)\]".*/\1/p' tools/bicep/bicep.csproj)
+APT_PACKAGES=(python3-click python3-jinja2 python3-jsonschema python3-pytest python3-hypothesis python3-venv python3-pip azure-cli)
+say() { printf 'setup: %s\n' "$*"; }
+
+# --- Python packages ---------------------------------------------------------------------------
+python_path=""
+if command -v apt-get >/dev/null 2>&1 && [ "$(id -u)" = 0 ]; then
+  missing=()
+  for package in "${APT_PACKAGES[@]}"; do
+    dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" || missing+=("$package")
+  done
+  if [ ${#missing[@]} -gt 0 ]; then
+    say "installing Debian packages: ${missing[*]}"
+    apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
+  fi
+  python_path="debian"
+fi
+
+if [ "$python_path" = "debian" ]; then
+  if [ ! -x .venv/bin/python ] || ! .venv/bin/python -c 'import click, jinja2, jsonschema, pytest' 2>/dev/null; then
+    say "creating .venv from Debian's /usr/bin/python3 with --system-site-packages"
+    rm -rf .venv
+    /usr/bin/python3 -m venv --system-site-packages .venv
+  fi
+  if ! .venv/bin/python -c 'import generator' 2>/dev/null || [ setup.cfg -nt .venv/.gen-installed ]; then
+    .venv/bin/pip install -q --no-build-isolation --no-deps -e .
+    touch .venv/.gen-installed
+  fi
+  say "python: Debian packages + .venv (editable, no PyPI)"
+else
+  if [ ! -x .venv/bin/python ]; then
+    python=$(command -v python3.13 || command -v python3.12 || command -v python3.11 || command -v python3)
+    say "creating .venv from $python"
+    "$python" -m venv .venv
+  fi
+  if ! .venv/bin/python -c 'import generator, pytest' 2>/dev/null || [ setup.cfg -nt .venv/.gen-installed ]; then
+    .venv/bin/pip install -q -e '.[test]'
+    touch .venv/.gen-installed
+  fi
+  say "python: .venv with dependencies from PyPI (setup.cfg)"
+fi
+
+# --- Bicep compiler ---------------------------------------------------------------------------
+mkdir -p .tools/bin
+if [ -x .tools/bin/bicep ] && .tools/bin/bicep --version >/dev/null 2>&1; then
+  say "bicep: $(.tools/bin/bicep --version) (.tools/bin/bicep)"
+  exit 0
+fi
+rm -f .tools/bin/bicep
+existing=$(PATH=$(printf '%s' "$PATH" | tr ':' '\n' | grep -vx "$PWD/.tools/bin" | paste -sd:) command -v bicep || true)
+if [ -n "$existing" ]; then
+  ln -s "$existing" .tools/bin/bicep
+  say "bicep: using the one on PATH: $existing"
+elif command -v dotnet >/dev/null 2>&1 && [ "$(uname -s)" = Linux ] && [ "$(uname -m)" = x86_64 ]; then
+  say "bicep: restoring NuGet package Azure.Bicep.CommandLine.linux-x64 $BICEP_VERSION"
+  DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 dotnet restore tools/bicep/bicep.csproj --packages .tools/nuget -v quiet >/dev/null
+  binary=".tools/nuget/azure.bicep.commandline.linux-x64/$BICEP_VERSION/tools/bicep"
+  chmod +x "$binary"
+  ln -s "$PWD/$binary" .tools/bin/bicep
+  say "bicep: NuGet package $BICEP_VERSION"
+elif command -v az >/dev/null 2>&1 && az bicep install >/dev/null 2>&1 && [ -x "$HOME/.azure/bin/bicep" ]; then
+  ln -s "$HOME/.azure/bin/bicep" .tools/bin/bicep
+  say "bicep: az bicep install ($HOME/.azure/bin/bicep)"
+else
+  say "ERROR: no Bicep compiler: install the .NET SDK (for the NuGet package), the Azure CLI (az bicep install) or put bicep on PATH" >&2
+  exit 1
+fi
+.tools/bin/bicep --version
