@@ -5,7 +5,7 @@ export PATH := $(CURDIR)/.tools/bin:$(CURDIR)/.venv/bin:$(PATH)
 export AZURE_BICEP_USE_BINARY_FROM_PATH := true
 export AZURE_BICEP_CHECK_VERSION := false
 
-.PHONY: setup demo test bench clean
+.PHONY: setup demo test out bench clean
 
 setup:
 	@bash scripts/setup.sh
@@ -18,6 +18,11 @@ demo: setup
 
 test: setup
 	python -m pytest
+
+# The committed renderings of the examples (a test fails when they are stale).
+out: setup
+	gen render examples/seed-b2b-azfw.json -o out/b2b-azfw
+	gen render examples/multi-site.json -o out/multi-site
 
 bench: setup
 	python scripts/bench.py

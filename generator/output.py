@@ -80,6 +80,8 @@ def write(files: dict[str, str], directory: Path) -> list[str]:
             f"{directory}: would overwrite files gen did not write: {', '.join(sorted(conflicts))}; move them away or pick another -o"
         )
     directory.parent.mkdir(parents=True, exist_ok=True)
+    for leftover in directory.parent.glob(f".{directory.name}.gen-*"):
+        shutil.rmtree(leftover, ignore_errors=True)  # from a render that was killed
     staging = Path(tempfile.mkdtemp(prefix=f".{directory.name}.gen-", dir=directory.parent))
     try:
         if directory.is_dir():
@@ -171,4 +173,4 @@ def _diff_summary(current: str, expected: str) -> str:
             added += 1
         elif line.startswith("-") and not line.startswith("---"):
             removed += 1
-    return f"{removed} line(s) differ from the spec's rendering, {added} expected" + (f", first at line {first}" if first else "")
+    return f"-{removed} +{added} lines against the spec's rendering" + (f", first at line {first}" if first else "")

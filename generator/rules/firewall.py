@@ -1,1 +1,120 @@
-"""Rules: firewall."""
+"""Rules: Azure Firewall policy network rules and transit inspection (FW).
+
+The rule collection group limits (60 groups, 2 MB) cannot be reached: the
+generator writes a single group.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+
+from ..findings import WARNING
+from . import rule
+from .addressing import loose_network
+
+FIREWALL_LINK = "https://learn.microsoft.com/azure/firewall/firewall-faq"
+RULES_LINK = "https://learn.microsoft.com/azure/firewall/rule-processing"
+
+PORT_RANGE = re.compile(r"^(\d{1,5})-(\d{1,5})$")
+
+
+def _rules(topology):
+    firewall = topology.hub.firewall
+    return firewall.network_rules if firewall else ()
+
+
+def address_problem(text: str) -> str | None:
+    """Why a firewall source/destination is unusable, or None: `*`, an IPv4 address, range or canonical CIDR."""
+    if text == "*":
+        return None
+    if "/" in text:
+        network = loose_network(text)
+        if network is None:
+            return "is not an IPv4 prefix in CIDR notation"
+        if str(network) != text:
+            return f"has host bits set: write its canonical form {network}"
+        return None
+    if "-" in text:
+        # Azure Firewall also takes ranges such as 10.0.0.1-10.0.0.20.
+        first, _, last = text.partition("-")
+        try:
+            low, high = ipaddress.IPv4Address(first), ipaddress.IPv4Address(last)
+        except ValueError:
+            return "is not an IPv4 address range (first-last)"
+        return None if low <= high else "is a range whose first address is above its last"
+    try:
+        ipaddress.IPv4Address(text)
+    except ValueError:
+        return "is not `*`, an IPv4 address, range or CIDR"
+    return None
+
+
+def port_problem(text: str) -> str | None:
+    if text == "*":
+        return None
+    if text.isascii() and text.isdigit() and len(text) <= 5:
+        return None if 1 <= int(text) <= 65535 else "is outside 1-65535"
+    match = PORT_RANGE.match(text)
+    if match:
+        low, high = int(match[1]), int(match[2])
+        if not (1 <= low <= 65535 and 1 <= high <= 65535):
+            return "has a port outside 1-65535"
+        return None if low <= high else "is a range whose first port is above its last"
+    return "is not `*`, a port (1-65535) or a range such as 8000-8080"
+
+
+@rule("FW001", "Firewall network rule names must be unique", RULES_LINK)
+def rule_names_unique(topology, data):
+    seen = set()
+    for k, network_rule in enumerate(_rules(topology)):
+        key = network_rule.name.casefold()
+        if key in seen:
+            yield f"hub.firewall.networkRules[{k}].name", (
+                f"network rule name '{network_rule.name}' is used twice: rules in a firewall policy rule collection are "
+                f"keyed by name, so the deployment fails. Rename one")
+        seen.add(key)
+
+
+@rule("FW002", "Firewall rule address is not *, an IPv4 address, range or CIDR", RULES_LINK)
+def rule_addresses(topology, data):
+    for k, network_rule in enumerate(_rules(topology)):
+        for field, values in (("sourceAddresses", network_rule.source_addresses),
+                              ("destinationAddresses", network_rule.destination_addresses)):
+            for j, text in enumerate(values):
+                problem = address_problem(text)
+                if problem:
+                    yield f"hub.firewall.networkRules[{k}].{field}[{j}]", (
+                        f"{text!r} in rule '{network_rule.name}' {problem}; Azure Firewall takes `*`, an IPv4 address, "
+                        f"a range (10.0.0.1-10.0.0.9) or a CIDR prefix here")
+
+
+@rule("FW003", "Firewall rule port is not *, a port or a port range", RULES_LINK)
+def rule_ports(topology, data):
+    for k, network_rule in enumerate(_rules(topology)):
+        for j, text in enumerate(network_rule.destination_ports):
+            problem = port_problem(text)
+            if problem:
+                yield f"hub.firewall.networkRules[{k}].destinationPorts[{j}]", (
+                    f"{text!r} in rule '{network_rule.name}' {problem}; Azure Firewall takes `*`, a port number "
+                    f"(1-65535) or a range low-high")
+
+
+@rule("FW004", "Transit inspection with no network rules denies all transit", RULES_LINK, severity=WARNING)
+def no_rules(topology, data):
+    if topology.inspects_transit and not _rules(topology):
+        yield "hub.firewall.networkRules", (
+            "inspectTransit sends on-premises <-> branch traffic through the firewall, but the policy has no network "
+            "rules, so Azure Firewall denies all of it. Add rules, or accept that transit is blocked")
+
+
+@rule("FW005", "Transit inspection with nothing to inspect", FIREWALL_LINK, severity=WARNING)
+def nothing_to_inspect(topology, data):
+    if not topology.inspects_transit:
+        return
+    missing = [what for what, items in (("on-premises site", topology.on_premises), ("branch", topology.branches))
+               if not items]
+    if missing:
+        yield "hub.firewall.inspectTransit", (
+            f"inspectTransit is on but the spec has no {' and no '.join(missing)}: there is no on-premises <-> branch "
+            f"transit to inspect. Set inspectTransit: false, or add the missing side")

@@ -1,1 +1,222 @@
-"""Rules: gateways."""
+"""Rules: ExpressRoute and VPN gateways, their SKUs and limits, the region, and the site VPN devices (GW)."""
+
+from __future__ import annotations
+
+import difflib
+import ipaddress
+import re
+
+from ..model import GATEWAY_SUBNET
+from . import rule
+from .addressing import find_subnet
+
+VPN_LINK = "https://learn.microsoft.com/azure/vpn-gateway/vpn-gateway-about-vpn-gateway-settings"
+ER_LINK = "https://learn.microsoft.com/azure/expressroute/expressroute-about-virtual-network-gateways"
+BGP_LINK = "https://learn.microsoft.com/azure/vpn-gateway/bgp-overview"
+LIMITS_LINK = "https://learn.microsoft.com/azure/azure-resource-manager/management/azure-subscription-service-limits"
+REGIONS_LINK = "https://learn.microsoft.com/azure/reliability/regions-list"
+LNG_LINK = "https://learn.microsoft.com/azure/vpn-gateway/vpn-gateway-about-vpn-gateway-settings#lng"
+
+# Public-cloud regions with availability zones, as `az account list-locations` names them
+# (Microsoft Learn "Azure regions list", 2025). AZ gateway SKUs and zoned public IPs need one of these.
+ZONE_REGIONS = frozenset("""
+    australiaeast austriaeast belgiumcentral brazilsouth canadacentral centralindia centralus chilecentral
+    eastasia eastus eastus2 francecentral germanywestcentral indonesiacentral israelcentral italynorth
+    japaneast japanwest koreacentral malaysiawest mexicocentral newzealandnorth northeurope norwayeast
+    polandcentral qatarcentral southafricanorth southcentralus southeastasia spaincentral swedencentral
+    switzerlandnorth uaenorth uksouth westeurope westus2 westus3
+""".split())
+# Public-cloud regions without availability zones (several are access-restricted).
+NO_ZONE_REGIONS = frozenset("""
+    australiacentral australiacentral2 australiasoutheast brazilsoutheast canadaeast francesouth germanynorth
+    jioindiacentral jioindiawest koreasouth northcentralus norwaywest southafricawest southindia swedensouth
+    switzerlandwest uaecentral ukwest westcentralus westindia westus
+""".split())
+
+# Legacy SKUs Azure no longer creates, and their AZ replacement.
+AZ_REPLACEMENT = {
+    "Standard": "ErGw1AZ", "HighPerformance": "ErGw2AZ", "UltraPerformance": "ErGw3AZ",
+    "VpnGw1": "VpnGw1AZ", "VpnGw2": "VpnGw2AZ", "VpnGw3": "VpnGw3AZ", "VpnGw4": "VpnGw4AZ", "VpnGw5": "VpnGw5AZ",
+}
+# S2S + VNet-to-VNet tunnels per VPN gateway, and circuits per ExpressRoute gateway.
+MAX_TUNNELS = {"Basic": 10, "VpnGw1": 30, "VpnGw2": 30, "VpnGw3": 30, "VpnGw4": 100, "VpnGw5": 100,
+               "VpnGw1AZ": 30, "VpnGw2AZ": 30, "VpnGw3AZ": 30, "VpnGw4AZ": 100, "VpnGw5AZ": 100}
+MAX_CIRCUITS = {"ErGw1AZ": 4, "ErGw2AZ": 8, "ErGw3AZ": 16, "Standard": 4, "HighPerformance": 8, "UltraPerformance": 16}
+
+DNS_LABEL = re.compile(r"^(?!-)[A-Za-z0-9-]{1,63}(?<!-)$")
+
+
+def _vpn_gateways(topology):
+    """(path, VpnGateway, label) of the hub VPN gateway and every branch gateway."""
+    if topology.hub.vpn_gateway:
+        yield "hub.vpnGateway", topology.hub.vpn_gateway, "hub VPN gateway"
+    for i, branch in enumerate(topology.branches):
+        if branch.kind == "vnet":
+            yield f"branches[{i}].vpnGateway", branch.vpn_gateway, f"branch '{branch.name}' VPN gateway"
+
+
+def _all_gateways(topology):
+    if topology.hub.expressroute_gateway:
+        yield "hub.expressRouteGateway", topology.hub.expressroute_gateway, "hub ExpressRoute gateway"
+    yield from _vpn_gateways(topology)
+
+
+def _ipv4(text):
+    try:
+        return ipaddress.IPv4Address(text)
+    except ValueError:
+        return None
+
+
+@rule("GW001", "ExpressRoute gateway required for on-premises sites", ER_LINK)
+def expressroute_gateway_required(topology, data):
+    if topology.on_premises and topology.hub.expressroute_gateway is None:
+        yield "hub", (f"onPremises lists {len(topology.on_premises)} site(s) but the hub has no expressRouteGateway: "
+                      f"ExpressRoute circuits connect to a VNet only through one. Add hub.expressRouteGateway (e.g. ErGw1AZ)")
+
+
+@rule("GW002", "Hub VPN gateway required for branches", VPN_LINK)
+def vpn_gateway_required(topology, data):
+    if topology.branches and topology.hub.vpn_gateway is None:
+        yield "hub", (f"branches lists {len(topology.branches)} branch(es) but the hub has no vpnGateway: every branch "
+                      f"connects to the hub VPN gateway. Add hub.vpnGateway (e.g. VpnGw1AZ, ASN 65515)")
+
+
+@rule("GW003", "Gateway SKU is a legacy non-AZ SKU", VPN_LINK)
+def legacy_sku(topology, data):
+    for path, gateway, label in _all_gateways(topology):
+        if gateway.sku in AZ_REPLACEMENT:
+            yield f"{path}.sku", (f"{label} SKU {gateway.sku} is a non-zone-redundant SKU that Azure no longer lets you "
+                                  f"create: use the AZ SKU, {gateway.sku} -> {AZ_REPLACEMENT[gateway.sku]}")
+
+
+@rule("GW004", "Basic VPN SKU has no BGP", BGP_LINK)
+def basic_sku(topology, data):
+    for path, gateway, label in _vpn_gateways(topology):
+        if gateway.sku == "Basic":
+            yield f"{path}.sku", (f"{label} SKU Basic does not support BGP, which every connection here needs (Route Server, "
+                                  f"VNet-to-VNet and site-to-site with BGP), nor active-active or zones: use VpnGw1AZ")
+
+
+@rule("GW005", "Too many branches for the hub VPN gateway SKU", LIMITS_LINK)
+def tunnel_count(topology, data):
+    gateway = topology.hub.vpn_gateway
+    if gateway is None:
+        return
+    limit = MAX_TUNNELS.get(gateway.sku)
+    if limit is not None and len(topology.branches) > limit:
+        bigger = "VpnGw4AZ (100 tunnels)" if limit < 100 else "Virtual WAN"
+        yield "branches", (f"{len(topology.branches)} branches need one tunnel each on the hub VPN gateway, but "
+                           f"{gateway.sku} allows at most {limit} site-to-site/VNet-to-VNet tunnels: use {bigger}")
+
+
+@rule("GW006", "Too many ExpressRoute circuits for the gateway SKU", ER_LINK)
+def circuit_count(topology, data):
+    gateway = topology.hub.expressroute_gateway
+    if gateway is None:
+        return
+    limit = MAX_CIRCUITS.get(gateway.sku)
+    if limit is not None and len(topology.on_premises) > limit:
+        bigger = {4: "ErGw2AZ (8) or ErGw3AZ (16)", 8: "ErGw3AZ (16)"}.get(limit, "fewer circuits per gateway")
+        yield "onPremises", (f"{len(topology.on_premises)} on-premises sites need one circuit connection each, but "
+                             f"{gateway.sku} accepts at most {limit}: use {bigger}")
+
+
+@rule("GW007", "More than 8 ExpressRoute circuits need a /26 GatewaySubnet", ER_LINK)
+def circuits_need_big_gateway_subnet(topology, data):
+    if topology.hub.expressroute_gateway is None or len(topology.on_premises) <= 8:
+        return
+    j, subnet = find_subnet(topology.hub.vnet, GATEWAY_SUBNET)
+    network = subnet.network if subnet else None
+    if network is not None and network.prefixlen > 26:
+        yield f"hub.vnet.subnets[{j}].prefix", (
+            f"GatewaySubnet {subnet.prefix} is too small for {len(topology.on_premises)} ExpressRoute circuits: connecting "
+            f"more than 8 (up to 16 on ErGw3AZ) needs a GatewaySubnet of /26 or larger")
+
+
+@rule("GW008", "Location is not a known Azure region", REGIONS_LINK)
+def known_region(topology, data):
+    location = topology.location
+    known = ZONE_REGIONS | NO_ZONE_REGIONS
+    if location in known:
+        return
+    squeezed = re.sub(r"[\s_-]+", "", location).lower()
+    guess = [squeezed] if squeezed in known else difflib.get_close_matches(squeezed, sorted(known), n=1, cutoff=0.7)
+    hint = f" (did you mean '{guess[0]}'?)" if guess else ""
+    yield "location", (f"{location!r} is not an Azure region name{hint}: use the programmatic name that "
+                       f"`az account list-locations -o table` shows, lowercase without spaces, e.g. japaneast")
+
+
+@rule("GW009", "Region has no availability zones", REGIONS_LINK)
+def zoned_region(topology, data):
+    if topology.location in NO_ZONE_REGIONS:
+        yield "location", (f"{topology.location} has no availability zones, but the gateways use AZ SKUs whose public IPs "
+                           f"must be zoned: pick a region with zones, e.g. {_nearby_zone_region(topology.location)}")
+
+
+def _nearby_zone_region(location: str) -> str:
+    guess = difflib.get_close_matches(location, sorted(ZONE_REGIONS), n=1, cutoff=0.0)
+    return guess[0] if guess else "westeurope"
+
+
+@rule("GW010", "Site gatewayIpAddress is not a public IPv4 address", LNG_LINK)
+def site_public_ip(topology, data):
+    for i, branch in enumerate(topology.branches):
+        if branch.kind != "site" or branch.gateway_ip_address is None:
+            continue
+        text = branch.gateway_ip_address
+        address = _ipv4(text)
+        if address is None:
+            yield f"branches[{i}].gatewayIpAddress", f"{text!r} is not an IPv4 address: give the public IPv4 of the site's VPN device"
+        elif not address.is_global:
+            yield f"branches[{i}].gatewayIpAddress", (
+                f"{text} is a private or reserved address: Azure reaches the site's VPN device over the Internet, so give "
+                f"its public IPv4 (the NAT's public address if it sits behind NAT)")
+
+
+@rule("GW011", "Site needs exactly one of gatewayIpAddress and fqdn", LNG_LINK)
+def site_ip_or_fqdn(topology, data):
+    for i, branch in enumerate(topology.branches):
+        if branch.kind != "site":
+            continue
+        has_ip, has_fqdn = branch.gateway_ip_address is not None, branch.fqdn is not None
+        if has_ip == has_fqdn:
+            state = "both" if has_ip else "neither"
+            yield f"branches[{i}]", (f"site '{branch.name}' gives {state} of gatewayIpAddress and fqdn: its Local Network "
+                                     f"Gateway takes exactly one way to reach the VPN device. Keep one")
+
+
+@rule("GW012", "Site fqdn is not a DNS name", LNG_LINK)
+def site_fqdn(topology, data):
+    for i, branch in enumerate(topology.branches):
+        if branch.kind != "site" or branch.fqdn is None:
+            continue
+        labels = branch.fqdn[:-1].split(".") if branch.fqdn.endswith(".") else branch.fqdn.split(".")
+        ok = (len(branch.fqdn) <= 253 and len(labels) >= 2 and all(DNS_LABEL.match(label) for label in labels)
+              and not labels[-1].isdigit())
+        if not ok:
+            yield f"branches[{i}].fqdn", (f"{branch.fqdn!r} is not a DNS name (dot-separated labels of letters, digits and "
+                                          f"hyphens, e.g. vpn.example.net): Azure resolves it to find the VPN device. "
+                                          f"Use gatewayIpAddress for an IP address")
+
+
+@rule("GW013", "Site BGP peering address invalid or inside an Azure VNet", BGP_LINK)
+def site_peering_address(topology, data):
+    vnet_spaces = [(f"hub VNet '{topology.hub.vnet.name}'", topology.hub.vnet.networks)]
+    vnet_spaces += [(f"branch '{b.name}'", b.vnet.networks) for b in topology.vnet_branches]
+    for i, branch in enumerate(topology.branches):
+        if branch.kind != "site":
+            continue
+        path, text = f"branches[{i}].bgp.peeringAddress", branch.bgp_peering_address
+        address = _ipv4(text)
+        if address is None:
+            yield path, f"{text!r} is not an IPv4 address: give the BGP peer IP of the site's VPN device (e.g. 192.168.255.1)"
+            continue
+        if address.is_unspecified or address.is_loopback or address.is_multicast or address == ipaddress.IPv4Address("255.255.255.255"):
+            yield path, f"{text} cannot be a BGP peer address: give the unicast IP the site's VPN device uses for BGP"
+            continue
+        inside = next((label for label, networks in vnet_spaces if any(address in n for n in networks)), None)
+        if inside:
+            yield path, (f"BGP peering address {text} of site '{branch.name}' is inside the address space of {inside}: "
+                         f"Azure routes that address inside the VNet, so the BGP session to the device would never come "
+                         f"up. Use an address of the site (or an APIPA address 169.254.21.x/169.254.22.x)")

@@ -1,1 +1,97 @@
-"""Rules: routeserver."""
+"""Rules: Azure Route Server and the routes it carries between ExpressRoute and VPN (ARS).
+
+Route Server's 8-BGP-peer limit is not checked: the spec models no NVA peers
+(the gateways in the hub VNet peer with it automatically and do not count).
+"""
+
+from __future__ import annotations
+
+from ..findings import WARNING
+from . import rule
+
+ROUTE_SERVER_LINK = "https://learn.microsoft.com/azure/route-server/route-server-faq"
+LIMITS_LINK = "https://learn.microsoft.com/azure/azure-resource-manager/management/azure-subscription-service-limits"
+
+MAX_ROUTES_TO_EXPRESSROUTE = 1000
+MAX_ROUTES_PER_ROUTE_TABLE = 400
+
+
+def _transit_wanted(topology) -> bool:
+    """Both sides exist: on-premises behind an ExpressRoute gateway and branches behind a VPN gateway."""
+    hub = topology.hub
+    return bool(hub.expressroute_gateway and topology.on_premises and hub.vpn_gateway and topology.branches)
+
+
+@rule("ARS001", "Branch-to-branch must be on for ExpressRoute <-> VPN transit", ROUTE_SERVER_LINK)
+def branch_to_branch(topology, data):
+    ars = topology.hub.route_server
+    if ars is None or ars.branch_to_branch or not _transit_wanted(topology):
+        return
+    yield "hub.routeServer.branchToBranch", (
+        "branchToBranch is false, so the ExpressRoute and VPN gateways exchange no routes: on-premises never learns the "
+        "branch prefixes (and the branches never learn on-premises), whatever the GatewaySubnet UDRs say. The seed saw "
+        "exactly this failure. Set branchToBranch: true")
+
+
+@rule("ARS002", "More than 1,000 prefixes advertised towards ExpressRoute", ROUTE_SERVER_LINK)
+def routes_towards_expressroute(topology, data):
+    if topology.hub.expressroute_gateway is None:
+        return
+    count = len(topology.hub.vnet.address_space)
+    path = "hub.vnet.addressSpace"
+    ars = topology.hub.route_server
+    if ars is not None and ars.branch_to_branch:
+        # With branch-to-branch on, Route Server hands every VPN branch prefix to the ExpressRoute gateway.
+        count += sum(len(b.address_prefixes) for b in topology.branches)
+        path = "branches"
+    if count > MAX_ROUTES_TO_EXPRESSROUTE:
+        yield path, (
+            f"{count} prefixes would be advertised to on-premises over ExpressRoute (hub address space plus every branch "
+            f"prefix); Azure allows at most {MAX_ROUTES_TO_EXPRESSROUTE} and drops the BGP session beyond. Summarise the "
+            f"branch prefixes")
+
+
+@rule("ARS003", "GatewaySubnet route table would exceed 400 routes", LIMITS_LINK)
+def gateway_subnet_route_count(topology, data):
+    if not topology.inspects_transit:
+        return
+    # Count what the route table would hold even when the firewall address is not computable yet.
+    count = max(len(topology.gateway_subnet_routes),
+                sum(len(s.address_prefixes) for s in topology.on_premises)
+                + sum(len(b.address_prefixes) for b in topology.branches))
+    if count > MAX_ROUTES_PER_ROUTE_TABLE:
+        yield "hub.firewall.inspectTransit", (
+            f"inspecting transit puts one UDR per on-premises and branch prefix on GatewaySubnet: {count} routes, but a "
+            f"route table holds at most {MAX_ROUTES_PER_ROUTE_TABLE}. Summarise the prefixes")
+
+
+@rule("ARS004", "Route Server without both an ExpressRoute and a VPN gateway", ROUTE_SERVER_LINK, severity=WARNING)
+def route_server_alone(topology, data):
+    hub = topology.hub
+    if hub.route_server is None or (hub.expressroute_gateway and hub.vpn_gateway):
+        return
+    missing = " and ".join(k for k, g in (("an ExpressRoute gateway", hub.expressroute_gateway),
+                                            ("a VPN gateway", hub.vpn_gateway)) if not g)
+    yield "hub.routeServer", (
+        f"the hub has a Route Server but no {missing}: it has nothing to exchange between ExpressRoute and VPN, and it "
+        f"costs money and adds ~10 minutes of gateway downtime when added or removed. Drop it, or add the missing gateway")
+
+
+@rule("ARS005", "Hub VPN gateway must be active-active with a Route Server", ROUTE_SERVER_LINK)
+def hub_vpn_active_active(topology, data):
+    if topology.hub.route_server is None or topology.hub.vpn_gateway is None:
+        return
+    if data["hub"]["vpnGateway"].get("activeActive") is False:
+        yield "hub.vpnGateway.activeActive", (
+            "activeActive is false: a VPN gateway that exchanges routes with Route Server must be active-active "
+            "(Route Server peers with both instances). Remove the field or set it to true")
+
+
+@rule("ARS006", "ExpressRoute and VPN branches without a Route Server", ROUTE_SERVER_LINK, severity=WARNING)
+def no_route_server(topology, data):
+    if topology.hub.route_server is not None or not _transit_wanted(topology):
+        return
+    yield "hub", (
+        "the hub has ExpressRoute sites and VPN branches but no routeServer: the two gateways exchange no routes, so "
+        "on-premises and the branches cannot reach each other. Add hub.routeServer (branchToBranch: true) if they should")
+

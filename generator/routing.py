@@ -1,0 +1,585 @@
+"""What the design routes, hop by hop: effective routes, packet walks (traces) and the transit matrix.
+
+This is a model of the seed's findings (shared/seed/README.md), not of every Azure
+routing rule. The hops, and the routing table each one forwards by:
+
+- `onprem:<site>`   what an on-premises edge learns over ExpressRoute from the hub.
+- `gateway-subnet`  the effective routes of GatewaySubnet: what the ExpressRoute and VPN
+                    gateways forward by when traffic *enters* the hub through them.
+- `firewall-subnet` the firewall's effective routes.
+- `hub-vnet`        a workload subnet of the hub (no route table in the design).
+- `branch:<name>`   what a branch learns over BGP from the hub (plus, for a VNet branch,
+                    the system routes of its VNet).
+
+A trace walks a packet from one endpoint to another (and back), looking up the
+destination in the table of each hop: longest prefix first, and for the same prefix
+a UDR beats a BGP-learned route, which beats a system route.
+
+Layout: data types; building the tables; the lookup; the walk; the verdict; text.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+from dataclasses import dataclass, replace
+from typing import Sequence
+
+from .model import SPECIAL_SUBNETS, Route, Topology, VnetBranch, parse_network
+
+# --- data types -----------------------------------------------------------------------------------
+
+UDR = "UDR"
+BGP = "BGP"
+SYSTEM = "system"
+_PREFERENCE = {UDR: 0, BGP: 1, SYSTEM: 2}  # for the same prefix, the lower wins
+
+# Next hop kinds. Azure's own names, plus the two ways into the hub from outside it.
+APPLIANCE = "VirtualAppliance"
+GATEWAY = "VirtualNetworkGateway"
+VNET_LOCAL = "VnetLocal"
+INTERNET = "Internet"
+NONE = "None"
+EXPRESSROUTE = "ExpressRoute"  # on-premises edge -> the hub's ExpressRoute gateway, over the circuit
+VPN_TUNNEL = "VpnTunnel"  # a site's VPN device -> the hub's VPN gateway, over IPsec
+
+DELIVERED = "delivered"
+NO_ROUTE = "no-route"
+LOOP = "loop"
+ASYMMETRIC = "asymmetric"
+
+GATEWAY_SUBNET_HOP = "gateway-subnet"
+FIREWALL_SUBNET_HOP = "firewall-subnet"
+HUB_VNET_HOP = "hub-vnet"
+
+DEFAULT_ROUTE = "0.0.0.0/0"
+
+
+@dataclass(frozen=True)
+class RouteEntry:
+    """One route of one hop. `effective` is False when another route for the same prefix wins."""
+
+    prefix: str
+    next_hop: str  # "afw-hub (10.0.3.4)", a gateway name, "VnetLocal", "Internet" or "None"
+    next_hop_kind: str
+    source: str  # "UDR <route name>", "BGP via <hub gateway name>" or "system"
+    effective: bool = True
+
+    @property
+    def network(self) -> ipaddress.IPv4Network:
+        return ipaddress.ip_network(self.prefix)
+
+    @property
+    def origin(self) -> str:
+        """UDR, BGP or system."""
+        return self.source.split()[0]
+
+
+@dataclass(frozen=True)
+class Endpoint:
+    """Where an address lives: an on-premises site, a branch, or the hub VNet (a hub workload)."""
+
+    kind: str  # "onprem", "vnet-branch", "site-branch" or "hub"
+    name: str  # site or branch name; the hub VNet's name for the hub
+    address: str
+    hop: str  # the hop whose routes traffic from here follows
+
+    @property
+    def label(self) -> str:
+        return f"{self.name} ({self.address})"
+
+
+@dataclass(frozen=True)
+class Path:
+    """One direction of a trace: the hops it crossed and how it ended."""
+
+    hops: tuple[str, ...]
+    status: str  # delivered, no-route or loop
+    where: str | None = None  # the hop that had no route, or the repeated hop
+    reason: str = ""
+    firewalls: tuple[str, ...] = ()  # firewall names crossed, in order
+
+    @property
+    def text(self) -> str:
+        text = " → ".join(self.hops)
+        if self.status == NO_ROUTE:
+            text += f" ✗ no route at {self.where}"
+        elif self.status == LOOP:
+            text += f" ↺ loop at {self.where}"
+        return text
+
+
+@dataclass(frozen=True)
+class TraceResult:
+    source: Endpoint
+    destination: Endpoint
+    forward_path: Path
+    return_path: Path
+    verdict: str  # delivered, no-route, loop or asymmetric
+    where: str | None  # for no-route and loop: the hop where it happened
+    inspected: bool  # both directions cross the same firewall
+
+    @property
+    def forward(self) -> list[str]:
+        return list(self.forward_path.hops)
+
+    @property
+    def back(self) -> list[str]:
+        return list(self.return_path.hops)
+
+    def render(self) -> str:
+        return format_trace(self)
+
+
+@dataclass(frozen=True)
+class TransitPair:
+    """One (on-premises site, branch) cell of the transit matrix, traced from representative hosts."""
+
+    on_premises: str
+    branch: str
+    source_ip: str
+    destination_ip: str
+    forward: str  # forward path text
+    return_path: str  # return path text
+    verdict: str
+    where: str | None
+    inspected: bool
+
+
+# --- building the routing tables ------------------------------------------------------------------
+
+
+def _valid(prefixes) -> list[str]:
+    """Spec prefixes that parse; the rules report the others, the routing model skips them."""
+    return [str(n) for n in (parse_network(p) for p in prefixes) if n is not None]
+
+
+def _exchanges_routes(topology: Topology) -> bool:
+    """ExpressRoute and VPN learn each other's routes only through Route Server with branch-to-branch.
+
+    Seed: with branch-to-branch disabled, on-premises never even learns the branch prefixes;
+    the gateways do not exchange routes directly.
+    """
+    hub = topology.hub
+    return bool(hub.route_server and hub.route_server.branch_to_branch and hub.expressroute_gateway and hub.vpn_gateway)
+
+
+def _on_premises_prefixes(topology: Topology) -> list[str]:
+    prefixes = []
+    for site in topology.on_premises:
+        prefixes += _valid(site.address_prefixes)
+        if site.advertises_default_route:
+            prefixes.append(DEFAULT_ROUTE)
+    return prefixes
+
+
+def _branch_prefixes(topology: Topology, skip: str | None = None) -> list[str]:
+    return [p for b in topology.branches if b.name != skip for p in _valid(b.address_prefixes)]
+
+
+def _udr_entry(topology: Topology, route: Route) -> RouteEntry:
+    if route.next_hop_type == APPLIANCE:
+        is_firewall = topology.hub.firewall and route.next_hop_ip == topology.firewall_private_ip
+        next_hop = _firewall_label(topology) if is_firewall else str(route.next_hop_ip)
+    elif route.next_hop_type == GATEWAY and topology.hub.vpn_gateway:
+        next_hop = topology.hub.vpn_gateway.name  # a UDR's VirtualNetworkGateway is the VPN gateway
+    else:
+        next_hop = route.next_hop_type  # VnetLocal, Internet, None
+    return RouteEntry(route.address_prefix, next_hop, route.next_hop_type, f"{UDR} {route.name}")
+
+
+def _hub_system_routes(topology: Topology) -> list[RouteEntry]:
+    routes = [RouteEntry(p, VNET_LOCAL, VNET_LOCAL, SYSTEM) for p in _valid(topology.hub.vnet.address_space)]
+    return routes + [RouteEntry(DEFAULT_ROUTE, INTERNET, INTERNET, SYSTEM)]
+
+
+def _learned_in_hub(topology: Topology) -> list[RouteEntry]:
+    """BGP routes every hub subnet learns from the gateways (gateway route propagation stays on).
+
+    This holds with or without Route Server: each gateway puts what it learns into the hub VNet.
+    """
+    routes = []
+    er, vpn = topology.hub.expressroute_gateway, topology.hub.vpn_gateway
+    if er:
+        routes += [RouteEntry(p, er.name, GATEWAY, f"{BGP} via {er.name}") for p in _on_premises_prefixes(topology)]
+    if vpn:
+        routes += [RouteEntry(p, vpn.name, GATEWAY, f"{BGP} via {vpn.name}") for p in _branch_prefixes(topology)]
+    return routes
+
+
+def _onprem_routes(topology: Topology) -> list[RouteEntry]:
+    """What an on-premises edge learns from the hub's ExpressRoute gateway.
+
+    The hub VNet always; the branch prefixes only with branch-to-branch. Never another
+    on-premises site's prefixes: ExpressRoute to ExpressRoute transit is Global Reach, not this.
+    """
+    er = topology.hub.expressroute_gateway
+    if er is None:
+        return []
+    learned = _valid(topology.hub.vnet.address_space)
+    if _exchanges_routes(topology):
+        learned += _branch_prefixes(topology)
+    return [RouteEntry(p, er.name, EXPRESSROUTE, f"{BGP} via {er.name}") for p in learned]
+
+
+def _branch_routes(topology: Topology, branch) -> list[RouteEntry]:
+    """What a branch learns over BGP from the hub's VPN gateway (and a VNet branch's own system routes).
+
+    The hub VNet always; the other branches' prefixes too, because a VPN gateway with BGP
+    re-advertises what one BGP peer sends to the others; the on-premises prefixes only with
+    branch-to-branch (seed: Route Server re-advertises ExpressRoute routes to the VPN gateway).
+    """
+    vpn = topology.hub.vpn_gateway
+    routes = []
+    if vpn:
+        learned = _valid(topology.hub.vnet.address_space) + _branch_prefixes(topology, skip=branch.name)
+        if _exchanges_routes(topology):
+            learned += _on_premises_prefixes(topology)
+        if isinstance(branch, VnetBranch):  # the branch VNet sends to its own VPN gateway, which tunnels to the hub's
+            routes = [RouteEntry(p, branch.vpn_gateway.name, GATEWAY, f"{BGP} via {vpn.name}") for p in learned]
+        else:  # the site's VPN device sends into its tunnel to the hub's VPN gateway
+            routes = [RouteEntry(p, vpn.name, VPN_TUNNEL, f"{BGP} via {vpn.name}") for p in learned]
+    if isinstance(branch, VnetBranch):
+        routes += [RouteEntry(p, VNET_LOCAL, VNET_LOCAL, SYSTEM) for p in _valid(branch.vnet.address_space)]
+        routes += [RouteEntry(DEFAULT_ROUTE, INTERNET, INTERNET, SYSTEM)]
+    return routes
+
+
+def _choose(candidates: list[RouteEntry]) -> list[RouteEntry]:
+    """Mark one winner per prefix (UDR > BGP > system), keep the losers visible, sort the table.
+
+    Sorted by prefix length descending, then address, the winner first within a prefix.
+    """
+    candidates = list(dict.fromkeys(candidates))  # the same route learned twice is one route
+    winners: dict[str, RouteEntry] = {}
+    for route in sorted(candidates, key=lambda r: _PREFERENCE[r.origin]):  # stable: first listed wins a tie
+        winners.setdefault(route.prefix, route)
+    table = [r if winners[r.prefix] is r else replace(r, effective=False) for r in candidates]
+    return sorted(table, key=lambda r: (-r.network.prefixlen, int(r.network.network_address), not r.effective, _PREFERENCE[r.origin]))
+
+
+def effective_routes(topology: Topology, gateway_udrs: Sequence[Route] | None = None) -> dict[str, list[RouteEntry]]:
+    """Hop id -> its routes. `gateway_udrs` replaces the GatewaySubnet route table (None: the design's)."""
+    udrs = topology.gateway_subnet_routes if gateway_udrs is None else tuple(gateway_udrs)
+    tables = {f"onprem:{site.name}": _choose(_onprem_routes(topology)) for site in topology.on_premises}
+    tables[GATEWAY_SUBNET_HOP] = _choose(
+        [_udr_entry(topology, r) for r in udrs] + _learned_in_hub(topology) + _hub_system_routes(topology)
+    )
+    if topology.hub.firewall:
+        # Gateway route propagation stays on for the firewall subnet, so it learns every gateway route;
+        # its only UDR is 0/0 -> Internet when on-premises advertises a default route.
+        tables[FIREWALL_SUBNET_HOP] = _choose(
+            [_udr_entry(topology, r) for r in topology.firewall_subnet_routes]
+            + _learned_in_hub(topology)
+            + _hub_system_routes(topology)
+        )
+    tables[HUB_VNET_HOP] = _choose(_learned_in_hub(topology) + _hub_system_routes(topology))
+    for branch in topology.branches:
+        tables[f"branch:{branch.name}"] = _choose(_branch_routes(topology, branch))
+    return tables
+
+
+# --- the lookup -----------------------------------------------------------------------------------
+
+
+def lookup(routes: Sequence[RouteEntry], address: str) -> RouteEntry | None:
+    """The effective route for an address: longest prefix; `_choose` already settled equal prefixes."""
+    target = ipaddress.ip_address(address)
+    matches = [r for r in routes if r.effective and target in r.network]
+    return max(matches, key=lambda r: r.network.prefixlen, default=None)
+
+
+def _places(topology: Topology) -> list[tuple[ipaddress.IPv4Network, str, str, str]]:
+    """(prefix, kind, name, hop) of every place an address can live."""
+    places = []
+    for site in topology.on_premises:
+        places += [(ipaddress.ip_network(p), "onprem", site.name, f"onprem:{site.name}") for p in _valid(site.address_prefixes)]
+    for branch in topology.branches:
+        kind = "vnet-branch" if isinstance(branch, VnetBranch) else "site-branch"
+        places += [(ipaddress.ip_network(p), kind, branch.name, f"branch:{branch.name}") for p in _valid(branch.address_prefixes)]
+    hub = topology.hub.vnet
+    places += [(ipaddress.ip_network(p), "hub", hub.name, HUB_VNET_HOP) for p in _valid(hub.address_space)]
+    return places
+
+
+def locate(topology: Topology, ip: str) -> Endpoint:
+    """The endpoint an address belongs to (longest prefix); ValueError if it is in none."""
+    places = _places(topology)
+    known = ", ".join(f"{network} ({name})" for network, _, name, _ in places)
+    try:
+        address = ipaddress.ip_address(ip)
+    except ValueError:
+        raise ValueError(f"{ip!r} is not an IP address; known prefixes: {known}") from None
+    matches = [place for place in places if address in place[0]]
+    if not matches:
+        raise ValueError(f"{ip} is in no prefix of the design; known prefixes: {known}")
+    _, kind, name, hop = max(matches, key=lambda place: place[0].prefixlen)
+    return Endpoint(kind, name, str(address), hop)
+
+
+# --- the walk -------------------------------------------------------------------------------------
+
+
+def _firewall_label(topology: Topology) -> str | None:
+    firewall = topology.hub.firewall
+    return f"{firewall.name} ({topology.firewall_private_ip})" if firewall else None
+
+
+@dataclass(frozen=True)
+class _Node:
+    """Where the packet is. `inbound`: a gateway got it from outside the hub (its circuit or tunnel)."""
+
+    kind: str  # "source", "hub-gateway", "firewall" or "branch-gateway"
+    name: str
+    inbound: bool = False
+
+
+@dataclass(frozen=True)
+class _Outcome:
+    """One step: go on to `node`, or stop (delivered, or no route at `where`)."""
+
+    node: _Node | None = None
+    delivered: bool = False
+    where: str | None = None
+    reason: str = ""
+
+
+class _Walker:
+    """Walks one packet through the design. Every step is one lookup in one hop's routes."""
+
+    def __init__(self, topology: Topology, routes: dict[str, list[RouteEntry]]):
+        self.topology = topology
+        self.routes = routes
+        hub = topology.hub
+        self.firewall = _firewall_label(topology)
+        self.expressroute = hub.expressroute_gateway.name if hub.expressroute_gateway else None
+        self.vpn = hub.vpn_gateway.name if hub.vpn_gateway else None
+        self.branch_gateways = {b.vpn_gateway.name: b for b in topology.vnet_branches}
+
+    def walk(self, source: Endpoint, destination: Endpoint) -> Path:
+        if (source.kind, source.name) == (destination.kind, destination.name):
+            return Path((source.label, destination.label), DELIVERED, reason="same network, the hub is not involved")
+        hops, firewalls, seen = [source.label], [], set()
+        node = _Node("source", source.name)
+        while True:
+            outcome = self._step(node, source, destination)
+            if outcome.delivered:
+                return Path(tuple(hops + [destination.label]), DELIVERED, firewalls=tuple(firewalls))
+            if outcome.node is None:
+                return Path(tuple(hops), NO_ROUTE, outcome.where, outcome.reason, tuple(firewalls))
+            node = outcome.node
+            label = self._label(node)
+            # A gateway appears twice on branch-to-branch (in from one tunnel, out to another): that is
+            # two different steps. Only the same step twice is a loop, since every step is deterministic.
+            if node in seen:
+                return Path(tuple(hops + [label]), LOOP, label, f"{label} is reached twice", tuple(firewalls))
+            seen.add(node)
+            hops.append(label)
+            if node.kind == "firewall":
+                firewalls.append(self.topology.hub.firewall.name)
+
+    def _label(self, node: _Node) -> str:
+        return self.firewall if node.kind == "firewall" else node.name
+
+    def _step(self, node: _Node, source: Endpoint, destination: Endpoint) -> _Outcome:
+        if node.kind == "source":
+            return self._leave_source(source, destination)
+        if node.kind == "hub-gateway":
+            return self._gateway_in(node.name, destination) if node.inbound else self._gateway_out(node.name, destination)
+        if node.kind == "firewall":
+            return self._follow(FIREWALL_SUBNET_HOP, destination, inbound=False)
+        return self._branch_gateway(node, destination)
+
+    def _follow(self, hop: str, destination: Endpoint, inbound: bool) -> _Outcome:
+        """Look the destination up in `hop`'s routes and turn the route into the next step."""
+        route = lookup(self.routes.get(hop, []), destination.address)
+        if route is None or route.next_hop_kind == NONE:
+            return _Outcome(where=hop, reason=f"{hop} has no route to {destination.address}")
+        if route.next_hop_kind == INTERNET:
+            return _Outcome(where=hop, reason=f"{hop} has no route to {destination.address} but {route.prefix} → Internet")
+        if route.next_hop_kind == VNET_LOCAL:  # the destination is in this hop's own VNet
+            in_hub = hop in (GATEWAY_SUBNET_HOP, FIREWALL_SUBNET_HOP, HUB_VNET_HOP)
+            if (destination.kind == "hub") if in_hub else (destination.hop == hop):
+                return _Outcome(delivered=True)
+            return _Outcome(where=hop, reason=f"{hop} sees {destination.address} as local, but it lives elsewhere")
+        if route.next_hop == self.firewall:
+            return _Outcome(_Node("firewall", route.next_hop))
+        if route.next_hop in (self.expressroute, self.vpn):
+            return _Outcome(_Node("hub-gateway", route.next_hop, inbound))
+        if route.next_hop in self.branch_gateways:
+            return _Outcome(_Node("branch-gateway", route.next_hop, inbound=False))
+        return _Outcome(where=hop, reason=f"{hop} sends {destination.address} to {route.next_hop}, which is no device of this design")
+
+    def _leave_source(self, source: Endpoint, destination: Endpoint) -> _Outcome:
+        # From on-premises or a site the packet enters the hub through a gateway (inbound);
+        # from a hub workload it is already inside the hub.
+        return self._follow(source.hop, destination, inbound=source.kind != "hub")
+
+    def _gateway_in(self, gateway: str, destination: Endpoint) -> _Outcome:
+        """Traffic entering the hub through a gateway goes where GatewaySubnet's effective routes say.
+
+        With inspection, the UDR sends on-premises and branch prefixes to the firewall; without it,
+        the BGP route sends them straight to the other gateway (gateway to gateway). Only the UDR
+        steers this: an NVA advertising the prefixes to Route Server with next hop = firewall does
+        not (seed appendix), so the model has no such route. The spec has no NVAs anyway.
+        """
+        route = lookup(self.routes.get(GATEWAY_SUBNET_HOP, []), destination.address)
+        if route is not None and route.next_hop == gateway:
+            return self._gateway_out(gateway, destination)  # e.g. branch to branch through the VPN gateway alone
+        return self._follow(GATEWAY_SUBNET_HOP, destination, inbound=False)
+
+    def _gateway_out(self, gateway: str, destination: Endpoint) -> _Outcome:
+        """A gateway sends the packet out over the connection whose peer advertises the destination.
+
+        The packet leaves encapsulated (IPsec on the VPN side), so GatewaySubnet's UDRs do not match
+        it again. Seed: this is why firewall -> VPN gateway -> tunnel does not loop back to the firewall.
+        """
+        peers = self.topology.on_premises if gateway == self.expressroute else self.topology.branches
+        target = ipaddress.ip_address(destination.address)
+        owners = [
+            (network, peer) for peer in peers
+            for network in (ipaddress.ip_network(p) for p in _valid(peer.address_prefixes)) if target in network
+        ]
+        if not owners:
+            return _Outcome(where=gateway, reason=f"{gateway} has no connection that advertises {destination.address}")
+        _, peer = max(owners, key=lambda owner: owner[0].prefixlen)
+        if isinstance(peer, VnetBranch):
+            return _Outcome(_Node("branch-gateway", peer.vpn_gateway.name, inbound=True))
+        if peer.name == destination.name:
+            return _Outcome(delivered=True)
+        return _Outcome(where=gateway, reason=f"{gateway} sends {destination.address} to {peer.name}, not its owner")
+
+    def _branch_gateway(self, node: _Node, destination: Endpoint) -> _Outcome:
+        branch = self.branch_gateways[node.name]
+        if node.inbound:  # out of the tunnel, into the branch VNet
+            if destination.name == branch.name:
+                return _Outcome(delivered=True)
+            return _Outcome(where=f"branch:{branch.name}", reason=f"{node.name} does not forward tunnel traffic elsewhere")
+        if self.vpn is None:  # from the branch VNet into the tunnel to the hub
+            return _Outcome(where=node.name, reason=f"{node.name} has no tunnel to a hub VPN gateway")
+        return _Outcome(_Node("hub-gateway", self.vpn, inbound=True))
+
+
+# --- the verdict ----------------------------------------------------------------------------------
+
+
+def trace(topology: Topology, source_ip: str, destination_ip: str, gateway_udrs: Sequence[Route] | None = None) -> TraceResult:
+    """Walk a packet from source to destination and the reply back, and judge the pair.
+
+    Seed symmetry: the reply arrives at the VPN gateway and follows GatewaySubnet's routes too, so
+    the UDRs must cover both directions; with only one direction covered the trace is asymmetric.
+    """
+    source, destination = locate(topology, source_ip), locate(topology, destination_ip)
+    walker = _Walker(topology, effective_routes(topology, gateway_udrs))
+    forward, back = walker.walk(source, destination), walker.walk(destination, source)
+    verdict, where = DELIVERED, None
+    for path in (forward, back):
+        if path.status != DELIVERED:
+            verdict, where = path.status, path.where
+            break
+    else:
+        if set(forward.firewalls) != set(back.firewalls):
+            verdict = ASYMMETRIC
+    inspected = verdict == DELIVERED and bool(forward.firewalls)
+    return TraceResult(source, destination, forward, back, verdict, where, inspected)
+
+
+def _representative(topology: Topology, name: str) -> str | None:
+    """A host address for a site or branch: .4 of its first prefix, or of a VNet branch's first workload subnet.
+
+    Never an address in GatewaySubnet (or another special subnet): no VM lives there.
+    """
+    branch = next((b for b in topology.branches if b.name == name), None)
+    if isinstance(branch, VnetBranch):
+        workload = [s.network for s in branch.vnet.subnets if s.name not in SPECIAL_SUBNETS and s.network]
+        if workload:
+            return str(_host(workload[0]))
+        special = [s.network for s in branch.vnet.subnets if s.name in SPECIAL_SUBNETS and s.network]
+        for network in branch.vnet.networks:
+            candidate = _host(network)
+            while candidate in network and any(candidate in s for s in special):
+                block = next(s for s in special if candidate in s)
+                candidate = block.broadcast_address + 5  # .4 of the block after the special subnet
+            if candidate in network:
+                return str(candidate)
+        return None
+    owner = branch or next((s for s in topology.on_premises if s.name == name), None)
+    prefixes = _valid(owner.address_prefixes) if owner else []
+    return str(_host(ipaddress.ip_network(prefixes[0]))) if prefixes else None
+
+
+def _host(network: ipaddress.IPv4Network) -> ipaddress.IPv4Address:
+    if network.num_addresses >= 8:
+        return network.network_address + 4  # Azure's first usable address; kept for sites too
+    return network.network_address + (1 if network.num_addresses > 2 else 0)
+
+
+def transit_matrix(topology: Topology, gateway_udrs: Sequence[Route] | None = None) -> list[TransitPair]:
+    """Every (on-premises site, branch) pair traced from representative hosts, in spec order."""
+    pairs = []
+    for site in topology.on_premises:
+        for branch in topology.branches:
+            source_ip, destination_ip = _representative(topology, site.name), _representative(topology, branch.name)
+            if source_ip is None or destination_ip is None:
+                continue  # no valid prefix: the rules report it
+            result = trace(topology, source_ip, destination_ip, gateway_udrs)
+            pairs.append(TransitPair(
+                on_premises=site.name,
+                branch=branch.name,
+                source_ip=source_ip,
+                destination_ip=destination_ip,
+                forward=result.forward_path.text,
+                return_path=result.return_path.text,
+                verdict=result.verdict,
+                where=result.where,
+                inspected=result.inspected,
+            ))
+    return pairs
+
+
+# --- text -----------------------------------------------------------------------------------------
+
+
+def _verdict_text(result: TraceResult) -> str:
+    forward, back = result.forward_path, result.return_path
+    if result.verdict in (NO_ROUTE, LOOP):
+        failed, direction = (forward, "forward") if forward.status != DELIVERED else (back, "return")
+        return f"{result.verdict} at {result.where} ({direction}): {failed.reason}"
+    if result.verdict == ASYMMETRIC:
+        def crossed(path: Path) -> str:
+            return ", ".join(dict.fromkeys(path.firewalls)) or "no firewall"
+        return f"asymmetric: forward crosses {crossed(forward)}, return crosses {crossed(back)}"
+    if (result.source.kind, result.source.name) == (result.destination.kind, result.destination.name):
+        return f"delivered inside {result.source.name}, the hub is not involved"
+    if result.inspected:
+        return f"delivered, inspected by {', '.join(dict.fromkeys(forward.firewalls))} both ways"
+    return "delivered, not inspected (no firewall on either path)"
+
+
+def format_trace(result: TraceResult) -> str:
+    return "\n".join([
+        f"forward: {result.forward_path.text}",
+        f"return:  {result.return_path.text}",
+        f"verdict: {_verdict_text(result)}",
+    ])
+
+
+def format_routes(routes_by_hop: dict[str, list[RouteEntry]], hop: str | None = None) -> str:
+    """Plain aligned tables, one per hop; routes that lose to another for the same prefix say so."""
+    if hop is not None and hop not in routes_by_hop:
+        raise ValueError(f"unknown hop {hop!r}; hops: {', '.join(routes_by_hop)}")
+    blocks = []
+    for name in [hop] if hop is not None else list(routes_by_hop):
+        routes = routes_by_hop[name]
+        winners = {r.prefix: r for r in routes if r.effective}
+        rows = [("prefix", "next hop", "next hop type", "source", "effective")]
+        for r in routes:
+            state = "yes" if r.effective else f"no (shadowed by {winners[r.prefix].origin})" if r.prefix in winners else "no"
+            rows.append((r.prefix, r.next_hop, r.next_hop_kind, r.source, state))
+        widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
+        lines = [name]
+        if not routes:
+            lines.append("  (no routes)")
+        else:
+            lines += ["  " + "  ".join(cell.ljust(w) for cell, w in zip(row, widths)).rstrip() for row in rows]
+        blocks.append("\n".join(lines))
+    return "\n\n".join(blocks) + "\n"

@@ -1,0 +1,257 @@
+"""The `gen` command as a user and a script see it: help, exit codes, messages, files written."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from conftest import MULTI_SITE, ROOT, SEED, load_example
+from generator.cli import main
+
+SHARED_EXAMPLES = ROOT.parent / "shared" / "examples"
+
+
+def run(*args, cwd=None):
+    runner = CliRunner(mix_stderr=False)
+    if cwd:
+        old = os.getcwd()
+        os.chdir(cwd)
+    try:
+        return runner.invoke(main, list(map(str, args)), catch_exceptions=False, prog_name="gen")
+    finally:
+        if cwd:
+            os.chdir(old)
+
+
+def write_spec(tmp_path: Path, data, name="spec.json") -> Path:
+    path = tmp_path / name
+    path.write_text(data if isinstance(data, str) else json.dumps(data, indent=2))
+    return path
+
+
+def test_help_teaches_the_commands_and_exit_codes():
+    result = run("--help")
+    assert result.exit_code == 0
+    for word in ("validate", "render", "build", "schema", "init", "rules", "routes", "trace", "Exit codes"):
+        assert word in result.output
+    for command in ("validate", "render", "build", "schema", "init", "rules", "routes", "trace"):
+        sub = run(command, "--help")
+        assert sub.exit_code == 0 and "Usage: gen " + command in sub.output
+
+
+def test_version():
+    assert run("--version").output.startswith("gen, version ")
+
+
+@pytest.mark.parametrize("example", [SEED, MULTI_SITE])
+def test_examples_validate_clean(example):
+    result = run("validate", example)
+    assert result.exit_code == 0, result.output
+    assert "0 error(s), 0 warning(s)" in result.output
+
+
+@pytest.mark.skipif(not SHARED_EXAMPLES.is_dir(), reason="only inside the project's workspace, where ../shared/examples exists")
+def test_bundled_examples_are_the_shared_ones_unchanged():
+    for shared in SHARED_EXAMPLES.glob("*.json"):
+        assert (ROOT / "examples" / shared.name).read_bytes() == shared.read_bytes(), shared.name
+
+
+@pytest.mark.parametrize(
+    "content, message",
+    [
+        (None, "no such file"),
+        ("", "the file is empty"),
+        ("{\n  \"name\": \n", "spec.json:3:1: not valid JSON"),
+        ("[1, 2]", "must be a JSON object, found list"),
+        (b"\xff\xfe\x00", "not UTF-8"),
+    ],
+)
+def test_unreadable_input_exits_2_with_one_line(tmp_path, content, message):
+    path = tmp_path / "spec.json"
+    if content is not None:
+        path.write_bytes(content if isinstance(content, bytes) else content.encode())
+    for command in ("validate", "render", "routes"):
+        result = run(command, path)
+        assert result.exit_code == 2
+        assert message in result.stderr
+        assert len(result.stderr.strip().splitlines()) == 1
+        assert "Traceback" not in result.stderr + result.output
+
+
+def test_directory_as_spec_exits_2(tmp_path):
+    result = run("validate", tmp_path)
+    assert result.exit_code == 2 and "is a directory" in result.stderr
+
+
+def test_usage_error_exits_2():
+    assert run("render").exit_code == 2
+    assert run("validate", "--format", "xml", SEED).exit_code == 2
+
+
+def test_schema_errors_all_listed_with_paths_sorted_and_did_you_mean(tmp_path):
+    data = load_example()
+    data["hub"]["vnet"]["subnets"][1]["prefx"] = "x"
+    data["hub"]["firewall"]["tier"] = "Gold"
+    del data["location"]
+    result = run("validate", write_spec(tmp_path, data))
+    assert result.exit_code == 1
+    lines = [line for line in result.output.splitlines() if " SCHEMA " in line]
+    assert len(lines) == 3
+    assert "(spec): missing required field 'location'" in lines[0]
+    assert "hub.firewall.tier" in lines[1] and '"Gold" is not one of' in lines[1]
+    assert "hub.vnet.subnets[1]" in lines[2] and "did you mean 'prefix'" in lines[2]
+    assert "3 error(s)" in result.output
+
+
+def test_findings_point_at_the_spec_line(tmp_path):
+    data = load_example()
+    data["hub"]["firewall"]["tier"] = "Gold"
+    path = write_spec(tmp_path, data)
+    line = next(i for i, text in enumerate(path.read_text().splitlines(), 1) if '"Gold"' in text)
+    result = run("validate", path)
+    assert f"{path}:{line}: error SCHEMA hub.firewall.tier" in result.output
+
+
+def test_secret_in_spec_refused_with_how_secrets_are_passed(tmp_path):
+    data = load_example()
+    data["branches"][0]["sharedKey"] = "hunter2"
+    result = run("validate", write_spec(tmp_path, data))
+    assert result.exit_code == 1
+    assert "SEC000" in result.output and "VPN_SHARED_KEY_<NAME>" in result.output
+    assert "hunter2" not in result.output
+
+
+def test_json_and_sarif_formats(tmp_path):
+    data = load_example()
+    data["hub"]["firewall"]["tier"] = "Gold"
+    path = write_spec(tmp_path, data)
+    as_json = json.loads(run("validate", path, "--format", "json").output)
+    assert as_json["findings"][0]["ruleId"] == "SCHEMA" and as_json["findings"][0]["path"] == "hub.firewall.tier"
+    sarif = json.loads(run("validate", path, "--format", "sarif").output)
+    result = sarif["runs"][0]["results"][0]
+    assert sarif["version"] == "2.1.0"
+    assert result["ruleId"] == "SCHEMA" and result["level"] == "error"
+    assert result["locations"][0]["physicalLocation"]["region"]["startLine"] > 1
+    clean = json.loads(run("validate", SEED, "--format", "sarif").output)
+    assert clean["runs"][0]["results"] == []
+
+
+def test_render_writes_nothing_when_the_spec_has_errors(tmp_path):
+    data = load_example()
+    data["hub"]["routeServer"]["branchToBranch"] = False
+    out = tmp_path / "out"
+    result = run("render", write_spec(tmp_path, data), "-o", out)
+    assert result.exit_code == 1
+    assert "nothing written" in result.stderr
+    assert not out.exists()
+
+
+def test_render_default_directory_is_out_spec_name(tmp_path):
+    result = run("render", SEED, cwd=tmp_path)
+    assert result.exit_code == 0, result.output
+    assert (tmp_path / "out" / "b2b-azfw" / "main.bicep").is_file()
+    assert "VPN_SHARED_KEY_BRANCH1" in result.output
+
+
+def test_render_check_reports_drift_and_writes_nothing(tmp_path):
+    out = tmp_path / "out"
+    assert run("render", SEED, "-o", out, "--check").exit_code == 1
+    assert not out.exists()
+    assert run("render", SEED, "-o", out).exit_code == 0
+    clean = run("render", SEED, "-o", out, "--check")
+    assert clean.exit_code == 0 and "up to date" in clean.output
+    (out / "main.bicepparam").write_text((out / "main.bicepparam").read_text().replace("10.0.3.4", "10.0.3.5"))
+    (out / "modules" / "firewall.bicep").unlink()
+    drift = run("render", SEED, "-o", out, "--check")
+    assert drift.exit_code == 1
+    assert "changed  main.bicepparam  (-3 +3 lines against the spec's rendering, first at line" in drift.stderr
+    assert "missing  modules/firewall.bicep" in drift.stderr
+    stale_spec = load_example()
+    del stale_spec["hub"]["firewall"]
+    assert run("render", SEED, "-o", out).exit_code == 0
+    stale = run("render", write_spec(tmp_path, stale_spec), "-o", out, "--check")
+    assert "stale    modules/firewall.bicep" in stale.stderr
+
+
+def test_init_writes_the_seed_shaped_starter_that_validates(tmp_path):
+    result = run("init", tmp_path / "spec.json")
+    assert result.exit_code == 0
+    assert json.loads((tmp_path / "spec.json").read_text()) == load_example()
+    assert run("init", tmp_path / "spec.json").exit_code == 2  # never overwrites by surprise
+    assert run("init", tmp_path / "spec.json", "--example", "multi-site", "--force").exit_code == 0
+    assert json.loads((tmp_path / "spec.json").read_text()) == load_example(MULTI_SITE)
+
+
+def test_schema_prints_the_json_schema():
+    schema = json.loads(run("schema").output)
+    assert schema["$schema"] == "https://json-schema.org/draft/2020-12/schema"
+
+
+def test_rules_lists_ids_titles_and_links():
+    result = run("rules", "--format", "json")
+    listed = json.loads(result.output)
+    assert len(listed) >= 20
+    assert all(r["id"] and r["title"] and r["link"].startswith("https://") for r in listed)
+
+
+def test_build_without_main_bicep_exits_2(tmp_path):
+    result = run("build", tmp_path)
+    assert result.exit_code == 2 and "no main.bicep" in result.stderr
+
+
+@pytest.mark.compiler
+def test_build_compiles_rendered_output_and_fails_on_a_warning(tmp_path, bicep_rpc):
+    out = tmp_path / "out"
+    run("render", SEED, "-o", out)
+    ok = run("build", out)
+    assert ok.exit_code == 0, ok.output
+    assert "0 error(s), 0 warning(s)" in ok.output
+    text = (out / "modules" / "route-table.bicep").read_text()
+    (out / "modules" / "route-table.bicep").write_text(text.replace("param tags object = {}", "param tags object = {}\n\nparam unused string = ''"))
+    bad = run("build", out)
+    assert bad.exit_code == 1
+    assert "no-unused-params" in bad.output
+
+
+@pytest.mark.compiler
+def test_az_bicep_build_compiles_the_seed(tmp_path, bicep_rpc):
+    """The Azure CLI path users take: `az bicep build` with the pinned binary from PATH."""
+    out = tmp_path / "out"
+    run("render", SEED, "-o", out)
+    az = subprocess.run(["which", "az"], capture_output=True, text=True).stdout.strip()
+    if not az:
+        pytest.fail("`az` (Azure CLI) not found: `make setup` installs it (Debian package azure-cli)", pytrace=False)
+    env = {**os.environ, "AZURE_BICEP_USE_BINARY_FROM_PATH": "true", "AZURE_BICEP_CHECK_VERSION": "false"}
+    env["PATH"] = str(Path(bicep_rpc.bicep).parent) + os.pathsep + env["PATH"]
+    completed = subprocess.run([az, "bicep", "build", "--file", str(out / "main.bicep"), "--stdout"],
+                               capture_output=True, text=True, env=env, timeout=300)
+    assert completed.returncode == 0, completed.stderr
+    assert json.loads(completed.stdout)["resources"]
+    assert "Warning" not in completed.stderr and "Error" not in completed.stderr
+
+
+def test_non_editable_install_renders_from_another_directory(tmp_path):
+    """`pip install .` ships templates/, schemas/ and examples/ inside the package."""
+    venv = tmp_path / "venv"
+    subprocess.run([sys.executable, "-m", "venv", "--system-site-packages", str(venv)], check=True)
+    pip = [str(venv / "bin" / "python"), "-m", "pip", "install", "-q", "--no-build-isolation", "--no-deps", str(ROOT)]
+    # Build from a copy so that the install cannot reach back into the checkout.
+    completed = subprocess.run(pip, capture_output=True, text=True, cwd=tmp_path)
+    assert completed.returncode == 0, completed.stderr
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    gen = str(venv / "bin" / "gen")
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
+    assert subprocess.run([gen, "init", "spec.json"], cwd=elsewhere, env=env, capture_output=True).returncode == 0
+    rendered = subprocess.run([gen, "render", "spec.json"], cwd=elsewhere, env=env, capture_output=True, text=True)
+    assert rendered.returncode == 0, rendered.stderr
+    assert (elsewhere / "out" / "b2b-azfw" / "modules" / "vpn-gateway.bicep").is_file()
+    located = subprocess.run([str(venv / "bin" / "python"), "-c", "import generator.templates as t; print(t.__file__)"],
+                             cwd=elsewhere, env=env, capture_output=True, text=True).stdout
+    assert str(ROOT) not in located and "site-packages" in located

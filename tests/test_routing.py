@@ -1,0 +1,277 @@
+"""The routing model: effective routes per hop and traces, checked against the seed's findings."""
+
+from __future__ import annotations
+
+import copy
+import json
+from pathlib import Path
+
+import pytest
+
+from generator import model, routing
+from generator.routing import RouteEntry
+
+EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
+
+SEED_FORWARD = ["onprem (10.20.10.133)", "ergw-hub", "afw-hub (10.0.3.4)", "vpngw-hub", "vpngw-branch1", "branch1 (10.50.1.4)"]
+SEED_RETURN = ["branch1 (10.50.1.4)", "vpngw-branch1", "vpngw-hub", "afw-hub (10.0.3.4)", "ergw-hub", "onprem (10.20.10.133)"]
+DIRECT_FORWARD = ["onprem (10.20.10.133)", "ergw-hub", "vpngw-hub", "vpngw-branch1", "branch1 (10.50.1.4)"]
+DIRECT_RETURN = ["branch1 (10.50.1.4)", "vpngw-branch1", "vpngw-hub", "ergw-hub", "onprem (10.20.10.133)"]
+
+
+def load(name: str = "seed-b2b-azfw.json") -> dict:
+    return json.loads((EXAMPLES / name).read_text("utf-8"))
+
+
+def topology(mutate=None, name: str = "seed-b2b-azfw.json") -> model.Topology:
+    data = copy.deepcopy(load(name))
+    if mutate:
+        mutate(data)
+    return model.build(data)
+
+
+def rows(routes: list[RouteEntry]) -> list[tuple]:
+    return [(r.prefix, r.next_hop, r.source, r.effective) for r in routes]
+
+
+# --- traces ---------------------------------------------------------------------------------------
+
+
+def test_seed_trace_crosses_the_firewall_both_ways():
+    # The seed's traceroute from on-premises 10.20.10.133 to the branch VM 10.50.1.4 showed 10.0.3.7,
+    # an address of AzureFirewallSubnet; the model's firewall address is the subnet's .4.
+    result = routing.trace(topology(), "10.20.10.133", "10.50.1.4")
+    assert result.forward == SEED_FORWARD
+    assert result.back == SEED_RETURN
+    assert (result.verdict, result.where, result.inspected) == ("delivered", None, True)
+    assert result.render() == (
+        "forward: onprem (10.20.10.133) → ergw-hub → afw-hub (10.0.3.4) → vpngw-hub → vpngw-branch1 → branch1 (10.50.1.4)\n"
+        "return:  branch1 (10.50.1.4) → vpngw-branch1 → vpngw-hub → afw-hub (10.0.3.4) → ergw-hub → onprem (10.20.10.133)\n"
+        "verdict: delivered, inspected by afw-hub both ways"
+    )
+    assert routing.format_trace(result) == result.render()
+
+
+def test_without_inspection_transit_goes_gateway_to_gateway():
+    result = routing.trace(topology(lambda d: d["hub"]["firewall"].update(inspectTransit=False)), "10.20.10.133", "10.50.1.4")
+    assert result.forward == DIRECT_FORWARD
+    assert result.back == DIRECT_RETURN
+    assert (result.verdict, result.inspected) == ("delivered", False)
+    assert result.render().endswith("verdict: delivered, not inspected (no firewall on either path)")
+
+
+def test_without_a_firewall_transit_goes_gateway_to_gateway():
+    t = topology(lambda d: d["hub"].pop("firewall"))
+    result = routing.trace(t, "10.20.10.133", "10.50.1.4")
+    assert result.forward == DIRECT_FORWARD
+    assert result.back == DIRECT_RETURN
+    assert (result.verdict, result.inspected) == ("delivered", False)
+    assert "firewall-subnet" not in routing.effective_routes(t)
+
+
+@pytest.mark.parametrize("mutate", [
+    lambda d: d["hub"]["routeServer"].update(branchToBranch=False),
+    lambda d: d["hub"].pop("routeServer"),
+], ids=["branch-to-branch-off", "no-route-server"])
+def test_without_branch_to_branch_nobody_learns_the_other_side(mutate):
+    # Seed: with branch-to-branch disabled on-premises never even learns the branch prefixes.
+    t = topology(mutate)
+    result = routing.trace(t, "10.20.10.133", "10.50.1.4")
+    assert (result.verdict, result.where, result.inspected) == ("no-route", "onprem:onprem", False)
+    assert result.forward == ["onprem (10.20.10.133)"]
+    # ... and the branch has nothing back but its default route to the Internet.
+    assert (result.return_path.status, result.return_path.where) == ("no-route", "branch:branch1")
+    assert result.back == ["branch1 (10.50.1.4)"]
+    routes = routing.effective_routes(t)
+    assert [r.prefix for r in routes["onprem:onprem"]] == ["10.0.0.0/16"]
+    assert [r.prefix for r in routes["branch:branch1"] if r.origin == "BGP"] == ["10.0.0.0/16"]
+    assert result.render().splitlines()[2] == "verdict: no-route at onprem:onprem (forward): onprem:onprem has no route to 10.50.1.4"
+
+
+def test_udrs_for_one_direction_only_are_asymmetric():
+    t = topology()
+    branch_only = [r for r in t.gateway_subnet_routes if r.source.startswith("branches")]
+    assert [r.address_prefix for r in branch_only] == ["10.50.0.0/16"]
+    result = routing.trace(t, "10.20.10.133", "10.50.1.4", gateway_udrs=branch_only)
+    assert result.forward == SEED_FORWARD
+    assert result.back == DIRECT_RETURN  # the reply is not steered: VPN gateway straight to ExpressRoute
+    assert (result.verdict, result.inspected) == ("asymmetric", False)
+    assert result.render().endswith("verdict: asymmetric: forward crosses afw-hub, return crosses no firewall")
+
+
+def test_hub_workload_reaches_the_branch_directly_both_ways():
+    # No route table on the hub's workload subnet: BGP routes via the VPN gateway, and the reply
+    # entering at the VPN gateway meets no UDR for the hub prefix.
+    result = routing.trace(topology(), "10.0.2.4", "10.50.1.4")
+    assert result.forward == ["vnet-hub (10.0.2.4)", "vpngw-hub", "vpngw-branch1", "branch1 (10.50.1.4)"]
+    assert result.back == ["branch1 (10.50.1.4)", "vpngw-branch1", "vpngw-hub", "vnet-hub (10.0.2.4)"]
+    assert (result.verdict, result.inspected) == ("delivered", False)
+
+
+def test_site_branch_is_reached_through_the_firewall():
+    result = routing.trace(topology(name="multi-site.json"), "172.16.0.4", "192.168.50.10")
+    assert result.forward == ["dc-amsterdam (172.16.0.4)", "ergw-hub-weu", "afw-hub-weu (10.100.0.132)", "vpngw-hub-weu", "warehouse-lyon (192.168.50.10)"]
+    assert result.back == ["warehouse-lyon (192.168.50.10)", "vpngw-hub-weu", "afw-hub-weu (10.100.0.132)", "ergw-hub-weu", "dc-amsterdam (172.16.0.4)"]
+    assert (result.verdict, result.inspected) == ("delivered", True)
+
+
+def test_branch_to_branch_crosses_the_hub_vpn_gateway_twice_without_a_loop():
+    result = routing.trace(topology(name="multi-site.json"), "10.110.1.4", "10.120.1.4")
+    assert result.forward == [
+        "shop-paris (10.110.1.4)", "vpngw-shop-paris", "vpngw-hub-weu", "afw-hub-weu (10.100.0.132)",
+        "vpngw-hub-weu", "vpngw-shop-madrid", "shop-madrid (10.120.1.4)",
+    ]
+    assert (result.verdict, result.inspected) == ("delivered", True)
+
+
+def test_no_transit_between_two_expressroute_sites():
+    result = routing.trace(topology(name="multi-site.json"), "172.16.0.4", "172.17.0.4")
+    assert (result.verdict, result.where) == ("no-route", "onprem:dc-amsterdam")
+
+
+def test_a_repeated_step_is_a_loop():
+    # The design cannot loop (the VPN gateway encapsulates); a firewall route back to itself would.
+    t = topology()
+    routes = routing.effective_routes(t)
+    routes["firewall-subnet"] = [RouteEntry("10.50.0.0/16", "afw-hub (10.0.3.4)", "VirtualAppliance", "UDR back-to-self")]
+    walker = routing._Walker(t, routes)
+    path = walker.walk(routing.locate(t, "10.20.10.133"), routing.locate(t, "10.50.1.4"))
+    assert (path.status, path.where) == ("loop", "afw-hub (10.0.3.4)")
+    assert path.hops == ("onprem (10.20.10.133)", "ergw-hub", "afw-hub (10.0.3.4)", "afw-hub (10.0.3.4)")
+
+
+def test_an_address_outside_every_prefix_is_refused():
+    with pytest.raises(ValueError) as error:
+        routing.trace(topology(), "10.20.10.133", "192.0.2.1")
+    message = str(error.value)
+    assert message.startswith("192.0.2.1 is in no prefix of the design")
+    assert "10.20.0.0/16 (onprem), 10.50.0.0/16 (branch1), 10.0.0.0/16 (vnet-hub)" in message
+    with pytest.raises(ValueError, match="not an IP address"):
+        routing.trace(topology(), "onprem", "10.50.1.4")
+
+
+# --- the transit matrix ---------------------------------------------------------------------------
+
+
+def test_multi_site_transit_matrix_is_delivered_and_inspected():
+    pairs = routing.transit_matrix(topology(name="multi-site.json"))
+    assert [(p.on_premises, p.branch, p.source_ip, p.destination_ip) for p in pairs] == [
+        ("dc-amsterdam", "shop-paris", "172.16.0.4", "10.110.1.4"),
+        ("dc-amsterdam", "shop-madrid", "172.16.0.4", "10.120.1.4"),
+        ("dc-amsterdam", "warehouse-lyon", "172.16.0.4", "192.168.50.4"),
+        ("dc-frankfurt", "shop-paris", "172.17.0.4", "10.110.1.4"),
+        ("dc-frankfurt", "shop-madrid", "172.17.0.4", "10.120.1.4"),
+        ("dc-frankfurt", "warehouse-lyon", "172.17.0.4", "192.168.50.4"),
+    ]
+    assert all((p.verdict, p.inspected) == ("delivered", True) for p in pairs)
+    assert pairs[2].forward == "dc-amsterdam (172.16.0.4) → ergw-hub-weu → afw-hub-weu (10.100.0.132) → vpngw-hub-weu → warehouse-lyon (192.168.50.4)"
+
+
+def test_seed_transit_matrix_without_branch_to_branch():
+    pairs = routing.transit_matrix(topology(lambda d: d["hub"]["routeServer"].update(branchToBranch=False)))
+    assert [(p.verdict, p.where, p.inspected, p.forward) for p in pairs] == [
+        ("no-route", "onprem:onprem", False, "onprem (10.20.0.4) ✗ no route at onprem:onprem"),
+    ]
+
+
+def test_representative_host_avoids_the_gateway_subnet():
+    # A VNet branch with only a GatewaySubnet: the first .4 outside it.
+    def only_gateway_subnet(d):
+        d["branches"][0]["vnet"]["subnets"] = [{"name": "GatewaySubnet", "prefix": "10.50.0.0/24"}]
+    pairs = routing.transit_matrix(topology(only_gateway_subnet))
+    assert [(p.source_ip, p.destination_ip, p.verdict) for p in pairs] == [("10.20.0.4", "10.50.1.4", "delivered")]
+
+
+# --- effective routes -----------------------------------------------------------------------------
+
+
+def test_seed_gateway_subnet_udrs_win_over_bgp():
+    routes = routing.effective_routes(topology())
+    assert list(routes) == ["onprem:onprem", "gateway-subnet", "firewall-subnet", "hub-vnet", "branch:branch1"]
+    assert rows(routes["gateway-subnet"]) == [
+        ("10.0.0.0/16", "VnetLocal", "system", True),
+        ("10.20.0.0/16", "afw-hub (10.0.3.4)", "UDR onprem-10.20.0.0_16", True),
+        ("10.20.0.0/16", "ergw-hub", "BGP via ergw-hub", False),
+        ("10.50.0.0/16", "afw-hub (10.0.3.4)", "UDR branch1-10.50.0.0_16", True),
+        ("10.50.0.0/16", "vpngw-hub", "BGP via vpngw-hub", False),
+        ("0.0.0.0/0", "Internet", "system", True),
+    ]
+    assert routing.lookup(routes["gateway-subnet"], "10.50.1.4").source == "UDR branch1-10.50.0.0_16"
+    # The firewall learns both sides over BGP, so it sends the transit on to the right gateway.
+    assert rows(routes["firewall-subnet"]) == [
+        ("10.0.0.0/16", "VnetLocal", "system", True),
+        ("10.20.0.0/16", "ergw-hub", "BGP via ergw-hub", True),
+        ("10.50.0.0/16", "vpngw-hub", "BGP via vpngw-hub", True),
+        ("0.0.0.0/0", "Internet", "system", True),
+    ]
+
+
+def test_seed_on_premises_and_branch_learn_each_other():
+    routes = routing.effective_routes(topology())
+    assert rows(routes["onprem:onprem"]) == [
+        ("10.0.0.0/16", "ergw-hub", "BGP via ergw-hub", True),
+        ("10.50.0.0/16", "ergw-hub", "BGP via ergw-hub", True),
+    ]
+    assert rows(routes["branch:branch1"]) == [
+        ("10.0.0.0/16", "vpngw-branch1", "BGP via vpngw-hub", True),
+        ("10.20.0.0/16", "vpngw-branch1", "BGP via vpngw-hub", True),
+        ("10.50.0.0/16", "VnetLocal", "system", True),
+        ("0.0.0.0/0", "Internet", "system", True),
+    ]
+
+
+def test_default_route_from_on_premises_keeps_the_firewall_on_the_internet():
+    routes = routing.effective_routes(topology(lambda d: d["onPremises"][0].update(advertisesDefaultRoute=True)))
+    defaults = [r for r in routes["firewall-subnet"] if r.prefix == "0.0.0.0/0"]
+    assert [(r.next_hop, r.source, r.effective) for r in defaults] == [
+        ("Internet", "UDR default-to-internet", True),
+        ("ergw-hub", "BGP via ergw-hub", False),
+        ("Internet", "system", False),
+    ]
+    # Without that UDR (hub workload subnet), the learned default wins over the system one.
+    assert routing.lookup(routes["hub-vnet"], "198.51.100.1").next_hop == "ergw-hub"
+
+
+def test_tables_are_sorted_by_prefix_length_then_address():
+    for routes in routing.effective_routes(topology(name="multi-site.json")).values():
+        keys = [(-r.network.prefixlen, int(r.network.network_address)) for r in routes]
+        assert keys == sorted(keys)
+    branch = routing.effective_routes(topology(name="multi-site.json"))["branch:shop-paris"]
+    assert [r.prefix for r in branch] == [
+        "192.168.50.0/24", "10.100.0.0/20", "10.110.0.0/16", "10.120.0.0/16", "172.16.0.0/16", "172.17.0.0/16", "0.0.0.0/0",
+    ]
+
+
+def test_format_routes_shows_every_source_and_the_shadowed_routes():
+    routes = routing.effective_routes(topology())
+    text = routing.format_routes(routes, "gateway-subnet")
+    assert text.splitlines() == [
+        "gateway-subnet",
+        "  prefix        next hop            next hop type          source                    effective",
+        "  10.0.0.0/16   VnetLocal           VnetLocal              system                    yes",
+        "  10.20.0.0/16  afw-hub (10.0.3.4)  VirtualAppliance       UDR onprem-10.20.0.0_16   yes",
+        "  10.20.0.0/16  ergw-hub            VirtualNetworkGateway  BGP via ergw-hub          no (shadowed by UDR)",
+        "  10.50.0.0/16  afw-hub (10.0.3.4)  VirtualAppliance       UDR branch1-10.50.0.0_16  yes",
+        "  10.50.0.0/16  vpngw-hub           VirtualNetworkGateway  BGP via vpngw-hub         no (shadowed by UDR)",
+        "  0.0.0.0/0     Internet            Internet               system                    yes",
+    ]
+    everything = routing.format_routes(routes)
+    assert [line for line in everything.splitlines() if line and not line.startswith(" ")] == list(routes)
+    with pytest.raises(ValueError, match="unknown hop 'nowhere'"):
+        routing.format_routes(routes, "nowhere")
+
+
+def test_every_pair_of_places_in_multi_site():
+    # Transit (on-premises <-> branch, branch <-> branch) is inspected; the hub reaches everyone directly;
+    # two ExpressRoute sites never reach each other (that would be Global Reach).
+    t = topology(name="multi-site.json")
+    on_premises = {"172.16.0.4", "172.17.0.4"}
+    branches = {"10.110.1.4", "10.120.1.4", "192.168.50.4"}
+    for source in sorted(on_premises | branches | {"10.100.1.4"}):
+        for destination in sorted(on_premises | branches | {"10.100.1.4"}):
+            result = routing.trace(t, source, destination)
+            expected = "no-route" if source != destination and {source, destination} <= on_premises else "delivered"
+            transit = source != destination and {source, destination} <= on_premises | branches
+            assert (source, destination, result.verdict, result.inspected) == (source, destination, expected, transit and expected == "delivered")
+            if expected == "delivered":
+                assert result.forward[-1].endswith(f"({destination})") and result.back[-1].endswith(f"({source})")

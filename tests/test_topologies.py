@@ -1,0 +1,263 @@
+"""Every topology option renders and compiles clean with the real compiler, and does what it says.
+
+Each variant starts from an example and changes one option; the compiled ARM
+JSON and the compiled parameter values are checked for that option's effect.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from arm import by_type, module_param, module_template, modules, resources
+from conftest import MULTI_SITE, SEED, load_example, variant
+
+pytestmark = pytest.mark.compiler
+
+
+def _seed(mutate=lambda d: None) -> dict:
+    return variant(load_example(SEED), mutate)
+
+
+def _multi(mutate=lambda d: None) -> dict:
+    return variant(load_example(MULTI_SITE), mutate)
+
+
+def _firewall(**changes):
+    def mutate(data):
+        data["hub"]["firewall"].update(changes)
+    return mutate
+
+
+def _add_management_subnet(data):
+    data["hub"]["vnet"]["subnets"].append({"name": "AzureFirewallManagementSubnet", "prefix": "10.0.4.0/26"})
+
+
+def _basic(data):
+    _firewall(tier="Basic")(data)
+    _add_management_subnet(data)
+
+
+def _forced_tunnelling(data):
+    _firewall(forcedTunneling=True)(data)
+    _add_management_subnet(data)
+
+
+def _no_firewall(data):
+    del data["hub"]["firewall"]
+
+
+def _default_route(data):
+    data["onPremises"][0]["advertisesDefaultRoute"] = True
+
+
+def _test_vms(data):
+    data["testVms"] = [
+        {"name": "vm-hub", "vnet": "hub", "subnet": "subnet-001"},
+        {"name": "vm-branch1", "vnet": "branch1", "subnet": "subnet-001", "size": "Standard_B2s"},
+    ]
+
+
+def _site_with_ip(data):
+    data["branches"].append({
+        "name": "site1", "kind": "site", "addressPrefixes": ["192.168.10.0/24"], "gatewayIpAddress": "203.0.113.10",
+        "bgp": {"asn": 65010, "peeringAddress": "192.168.10.1"},
+    })
+
+
+def _many(data):
+    """Three circuits and three VNet branches."""
+    for i in (2, 3):
+        data["onPremises"].append({
+            "name": f"onprem{i}", "addressPrefixes": [f"10.{20 + i}.0.0/16", f"172.{20 + i}.0.0/16"],
+            "expressRouteCircuitId": f"/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/rg-er/providers/Microsoft.Network/expressRouteCircuits/er-{i}",
+            "routingWeight": 10 * i,
+        })
+        data["branches"].append({
+            "name": f"branch{i}", "kind": "vnet",
+            "vnet": {"name": f"vnet-branch{i}", "addressSpace": [f"10.{50 + i}.0.0/16"],
+                     "subnets": [{"name": "GatewaySubnet", "prefix": f"10.{50 + i}.0.0/27"}, {"name": "workload", "prefix": f"10.{50 + i}.1.0/24"}]},
+            "vpnGateway": {"name": f"vpngw-branch{i}", "sku": "VpnGw2AZ", "asn": 65050 + i, "activeActive": True},
+        })
+
+
+VARIANTS = {
+    "seed": lambda: _seed(),
+    "multi-site": lambda: _multi(),
+    "firewall-basic": lambda: _seed(_basic),
+    "firewall-premium": lambda: _seed(_firewall(tier="Premium")),
+    "forced-tunnelling": lambda: _seed(_forced_tunnelling),
+    "no-firewall": lambda: _seed(_no_firewall),
+    "no-inspection": lambda: _seed(_firewall(inspectTransit=False)),
+    "default-route": lambda: _seed(_default_route),
+    "test-vms": lambda: _seed(_test_vms),
+    "site-with-ip": lambda: _seed(_site_with_ip),
+    "routing-preference": lambda: _multi(lambda d: d["hub"]["routeServer"].update(hubRoutingPreference="VpnGateway")),
+    "many-circuits-and-branches": lambda: _seed(_many),
+}
+
+
+@pytest.fixture(scope="module")
+def compiled(bicep_rpc, tmp_path_factory):
+    """Compile each variant once for all the tests of this module."""
+    from conftest import Compiled, render_data, write_files
+
+    cache = {}
+
+    def get(name: str) -> Compiled:
+        if name not in cache:
+            directory = write_files(render_data(VARIANTS[name](), f"{name}.json"), tmp_path_factory.mktemp(name))
+            diagnostics, template = bicep_rpc.compile(directory / "main.bicep")
+            param_diagnostics, parameters = bicep_rpc.compile_params(directory / "main.bicepparam")
+            unformatted = [str(p) for p in [*directory.glob("*.bicep"), *directory.glob("modules/*.bicep"), directory / "main.bicepparam"]
+                           if bicep_rpc.format(p) != p.read_text("utf-8")]
+            cache[name] = Compiled(directory, diagnostics + param_diagnostics, template, parameters, unformatted)
+        return cache[name]
+
+    return get
+
+
+@pytest.mark.parametrize("name", sorted(VARIANTS))
+def test_variant_compiles_with_zero_diagnostics_and_is_format_stable(compiled, name):
+    result = compiled(name)
+    assert [str(d) for d in result.diagnostics] == []
+    assert result.unformatted == []
+    assert result.template is not None and result.parameters is not None
+
+
+def test_multi_site_every_circuit_connected_one_at_a_time(compiled):
+    result = compiled("multi-site")
+    connections = result.parameter_values["expressRouteConnections"]
+    assert [c["siteName"] for c in connections] == ["dc-amsterdam", "dc-frankfurt"]
+    module = modules(result.template)["expressRouteConnectionDeployments"]
+    assert module["copy"] == {"name": "expressRouteConnectionDeployments", "count": "[length(parameters('expressRouteConnections'))]", "mode": "serial", "batchSize": 1}
+
+
+def test_one_udr_per_prefix_of_every_onprem_site_and_branch(compiled):
+    for name in ("multi-site", "many-circuits-and-branches"):
+        result = compiled(name)
+        values = result.parameter_values
+        expected = [p for s in values["expressRouteConnections"] for p in _onprem_prefixes(name, s["siteName"])]
+        expected += [p for b in values["vnetBranches"] for p in b["virtualNetwork"]["addressPrefixes"]]
+        expected += [p for s in values.get("siteBranches", []) for p in s["addressPrefixes"]]
+        routes = values["gatewaySubnetRouteTable"]["routes"]
+        assert sorted(r["addressPrefix"] for r in routes) == sorted(expected)
+        assert {r["nextHopIpAddress"] for r in routes} == {values["firewall"]["expectedPrivateIpAddress"]}
+        assert len({r["name"] for r in routes}) == len(routes)
+
+
+def _onprem_prefixes(variant_name: str, site: str) -> list[str]:
+    data = VARIANTS[variant_name]()
+    return next(s["addressPrefixes"] for s in data["onPremises"] if s["name"] == site)
+
+
+def test_many_branches_each_get_vnet_gateway_and_a_connection_pair(compiled):
+    result = compiled("many-circuits-and-branches")
+    branches = result.parameter_values["vnetBranches"]
+    assert [b["name"] for b in branches] == ["branch1", "branch2", "branch3"]
+    assert [b["vpnGateway"]["asn"] for b in branches] == [65050, 65052, 65053]
+    assert [len(b["vpnGateway"]["publicIpNames"]) for b in branches] == [1, 2, 2]
+    found = modules(result.template)
+    assert found["vnetToVnetConnections"]["copy"]["mode"] == "serial"
+    assert len(result.parameter_values["expressRouteConnections"]) == 3
+    assert [c["routingWeight"] for c in result.parameter_values["expressRouteConnections"]] == [0, 20, 30]
+
+
+def test_site_branch_gets_local_network_gateway_and_bgp_connection(compiled):
+    for name, key, value in (("multi-site", "fqdn", "vpn.warehouse-lyon.example.net"), ("site-with-ip", "gatewayIpAddress", "203.0.113.10")):
+        result = compiled(name)
+        site = result.parameter_values["siteBranches"][0]
+        assert site[key] == value
+        assert ({"fqdn", "gatewayIpAddress"} - {key}).isdisjoint(site)
+        s2s = module_template(result.template, "siteToSiteConnections")
+        lng, = by_type(s2s, "Microsoft.Network/localNetworkGateways")
+        assert lng["properties"]["bgpSettings"] == {"asn": "[parameters('bgpAsn')]", "bgpPeeringAddress": "[parameters('bgpPeeringAddress')]"}
+        connection, = by_type(s2s, "Microsoft.Network/connections")
+        assert connection["properties"]["connectionType"] == "IPsec"
+        assert connection["properties"]["enableBgp"] is True
+        assert s2s["parameters"]["sharedKey"]["type"] == "securestring"
+        module = modules(result.template)["siteToSiteConnections"]
+        assert module["copy"]["mode"] == "serial" and module["copy"]["batchSize"] == 1
+    text = (compiled("multi-site").directory / "main.bicepparam").read_text()
+    assert "warehouse-lyon': readEnvironmentVariable('VPN_SHARED_KEY_WAREHOUSE_LYON')" in text
+    assert "`VPN_SHARED_KEY_WAREHOUSE_LYON`" in (compiled("multi-site").directory / "README.md").read_text()
+
+
+def test_site_connections_wait_for_the_vnet_to_vnet_ones(compiled):
+    found = modules(compiled("multi-site").template)
+    assert "vnetToVnetConnections" in found["siteToSiteConnections"]["dependsOn"]
+
+
+@pytest.mark.parametrize("name", ["no-firewall", "no-inspection"])
+def test_no_gateway_route_table_without_firewall_or_inspection(compiled, name):
+    result = compiled(name)
+    assert "gatewaySubnetRouteTableDeployment" not in modules(result.template)
+    assert "gatewaySubnetRouteTable" not in result.parameter_values
+    assert "routeTableResourceIds" not in module_param(result.template, "hubNetwork")
+    assert not (result.directory / "modules" / "route-table.bicep").exists()
+
+
+def test_no_firewall_renders_plain_route_server_design(compiled):
+    result = compiled("no-firewall")
+    assert "firewallDeployment" not in modules(result.template)
+    assert "routeServerDeployment" in modules(result.template)
+    assert result.parameter_values["routeServer"]["allowBranchToBranchTraffic"] is True
+
+
+@pytest.mark.parametrize("name", ["firewall-basic", "forced-tunnelling"])
+def test_management_subnet_and_public_ip_for_basic_and_forced_tunnelling(compiled, name):
+    result = compiled(name)
+    firewall = result.parameter_values["firewall"]
+    assert firewall["managementPublicIpName"] == "afw-hub-mgmt-pip"
+    assert module_param(result.template, "firewallDeployment")["managementSubnetResourceId"] == (
+        "[reference('hubNetwork').outputs.subnetResourceIds.value.AzureFirewallManagementSubnet]"
+    )
+    fw = module_template(result.template, "firewallDeployment")
+    assert resources(fw)["managementPublicIp"]["condition"] == "[variables('withManagement')]"
+    assert firewall["tier"] == ("Basic" if name == "firewall-basic" else "Standard")
+
+
+def test_standard_firewall_has_no_management_configuration(compiled):
+    assert compiled("seed").parameter_values["firewall"]["managementPublicIpName"] == ""
+    assert "managementSubnetResourceId" not in module_param(compiled("seed").template, "firewallDeployment")
+
+
+def test_default_route_gives_the_firewall_subnet_a_route_to_internet(compiled):
+    result = compiled("default-route")
+    table = result.parameter_values["firewallSubnetRouteTable"]
+    assert table["routes"] == [{"name": "default-to-internet", "addressPrefix": "0.0.0.0/0", "nextHopType": "Internet"}]
+    assert module_param(result.template, "hubNetwork")["routeTableResourceIds"]["AzureFirewallSubnet"] == (
+        "[reference('firewallSubnetRouteTableDeployment').outputs.resourceId.value]"
+    )
+    # GatewaySubnet never gets 0.0.0.0/0.
+    assert all(r["addressPrefix"] != "0.0.0.0/0" for r in result.parameter_values["gatewaySubnetRouteTable"]["routes"])
+    assert "firewallSubnetRouteTable" not in compiled("seed").parameter_values
+
+
+def test_routing_preference_reaches_the_route_server(compiled):
+    assert compiled("routing-preference").parameter_values["routeServer"]["hubRoutingPreference"] == "VpnGateway"
+    assert compiled("multi-site").parameter_values["routeServer"]["hubRoutingPreference"] == "ASPath"
+    ars = module_template(compiled("seed").template, "routeServerDeployment")
+    assert resources(ars)["routeServer"]["properties"]["hubRoutingPreference"] == "[parameters('hubRoutingPreference')]"
+
+
+def test_test_vms_without_public_ip_and_their_ips_in_outputs(compiled):
+    result = compiled("test-vms")
+    vms = result.parameter_values["testVms"]
+    assert [(v["name"], v["virtualNetworkName"], v["subnetName"], v["size"]) for v in vms] == [
+        ("vm-hub", "vnet-hub", "subnet-001", "Standard_B1s"), ("vm-branch1", "vnet-branch1", "subnet-001", "Standard_B2s"),
+    ]
+    vm_template = module_template(result.template, "testVmDeployments")
+    nic, = by_type(vm_template, "Microsoft.Network/networkInterfaces")
+    assert "publicIPAddress" not in nic["properties"]["ipConfigurations"][0]["properties"]
+    vm, = by_type(vm_template, "Microsoft.Compute/virtualMachines")
+    assert vm["properties"]["osProfile"]["linuxConfiguration"]["disablePasswordAuthentication"] is True
+    assert "testVmPrivateIpAddresses" in result.template["outputs"]
+    assert "readEnvironmentVariable('TEST_VM_SSH_PUBLIC_KEY')" in (result.directory / "main.bicepparam").read_text()
+    assert set(modules(result.template)["testVmDeployments"]["dependsOn"]) == {"hubNetwork", "branchNetworks"}
+
+
+def test_outputs_users_need_after_deploying(compiled):
+    outputs = compiled("multi-site").template["outputs"]
+    for name in ("hubVpnGatewayPublicIpAddresses", "hubVpnGatewayBgpPeeringAddress", "routeServerIps", "routeServerAsn",
+                 "firewallPrivateIpAddress", "firewallPrivateIpAddressMatches", "branchVpnGateways", "expressRouteGatewayResourceId"):
+        assert name in outputs, name
