@@ -5,7 +5,7 @@ export PATH := $(CURDIR)/.tools/bin:$(CURDIR)/.venv/bin:$(PATH)
 export AZURE_BICEP_USE_BINARY_FROM_PATH := true
 export AZURE_BICEP_CHECK_VERSION := false
 
-.PHONY: setup demo test out bench clean
+.PHONY: setup demo test out readme bench clean
 
 setup:
 	@bash scripts/setup.sh
@@ -29,3 +29,7 @@ bench: setup
 
 clean:
 	rm -rf .venv .tools .pytest_cache .hypothesis tools/bicep/obj
+
+# The README's generated sections: field reference, rule table, the seed's trace.
+readme: setup
+	python scripts/update_readme.py

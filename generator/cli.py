@@ -165,9 +165,16 @@ def build(directory: str) -> None:
 
 
 @main.command()
-def schema() -> None:
+@click.option("--format", "fmt", type=click.Choice(["json", "markdown"]), default="json", show_default=True,
+              help="json: the JSON Schema itself (point editors at it); markdown: the field reference table.")
+def schema(fmt: str) -> None:
     """Print the spec's JSON Schema (draft 2020-12); every field has a description."""
-    click.echo(json.dumps(spec.schema(), indent=2))
+    if fmt == "markdown":
+        from .schema_doc import markdown
+
+        click.echo(markdown(spec.schema()), nl=False)
+    else:
+        click.echo(json.dumps(spec.schema(), indent=2))
 
 
 @main.command()
@@ -183,6 +190,66 @@ def init(path: str, example: str, force: bool) -> None:
     text = resources.files("generator.examples").joinpath(EXAMPLES[example]).read_text("utf-8")
     target.write_text(text, encoding="utf-8")
     click.echo(f"wrote {target}; next: gen validate {target}")
+
+
+def _clean_topology(spec_file: str):
+    """The topology of a spec without errors; routing a broken spec would explain nothing."""
+    analysis = _analyse(spec_file)
+    if analysis.topology is None or analysis.errors:
+        _report(analysis, "text")
+        click.echo("gen: fix the spec's errors first (gen validate)", err=True)
+        sys.exit(EXIT_FINDINGS)
+    return analysis.topology
+
+
+@main.command()
+@click.argument("spec_file", metavar="SPEC", type=click.Path(dir_okay=True))
+@click.option("--at", "hop", metavar="HOP", help="Only this hop, e.g. gateway-subnet, firewall-subnet, onprem:<site>, branch:<name>.")
+def routes(spec_file: str, hop: str | None) -> None:
+    """Show the effective route table at each hop the design produces.
+
+    \b
+    Hops: onprem:<site>     what an on-premises edge learns over ExpressRoute
+          gateway-subnet    what the ExpressRoute and VPN gateways forward by
+                            (UDRs beat BGP-learned routes beat system routes)
+          firewall-subnet   what Azure Firewall forwards by
+          branch:<name>     what a branch learns over BGP
+    Every route shows its source: UDR, BGP via which gateway, or system.
+    Computed from the spec alone: nothing is deployed or queried.
+    """
+    from . import routing
+
+    topology = _clean_topology(spec_file)
+    table = routing.effective_routes(topology)
+    if hop and hop not in table:
+        _fail_input(f"no hop {hop!r}; hops: {', '.join(table)}")
+    click.echo(routing.format_routes(table, hop), nl=False)
+
+
+@main.command()
+@click.argument("spec_file", metavar="SPEC", type=click.Path(dir_okay=True))
+@click.option("--from", "source", required=True, metavar="IP", help="Source address, e.g. an on-premises host.")
+@click.option("--to", "destination", required=True, metavar="IP", help="Destination address, e.g. a branch VM.")
+def trace(spec_file: str, source: str, destination: str) -> None:
+    """Trace a packet from IP to IP and back, hop by hop, like the seed's traceroute.
+
+    Prints the forward and the return path naming each resource, and a verdict:
+    delivered, no route (and where), loop, or asymmetric (the two directions do
+    not cross the same firewall). Exit 0 when delivered, 1 otherwise.
+
+    \b
+    Example (the seed's own check, on-premises host to branch VM):
+      gen trace spec.json --from 10.20.10.133 --to 10.50.1.4
+    """
+    from . import routing
+
+    topology = _clean_topology(spec_file)
+    try:
+        result = routing.trace(topology, source, destination)
+    except ValueError as exc:
+        _fail_input(str(exc))
+    click.echo(routing.format_trace(result), nl=False)
+    sys.exit(EXIT_OK if result.verdict == "delivered" else EXIT_FINDINGS)
 
 
 @main.command(name="rules")

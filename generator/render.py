@@ -12,7 +12,8 @@ from importlib import resources
 
 import jinja2
 
-from . import __version__
+from . import __version__, routing
+from .diagram import mermaid
 from .model import FIREWALL_MANAGEMENT_SUBNET, SSH_KEY_ENV, Topology, VirtualNetwork, VpnGateway
 
 _IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
@@ -278,6 +279,8 @@ def render(t: Topology, spec_file: str, spec_sha256: str) -> dict[str, str]:
         "spec_sha256": spec_sha256,
         "version": __version__,
         "FIREWALL_MANAGEMENT_SUBNET": FIREWALL_MANAGEMENT_SUBNET,
+        "diagram": mermaid(t),
+        "transit": routing.transit_matrix(t),
     }
     files = {
         "main.bicep": env.get_template("main.bicep.j2").render(context),

@@ -252,7 +252,7 @@ def _special_subnet(path, vnet, label, name, largest, purpose, small_reason):
     """Findings for a subnet that must exist with prefix length <= `largest`."""
     j, subnet = find_subnet(vnet, name)
     if subnet is None:
-        yield f"{path}.subnets", (f"{label} has no subnet named {name}, which {purpose} needs (Azure requires exactly "
+        yield f"{path}.subnets", (f"{label} has no subnet named {name}, needed by {purpose} (Azure requires exactly "
                                   f"that name). Add one of /{largest} or larger")
         return
     network = subnet.network
@@ -275,7 +275,7 @@ def hub_gateway_subnet(topology, data):
     else:
         reason = f"the {kinds[0]} gateway needs /27 or larger (room for its instances and a later coexisting gateway)"
     if length == 28:
-        reason = f"a /28 would not be enough: {reason}"
+        reason = f"a /28 is not enough; {reason}"
     yield from _special_subnet("hub.vnet", hub.vnet, f"hub VNet '{hub.vnet.name}'", GATEWAY_SUBNET, 27, purpose, reason)
 
 

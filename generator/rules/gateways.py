@@ -44,6 +44,8 @@ MAX_TUNNELS = {"Basic": 10, "VpnGw1": 30, "VpnGw2": 30, "VpnGw3": 30, "VpnGw4": 
 MAX_CIRCUITS = {"ErGw1AZ": 4, "ErGw2AZ": 8, "ErGw3AZ": 16, "Standard": 4, "HighPerformance": 8, "UltraPerformance": 16}
 
 DNS_LABEL = re.compile(r"^(?!-)[A-Za-z0-9-]{1,63}(?<!-)$")
+# RFC 5737 documentation ranges: not routable, but Azure accepts them and examples and labs use them.
+DOCUMENTATION_NETWORKS = tuple(ipaddress.IPv4Network(n) for n in ("192.0.2.0/24", "198.51.100.0/24", "203.0.113.0/24"))
 
 
 def _vpn_gateways(topology):
@@ -168,7 +170,7 @@ def site_public_ip(topology, data):
         address = _ipv4(text)
         if address is None:
             yield f"branches[{i}].gatewayIpAddress", f"{text!r} is not an IPv4 address: give the public IPv4 of the site's VPN device"
-        elif not address.is_global:
+        elif not address.is_global and not any(address in n for n in DOCUMENTATION_NETWORKS):
             yield f"branches[{i}].gatewayIpAddress", (
                 f"{text} is a private or reserved address: Azure reaches the site's VPN device over the Internet, so give "
                 f"its public IPv4 (the NAT's public address if it sits behind NAT)")
@@ -181,8 +183,8 @@ def site_ip_or_fqdn(topology, data):
             continue
         has_ip, has_fqdn = branch.gateway_ip_address is not None, branch.fqdn is not None
         if has_ip == has_fqdn:
-            state = "both" if has_ip else "neither"
-            yield f"branches[{i}]", (f"site '{branch.name}' gives {state} of gatewayIpAddress and fqdn: its Local Network "
+            state = "both gatewayIpAddress and fqdn" if has_ip else "neither gatewayIpAddress nor fqdn"
+            yield f"branches[{i}]", (f"site '{branch.name}' gives {state}: its Local Network "
                                      f"Gateway takes exactly one way to reach the VPN device. Keep one")
 
 

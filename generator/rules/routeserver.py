@@ -70,8 +70,8 @@ def route_server_alone(topology, data):
     hub = topology.hub
     if hub.route_server is None or (hub.expressroute_gateway and hub.vpn_gateway):
         return
-    missing = " and ".join(k for k, g in (("an ExpressRoute gateway", hub.expressroute_gateway),
-                                            ("a VPN gateway", hub.vpn_gateway)) if not g)
+    missing = " and no ".join(k for k, g in (("ExpressRoute gateway", hub.expressroute_gateway),
+                                               ("VPN gateway", hub.vpn_gateway)) if not g)
     yield "hub.routeServer", (
         f"the hub has a Route Server but no {missing}: it has nothing to exchange between ExpressRoute and VPN, and it "
         f"costs money and adds ~10 minutes of gateway downtime when added or removed. Drop it, or add the missing gateway")
@@ -79,9 +79,9 @@ def route_server_alone(topology, data):
 
 @rule("ARS005", "Hub VPN gateway must be active-active with a Route Server", ROUTE_SERVER_LINK)
 def hub_vpn_active_active(topology, data):
-    if topology.hub.route_server is None or topology.hub.vpn_gateway is None:
-        return
-    if data["hub"]["vpnGateway"].get("activeActive") is False:
+    gateway = topology.hub.vpn_gateway
+    # The model defaults the hub gateway to active-active, so only an explicit `activeActive: false` lands here.
+    if topology.hub.route_server is not None and gateway is not None and not gateway.active_active:
         yield "hub.vpnGateway.activeActive", (
             "activeActive is false: a VPN gateway that exchanges routes with Route Server must be active-active "
             "(Route Server peers with both instances). Remove the field or set it to true")

@@ -1,0 +1,64 @@
+"""A Mermaid diagram of the topology for the generated README: GitHub and Azure DevOps draw it in the PR."""
+
+from __future__ import annotations
+
+import re
+
+from .model import Topology
+
+
+def _id(kind: str, name: str) -> str:
+    return f"{kind}_{re.sub(r'[^A-Za-z0-9]', '_', name)}"
+
+
+def _label(*lines: str) -> str:
+    # Mermaid takes HTML entities inside quoted labels; quotes and angle brackets are the ones that break it.
+    escaped = [line.replace("&", "&amp;").replace('"', "#quot;").replace("<", "&lt;").replace(">", "&gt;") for line in lines]
+    return '"' + "<br/>".join(escaped) + '"'
+
+
+def mermaid(t: Topology) -> str:
+    hub = t.hub
+    lines = ["flowchart LR"]
+    lines.append(f"  subgraph hub[{_label(hub.vnet.name + ' ' + ', '.join(hub.vnet.address_space))}]")
+    if hub.expressroute_gateway:
+        lines.append(f"    ergw[{_label(hub.expressroute_gateway.name, 'ExpressRoute gateway ' + hub.expressroute_gateway.sku)}]")
+    if hub.vpn_gateway:
+        lines.append(f"    vpngw[{_label(hub.vpn_gateway.name, f'VPN gateway AS {hub.vpn_gateway.asn}, active-active')}]")
+    if hub.route_server:
+        state = "branch-to-branch on" if hub.route_server.branch_to_branch else "branch-to-branch OFF"
+        lines.append(f"    ars[{_label(hub.route_server.name, 'Route Server, ' + state)}]")
+    if hub.firewall:
+        lines.append(f"    afw[{_label(hub.firewall.name, f'Azure Firewall {hub.firewall.tier}, {t.firewall_private_ip}')}]")
+    lines.append("  end")
+    for site in t.on_premises:
+        node = _id("onprem", site.name)
+        lines.append(f"  {node}[{_label(site.name, ', '.join(site.address_prefixes))}]")
+        if hub.expressroute_gateway:
+            circuit = site.circuit_id.rstrip("/").rsplit("/", 1)[-1]
+            lines.append(f"  {node} ---|{_label('ExpressRoute ' + circuit)}| ergw")
+    for branch in t.branches:
+        node = _id("branch", branch.name)
+        if branch.kind == "vnet":
+            lines.append(f"  {node}[{_label(branch.name, branch.vnet.name + ' ' + ', '.join(branch.address_prefixes), f'{branch.vpn_gateway.name} AS {branch.vpn_gateway.asn}')}]")
+            link = "VNet-to-VNet, BGP"
+        else:
+            lines.append(f"  {node}[{_label(branch.name, ', '.join(branch.address_prefixes), f'VPN device AS {branch.bgp_asn}')}]")
+            link = "site-to-site, BGP"
+        if hub.vpn_gateway:
+            lines.append(f"  vpngw ---|{_label(link)}| {node}")
+    if hub.route_server:
+        for gateway in ("ergw", "vpngw"):
+            if (gateway == "ergw" and hub.expressroute_gateway) or (gateway == "vpngw" and hub.vpn_gateway):
+                lines.append(f"  {gateway} -.-|BGP| ars")
+    if t.gateway_subnet_routes:
+        if hub.expressroute_gateway:
+            lines.append(f"  ergw ==>|{_label('UDR: branch prefixes')}| afw")
+        if hub.vpn_gateway:
+            lines.append(f"  vpngw ==>|{_label('UDR: on-premises prefixes')}| afw")
+    for vm in t.test_vms:
+        node = _id("vm", vm.name)
+        lines.append(f"  {node}([{_label(vm.name, 'test VM in ' + vm.subnet)}])")
+        target = "hub" if vm.vnet_ref == "hub" else _id("branch", vm.vnet_ref)
+        lines.append(f"  {node} --- {target}")
+    return "\n".join(lines)
