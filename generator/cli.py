@@ -223,7 +223,8 @@ def routes(spec_file: str, hop: str | None) -> None:
     table = routing.effective_routes(topology)
     if hop and hop not in table:
         _fail_input(f"no hop {hop!r}; hops: {', '.join(table)}")
-    click.echo(routing.format_routes(table, hop), nl=False)
+    text = routing.format_routes(table, hop)
+    click.echo(text if text.endswith("\n") else text + "\n", nl=False)
 
 
 @main.command()
@@ -248,7 +249,8 @@ def trace(spec_file: str, source: str, destination: str) -> None:
         result = routing.trace(topology, source, destination)
     except ValueError as exc:
         _fail_input(str(exc))
-    click.echo(routing.format_trace(result), nl=False)
+    text = routing.format_trace(result)
+    click.echo(text if text.endswith("\n") else text + "\n", nl=False)
     sys.exit(EXIT_OK if result.verdict == "delivered" else EXIT_FINDINGS)
 
 

@@ -206,6 +206,32 @@ def secret_expression(spec) -> str:
     return "{\n" + lines + "}"
 
 
+COMPONENT_DESCRIPTIONS = {
+    "virtual-network": "a virtual network with its subnets inline (hub and VNet branches)",
+    "route-table": "a route table with BGP propagation on (GatewaySubnet, AzureFirewallSubnet)",
+    "expressroute-gateway": "the ExpressRoute gateway and its public IP",
+    "expressroute-connection": "one connection to an existing ExpressRoute circuit",
+    "vpn-gateway": "a VPN gateway with BGP and its public IPs (hub and VNet branches)",
+    "vnet-to-vnet-connection": "the two Vnet2Vnet connections of a VNet branch",
+    "site-to-site-connection": "a Local Network Gateway and its IPsec connection with BGP",
+    "route-server": "Azure Route Server (virtualHubs), its IP configuration and public IP",
+    "firewall": "Azure Firewall, its policy, rule collection group and public IP(s)",
+    "linux-vm": "a test VM and its NIC, no public IP",
+}
+
+
+def parameter_summary(value) -> str:
+    """A short, reviewable rendering of a parameter value for the generated README."""
+    if isinstance(value, list):
+        names = [item.get("name") for item in value if isinstance(item, dict) and item.get("name")]
+        return f"{len(value)} item(s)" + (f": {', '.join(names)}" if names else "")
+    if isinstance(value, dict):
+        if "name" in value:
+            return f"`{value['name']}`"
+        return ", ".join(f"{k}={v}" for k, v in value.items()) or "{}"
+    return f"`{json.dumps(value)}`"
+
+
 # --- ordering: which deployments wait for which --------------------------------------------------------
 
 
@@ -280,6 +306,8 @@ def render(t: Topology, spec_file: str, spec_sha256: str) -> dict[str, str]:
         "version": __version__,
         "FIREWALL_MANAGEMENT_SUBNET": FIREWALL_MANAGEMENT_SUBNET,
         "diagram": mermaid(t),
+        "component_descriptions": COMPONENT_DESCRIPTIONS,
+        "parameter_summary": parameter_summary,
         "transit": routing.transit_matrix(t),
     }
     files = {
