@@ -78,7 +78,7 @@ def main() -> None:
     """
 
 
-@main.command()
+@main.command(short_help='Check a spec: schema and every rule.')
 @click.argument("spec_file", metavar="SPEC", type=click.Path(dir_okay=True))
 @format_option
 @strict_option
@@ -93,7 +93,7 @@ def validate(spec_file: str, fmt: str, strict: bool) -> None:
     sys.exit(EXIT_FINDINGS if _strict_failed(analysis, strict) else EXIT_OK)
 
 
-@main.command()
+@main.command(short_help='Render a spec into Bicep (or --check drift).')
 @click.argument("spec_file", metavar="SPEC", type=click.Path(dir_okay=True))
 @click.option("-o", "--output", "out_dir", type=click.Path(file_okay=False), help="Output directory [default: out/<spec name>/].")
 @click.option("--check", is_flag=True, help="Write nothing; exit 1 if the output directory differs from what SPEC renders.")
@@ -128,7 +128,7 @@ def render(spec_file: str, out_dir: str | None, check: bool, fmt: str, strict: b
         _say(f"{directory}: up to date with {spec_file}", fmt)
         sys.exit(EXIT_OK)
     try:
-        written = output.write(files, directory)
+        written = output.write(files, directory, pipeline.provenance(analysis))
     except output.OutputConflict as exc:
         _fail_input(str(exc))
     except OSError as exc:
@@ -139,7 +139,7 @@ def render(spec_file: str, out_dir: str | None, check: bool, fmt: str, strict: b
     sys.exit(EXIT_OK)
 
 
-@main.command()
+@main.command(short_help='Compile rendered Bicep with the real compiler.')
 @click.argument("directory", metavar="DIR", type=click.Path(file_okay=False))
 def build(directory: str) -> None:
     """Compile the rendered Bicep in DIR with the real Bicep compiler.
@@ -164,7 +164,7 @@ def build(directory: str) -> None:
     sys.exit(EXIT_OK if result.ok else EXIT_FINDINGS)
 
 
-@main.command()
+@main.command(short_help="Print the spec's JSON Schema or field table.")
 @click.option("--format", "fmt", type=click.Choice(["json", "markdown"]), default="json", show_default=True,
               help="json: the JSON Schema itself (point editors at it); markdown: the field reference table.")
 def schema(fmt: str) -> None:
@@ -177,7 +177,7 @@ def schema(fmt: str) -> None:
         click.echo(json.dumps(spec.schema(), indent=2))
 
 
-@main.command()
+@main.command(short_help='Write a starter spec.')
 @click.argument("path", required=False, default="spec.json", type=click.Path(dir_okay=False))
 @click.option("--example", type=click.Choice(sorted(EXAMPLES)), default="seed", show_default=True,
               help="seed: the field report's design (one circuit, one VNet branch); multi-site: two circuits, two VNet branches and a real VPN site.")
@@ -202,7 +202,7 @@ def _clean_topology(spec_file: str):
     return analysis.topology
 
 
-@main.command()
+@main.command(short_help='Show the effective routes at each hop.')
 @click.argument("spec_file", metavar="SPEC", type=click.Path(dir_okay=True))
 @click.option("--at", "hop", metavar="HOP", help="Only this hop, e.g. gateway-subnet, firewall-subnet, onprem:<site>, branch:<name>.")
 def routes(spec_file: str, hop: str | None) -> None:
@@ -227,7 +227,7 @@ def routes(spec_file: str, hop: str | None) -> None:
     click.echo(text if text.endswith("\n") else text + "\n", nl=False)
 
 
-@main.command()
+@main.command(short_help='Trace a packet both ways, like traceroute.')
 @click.argument("spec_file", metavar="SPEC", type=click.Path(dir_okay=True))
 @click.option("--from", "source", required=True, metavar="IP", help="Source address, e.g. an on-premises host.")
 @click.option("--to", "destination", required=True, metavar="IP", help="Destination address, e.g. a branch VM.")
@@ -254,7 +254,7 @@ def trace(spec_file: str, source: str, destination: str) -> None:
     sys.exit(EXIT_OK if result.verdict == "delivered" else EXIT_FINDINGS)
 
 
-@main.command(name="rules")
+@main.command(name="rules", short_help='List every validation rule.')
 @click.option("--format", "fmt", type=click.Choice(["text", "markdown", "json"]), default="text", show_default=True)
 def list_rules(fmt: str) -> None:
     """List every validation rule: id, severity, title and documentation link."""

@@ -41,9 +41,10 @@ def _sha256(text: str) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
-def manifest_text(files: dict[str, str]) -> str:
+def manifest_text(files: dict[str, str], provenance: dict | None = None) -> str:
+    """What gen wrote (path -> sha256) and from what; no timestamp, so it is as stable as the files."""
     entries = {path: _sha256(text) for path, text in sorted(files.items())}
-    return json.dumps({"generator": "gen", "files": entries}, indent=2) + "\n"
+    return json.dumps({**(provenance or {}), "files": entries}, indent=2) + "\n"
 
 
 def read_manifest(directory: Path) -> dict[str, str]:
@@ -65,7 +66,7 @@ def _is_ours(path: Path, previous: dict[str, str], relative: str) -> bool:
         return False
 
 
-def write(files: dict[str, str], directory: Path) -> list[str]:
+def write(files: dict[str, str], directory: Path, provenance: dict | None = None) -> list[str]:
     """Make `directory` hold exactly `files` plus whatever the user keeps there. Returns the paths written."""
     directory = Path(directory)
     previous = read_manifest(directory) if directory.is_dir() else {}
@@ -90,7 +91,7 @@ def write(files: dict[str, str], directory: Path) -> list[str]:
             target = staging / rel
             target.parent.mkdir(parents=True, exist_ok=True)
             target.write_text(text, encoding="utf-8", newline="\n")
-        (staging / MANIFEST).write_text(manifest_text(files), encoding="utf-8", newline="\n")
+        (staging / MANIFEST).write_text(manifest_text(files, provenance), encoding="utf-8", newline="\n")
         _fsync_tree(staging)
         os.chmod(staging, 0o755)
         _swap_in(staging, directory)

@@ -39,6 +39,13 @@ def analyse(path: str | Path) -> Analysis:
     return Analysis(loaded, sort_findings(rules.check(topology, loaded.data)), topology)
 
 
+def provenance(analysis: Analysis) -> dict:
+    """Where the output comes from, for the manifest."""
+    from . import __version__
+
+    return {"generator": f"gen {__version__}", "spec": analysis.loaded.file_name, "sha256": analysis.loaded.sha256}
+
+
 def render_files(analysis: Analysis) -> dict[str, str]:
     """The output files of a clean analysis."""
     if not analysis.clean:

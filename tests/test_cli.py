@@ -236,6 +236,27 @@ def test_az_bicep_build_compiles_the_seed(tmp_path, bicep_rpc):
     assert "Warning" not in completed.stderr and "Error" not in completed.stderr
 
 
+@pytest.mark.compiler
+def test_build_falls_back_to_az_bicep_build_and_reports_its_diagnostics(tmp_path, bicep_rpc, monkeypatch):
+    """Without a bicep binary gen build runs `az bicep build` and parses what it prints."""
+    from generator import compiler
+
+    out = tmp_path / "out"
+    run("render", SEED, "-o", out)
+    monkeypatch.setattr(compiler, "find_bicep", lambda: None)
+    monkeypatch.setenv("PATH", str(Path(bicep_rpc.bicep).parent) + os.pathsep + os.environ["PATH"])
+    monkeypatch.setenv("AZURE_BICEP_USE_BINARY_FROM_PATH", "true")
+    monkeypatch.setenv("AZURE_BICEP_CHECK_VERSION", "false")
+    ok = run("build", out)
+    assert ok.exit_code == 0, ok.output
+    assert "az bicep build: 0 error(s), 0 warning(s)" in ok.output
+    text = (out / "modules" / "route-table.bicep").read_text()
+    (out / "modules" / "route-table.bicep").write_text(text.replace("param tags object = {}", "param tags object = {}\n\nparam unused string = ''"))
+    bad = run("build", out)
+    assert bad.exit_code == 1
+    assert "Error no-unused-params" in bad.output
+
+
 def test_non_editable_install_renders_from_another_directory(tmp_path):
     """`pip install .` ships templates/, schemas/ and examples/ inside the package."""
     venv = tmp_path / "venv"
