@@ -90,22 +90,23 @@ class Compiled:
         return {name: entry.get("value") for name, entry in (self.parameters or {}).get("parameters", {}).items()}
 
 
+def compile_rendered(bicep_rpc, data: dict, directory: Path, spec_file: str = "spec.json") -> Compiled:
+    """Render a spec dict into `directory`, compile main.bicep and main.bicepparam, and check `bicep format`."""
+    write_files(render_data(data, spec_file), directory)
+    diagnostics, template = bicep_rpc.compile(directory / "main.bicep")
+    param_diagnostics, parameters = bicep_rpc.compile_params(directory / "main.bicepparam")
+    unformatted = [
+        str(path.relative_to(directory))
+        for path in sorted([*directory.glob("*.bicep"), *directory.glob("modules/*.bicep"), directory / "main.bicepparam"])
+        if bicep_rpc.format(path) != path.read_text("utf-8")
+    ]
+    return Compiled(directory, diagnostics + param_diagnostics, template, parameters, unformatted)
+
+
 @pytest.fixture
 def compile_spec(bicep_rpc, tmp_path):
-    """Render a spec dict into a temporary directory and compile main.bicep, main.bicepparam and check format."""
-
-    def run(data: dict, name: str = "out") -> Compiled:
-        directory = write_files(render_data(data), tmp_path / name)
-        diagnostics, template = bicep_rpc.compile(directory / "main.bicep")
-        param_diagnostics, parameters = bicep_rpc.compile_params(directory / "main.bicepparam")
-        unformatted = [
-            str(path.relative_to(directory))
-            for path in sorted([*directory.glob("*.bicep"), *directory.glob("modules/*.bicep"), directory / "main.bicepparam"])
-            if bicep_rpc.format(path) != path.read_text("utf-8")
-        ]
-        return Compiled(directory, diagnostics + param_diagnostics, template, parameters, unformatted)
-
-    return run
+    """compile_rendered into a fresh temporary directory."""
+    return lambda data, name="out": compile_rendered(bicep_rpc, data, tmp_path / name)
 
 
 def variant(base: dict, mutate) -> dict:

@@ -205,6 +205,12 @@ def test_build_without_main_bicep_exits_2(tmp_path):
     assert result.exit_code == 2 and "no main.bicep" in result.stderr
 
 
+def add_unused_parameter(out: Path) -> None:
+    """Break a rendered module the way a hand edit would: the strict linter must catch it."""
+    module = out / "modules" / "route-table.bicep"
+    module.write_text(module.read_text().replace("param tags object = {}", "param tags object = {}\n\nparam unused string = ''"))
+
+
 @pytest.mark.compiler
 def test_build_compiles_rendered_output_and_fails_on_a_warning(tmp_path, bicep_rpc):
     out = tmp_path / "out"
@@ -212,8 +218,7 @@ def test_build_compiles_rendered_output_and_fails_on_a_warning(tmp_path, bicep_r
     ok = run("build", out)
     assert ok.exit_code == 0, ok.output
     assert "0 error(s), 0 warning(s)" in ok.output
-    text = (out / "modules" / "route-table.bicep").read_text()
-    (out / "modules" / "route-table.bicep").write_text(text.replace("param tags object = {}", "param tags object = {}\n\nparam unused string = ''"))
+    add_unused_parameter(out)
     bad = run("build", out)
     assert bad.exit_code == 1
     assert "no-unused-params" in bad.output
@@ -250,8 +255,7 @@ def test_build_falls_back_to_az_bicep_build_and_reports_its_diagnostics(tmp_path
     ok = run("build", out)
     assert ok.exit_code == 0, ok.output
     assert "az bicep build: 0 error(s), 0 warning(s)" in ok.output
-    text = (out / "modules" / "route-table.bicep").read_text()
-    (out / "modules" / "route-table.bicep").write_text(text.replace("param tags object = {}", "param tags object = {}\n\nparam unused string = ''"))
+    add_unused_parameter(out)
     bad = run("build", out)
     assert bad.exit_code == 1
     assert "Error no-unused-params" in bad.output

@@ -16,16 +16,12 @@ pytestmark = pytest.mark.compiler
 
 
 @pytest.fixture(scope="module")
-def seed(request, bicep_rpc, tmp_path_factory):
-    from conftest import render_data, write_files
+def seed(bicep_rpc, tmp_path_factory):
+    from conftest import compile_rendered
 
-    directory = write_files(render_data(load_example()), tmp_path_factory.mktemp("seed"))
-    diagnostics, template = bicep_rpc.compile(directory / "main.bicep")
-    param_diagnostics, parameters = bicep_rpc.compile_params(directory / "main.bicepparam")
-    unformatted = [p.name for p in [*directory.glob("*.bicep"), *directory.glob("modules/*.bicep"), directory / "main.bicepparam"]
-                   if bicep_rpc.format(p) != p.read_text("utf-8")]
-    values = {k: v["value"] for k, v in parameters["parameters"].items()}
-    return {"dir": directory, "diagnostics": diagnostics + param_diagnostics, "template": template, "values": values, "unformatted": unformatted}
+    result = compile_rendered(bicep_rpc, load_example(), tmp_path_factory.mktemp("seed"), "seed-b2b-azfw.json")
+    return {"dir": result.directory, "diagnostics": result.diagnostics, "template": result.template,
+            "values": result.parameter_values, "unformatted": result.unformatted}
 
 
 def test_compiles_with_zero_diagnostics_lint_clean_and_format_stable(seed):

@@ -99,18 +99,13 @@ VARIANTS = {
 @pytest.fixture(scope="module")
 def compiled(bicep_rpc, tmp_path_factory):
     """Compile each variant once for all the tests of this module."""
-    from conftest import Compiled, render_data, write_files
+    from conftest import Compiled, compile_rendered
 
     cache = {}
 
     def get(name: str) -> Compiled:
         if name not in cache:
-            directory = write_files(render_data(VARIANTS[name](), f"{name}.json"), tmp_path_factory.mktemp(name))
-            diagnostics, template = bicep_rpc.compile(directory / "main.bicep")
-            param_diagnostics, parameters = bicep_rpc.compile_params(directory / "main.bicepparam")
-            unformatted = [str(p) for p in [*directory.glob("*.bicep"), *directory.glob("modules/*.bicep"), directory / "main.bicepparam"]
-                           if bicep_rpc.format(p) != p.read_text("utf-8")]
-            cache[name] = Compiled(directory, diagnostics + param_diagnostics, template, parameters, unformatted)
+            cache[name] = compile_rendered(bicep_rpc, VARIANTS[name](), tmp_path_factory.mktemp(name), f"{name}.json")
         return cache[name]
 
     return get
