@@ -256,3 +256,14 @@ def test_outputs_users_need_after_deploying(compiled):
     for name in ("hubVpnGatewayPublicIpAddresses", "hubVpnGatewayBgpPeeringAddress", "routeServerIps", "routeServerAsn",
                  "firewallPrivateIpAddress", "firewallPrivateIpAddressMatches", "branchVpnGateways", "expressRouteGatewayResourceId"):
         assert name in outputs, name
+
+
+@pytest.mark.parametrize("name", sorted(VARIANTS))
+def test_every_variant_is_traced_and_inspected_exactly_when_it_should_be(name):
+    from generator import model, routing
+
+    topology = model.build(VARIANTS[name]())
+    pairs = routing.transit_matrix(topology)
+    assert len(pairs) == len(topology.on_premises) * len(topology.branches)
+    assert pairs and all(p.verdict == "delivered" for p in pairs)
+    assert all(p.inspected == topology.inspects_transit for p in pairs)
