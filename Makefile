@@ -5,7 +5,7 @@ export PATH := $(CURDIR)/.tools/bin:$(CURDIR)/.venv/bin:$(PATH)
 export AZURE_BICEP_USE_BINARY_FROM_PATH := true
 export AZURE_BICEP_CHECK_VERSION := false
 
-.PHONY: setup demo test out readme bench clean
+.PHONY: setup demo test out readme api-versions bench clean
 
 setup:
 	@bash scripts/setup.sh
@@ -23,6 +23,10 @@ test: setup
 out: setup
 	gen render examples/seed-b2b-azfw.json -o out/b2b-azfw
 	gen render examples/multi-site.json -o out/multi-site
+
+# Bicep's use-recent-api-versions rule depends on today's date, so it is checked here, not in the tests.
+api-versions: setup
+	python scripts/check_api_versions.py
 
 bench: setup
 	python scripts/bench.py

@@ -154,7 +154,7 @@ def build(directory: str) -> None:
         _fail_input(f"{path}: no main.bicep here; run `gen render SPEC -o {path}` first")
     try:
         result = compiler.build(path)
-    except compiler.CompilerNotFound as exc:
+    except (compiler.CompilerNotFound, compiler.CompilerFailed) as exc:
         _fail_input(str(exc))
     for diagnostic in result.diagnostics:
         click.echo(str(diagnostic))
@@ -188,17 +188,23 @@ def init(path: str, example: str, force: bool) -> None:
     if target.exists() and not force:
         _fail_input(f"{target}: exists; pass --force to overwrite")
     text = resources.files("generator.examples").joinpath(EXAMPLES[example]).read_text("utf-8")
-    target.write_text(text, encoding="utf-8")
+    try:
+        target.write_text(text, encoding="utf-8")
+    except OSError as exc:
+        _fail_input(f"{target}: cannot write ({exc.strerror or exc})")
     click.echo(f"wrote {target}; next: gen validate {target}")
 
 
-def _clean_topology(spec_file: str):
-    """The topology of a spec without errors; routing a broken spec would explain nothing."""
+def _routable_topology(spec_file: str):
+    """The topology of a schema-valid spec. Rule errors do not stop routing: seeing what a mistake
+    does to the paths (branch-to-branch off: no route at the on-premises edge) is the point."""
     analysis = _analyse(spec_file)
-    if analysis.topology is None or analysis.errors:
+    if analysis.topology is None:
         _report(analysis, "text")
-        click.echo("gen: fix the spec's errors first (gen validate)", err=True)
+        click.echo("gen: fix the spec's shape first (gen validate)", err=True)
         sys.exit(EXIT_FINDINGS)
+    if analysis.errors:
+        click.echo(f"gen: note: the spec has {len(analysis.errors)} error(s) (gen validate); routing it as written", err=True)
     return analysis.topology
 
 
@@ -213,13 +219,14 @@ def routes(spec_file: str, hop: str | None) -> None:
           gateway-subnet    what the ExpressRoute and VPN gateways forward by
                             (UDRs beat BGP-learned routes beat system routes)
           firewall-subnet   what Azure Firewall forwards by
+          hub-vnet          what a workload subnet of the hub forwards by
           branch:<name>     what a branch learns over BGP
     Every route shows its source: UDR, BGP via which gateway, or system.
     Computed from the spec alone: nothing is deployed or queried.
     """
     from . import routing
 
-    topology = _clean_topology(spec_file)
+    topology = _routable_topology(spec_file)
     table = routing.effective_routes(topology)
     if hop and hop not in table:
         _fail_input(f"no hop {hop!r}; hops: {', '.join(table)}")
@@ -231,22 +238,26 @@ def routes(spec_file: str, hop: str | None) -> None:
 @click.argument("spec_file", metavar="SPEC", type=click.Path(dir_okay=True))
 @click.option("--from", "source", required=True, metavar="IP", help="Source address, e.g. an on-premises host.")
 @click.option("--to", "destination", required=True, metavar="IP", help="Destination address, e.g. a branch VM.")
-def trace(spec_file: str, source: str, destination: str) -> None:
+@click.option("--protocol", type=click.Choice(["TCP", "UDP", "ICMP"], case_sensitive=False), help="Protocol, for the firewall policy [default: any].")
+@click.option("--port", type=click.IntRange(1, 65535), help="Destination port, for the firewall policy [default: any].")
+def trace(spec_file: str, source: str, destination: str, protocol: str | None, port: int | None) -> None:
     """Trace a packet from IP to IP and back, hop by hop, like the seed's traceroute.
 
     Prints the forward and the return path naming each resource, and a verdict:
-    delivered, no route (and where), loop, or asymmetric (the two directions do
-    not cross the same firewall). Exit 0 when delivered, 1 otherwise.
+    delivered, no-route (and where), loop, asymmetric (the two directions do
+    not cross the same firewall), or denied (routed through the firewall, but
+    no network rule of its policy allows the flow; --protocol and --port narrow
+    the question). Exit 0 when delivered, 1 otherwise.
 
     \b
-    Example (the seed's own check, on-premises host to branch VM):
-      gen trace spec.json --from 10.20.10.133 --to 10.50.1.4
+    Example (the seed's own check, on-premises host to branch VM, ssh):
+      gen trace spec.json --from 10.20.10.133 --to 10.50.1.4 --protocol tcp --port 22
     """
     from . import routing
 
-    topology = _clean_topology(spec_file)
+    topology = _routable_topology(spec_file)
     try:
-        result = routing.trace(topology, source, destination)
+        result = routing.trace(topology, source, destination, protocol=protocol.upper() if protocol else None, port=port)
     except ValueError as exc:
         _fail_input(str(exc))
     text = routing.format_trace(result)

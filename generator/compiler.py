@@ -13,16 +13,22 @@ import os
 import re
 import shutil
 import subprocess
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
 PLACEHOLDER_SECRET = "gen-build-placeholder"
+MIN_VERSION = "0.29"  # `bicep jsonrpc` is stable from here
 _READ_ENV = re.compile(r"readEnvironmentVariable\('([A-Za-z0-9_]+)'")
 _AZ_DIAGNOSTIC = re.compile(r"^(?P<file>.+?)\((?P<line>\d+),(?P<col>\d+)\) : (?P<level>Error|Warning|Info) (?P<code>[^:]+): (?P<message>.*)$")
 
 
 class CompilerNotFound(Exception):
     """Neither a `bicep` binary nor the Azure CLI is available."""
+
+
+class CompilerFailed(Exception):
+    """The compiler could not run (too old, broken, or `az` could not get one); the message says why."""
 
 
 @dataclass(frozen=True, order=True)
@@ -35,12 +41,20 @@ class Diagnostic:
     message: str
 
     def __str__(self) -> str:
-        return f"{self.file}:{self.line}:{self.column}: {self.level} {self.code}: {self.message}"
+        return f"{_relative(self.file)}:{self.line}:{self.column}: {self.level} {self.code}: {self.message}"
 
     @property
     def counts(self) -> bool:
         """Errors and warnings fail a build; Info does not."""
         return self.level in ("Error", "Warning")
+
+
+def _relative(file: str) -> str:
+    """Paths under the working directory as the user typed them; others as they are."""
+    try:
+        return os.path.relpath(file) if Path(file).resolve().is_relative_to(Path.cwd()) else file
+    except ValueError:
+        return file
 
 
 def find_bicep() -> str | None:
@@ -74,34 +88,49 @@ class BicepJsonRpc:
         self._next_id = 0
 
     def __enter__(self) -> "BicepJsonRpc":
+        self._stderr = tempfile.TemporaryFile()
         self._process = subprocess.Popen(
             [self.bicep, "jsonrpc", "--stdio"],
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
-            stderr=subprocess.DEVNULL,
+            stderr=self._stderr,
             env=self._env,
         )
         return self
 
     def __exit__(self, *exc) -> None:
         if self._process:
-            self._process.stdin.close()
+            try:
+                self._process.stdin.close()
+            except BrokenPipeError:
+                pass
             try:
                 self._process.wait(timeout=10)
             except subprocess.TimeoutExpired:
                 self._process.kill()
                 self._process.wait()
+            self._stderr.close()
+
+    def _died(self) -> CompilerFailed:
+        self._process.wait()
+        self._stderr.seek(0)
+        said = self._stderr.read().decode("utf-8", "replace").strip().splitlines()
+        reason = said[-1] if said else f"exit code {self._process.returncode}"
+        return CompilerFailed(f"{self.bicep} jsonrpc stopped ({reason}); gen needs Bicep {MIN_VERSION} or newer (`bicep --version`)")
 
     def _call(self, method: str, params: dict) -> dict:
         self._next_id += 1
         body = json.dumps({"jsonrpc": "2.0", "id": self._next_id, "method": method, "params": params}).encode()
-        self._process.stdin.write(b"Content-Length: %d\r\n\r\n" % len(body) + body)
-        self._process.stdin.flush()
+        try:
+            self._process.stdin.write(b"Content-Length: %d\r\n\r\n" % len(body) + body)
+            self._process.stdin.flush()
+        except BrokenPipeError:
+            raise self._died() from None
         length = None
         while True:
             line = self._process.stdout.readline()
             if not line:
-                raise RuntimeError("the bicep jsonrpc process ended unexpectedly")
+                raise self._died()
             line = line.strip()
             if not line:
                 break
@@ -110,7 +139,7 @@ class BicepJsonRpc:
                 length = int(value)
         reply = json.loads(self._process.stdout.read(length))
         if "error" in reply:
-            raise RuntimeError(f"bicep {method}: {reply['error'].get('message')}")
+            raise CompilerFailed(f"bicep {method}: {reply['error'].get('message')}")
         return reply["result"]
 
     def version(self) -> str:
@@ -200,6 +229,9 @@ def _build_with_az(directory: Path) -> BuildResult:
         if match:
             diagnostics.append(Diagnostic(match["file"], int(match["line"]), int(match["col"]), match["level"], match["code"], match["message"]))
     if completed.returncode != 0 and not diagnostics:
-        diagnostics.append(Diagnostic(str(directory / "main.bicep"), 1, 1, "Error", "az", completed.stderr.strip() or "az bicep build failed"))
+        # No diagnostic means az could not compile at all (often: no network to download Bicep).
+        said = completed.stderr.strip().splitlines()
+        raise CompilerFailed(f"az bicep build could not run: {said[-1] if said else 'exit code ' + str(completed.returncode)}")
     template = json.loads(completed.stdout) if completed.returncode == 0 and completed.stdout.strip() else None
-    return BuildResult("az bicep build", sorted(diagnostics), template, None)
+    # az checks main.bicep and its modules only; the parameter file and formatting need the bicep binary.
+    return BuildResult("az bicep build (main.bicep only; no bicep binary for params and format checks)", sorted(diagnostics), template, None)

@@ -24,7 +24,8 @@ def mermaid(t: Topology) -> str:
     if hub.expressroute_gateway:
         lines.append(f"    ergw[{_label(hub.expressroute_gateway.name, 'ExpressRoute gateway ' + hub.expressroute_gateway.sku)}]")
     if hub.vpn_gateway:
-        lines.append(f"    vpngw[{_label(hub.vpn_gateway.name, f'VPN gateway AS {hub.vpn_gateway.asn}, active-active')}]")
+        mode = "active-active" if hub.vpn_gateway.active_active else "active-standby"
+        lines.append(f"    vpngw[{_label(hub.vpn_gateway.name, f'VPN gateway AS {hub.vpn_gateway.asn}, {mode}')}]")
     if hub.route_server:
         state = "branch-to-branch on" if hub.route_server.branch_to_branch else "branch-to-branch OFF"
         lines.append(f"    ars[{_label(hub.route_server.name, 'Route Server, ' + state)}]")

@@ -26,7 +26,8 @@ class Finding:
 
 def path_sort_key(path: str) -> tuple:
     """Sort `a.b[10]` after `a.b[9]`: numbers compare as numbers."""
-    return tuple(int(part) if part.isdigit() else part for part in re.split(r"[.\[\]]+", path) if part)
+    # (0, n) before (1, text): a tag named "1" and a tag named "a" still compare.
+    return tuple((0, int(part), "") if part.isdigit() else (1, 0, part) for part in re.split(r"[.\[\]]+", path) if part)
 
 
 def sort_findings(findings) -> list[Finding]:

@@ -68,10 +68,13 @@ def _is_ours(path: Path, previous: dict[str, str], relative: str) -> bool:
 
 def write(files: dict[str, str], directory: Path, provenance: dict | None = None) -> list[str]:
     """Make `directory` hold exactly `files` plus whatever the user keeps there. Returns the paths written."""
-    directory = Path(directory)
-    previous = read_manifest(directory) if directory.is_dir() else {}
+    directory = Path(directory).resolve()
     if directory.exists() and not directory.is_dir():
         raise OutputConflict(f"{directory}: exists and is not a directory")
+    if Path.cwd() == directory or directory in Path.cwd().parents:
+        # The directory is replaced as a whole: a shell sitting inside it would be left in a deleted directory.
+        raise OutputConflict(f"{directory}: is the current directory or contains it; render into a subdirectory, or run gen from elsewhere")
+    previous = read_manifest(directory) if directory.is_dir() else {}
     conflicts = [
         rel for rel in files
         if (directory / rel).exists() and not _is_ours(directory / rel, previous, rel)

@@ -286,8 +286,14 @@ def provenance(spec_file: str, spec_sha256: str) -> list[str]:
     ]
 
 
+def safe_file_name(name: str) -> str:
+    """The spec's file name as it may appear in comments and Markdown: no control characters or quotes."""
+    return "".join(c if c.isprintable() and c not in "'\"`<>*" else "_" for c in name).replace("--", "__") or "spec"
+
+
 def render(t: Topology, spec_file: str, spec_sha256: str) -> dict[str, str]:
     """All files of the output directory: relative path -> text."""
+    spec_file = safe_file_name(spec_file)
     env = _environment()
     lines = provenance(spec_file, spec_sha256)
     header = "\n".join(f"// {line}" for line in lines)

@@ -22,8 +22,10 @@ from __future__ import annotations
 
 import ipaddress
 from dataclasses import dataclass, replace
+from functools import cached_property
 from typing import Sequence
 
+from . import policy
 from .model import SPECIAL_SUBNETS, Route, Topology, VnetBranch, parse_network
 
 # --- data types -----------------------------------------------------------------------------------
@@ -46,6 +48,7 @@ DELIVERED = "delivered"
 NO_ROUTE = "no-route"
 LOOP = "loop"
 ASYMMETRIC = "asymmetric"
+DENIED = "denied"  # routed through the firewall, but its policy allows no such flow
 
 GATEWAY_SUBNET_HOP = "gateway-subnet"
 FIREWALL_SUBNET_HOP = "firewall-subnet"
@@ -64,8 +67,9 @@ class RouteEntry:
     source: str  # "UDR <route name>", "BGP via <hub gateway name>" or "system"
     effective: bool = True
 
-    @property
+    @cached_property
     def network(self) -> ipaddress.IPv4Network:
+        # Parsed once: lookups read it for every route of every hop.
         return ipaddress.ip_network(self.prefix)
 
     @property
@@ -114,9 +118,11 @@ class TraceResult:
     destination: Endpoint
     forward_path: Path
     return_path: Path
-    verdict: str  # delivered, no-route, loop or asymmetric
+    verdict: str  # delivered, no-route, loop, asymmetric or denied
     where: str | None  # for no-route and loop: the hop where it happened
     inspected: bool  # both directions cross the same firewall
+    allowed_by: str = ""  # the firewall rule that lets the flow through, when it crosses a firewall
+    flow: str = ""  # protocol and port asked about, e.g. "TCP 22"; empty for any
 
     @property
     def forward(self) -> list[str]:
@@ -143,6 +149,7 @@ class TransitPair:
     verdict: str
     where: str | None
     inspected: bool
+    allowed_by: str = ""
 
 
 # --- building the routing tables ------------------------------------------------------------------
@@ -462,14 +469,18 @@ class _Walker:
 # --- the verdict ----------------------------------------------------------------------------------
 
 
-def trace(topology: Topology, source_ip: str, destination_ip: str, gateway_udrs: Sequence[Route] | None = None) -> TraceResult:
+def trace(topology: Topology, source_ip: str, destination_ip: str, gateway_udrs: Sequence[Route] | None = None,
+          protocol: str | None = None, port: int | None = None, routes: dict[str, list[RouteEntry]] | None = None) -> TraceResult:
     """Walk a packet from source to destination and the reply back, and judge the pair.
 
     Seed symmetry: the reply arrives at the VPN gateway and follows GatewaySubnet's routes too, so
     the UDRs must cover both directions; with only one direction covered the trace is asymmetric.
+    A delivered, inspected flow is then put to the firewall policy (stateful: the forward direction
+    decides); `protocol` and `port` narrow the question, else any protocol and port counts.
+    `routes` lets a caller tracing many pairs build the tables once.
     """
     source, destination = locate(topology, source_ip), locate(topology, destination_ip)
-    walker = _Walker(topology, effective_routes(topology, gateway_udrs))
+    walker = _Walker(topology, routes if routes is not None else effective_routes(topology, gateway_udrs))
     forward, back = walker.walk(source, destination), walker.walk(destination, source)
     verdict, where = DELIVERED, None
     for path in (forward, back):
@@ -480,7 +491,15 @@ def trace(topology: Topology, source_ip: str, destination_ip: str, gateway_udrs:
         if set(forward.firewalls) != set(back.firewalls):
             verdict = ASYMMETRIC
     inspected = verdict == DELIVERED and bool(forward.firewalls)
-    return TraceResult(source, destination, forward, back, verdict, where, inspected)
+    allowed_by = ""
+    if inspected and topology.hub.firewall:
+        rule = policy.matching_rule(topology.hub.firewall, source.address, destination.address, protocol, port)
+        if rule is None:
+            verdict = DENIED
+        else:
+            allowed_by = policy.describe(rule)
+    flow = " ".join(part for part in (protocol or "", str(port) if port else "") if part)
+    return TraceResult(source, destination, forward, back, verdict, where, inspected, allowed_by, flow)
 
 
 def _representative(topology: Topology, name: str) -> str | None:
@@ -516,12 +535,13 @@ def _host(network: ipaddress.IPv4Network) -> ipaddress.IPv4Address:
 def transit_matrix(topology: Topology, gateway_udrs: Sequence[Route] | None = None) -> list[TransitPair]:
     """Every (on-premises site, branch) pair traced from representative hosts, in spec order."""
     pairs = []
+    routes = effective_routes(topology, gateway_udrs)
     for site in topology.on_premises:
         for branch in topology.branches:
             source_ip, destination_ip = _representative(topology, site.name), _representative(topology, branch.name)
             if source_ip is None or destination_ip is None:
                 continue  # no valid prefix: the rules report it
-            result = trace(topology, source_ip, destination_ip, gateway_udrs)
+            result = trace(topology, source_ip, destination_ip, routes=routes)
             pairs.append(TransitPair(
                 on_premises=site.name,
                 branch=branch.name,
@@ -532,6 +552,7 @@ def transit_matrix(topology: Topology, gateway_udrs: Sequence[Route] | None = No
                 verdict=result.verdict,
                 where=result.where,
                 inspected=result.inspected,
+                allowed_by=result.allowed_by,
             ))
     return pairs
 
@@ -550,8 +571,13 @@ def _verdict_text(result: TraceResult) -> str:
         return f"asymmetric: forward crosses {crossed(forward)}, return crosses {crossed(back)}"
     if (result.source.kind, result.source.name) == (result.destination.kind, result.destination.name):
         return f"delivered inside {result.source.name}, the hub is not involved"
+    firewalls = ", ".join(dict.fromkeys(forward.firewalls))
+    if result.verdict == DENIED:
+        return (f"denied: routed through {firewalls} both ways, but no network rule of its policy allows "
+                f"{result.source.address} -> {result.destination.address}{' ' + result.flow if result.flow else ''}; "
+                f"the firewall drops it")
     if result.inspected:
-        return f"delivered, inspected by {', '.join(dict.fromkeys(forward.firewalls))} both ways"
+        return f"delivered, inspected by {firewalls} both ways, allowed by {result.allowed_by}"
     return "delivered, not inspected (no firewall on either path)"
 
 

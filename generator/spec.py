@@ -63,6 +63,8 @@ def load(path: str | Path) -> LoadedSpec:
         data = json.loads(text)
     except json.JSONDecodeError as exc:
         raise SpecInputError(f"{path}:{exc.lineno}:{exc.colno}: not valid JSON: {exc.msg}") from None
+    except RecursionError:
+        raise SpecInputError(f"{path}: JSON nested too deeply to be a spec") from None
     if not isinstance(data, dict):
         raise SpecInputError(f"{path}: the spec must be a JSON object, found {type(data).__name__}")
     return LoadedSpec(data=data, file_name=path.name, sha256=hashlib.sha256(raw).hexdigest(), path=str(path), text=text)
@@ -90,6 +92,12 @@ def _leaf_errors(errors):
             yield error
 
 
+def _show(value) -> str:
+    """A value as JSON for a message: unicode as is, long values shortened."""
+    text = json.dumps(value, ensure_ascii=False)
+    return text if len(text) <= 80 else text[:77] + "..."
+
+
 def _finding(error: jsonschema.ValidationError) -> Finding:
     path = format_path(error.absolute_path)
     message = error.message
@@ -99,14 +107,14 @@ def _finding(error: jsonschema.ValidationError) -> Finding:
         missing = error.message.split("'")[1] if "'" in error.message else error.message
         message = f"missing required field '{missing}'"
     elif error.validator == "enum":
-        allowed = ", ".join(json.dumps(v) for v in error.validator_value)
-        message = f"{json.dumps(error.instance)} is not one of {allowed}"
+        allowed = ", ".join(_show(v) for v in error.validator_value)
+        message = f"{_show(error.instance)} is not one of {allowed}"
     elif error.validator == "const":
-        message = f"{json.dumps(error.instance)} should be {json.dumps(error.validator_value)}"
+        message = f"{_show(error.instance)} should be {_show(error.validator_value)}"
     elif error.validator == "pattern":
-        message = f"{json.dumps(error.instance)} does not match {error.schema.get('description', error.validator_value)}"
+        message = f"{_show(error.instance)} is not valid here: {error.schema.get('description', 'must match ' + error.validator_value)}"
     elif error.validator == "type":
-        message = f"{json.dumps(error.instance)} is not of type {error.validator_value}"
+        message = f"{_show(error.instance)} is not of type {error.validator_value}"
     return Finding(path, SCHEMA_RULE_ID, ERROR, message, "Spec does not match the schema", SCHEMA_LINK)
 
 
@@ -119,7 +127,9 @@ def _unknown_keys(error: jsonschema.ValidationError, path: str) -> Finding:
         hint = f" (did you mean '{guess[0]}'?)" if guess else ""
         parts.append(f"'{key}'{hint}")
     message = f"unknown field {', '.join(parts)}; allowed here: {', '.join(known)}"
-    if any(_looks_secret(key) for key in unknown):
+    if any(key.lower() in ("sshpublickey", "publickey", "sshkey") for key in unknown):
+        message += ". The test VMs' SSH public key comes from the environment variable TEST_VM_SSH_PUBLIC_KEY when you deploy"
+    elif any(_looks_secret(key) for key in unknown):
         message = (
             f"secret-like field {', '.join(parts)} refused: secrets never go in the spec. Shared keys and "
             "authorization keys are @secure() parameters that main.bicepparam reads from environment variables "

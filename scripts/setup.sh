@@ -55,16 +55,25 @@ else
 fi
 
 # --- Bicep compiler ---------------------------------------------------------------------------
+# gen drives `bicep jsonrpc`, stable from Bicep 0.29: an older bicep is not used.
+version_of() { "$1" --version 2>/dev/null | sed -n 's/.*version \([0-9][0-9.]*\).*/\1/p'; }
+usable() {
+  local version; version=$(version_of "$1")
+  [ -n "$version" ] && [ "$(printf '%s\n0.29.0\n' "$version" | sort -V | head -n1)" = 0.29.0 ]
+}
 mkdir -p .tools/bin
-if [ -x .tools/bin/bicep ] && .tools/bin/bicep --version >/dev/null 2>&1; then
-  say "bicep: $(.tools/bin/bicep --version) (.tools/bin/bicep)"
-  exit 0
+if [ -L .tools/bin/bicep ] && usable .tools/bin/bicep; then
+  # A NuGet-restored compiler must be the pinned version; another one was chosen by the user.
+  if ! readlink .tools/bin/bicep | grep -q '/.tools/nuget/' || readlink .tools/bin/bicep | grep -q "/$BICEP_VERSION/"; then
+    say "bicep: $(.tools/bin/bicep --version) (.tools/bin/bicep)"
+    exit 0
+  fi
 fi
 rm -f .tools/bin/bicep
 existing=$(PATH=$(printf '%s' "$PATH" | tr ':' '\n' | grep -vx "$PWD/.tools/bin" | paste -sd:) command -v bicep || true)
-if [ -n "$existing" ]; then
+if [ -n "$existing" ] && usable "$existing"; then
   ln -s "$existing" .tools/bin/bicep
-  say "bicep: using the one on PATH: $existing"
+  say "bicep: using the one on PATH: $existing ($(version_of "$existing"))"
 elif command -v dotnet >/dev/null 2>&1 && [ "$(uname -s)" = Linux ] && [ "$(uname -m)" = x86_64 ]; then
   say "bicep: restoring NuGet package Azure.Bicep.CommandLine.linux-x64 $BICEP_VERSION"
   DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 dotnet restore tools/bicep/bicep.csproj --packages .tools/nuget -v quiet >/dev/null
@@ -72,11 +81,11 @@ elif command -v dotnet >/dev/null 2>&1 && [ "$(uname -s)" = Linux ] && [ "$(unam
   chmod +x "$binary"
   ln -s "$PWD/$binary" .tools/bin/bicep
   say "bicep: NuGet package $BICEP_VERSION"
-elif command -v az >/dev/null 2>&1 && az bicep install >/dev/null 2>&1 && [ -x "$HOME/.azure/bin/bicep" ]; then
+elif command -v az >/dev/null 2>&1 && az bicep install >/dev/null 2>&1 && usable "$HOME/.azure/bin/bicep"; then
   ln -s "$HOME/.azure/bin/bicep" .tools/bin/bicep
   say "bicep: az bicep install ($HOME/.azure/bin/bicep)"
 else
-  say "ERROR: no Bicep compiler: install the .NET SDK (for the NuGet package), the Azure CLI (az bicep install) or put bicep on PATH" >&2
+  say "ERROR: no Bicep compiler (0.29 or newer): install the .NET SDK (for the NuGet package), the Azure CLI (az bicep install) or put bicep on PATH" >&2
   exit 1
 fi
 .tools/bin/bicep --version

@@ -47,7 +47,7 @@ def test_seed_trace_crosses_the_firewall_both_ways():
     assert result.render() == (
         "forward: onprem (10.20.10.133) → ergw-hub → afw-hub (10.0.3.4) → vpngw-hub → vpngw-branch1 → branch1 (10.50.1.4)\n"
         "return:  branch1 (10.50.1.4) → vpngw-branch1 → vpngw-hub → afw-hub (10.0.3.4) → ergw-hub → onprem (10.20.10.133)\n"
-        "verdict: delivered, inspected by afw-hub both ways"
+        "verdict: delivered, inspected by afw-hub both ways, allowed by rule 'allow-all' (Any *)"
     )
     assert routing.format_trace(result) == result.render()
 
@@ -121,7 +121,8 @@ def test_branch_to_branch_crosses_the_hub_vpn_gateway_twice_without_a_loop():
         "shop-paris (10.110.1.4)", "vpngw-shop-paris", "vpngw-hub-weu", "afw-hub-weu (10.100.0.132)",
         "vpngw-hub-weu", "vpngw-shop-madrid", "shop-madrid (10.120.1.4)",
     ]
-    assert (result.verdict, result.inspected) == ("delivered", True)
+    # Routed through the firewall both ways, but multi-site's policy has no branch-to-branch rule.
+    assert (result.verdict, result.inspected) == ("denied", True)
 
 
 def test_no_transit_between_two_expressroute_sites():
@@ -270,8 +271,29 @@ def test_every_pair_of_places_in_multi_site():
     for source in sorted(on_premises | branches | {"10.100.1.4"}):
         for destination in sorted(on_premises | branches | {"10.100.1.4"}):
             result = routing.trace(t, source, destination)
-            expected = "no-route" if source != destination and {source, destination} <= on_premises else "delivered"
             transit = source != destination and {source, destination} <= on_premises | branches
-            assert (source, destination, result.verdict, result.inspected) == (source, destination, expected, transit and expected == "delivered")
-            if expected == "delivered":
+            if source != destination and {source, destination} <= on_premises:
+                expected = "no-route"
+            elif transit:
+                # The firewall's policy decides: DCs may reach branches on 22/443; nothing allows branch -> DC .4.
+                expected = "delivered" if source in on_premises else "denied"
+            else:
+                expected = "delivered"
+            assert (source, destination, result.verdict, result.inspected) == (source, destination, expected, transit and expected != "no-route")
+            if expected != "no-route":
                 assert result.forward[-1].endswith(f"({destination})") and result.back[-1].endswith(f"({source})")
+
+
+def test_firewall_policy_decides_the_verdict_of_inspected_transit():
+    t = topology(name="multi-site.json")
+    allowed = routing.trace(t, "172.16.0.4", "10.110.1.4", protocol="TCP", port=22)
+    assert (allowed.verdict, allowed.allowed_by) == ("delivered", "rule 'dc-to-branches-ssh-https' (TCP 22, 443)")
+    assert routing.trace(t, "172.16.0.4", "10.110.1.4", protocol="TCP", port=3389).verdict == "denied"
+    assert routing.trace(t, "172.16.0.4", "10.110.1.4", protocol="UDP", port=22).verdict == "denied"
+    dns = routing.trace(t, "10.120.1.4", "172.17.0.10", protocol="UDP", port=53)
+    assert (dns.verdict, dns.allowed_by) == ("delivered", "rule 'branches-to-dc-dns' (UDP/TCP 53)")
+    denied = routing.trace(t, "10.110.1.4", "10.120.1.4")
+    assert "no network rule of its policy allows 10.110.1.4 -> 10.120.1.4" in routing.format_trace(denied)
+    # Without inspection the policy is not on the path.
+    t_open = topology(lambda d: d["hub"]["firewall"].update(inspectTransit=False), name="multi-site.json")
+    assert routing.trace(t_open, "10.110.1.4", "10.120.1.4").verdict == "delivered"

@@ -221,4 +221,10 @@ def site_peering_address(topology, data):
         if inside:
             yield path, (f"BGP peering address {text} of site '{branch.name}' is inside the address space of {inside}: "
                          f"Azure routes that address inside the VNet, so the BGP session to the device would never come "
-                         f"up. Use an address of the site (or an APIPA address 169.254.21.x/169.254.22.x)")
+                         f"up. Use an address of the site")
+            continue
+        if address.is_link_local:
+            # An APIPA peer needs custom APIPA addresses on the gateway and the connection, which gen does not render.
+            yield path, (f"{text} is an APIPA (169.254.x.x) address: Azure peers with it only when the VPN gateway and "
+                         f"the connection are given custom APIPA BGP addresses, which gen does not generate. Use a "
+                         f"non-APIPA address of the site's VPN device")

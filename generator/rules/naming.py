@@ -275,3 +275,29 @@ def vm_names_unique(topology, data):
     entries = [(f"testVms[{i}].name", vm.name, i) for i, vm in enumerate(topology.test_vms)]
     for path, name, first in _duplicates(entries):
         yield path, f"test VM name '{name}' is also used at {first}: VMs (and their NICs '<name>-nic') need distinct names"
+
+
+# Azure refuses these Linux admin user names on a VM.
+RESERVED_ADMIN_NAMES = {
+    "administrator", "admin", "user", "user1", "test", "user2", "test1", "user3", "admin1", "1", "123", "a", "actuser",
+    "adm", "admin2", "aspnet", "backup", "console", "david", "guest", "john", "owner", "root", "server", "sql",
+    "support", "support_388945a0", "sys", "test2", "test3", "user4", "user5",
+}
+ADMIN_NAME = re.compile(r"^[a-z_][a-z0-9_-]{0,31}$")
+VM_SIZE = re.compile(r"^(Standard|Basic)_[A-Za-z0-9_]+$")
+
+
+@rule("NAME014", "Test VM admin user name or size refused by Azure", VM_NAMING_LINK)
+def test_vm_admin_and_size(topology, data):
+    for i, vm in enumerate(topology.test_vms):
+        if vm.admin_username.lower() in RESERVED_ADMIN_NAMES:
+            yield f"testVms[{i}].adminUsername", (
+                f"admin user name {vm.admin_username!r} is reserved: Azure refuses it on a Linux VM. Use another, "
+                f"e.g. azureuser (the default)")
+        elif not ADMIN_NAME.match(vm.admin_username):
+            yield f"testVms[{i}].adminUsername", (
+                f"admin user name {vm.admin_username!r} is not a Linux user name: 1-32 lowercase letters, digits, '_' "
+                f"or '-', starting with a letter or '_'")
+        if not VM_SIZE.match(vm.size):
+            yield f"testVms[{i}].size", (
+                f"VM size {vm.size!r} is not an Azure size name such as Standard_B1s (`az vm list-sizes -l LOCATION`)")

@@ -84,6 +84,6 @@ def token_in_free_text(topology, data):
             token = match.group(0)
             if any(c.isdigit() for c in token) and any(c.isalpha() for c in token):
                 yield _where(parts, is_key), (
-                    f"a {len(token)}-character token ({token[:4]}...) looks like a key pasted into free text: secrets "
+                    f"a {len(token)}-character token looks like a key pasted into free text: secrets "
                     f"belong in environment variables, never in the spec. Remove it if it is one")
                 break

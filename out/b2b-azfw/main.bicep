@@ -117,7 +117,7 @@ param expressRouteConnections {
 @secure()
 param expressRouteAuthorizationKeys object
 
-@description('The hub VPN gateway: active-active, with BGP.')
+@description('The hub VPN gateway, with BGP; active-active next to a Route Server.')
 param hubVpnGateway vpnGatewayType
 
 @description('The Route Server of the hub.')
@@ -199,12 +199,16 @@ param vnetBranches {
 @secure()
 param vpnSharedKeys object
 
+// Nested deployment names: at most 16 characters of this deployment's name, then the component and
+// a spec name of at most 40 characters, so they stay under Azure's 64 and never collide by truncation.
+var deploymentPrefix = take(deployment().name, 16)
+
 // ---------------------------------------------------------------------------------------------------
 // Hub
 // ---------------------------------------------------------------------------------------------------
 
 module gatewaySubnetRouteTableDeployment 'modules/route-table.bicep' = {
-  name: take('${deployment().name}-rt-gateway', 64)
+  name: '${deploymentPrefix}-rt-gateway'
   params: {
     name: gatewaySubnetRouteTable.name
     location: location
@@ -214,7 +218,7 @@ module gatewaySubnetRouteTableDeployment 'modules/route-table.bicep' = {
 }
 
 module hubNetwork 'modules/virtual-network.bicep' = {
-  name: take('${deployment().name}-vnet-hub', 64)
+  name: '${deploymentPrefix}-vnet-hub'
   params: {
     name: hubVirtualNetwork.name
     location: location
@@ -228,7 +232,7 @@ module hubNetwork 'modules/virtual-network.bicep' = {
 }
 
 module expressRouteGatewayDeployment 'modules/expressroute-gateway.bicep' = {
-  name: take('${deployment().name}-ergw', 64)
+  name: '${deploymentPrefix}-ergw'
   params: {
     name: expressRouteGateway.name
     location: location
@@ -240,7 +244,7 @@ module expressRouteGatewayDeployment 'modules/expressroute-gateway.bicep' = {
 }
 
 module hubVpnGatewayDeployment 'modules/vpn-gateway.bicep' = {
-  name: take('${deployment().name}-vpngw-hub', 64)
+  name: '${deploymentPrefix}-vpngw-hub'
   params: {
     name: hubVpnGateway.name
     location: location
@@ -259,7 +263,7 @@ module hubVpnGatewayDeployment 'modules/vpn-gateway.bicep' = {
 }
 
 module routeServerDeployment 'modules/route-server.bicep' = {
-  name: take('${deployment().name}-ars', 64)
+  name: '${deploymentPrefix}-ars'
   params: {
     name: routeServer.name
     location: location
@@ -277,7 +281,7 @@ module routeServerDeployment 'modules/route-server.bicep' = {
 }
 
 module firewallDeployment 'modules/firewall.bicep' = {
-  name: take('${deployment().name}-afw', 64)
+  name: '${deploymentPrefix}-afw'
   params: {
     name: firewall.name
     location: location
@@ -299,7 +303,7 @@ module firewallDeployment 'modules/firewall.bicep' = {
 @batchSize(1)
 module expressRouteConnectionDeployments 'modules/expressroute-connection.bicep' = [
   for connection in expressRouteConnections: {
-    name: take('${deployment().name}-erc-${connection.siteName}', 64)
+    name: '${deploymentPrefix}-erc-${connection.siteName}'
     params: {
       name: connection.name
       location: location
@@ -322,7 +326,7 @@ module expressRouteConnectionDeployments 'modules/expressroute-connection.bicep'
 
 module branchNetworks 'modules/virtual-network.bicep' = [
   for branch in vnetBranches: {
-    name: take('${deployment().name}-vnet-${branch.name}', 64)
+    name: '${deploymentPrefix}-vnet-${branch.name}'
     params: {
       name: branch.virtualNetwork.name
       location: location
@@ -335,7 +339,7 @@ module branchNetworks 'modules/virtual-network.bicep' = [
 
 module branchVpnGateways 'modules/vpn-gateway.bicep' = [
   for (branch, index) in vnetBranches: {
-    name: take('${deployment().name}-vpngw-${branch.name}', 64)
+    name: '${deploymentPrefix}-vpngw-${branch.name}'
     params: {
       name: branch.vpnGateway.name
       location: location
@@ -354,7 +358,7 @@ module branchVpnGateways 'modules/vpn-gateway.bicep' = [
 @batchSize(1)
 module vnetToVnetConnections 'modules/vnet-to-vnet-connection.bicep' = [
   for (branch, index) in vnetBranches: {
-    name: take('${deployment().name}-v2v-${branch.name}', 64)
+    name: '${deploymentPrefix}-v2v-${branch.name}'
     params: {
       hubToBranchName: branch.hubToBranchConnectionName
       branchToHubName: branch.branchToHubConnectionName

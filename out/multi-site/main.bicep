@@ -117,7 +117,7 @@ param expressRouteConnections {
 @secure()
 param expressRouteAuthorizationKeys object
 
-@description('The hub VPN gateway: active-active, with BGP.')
+@description('The hub VPN gateway, with BGP; active-active next to a Route Server.')
 param hubVpnGateway vpnGatewayType
 
 @description('The Route Server of the hub.')
@@ -226,12 +226,16 @@ param siteBranches {
 @secure()
 param vpnSharedKeys object
 
+// Nested deployment names: at most 16 characters of this deployment's name, then the component and
+// a spec name of at most 40 characters, so they stay under Azure's 64 and never collide by truncation.
+var deploymentPrefix = take(deployment().name, 16)
+
 // ---------------------------------------------------------------------------------------------------
 // Hub
 // ---------------------------------------------------------------------------------------------------
 
 module gatewaySubnetRouteTableDeployment 'modules/route-table.bicep' = {
-  name: take('${deployment().name}-rt-gateway', 64)
+  name: '${deploymentPrefix}-rt-gateway'
   params: {
     name: gatewaySubnetRouteTable.name
     location: location
@@ -241,7 +245,7 @@ module gatewaySubnetRouteTableDeployment 'modules/route-table.bicep' = {
 }
 
 module hubNetwork 'modules/virtual-network.bicep' = {
-  name: take('${deployment().name}-vnet-hub', 64)
+  name: '${deploymentPrefix}-vnet-hub'
   params: {
     name: hubVirtualNetwork.name
     location: location
@@ -255,7 +259,7 @@ module hubNetwork 'modules/virtual-network.bicep' = {
 }
 
 module expressRouteGatewayDeployment 'modules/expressroute-gateway.bicep' = {
-  name: take('${deployment().name}-ergw', 64)
+  name: '${deploymentPrefix}-ergw'
   params: {
     name: expressRouteGateway.name
     location: location
@@ -267,7 +271,7 @@ module expressRouteGatewayDeployment 'modules/expressroute-gateway.bicep' = {
 }
 
 module hubVpnGatewayDeployment 'modules/vpn-gateway.bicep' = {
-  name: take('${deployment().name}-vpngw-hub', 64)
+  name: '${deploymentPrefix}-vpngw-hub'
   params: {
     name: hubVpnGateway.name
     location: location
@@ -286,7 +290,7 @@ module hubVpnGatewayDeployment 'modules/vpn-gateway.bicep' = {
 }
 
 module routeServerDeployment 'modules/route-server.bicep' = {
-  name: take('${deployment().name}-ars', 64)
+  name: '${deploymentPrefix}-ars'
   params: {
     name: routeServer.name
     location: location
@@ -304,7 +308,7 @@ module routeServerDeployment 'modules/route-server.bicep' = {
 }
 
 module firewallDeployment 'modules/firewall.bicep' = {
-  name: take('${deployment().name}-afw', 64)
+  name: '${deploymentPrefix}-afw'
   params: {
     name: firewall.name
     location: location
@@ -326,7 +330,7 @@ module firewallDeployment 'modules/firewall.bicep' = {
 @batchSize(1)
 module expressRouteConnectionDeployments 'modules/expressroute-connection.bicep' = [
   for connection in expressRouteConnections: {
-    name: take('${deployment().name}-erc-${connection.siteName}', 64)
+    name: '${deploymentPrefix}-erc-${connection.siteName}'
     params: {
       name: connection.name
       location: location
@@ -349,7 +353,7 @@ module expressRouteConnectionDeployments 'modules/expressroute-connection.bicep'
 
 module branchNetworks 'modules/virtual-network.bicep' = [
   for branch in vnetBranches: {
-    name: take('${deployment().name}-vnet-${branch.name}', 64)
+    name: '${deploymentPrefix}-vnet-${branch.name}'
     params: {
       name: branch.virtualNetwork.name
       location: location
@@ -362,7 +366,7 @@ module branchNetworks 'modules/virtual-network.bicep' = [
 
 module branchVpnGateways 'modules/vpn-gateway.bicep' = [
   for (branch, index) in vnetBranches: {
-    name: take('${deployment().name}-vpngw-${branch.name}', 64)
+    name: '${deploymentPrefix}-vpngw-${branch.name}'
     params: {
       name: branch.vpnGateway.name
       location: location
@@ -381,7 +385,7 @@ module branchVpnGateways 'modules/vpn-gateway.bicep' = [
 @batchSize(1)
 module vnetToVnetConnections 'modules/vnet-to-vnet-connection.bicep' = [
   for (branch, index) in vnetBranches: {
-    name: take('${deployment().name}-v2v-${branch.name}', 64)
+    name: '${deploymentPrefix}-v2v-${branch.name}'
     params: {
       hubToBranchName: branch.hubToBranchConnectionName
       branchToHubName: branch.branchToHubConnectionName
@@ -405,7 +409,7 @@ module vnetToVnetConnections 'modules/vnet-to-vnet-connection.bicep' = [
 @batchSize(1)
 module siteToSiteConnections 'modules/site-to-site-connection.bicep' = [
   for site in siteBranches: {
-    name: take('${deployment().name}-s2s-${site.name}', 64)
+    name: '${deploymentPrefix}-s2s-${site.name}'
     params: {
       localNetworkGatewayName: site.localNetworkGatewayName
       connectionName: site.connectionName

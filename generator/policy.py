@@ -1,0 +1,56 @@
+"""Does the firewall policy let a flow through? The network rules of the spec, evaluated like Azure Firewall.
+
+Azure Firewall denies what no rule allows, and it is stateful: the reply of an
+allowed flow needs no rule of its own. Rules match on source, destination,
+protocol and port; without a protocol or port every protocol or port counts,
+so the question becomes "does some rule allow anything from here to there".
+"""
+
+from __future__ import annotations
+
+import ipaddress
+
+from .model import Firewall, NetworkRule
+
+
+def _address_matches(pattern: str, address: ipaddress.IPv4Address) -> bool:
+    pattern = pattern.strip()
+    if pattern == "*":
+        return True
+    try:
+        if "-" in pattern:
+            first, last = (ipaddress.IPv4Address(part.strip()) for part in pattern.split("-", 1))
+            return first <= address <= last
+        return address in ipaddress.IPv4Network(pattern, strict=False)
+    except ValueError:
+        return False  # the rules (FW002) report the bad pattern
+
+
+def _port_matches(pattern: str, port: int | None) -> bool:
+    if port is None or pattern.strip() == "*":
+        return True
+    try:
+        low, _, high = pattern.strip().partition("-")
+        return int(low) <= port <= int(high or low)
+    except ValueError:
+        return False
+
+
+def matching_rule(firewall: Firewall, source: str, destination: str, protocol: str | None = None, port: int | None = None) -> NetworkRule | None:
+    """The first network rule that allows the flow, or None: then the firewall drops it."""
+    src, dst = ipaddress.IPv4Address(source), ipaddress.IPv4Address(destination)
+    for rule in firewall.network_rules:
+        if protocol is not None and not ({"Any", protocol.upper()} & set(rule.protocols)):
+            continue
+        if not any(_address_matches(p, src) for p in rule.source_addresses):
+            continue
+        if not any(_address_matches(p, dst) for p in rule.destination_addresses):
+            continue
+        if not any(_port_matches(p, port) for p in rule.destination_ports):
+            continue
+        return rule
+    return None
+
+
+def describe(rule: NetworkRule) -> str:
+    return f"rule '{rule.name}' ({'/'.join(rule.protocols)} {', '.join(rule.destination_ports)})"
