@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import ipaddress
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 ROUTE_SERVER_ASN = 65515
 
@@ -21,6 +21,7 @@ FIREWALL_MANAGEMENT_SUBNET = "AzureFirewallManagementSubnet"
 SPECIAL_SUBNETS = (GATEWAY_SUBNET, ROUTE_SERVER_SUBNET, FIREWALL_SUBNET, FIREWALL_MANAGEMENT_SUBNET)
 
 SSH_KEY_ENV = "TEST_VM_SSH_PUBLIC_KEY"
+MISSING_ER_GATEWAY, MISSING_VPN_GATEWAY = "ergw", "vpngw"  # placeholders in derived names
 
 
 def parse_network(text: str) -> ipaddress.IPv4Network | None:
@@ -30,11 +31,6 @@ def parse_network(text: str) -> ipaddress.IPv4Network | None:
     except ValueError:
         return None
     return network if isinstance(network, ipaddress.IPv4Network) and "/" in text else None
-
-
-def camel(name: str) -> str:
-    """`shop-paris` -> `ShopParis`: the suffix of Bicep identifiers derived from spec names."""
-    return "".join(part[:1].upper() + part[1:] for part in re.split(r"[^A-Za-z0-9]+", name) if part)
 
 
 def env_suffix(name: str) -> str:
@@ -391,8 +387,9 @@ def build(data: dict) -> Topology:
             ),
         ) if fw else None,
     )
-    er_name = er["name"] if er else "ergw"
-    vpn_name = vpn["name"] if vpn else "vpngw"
+    # Connection names derive from the gateway names; without the gateway the rules refuse the spec anyway.
+    er_name = er["name"] if er else MISSING_ER_GATEWAY
+    vpn_name = vpn["name"] if vpn else MISSING_VPN_GATEWAY
     on_premises = tuple(
         OnPremisesSite(
             name=s["name"],
@@ -448,4 +445,5 @@ def build(data: dict) -> Topology:
         )
         for v in data.get("testVms", [])
     )
-    return Topology(**{**topology.__dict__, "test_vms": vms})
+    # Test VMs name their VNet by reference ("hub" or a branch), resolved against the topology just built.
+    return replace(topology, test_vms=vms)

@@ -23,6 +23,11 @@ SCHEMA_RULE_ID = "SCHEMA"
 SCHEMA_LINK = "https://json-schema.org/understanding-json-schema/"
 SECRET_RULE_ID = "SEC000"
 SECRET_LINK = "https://learn.microsoft.com/azure/azure-resource-manager/bicep/scenarios-secrets"
+# The two findings this stage makes itself, for `gen rules`: (id, severity, title, link).
+BUILTIN_RULES = (
+    (SCHEMA_RULE_ID, ERROR, "Spec does not match the schema (all listed at once, with did-you-mean)", SCHEMA_LINK),
+    (SECRET_RULE_ID, ERROR, "Secret-like field in the spec (shared keys, passwords): refused", SECRET_LINK),
+)
 
 
 class SpecInputError(Exception):

@@ -9,6 +9,7 @@ Timings are wall-clock medians on the machine it runs on; numbers, not assertion
 
 from __future__ import annotations
 
+import json
 import os
 import platform
 import shutil
@@ -34,14 +35,38 @@ def median_seconds(function, runs: int) -> float:
     return statistics.median(samples)
 
 
+def large_spec() -> dict:
+    """10 circuits and 30 VNet branches: 300 transit pairs traced for the generated README."""
+    data = json.loads((ROOT / "examples" / "seed-b2b-azfw.json").read_text())
+    data["hub"]["expressRouteGateway"]["sku"] = "ErGw3AZ"
+    data["hub"]["vpnGateway"]["sku"] = "VpnGw4AZ"
+    data["onPremises"] = [
+        {"name": f"dc{i}", "addressPrefixes": [f"172.{16 + i}.0.0/16"],
+         "expressRouteCircuitId": f"/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/rg/providers/Microsoft.Network/expressRouteCircuits/c{i}"}
+        for i in range(10)
+    ]
+    data["branches"] = [
+        {"name": f"b{i}", "kind": "vnet",
+         "vnet": {"name": f"vnet-b{i}", "addressSpace": [f"10.{100 + i}.0.0/16"],
+                  "subnets": [{"name": "GatewaySubnet", "prefix": f"10.{100 + i}.0.0/27"}, {"name": "app", "prefix": f"10.{100 + i}.1.0/24"}]},
+         "vpnGateway": {"name": f"vpngw-b{i}", "sku": "VpnGw1AZ", "asn": 65001 + i}}
+        for i in range(30)
+    ]
+    return data
+
+
 def main() -> int:
     rows = []
-    for example in ("seed-b2b-azfw.json", "multi-site.json"):
-        path = ROOT / "examples" / example
-        seconds = median_seconds(lambda: pipeline.render_files(pipeline.analyse(path)), 30)
-        rows.append((f"validate + render {example} (in memory)", "30", seconds))
-
     work = Path(tempfile.mkdtemp(prefix="gen-bench-"))
+    (work / "large.json").write_text(json.dumps(large_spec()))
+    for label, path in (("seed-b2b-azfw.json", ROOT / "examples" / "seed-b2b-azfw.json"),
+                        ("multi-site.json", ROOT / "examples" / "multi-site.json"),
+                        ("10 circuits x 30 VNet branches", work / "large.json")):
+        analysis = pipeline.analyse(path)
+        assert analysis.clean, analysis.errors
+        seconds = median_seconds(lambda: pipeline.render_files(pipeline.analyse(path)), 10)
+        rows.append((f"validate + render {label} (in memory)", "10", seconds))
+
     try:
         seed = work / "seed"
         output.write(pipeline.render_files(pipeline.analyse(ROOT / "examples" / "seed-b2b-azfw.json")), seed)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -263,10 +264,17 @@ def test_build_falls_back_to_az_bicep_build_and_reports_its_diagnostics(tmp_path
 
 def test_non_editable_install_renders_from_another_directory(tmp_path):
     """`pip install .` ships templates/, schemas/ and examples/ inside the package."""
+    # Build from a copy of the tracked files: the build leaves nothing in the checkout, and cannot use
+    # anything that is not committed.
+    source = tmp_path / "source"
+    tracked = subprocess.run(["git", "ls-files", "-z"], cwd=ROOT, capture_output=True, check=True).stdout.decode().split("\0")
+    for rel in filter(None, tracked):
+        if (ROOT / rel).is_file():
+            (source / rel).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(ROOT / rel, source / rel)
     venv = tmp_path / "venv"
     subprocess.run([sys.executable, "-m", "venv", "--system-site-packages", str(venv)], check=True)
-    pip = [str(venv / "bin" / "python"), "-m", "pip", "install", "-q", "--no-build-isolation", "--no-deps", str(ROOT)]
-    # Build from a copy so that the install cannot reach back into the checkout.
+    pip = [str(venv / "bin" / "python"), "-m", "pip", "install", "-q", "--no-build-isolation", "--no-deps", str(source)]
     completed = subprocess.run(pip, capture_output=True, text=True, cwd=tmp_path)
     assert completed.returncode == 0, completed.stderr
     elsewhere = tmp_path / "elsewhere"

@@ -21,7 +21,6 @@ RESERVED_ASNS = frozenset(
     + list(range(65535, 65552))
 )
 PRIVATE_HINT = "use a private ASN from 64512-65514 or 65521-65534"
-PRIVATE_HINT_SENTENCE = "Use a private ASN from 64512-65514 or 65521-65534"
 
 
 def is_reserved(asn: int) -> bool:
@@ -85,7 +84,7 @@ def gateway_asns_distinct(topology, data):
             yield f"branches[{i}].vpnGateway.asn", (
                 f"branch '{branch.name}' VPN gateway ASN {asn} is already used by {owners[asn]}: the BGP session between "
                 f"two gateways needs different ASNs, and BGP drops routes whose AS path holds its own ASN, so they would "
-                f"never learn each other's prefixes. {PRIVATE_HINT_SENTENCE}")
+                f"never learn each other's prefixes. {PRIVATE_HINT[0].upper() + PRIVATE_HINT[1:]}")
         else:
             owners[asn] = f"branch '{branch.name}'"
 
@@ -118,7 +117,7 @@ def site_asn_vs_gateways(topology, data):
             yield f"branches[{i}].bgp.asn", (
                 f"site '{branch.name}' ASN {branch.bgp_asn} is also the ASN of {gateways[branch.bgp_asn]}: eBGP needs "
                 f"different ASNs on both ends, and a router drops routes that already carry its own ASN, so these "
-                f"networks could not reach each other. {PRIVATE_HINT_SENTENCE}")
+                f"networks could not reach each other. {PRIVATE_HINT[0].upper() + PRIVATE_HINT[1:]}")
 
 
 @rule("ASN006", "Two sites share a BGP ASN", BGP_LINK, severity=WARNING)

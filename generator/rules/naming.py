@@ -10,7 +10,7 @@ from __future__ import annotations
 import difflib
 import re
 
-from ..model import SPECIAL_SUBNETS
+from ..model import MISSING_ER_GATEWAY, MISSING_VPN_GATEWAY, SPECIAL_SUBNETS
 from . import rule
 from .secrets import has_control_character, tag_path
 
@@ -74,11 +74,11 @@ def _valid(name: str) -> bool:
 
 
 def _vpn_name(topology) -> str:
-    return topology.hub.vpn_gateway.name if topology.hub.vpn_gateway else "vpngw"
+    return topology.hub.vpn_gateway.name if topology.hub.vpn_gateway else MISSING_VPN_GATEWAY
 
 
 def _er_name(topology) -> str:
-    return topology.hub.expressroute_gateway.name if topology.hub.expressroute_gateway else "ergw"
+    return topology.hub.expressroute_gateway.name if topology.hub.expressroute_gateway else MISSING_ER_GATEWAY
 
 
 def _derived_names(topology):
