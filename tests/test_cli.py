@@ -288,3 +288,29 @@ def test_non_editable_install_renders_from_another_directory(tmp_path):
     located = subprocess.run([str(venv / "bin" / "python"), "-c", "import generator.templates as t; print(t.__file__)"],
                              cwd=elsewhere, env=env, capture_output=True, text=True).stdout
     assert str(ROOT) not in located and "site-packages" in located
+
+
+def test_trace_exit_codes_follow_the_verdict():
+    seed = run("trace", SEED, "--from", "10.20.10.133", "--to", "10.50.1.4")
+    assert seed.exit_code == 0 and "verdict: delivered, inspected by afw-hub both ways" in seed.output
+    broken = ROOT / "tests" / "fixtures" / "specs" / "bad" / "ARS001-branch-to-branch-off.json"
+    no_route = run("trace", broken, "--from", "10.20.10.133", "--to", "10.50.1.4")
+    assert no_route.exit_code == 1 and "verdict: no-route at onprem:onprem" in no_route.output
+    assert "the spec has 1 error(s)" in no_route.stderr
+    denied = run("trace", MULTI_SITE, "--from", "172.16.0.4", "--to", "10.110.1.4", "--protocol", "tcp", "--port", "3389")
+    assert denied.exit_code == 1 and "verdict: denied" in denied.output
+    allowed = run("trace", MULTI_SITE, "--from", "172.16.0.4", "--to", "10.110.1.4", "--protocol", "tcp", "--port", "22")
+    assert allowed.exit_code == 0 and "allowed by rule 'dc-to-branches-ssh-https'" in allowed.output
+    nowhere = run("trace", SEED, "--from", "8.8.8.8", "--to", "10.50.1.4")
+    assert nowhere.exit_code == 2 and "8.8.8.8 is in no prefix of the design" in nowhere.stderr
+
+
+def test_routes_shows_one_hop_or_all_and_refuses_unknown_hops():
+    one = run("routes", SEED, "--at", "gateway-subnet")
+    assert one.exit_code == 0 and one.output.startswith("gateway-subnet\n")
+    assert "UDR onprem-10.20.0.0_16" in one.output
+    everything = run("routes", SEED)
+    for hop in ("onprem:onprem", "gateway-subnet", "firewall-subnet", "hub-vnet", "branch:branch1"):
+        assert f"\n{hop}\n" in "\n" + everything.output
+    unknown = run("routes", SEED, "--at", "nowhere")
+    assert unknown.exit_code == 2 and "no hop 'nowhere'" in unknown.stderr
