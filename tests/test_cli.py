@@ -314,3 +314,23 @@ def test_routes_shows_one_hop_or_all_and_refuses_unknown_hops():
         assert f"\n{hop}\n" in "\n" + everything.output
     unknown = run("routes", SEED, "--at", "nowhere")
     assert unknown.exit_code == 2 and "no hop 'nowhere'" in unknown.stderr
+
+
+BAD = ROOT / "tests" / "fixtures" / "specs" / "bad"
+
+
+@pytest.mark.parametrize("fixture", sorted(p.name for p in BAD.glob("*.json")))
+def test_every_bad_spec_through_the_cli(fixture, tmp_path):
+    """The corpus as users meet it: exit code, rule id and spec path on the line, nothing rendered."""
+    from generator.rules import REGISTRY, all_rules
+    from test_rules import EXPECTED
+
+    all_rules()
+    rule_id, path = EXPECTED[fixture]
+    result = run("validate", BAD / fixture)
+    error = REGISTRY[rule_id].severity == "error"
+    assert result.exit_code == (1 if error else 0), result.output
+    assert any(f" {rule_id} {path}: " in line for line in result.output.splitlines()), result.output
+    rendered = run("render", BAD / fixture, "-o", tmp_path / "out")
+    assert rendered.exit_code == (1 if error else 0)
+    assert (tmp_path / "out").exists() == (not error)
