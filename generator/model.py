@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import ipaddress
 import re
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 
 ROUTE_SERVER_ASN = 65515
 
@@ -233,12 +233,18 @@ class Topology:
     tags: tuple[tuple[str, str], ...]
     hub: Hub
     on_premises: tuple[OnPremisesSite, ...]
-    vnet_branches: tuple[VnetBranch, ...]
-    site_branches: tuple[SiteBranch, ...]
+    branches: tuple[VnetBranch | SiteBranch, ...]  # in spec order, VNet and site alike
     test_vms: tuple[TestVm, ...]
-    branches: tuple = field(default=())  # every branch in spec order, VNet and site alike
 
     # --- derived values -------------------------------------------------------------------------
+
+    @property
+    def vnet_branches(self) -> tuple[VnetBranch, ...]:
+        return tuple(b for b in self.branches if isinstance(b, VnetBranch))
+
+    @property
+    def site_branches(self) -> tuple[SiteBranch, ...]:
+        return tuple(b for b in self.branches if isinstance(b, SiteBranch))
 
     @property
     def firewall_private_ip(self) -> str | None:
@@ -429,10 +435,8 @@ def build(data: dict) -> Topology:
         tags=tuple(sorted(data.get("tags", {}).items())),
         hub=hub,
         on_premises=on_premises,
-        vnet_branches=tuple(b for b in branches if isinstance(b, VnetBranch)),
-        site_branches=tuple(b for b in branches if isinstance(b, SiteBranch)),
-        test_vms=(),
         branches=tuple(branches),
+        test_vms=(),
     )
     vms = tuple(
         TestVm(

@@ -8,7 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from . import model, rules, spec
+from . import __version__, model, rules, spec
 from .findings import ERROR, Finding, sort_findings
 from .render import render
 
@@ -41,8 +41,6 @@ def analyse(path: str | Path) -> Analysis:
 
 def provenance(analysis: Analysis) -> dict:
     """Where the output comes from, for the manifest."""
-    from . import __version__
-
     return {"generator": f"gen {__version__}", "spec": analysis.loaded.file_name, "sha256": analysis.loaded.sha256}
 
 

@@ -1,7 +1,8 @@
 """Render a Topology into the files of the output directory, in memory.
 
-Every value that reaches Bicep goes through `bicep_literal`, the one escaping
-function; templates never paste spec text into Bicep by hand.
+Every value that reaches Bicep goes through `bicep_literal` (strings through
+`bicep_string`, the one escaping function); templates never paste spec text into
+Bicep by hand.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ import jinja2
 
 from . import __version__, routing
 from .diagram import mermaid
-from .model import FIREWALL_MANAGEMENT_SUBNET, SSH_KEY_ENV, Topology, VirtualNetwork, VpnGateway
+from .model import SSH_KEY_ENV, Topology, VirtualNetwork, VpnGateway
 
 _IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 _BICEP_KEYWORDS = {"true", "false", "null", "if", "for", "in", "param", "var", "resource", "module", "output",
@@ -267,7 +268,6 @@ def _environment() -> jinja2.Environment:
     )
     env.filters["bicep"] = bicep_literal
     env.filters["secret"] = secret_expression
-    env.filters["json"] = lambda value: json.dumps(value, indent=2)
     return env
 
 
@@ -308,9 +308,7 @@ def render(t: Topology, spec_file: str, spec_sha256: str) -> dict[str, str]:
         "parameters": parameter_values(t),
         "secrets": secret_parameters(t),
         "spec_file": spec_file,
-        "spec_sha256": spec_sha256,
         "version": __version__,
-        "FIREWALL_MANAGEMENT_SUBNET": FIREWALL_MANAGEMENT_SUBNET,
         "diagram": mermaid(t),
         "component_descriptions": COMPONENT_DESCRIPTIONS,
         "parameter_summary": parameter_summary,

@@ -57,16 +57,14 @@ def bicep_rpc():
             "otherwise put `bicep` on PATH. These tests are never skipped.",
             pytrace=False,
         )
-    env = dict(os.environ)
-    env.update({name: "placeholder-secret" for name in ("TEST_VM_SSH_PUBLIC_KEY",)})
-    env.update(_secret_env_placeholders())
+    env = {**os.environ, **_secret_env_placeholders()}
     with compiler.BicepJsonRpc(binary, env) as rpc:
         yield rpc
 
 
 def _secret_env_placeholders() -> dict[str, str]:
     # Every environment variable any test spec may need; names derive from spec names.
-    names = {}
+    names = {"TEST_VM_SSH_PUBLIC_KEY": "placeholder-secret"}
     for prefix in ("VPN_SHARED_KEY_", "ER_AUTH_KEY_"):
         for suffix in ("BRANCH1", "BRANCH2", "BRANCH3", "SHOP_PARIS", "SHOP_MADRID", "WAREHOUSE_LYON", "ONPREM", "ONPREM2",
                        "DC_AMSTERDAM", "DC_FRANKFURT", "SITE1", "SITE2", "SITE3", "B0", "B1", "B2", "B3", "O0", "O1", "O2", "O3"):
