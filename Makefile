@@ -5,7 +5,7 @@ export PATH := $(CURDIR)/.tools/bin:$(CURDIR)/.venv/bin:$(PATH)
 export AZURE_BICEP_USE_BINARY_FROM_PATH := true
 export AZURE_BICEP_CHECK_VERSION := false
 
-.PHONY: setup demo test out readme api-versions bench clean
+.PHONY: setup demo test soak out readme api-versions bench clean
 
 setup:
 	@bash scripts/setup.sh
@@ -18,6 +18,10 @@ demo: setup
 
 test: setup
 	python -m pytest
+
+# The property tests with fresh random examples, ten times as many as `make test` replays.
+soak: setup
+	HYPOTHESIS_PROFILE=soak python -m pytest tests/test_properties.py
 
 # The committed renderings of the examples (a test fails when they are stale).
 out: setup

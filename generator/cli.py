@@ -1,40 +1,58 @@
 """The `gen` command line: parse options, call the library, print, map results to exit codes.
 
-Exit codes scripts can rely on: 0 ok, 1 findings (spec errors, compiler
-diagnostics, drift, an undelivered trace), 2 usage or unreadable input.
+Exit codes scripts can rely on: 0 ok, 1 findings (spec errors, compiler diagnostics, drift,
+an undelivered trace), 2 usage or unreadable input. Only click and the light parts of gen are
+imported here; each command loads what it needs (the schema validator, Jinja, the routing
+model), so that `gen --help` and the fast commands start fast.
 """
 
 from __future__ import annotations
 
 import json
-import sys
-from importlib import resources
 from pathlib import Path
+from typing import NoReturn
 
 import click
 
-from . import __version__, compiler, output, pipeline, spec
-from .report import FORMATS, render_findings
+from . import __version__
 
 EXIT_OK, EXIT_FINDINGS, EXIT_INPUT = 0, 1, 2
-
+FORMATS = ("text", "json", "sarif")
 EXAMPLES = {"seed": "seed-b2b-azfw.json", "multi-site": "multi-site.json"}
 
 
-def _fail_input(message: str) -> None:
-    click.echo(f"gen: {message}", err=True)
-    sys.exit(EXIT_INPUT)
+class InputError(click.ClickException):
+    """Unreadable input or a request gen cannot carry out: one line on stderr, exit 2."""
+
+    exit_code = EXIT_INPUT
+
+    def show(self, file=None) -> None:
+        click.echo(f"gen: {self.format_message()}", err=True)
 
 
-def _analyse(spec_path: str) -> pipeline.Analysis:
+def finish(code: int) -> NoReturn:
+    raise click.exceptions.Exit(code)
+
+
+def _analyse(spec_file: str, fmt: str = "text"):
+    """The analysis of a spec file; unreadable input ends the command with exit 2 (in `fmt` too)."""
+    from . import pipeline, spec
+
     try:
-        return pipeline.analyse(spec_path)
+        return pipeline.analyse(spec_file)
     except spec.SpecInputError as exc:
-        _fail_input(str(exc))
+        if fmt != "text":
+            from .report import render_input_error
+            from .rules import INPUT
+
+            click.echo(render_input_error(INPUT.finding("(spec)", str(exc)), spec_file, exc.line, fmt), nl=False)
+        raise InputError(str(exc)) from None
 
 
-def _report(analysis: pipeline.Analysis, fmt: str, quiet_when_clean: bool = False) -> None:
+def _report(analysis, fmt: str, quiet_when_clean: bool = False) -> None:
     """Findings go to stdout in the chosen format (redirect json/sarif to a file)."""
+    from .report import render_findings
+
     if quiet_when_clean and not analysis.findings and fmt == "text":
         return
     click.echo(render_findings(analysis.findings, analysis.loaded.path, analysis.loaded.text, fmt), nl=False)
@@ -45,15 +63,11 @@ def _say(message: str, fmt: str) -> None:
     click.echo(message, err=(fmt != "text"))
 
 
-def _strict_failed(analysis: pipeline.Analysis, strict: bool) -> bool:
-    return bool(analysis.errors) or analysis.topology is None or (strict and bool(analysis.findings))
-
-
 format_option = click.option(
     "--format", "fmt", type=click.Choice(FORMATS), default="text", show_default=True,
     help="How to print findings: text for people, json for scripts, sarif for pull-request annotations.",
 )
-strict_option = click.option("--strict", is_flag=True, help="Treat warnings as errors (exit 1).")
+strict_option = click.option("--strict", is_flag=True, help="Treat warnings as errors (exit 1); accepted warnings still pass.")
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
@@ -78,7 +92,7 @@ def main() -> None:
     """
 
 
-@main.command(short_help='Check a spec: schema and every rule.')
+@main.command(short_help="Check a spec: schema and every rule.")
 @click.argument("spec_file", metavar="SPEC", type=click.Path(dir_okay=True))
 @format_option
 @strict_option
@@ -86,112 +100,177 @@ def validate(spec_file: str, fmt: str, strict: bool) -> None:
     """Check SPEC against the schema and every rule (`gen rules` lists them).
 
     Prints every finding with its rule id, spec path, line and a documentation link,
-    sorted by spec path. Writes nothing. Exit 1 on errors (or warnings with --strict).
+    in the order of the spec's lines; warnings the spec accepts (acceptedWarnings) are
+    listed with their reason. Writes nothing. Exit 1 on errors (or unaccepted warnings
+    with --strict), 2 when SPEC cannot be read (json and sarif still carry the error).
+
+    \b
+    Examples:
+      gen validate spec.json
+      gen validate spec.json --format sarif > gen.sarif
     """
-    analysis = _analyse(spec_file)
+    analysis = _analyse(spec_file, fmt)
     _report(analysis, fmt)
-    sys.exit(EXIT_FINDINGS if _strict_failed(analysis, strict) else EXIT_OK)
+    finish(EXIT_FINDINGS if analysis.failed(strict) else EXIT_OK)
 
 
-@main.command(short_help='Render a spec into Bicep (or --check drift).')
-@click.argument("spec_file", metavar="SPEC", type=click.Path(dir_okay=True))
-@click.option("-o", "--output", "out_dir", type=click.Path(file_okay=False), help="Output directory [default: out/<spec name>/].")
-@click.option("--check", is_flag=True, help="Write nothing; exit 1 if the output directory differs from what SPEC renders.")
+@main.command(short_help="Render specs into Bicep (or --check drift).")
+@click.argument("spec_files", metavar="SPEC...", nargs=-1, required=True, type=click.Path(dir_okay=True))
+@click.option("-o", "--output", "out_dir", type=click.Path(file_okay=False),
+              help="Output directory, for one SPEC [default: out/<name>/, where <name> is the spec's `name` field].")
+@click.option("--check", is_flag=True, help="Write nothing; exit 1 if an output directory differs from what its SPEC renders.")
+@click.option("--diff", "show_diff", is_flag=True, help="With --check: print a unified diff of what rendering would change.")
+@click.option("--force", is_flag=True, help="Replace output rendered from another spec, and discard hand edits of generated files.")
 @format_option
 @strict_option
-def render(spec_file: str, out_dir: str | None, check: bool, fmt: str, strict: bool) -> None:
-    """Render SPEC into Bicep: main.bicep, main.bicepparam, modules/, bicepconfig.json, README.md.
+def render(spec_files: tuple[str, ...], out_dir: str | None, check: bool, show_diff: bool, force: bool, fmt: str, strict: bool) -> None:
+    """Render each SPEC into Bicep: main.bicep, main.bicepparam, modules/, bicepconfig.json, README.md.
 
-    Nothing is written unless the spec is clean. The new output replaces the old one in
-    one atomic step; files in the directory that gen did not write are kept as they are.
-    Output is byte-identical for the same spec and gen version.
+    Nothing is written for a spec with errors. The new output replaces the old one in one
+    atomic step; files in the directory that gen did not write are kept as they are. gen
+    refuses (exit 2) to overwrite the output of another spec, or a generated file edited
+    by hand, unless --force. Output is byte-identical for the same spec and gen version.
 
-    With --check, compare instead: exit 0 when the directory is exactly what SPEC renders,
-    1 with a per-file summary otherwise (for CI and pre-commit).
+    With --check, compare instead: exit 0 when every directory is exactly what its SPEC
+    renders, 1 with a per-file summary otherwise (for CI and pre-commit; --diff shows it).
+
+    \b
+    Examples:
+      gen render spec.json                     # into out/<name>/
+      gen render spec.json -o hubs/weu
+      gen render --check specs/*.json          # CI: is every committed out/<name>/ current?
     """
-    analysis = _analyse(spec_file)
-    if _strict_failed(analysis, strict):
-        _report(analysis, fmt)
-        click.echo("gen: nothing written: fix the errors above first", err=True)
-        sys.exit(EXIT_FINDINGS)
-    _report(analysis, fmt, quiet_when_clean=True)
-    files = pipeline.render_files(analysis)
-    directory = Path(out_dir) if out_dir else Path("out") / analysis.topology.name
-    if check:
-        drift = output.check(files, directory)
-        if drift:
-            click.echo(f"{directory}: out of date with {spec_file}:", err=True)
-            for item in drift:
-                click.echo(f"  {item}", err=True)
-            click.echo(f"run: gen render {spec_file} -o {directory}", err=True)
-            sys.exit(EXIT_FINDINGS)
+    from . import output, pipeline
+
+    if out_dir and len(spec_files) > 1:
+        raise click.UsageError("-o/--output takes one SPEC; without it each spec renders into out/<name>/")
+    if fmt != "text" and len(spec_files) > 1:
+        raise click.UsageError(f"--format {fmt} takes one SPEC (one findings document per run)")
+    if show_diff and not check:
+        raise click.UsageError("--diff goes with --check")
+    worst = EXIT_OK
+    for spec_file in spec_files:
+        analysis = _analyse(spec_file, fmt)
+        if analysis.failed(strict):
+            _report(analysis, fmt)
+            click.echo(f"gen: {spec_file}: nothing written: fix the errors above first", err=True)
+            worst = max(worst, EXIT_FINDINGS)
+            continue
+        _report(analysis, fmt, quiet_when_clean=True)
+        directory = Path(out_dir) if out_dir else analysis.default_directory()
+        files = pipeline.render_files(analysis, directory)
+        if check:
+            worst = max(worst, _check(spec_file, files, directory, show_diff, fmt))
+            continue
+        try:
+            written = output.write(files, directory, analysis.provenance(directory), force=force)
+        except output.OutputConflict as exc:
+            raise InputError(str(exc)) from None
+        except OSError as exc:
+            raise InputError(f"{directory}: cannot write ({exc.strerror or exc})") from None
+        _say(f"wrote {len(written)} files to {directory}/ (see its README.md to deploy)", fmt)
+        for secret in analysis.topology.secrets:
+            _say(f"  deploying needs ${secret.env}: {secret.purpose}", fmt)
+    finish(worst)
+
+
+def _check(spec_file: str, files: dict[str, str], directory: Path, show_diff: bool, fmt: str) -> int:
+    from . import output
+
+    drift = output.check(files, directory)
+    if not drift:
         _say(f"{directory}: up to date with {spec_file}", fmt)
-        sys.exit(EXIT_OK)
-    try:
-        written = output.write(files, directory, pipeline.provenance(analysis))
-    except output.OutputConflict as exc:
-        _fail_input(str(exc))
-    except OSError as exc:
-        _fail_input(f"{directory}: cannot write ({exc.strerror or exc})")
-    _say(f"wrote {len(written)} files to {directory}/ (see its README.md to deploy)", fmt)
-    for secret in analysis.topology.secrets:
-        _say(f"  deploying needs ${secret.env}: {secret.purpose}", fmt)
-    sys.exit(EXIT_OK)
+        return EXIT_OK
+    click.echo(f"{directory}: out of date with {spec_file}:", err=True)
+    for item in drift:
+        click.echo(f"  {item}", err=True)
+    if show_diff:
+        click.echo(output.unified_diff(files, directory), nl=False)
+    click.echo(f"run: gen render {spec_file} -o {directory}", err=True)
+    return EXIT_FINDINGS
 
 
-@main.command(short_help='Compile rendered Bicep with the real compiler.')
-@click.argument("directory", metavar="DIR", type=click.Path(file_okay=False))
-def build(directory: str) -> None:
-    """Compile the rendered Bicep in DIR with the real Bicep compiler.
+@main.command(short_help="Compile rendered Bicep with the real compiler.")
+@click.argument("directories", metavar="DIR...", nargs=-1, required=True, type=click.Path())
+def build(directories: tuple[str, ...]) -> None:
+    """Compile the rendered Bicep in each DIR with the real Bicep compiler.
 
-    Uses the `bicep` binary (PATH, then ~/.azure/bin), else `az bicep build`.
+    Uses the `bicep` binary (PATH, next to gen, then ~/.azure/bin), else `az bicep build`.
     Checks main.bicep and its modules with the linter of DIR/bicepconfig.json,
     main.bicepparam (unset secret variables get a placeholder), and that
-    `bicep format` would change nothing. Exit 1 on any error or warning.
+    `bicep format` would change nothing. Several directories go through one compiler
+    process. Exit 1 on any error or warning, 2 when there is no compiler or a DIR
+    holds no rendered output.
+
+    \b
+    Examples:
+      gen build out/b2b-azfw
+      gen build out/*                          # every hub of a repository, one compiler start
     """
-    path = Path(directory)
-    if not (path / "main.bicep").is_file():
-        _fail_input(f"{path}: no main.bicep here; run `gen render SPEC -o {path}` first")
+    from . import compiler
+
+    paths = [Path(d) for d in directories]
+    for path in paths:
+        if path.is_file():
+            raise InputError(f"{path}: is a file; gen build takes the directory `gen render` wrote (e.g. {path.parent or '.'})")
+        if not path.exists():
+            raise InputError(f"{path}: no such directory; render a spec into it first: gen render SPEC -o {path}")
+        if not (path / "main.bicep").is_file():
+            raise InputError(f"{path}: no main.bicep here; run `gen render SPEC -o {path}` first")
     try:
-        result = compiler.build(path)
+        results = compiler.build_all(paths)
     except (compiler.CompilerNotFound, compiler.CompilerFailed) as exc:
-        _fail_input(str(exc))
-    for diagnostic in result.diagnostics:
-        click.echo(str(diagnostic))
-    errors = sum(d.level == "Error" for d in result.diagnostics)
-    warnings = sum(d.level == "Warning" for d in result.diagnostics)
-    click.echo(f"{result.compiler}: {errors} error(s), {warnings} warning(s) in {path}/")
-    sys.exit(EXIT_OK if result.ok else EXIT_FINDINGS)
+        raise InputError(str(exc)) from None
+    for path, result in zip(paths, results):
+        for diagnostic in result.diagnostics:
+            click.echo(str(diagnostic))
+        errors = sum(d.level == "Error" for d in result.diagnostics)
+        warnings = sum(d.level == "Warning" for d in result.diagnostics)
+        click.echo(f"{result.compiler}: {errors} error(s), {warnings} warning(s) in {path}/")
+    finish(EXIT_OK if all(r.ok for r in results) else EXIT_FINDINGS)
 
 
 @main.command(short_help="Print the spec's JSON Schema or field table.")
 @click.option("--format", "fmt", type=click.Choice(["json", "markdown"]), default="json", show_default=True,
               help="json: the JSON Schema itself (point editors at it); markdown: the field reference table.")
 def schema(fmt: str) -> None:
-    """Print the spec's JSON Schema (draft 2020-12); every field has a description."""
-    if fmt == "markdown":
-        from .schema_doc import markdown
+    """Print the spec's JSON Schema (draft 2020-12); every field has a description.
 
-        click.echo(markdown(spec.schema()), nl=False)
-    else:
-        click.echo(json.dumps(spec.schema(), indent=2))
+    \b
+    Examples:
+      gen schema > spec.schema.json            # then "$schema": "spec.schema.json" in the spec
+      gen schema --format markdown
+    """
+    from .schema_doc import markdown
+    from .spec import schema as schema_document
+
+    document = schema_document()
+    click.echo(markdown(document) if fmt == "markdown" else json.dumps(document, indent=2), nl=fmt != "markdown")
 
 
-@main.command(short_help='Write a starter spec.')
+@main.command(short_help="Write a starter spec.")
 @click.argument("path", required=False, default="spec.json", type=click.Path(dir_okay=False))
 @click.option("--example", type=click.Choice(sorted(EXAMPLES)), default="seed", show_default=True,
               help="seed: the field report's design (one circuit, one VNet branch); multi-site: two circuits, two VNet branches and a real VPN site.")
 @click.option("--force", is_flag=True, help="Overwrite PATH if it exists.")
 def init(path: str, example: str, force: bool) -> None:
-    """Write a starter spec to PATH (default spec.json) to edit and render."""
+    """Write a starter spec to PATH (default spec.json) to edit and render.
+
+    \b
+    Examples:
+      gen init                                 # spec.json, the seed design
+      gen init hub.json --example multi-site
+    """
+    from importlib import resources
+
     target = Path(path)
     if target.exists() and not force:
-        _fail_input(f"{target}: exists; pass --force to overwrite")
+        raise InputError(f"{target}: exists; pass --force to overwrite")
     text = resources.files("generator.examples").joinpath(EXAMPLES[example]).read_text("utf-8")
     try:
         target.write_text(text, encoding="utf-8")
     except OSError as exc:
-        _fail_input(f"{target}: cannot write ({exc.strerror or exc})")
+        raise InputError(f"{target}: cannot write ({exc.strerror or exc})") from None
     click.echo(f"wrote {target}; next: gen validate {target}")
 
 
@@ -202,13 +281,13 @@ def _routable_topology(spec_file: str):
     if analysis.topology is None:
         _report(analysis, "text")
         click.echo("gen: fix the spec's shape first (gen validate)", err=True)
-        sys.exit(EXIT_FINDINGS)
+        finish(EXIT_FINDINGS)
     if analysis.errors:
         click.echo(f"gen: note: the spec has {len(analysis.errors)} error(s) (gen validate); routing it as written", err=True)
     return analysis.topology
 
 
-@main.command(short_help='Show the effective routes at each hop.')
+@main.command(short_help="Show the effective routes at each hop.")
 @click.argument("spec_file", metavar="SPEC", type=click.Path(dir_okay=True))
 @click.option("--at", "hop", metavar="HOP", help="Only this hop, e.g. gateway-subnet, firewall-subnet, onprem:<site>, branch:<name>.")
 def routes(spec_file: str, hop: str | None) -> None:
@@ -223,18 +302,22 @@ def routes(spec_file: str, hop: str | None) -> None:
           branch:<name>     what a branch learns over BGP
     Every route shows its source: UDR, BGP via which gateway, or system.
     Computed from the spec alone: nothing is deployed or queried.
+
+    \b
+    Examples:
+      gen routes spec.json
+      gen routes spec.json --at gateway-subnet
     """
     from . import routing
 
     topology = _routable_topology(spec_file)
     table = routing.effective_routes(topology)
     if hop and hop not in table:
-        _fail_input(f"no hop {hop!r}; hops: {', '.join(table)}")
-    text = routing.format_routes(table, hop)
-    click.echo(text if text.endswith("\n") else text + "\n", nl=False)
+        raise InputError(f"no hop {hop!r}; hops: {', '.join(table)}")
+    click.echo(routing.format_routes(table, hop), nl=False)
 
 
-@main.command(short_help='Trace a packet both ways, like traceroute.')
+@main.command(short_help="Trace a packet both ways, like traceroute.")
 @click.argument("spec_file", metavar="SPEC", type=click.Path(dir_okay=True))
 @click.option("--from", "source", required=True, metavar="IP", help="Source address, e.g. an on-premises host.")
 @click.option("--to", "destination", required=True, metavar="IP", help="Destination address, e.g. a branch VM.")
@@ -259,31 +342,29 @@ def trace(spec_file: str, source: str, destination: str, protocol: str | None, p
     try:
         result = routing.trace(topology, source, destination, protocol=protocol.upper() if protocol else None, port=port)
     except ValueError as exc:
-        _fail_input(str(exc))
-    text = routing.format_trace(result)
-    click.echo(text if text.endswith("\n") else text + "\n", nl=False)
-    sys.exit(EXIT_OK if result.verdict == "delivered" else EXIT_FINDINGS)
+        raise InputError(str(exc)) from None
+    click.echo(routing.format_trace(result) + "\n", nl=False)
+    finish(EXIT_OK if result.verdict == "delivered" else EXIT_FINDINGS)
 
 
-@main.command(name="rules", short_help='List every validation rule.')
-@click.option("--format", "fmt", type=click.Choice(["text", "markdown", "json"]), default="text", show_default=True)
+@main.command(name="rules", short_help="List every validation rule.")
+@click.option("--format", "fmt", type=click.Choice(["text", "markdown", "json"]), default="text", show_default=True,
+              help="text: id, severity, title and link; markdown and json add each rule's description.")
 def list_rules(fmt: str) -> None:
     """List every validation rule: id, severity, title and documentation link.
 
-    SCHEMA and SEC000 come from the schema check; the others run on a schema-valid spec.
-    """
-    from .rules import Rule, all_rules
+    INPUT, SCHEMA and SEC000 come from reading the spec and its schema check; the others
+    run on a schema-valid spec; ACC001/ACC002 check acceptedWarnings.
 
-    found = [Rule(*builtin, check=None) for builtin in spec.BUILTIN_RULES] + all_rules()
-    if fmt == "json":
-        click.echo(json.dumps([{"id": r.id, "severity": r.severity, "title": r.title, "link": r.link} for r in found], indent=2))
-    elif fmt == "markdown":
-        click.echo("| id | severity | title |\n|---|---|---|")
-        for r in found:
-            click.echo(f"| [{r.id}]({r.link}) | {r.severity} | {r.title} |")
-    else:
-        for r in found:
-            click.echo(f"{r.id:8} {r.severity:8} {r.title}\n{'':17}{r.link}")
+    \b
+    Examples:
+      gen rules
+      gen rules --format markdown
+    """
+    from .report import rules_listing
+    from .rules import all_rules
+
+    click.echo(rules_listing(all_rules(), fmt), nl=False)
 
 
 if __name__ == "__main__":

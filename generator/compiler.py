@@ -13,6 +13,7 @@ import os
 import re
 import shutil
 import subprocess
+import sys
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -58,12 +59,15 @@ def _relative(file: str) -> str:
 
 
 def find_bicep() -> str | None:
-    """The `bicep` binary: on PATH first, then where `az bicep install` puts it."""
+    """The `bicep` binary: on PATH, then next to gen's Python (make setup links it into .venv/bin),
+    then where `az bicep install` puts it."""
     found = shutil.which("bicep")
     if found:
         return found
-    az_installed = Path.home() / ".azure" / "bin" / "bicep"
-    return str(az_installed) if az_installed.is_file() and os.access(az_installed, os.X_OK) else None
+    for candidate in (Path(sys.executable).parent / "bicep", Path.home() / ".azure" / "bin" / "bicep"):
+        if candidate.is_file() and os.access(candidate, os.X_OK):
+            return str(candidate)
+    return None
 
 
 def describe() -> str:
@@ -171,6 +175,7 @@ def _diagnostics(raw: list[dict]) -> list[Diagnostic]:
 
 @dataclass
 class BuildResult:
+    directory: Path
     compiler: str
     diagnostics: list[Diagnostic]
     template: dict | None  # compiled main.bicep
@@ -188,31 +193,42 @@ def secret_env_names(directory: Path) -> list[str]:
 
 
 def build(directory: Path) -> BuildResult:
-    """Compile and lint main.bicep, compile main.bicepparam, and check every file is `bicep format`-stable.
+    """Compile and check one rendered directory (see build_all)."""
+    return build_all([directory])[0]
 
-    Secret environment variables that are not set get a placeholder so the
-    parameter file compiles; the placeholder never leaves the compiler.
+
+def build_all(directories: list[Path]) -> list[BuildResult]:
+    """Compile and lint each main.bicep, compile main.bicepparam, and check every file is `bicep format`-stable.
+
+    Every directory goes through one `bicep jsonrpc` process: one .NET start for a repository of hubs.
+    Secret environment variables that are not set get a placeholder so the parameter file
+    compiles; the placeholder never leaves the compiler.
     """
-    directory = Path(directory)
-    main = directory / "main.bicep"
-    if not main.is_file():
-        raise FileNotFoundError(f"{main}: no such file; render a spec into {directory} first")
+    directories = [Path(d) for d in directories]
+    for directory in directories:
+        if not (directory / "main.bicep").is_file():
+            raise FileNotFoundError(f"{directory / 'main.bicep'}: no such file; render a spec into {directory} first")
     bicep = find_bicep()
     if not bicep:
-        return _build_with_az(directory)
+        return [_build_with_az(directory) for directory in directories]
     env = dict(os.environ)
-    for name in secret_env_names(directory):
-        env.setdefault(name, PLACEHOLDER_SECRET)
+    for directory in directories:
+        for name in secret_env_names(directory):
+            env.setdefault(name, PLACEHOLDER_SECRET)
     with BicepJsonRpc(bicep, env) as rpc:
-        diagnostics, template = rpc.compile(main)
-        parameters = None
-        if (directory / "main.bicepparam").is_file():
-            param_diagnostics, parameters = rpc.compile_params(directory / "main.bicepparam")
-            diagnostics += param_diagnostics
-        for path in sorted([*directory.glob("*.bicep"), *directory.glob("modules/*.bicep"), *directory.glob("*.bicepparam")]):
-            if rpc.format(path) != path.read_text("utf-8"):
-                diagnostics.append(Diagnostic(str(path.resolve()), 1, 1, "Warning", "format", "`bicep format` would change this file"))
-    return BuildResult(f"bicep {bicep}", sorted(set(diagnostics)), template, parameters)
+        return [_build_one(rpc, bicep, directory) for directory in directories]
+
+
+def _build_one(rpc: "BicepJsonRpc", bicep: str, directory: Path) -> BuildResult:
+    diagnostics, template = rpc.compile(directory / "main.bicep")
+    parameters = None
+    if (directory / "main.bicepparam").is_file():
+        param_diagnostics, parameters = rpc.compile_params(directory / "main.bicepparam")
+        diagnostics += param_diagnostics
+    for path in sorted([*directory.glob("*.bicep"), *directory.glob("modules/*.bicep"), *directory.glob("*.bicepparam")]):
+        if rpc.format(path) != path.read_text("utf-8"):
+            diagnostics.append(Diagnostic(str(path.resolve()), 1, 1, "Warning", "format", "`bicep format` would change this file"))
+    return BuildResult(directory, f"bicep {bicep}", sorted(set(diagnostics)), template, parameters)
 
 
 def _build_with_az(directory: Path) -> BuildResult:
@@ -234,4 +250,4 @@ def _build_with_az(directory: Path) -> BuildResult:
         raise CompilerFailed(f"az bicep build could not run: {said[-1] if said else 'exit code ' + str(completed.returncode)}")
     template = json.loads(completed.stdout) if completed.returncode == 0 and completed.stdout.strip() else None
     # az checks main.bicep and its modules only; the parameter file and formatting need the bicep binary.
-    return BuildResult("az bicep build (main.bicep only; no bicep binary for params and format checks)", sorted(diagnostics), template, None)
+    return BuildResult(directory, "az bicep build (main.bicep only; no bicep binary for params and format checks)", sorted(diagnostics), template, None)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 ERROR = "error"
 WARNING = "warning"
@@ -19,6 +19,10 @@ class Finding:
     message: str
     title: str = ""
     link: str = ""
+    accepted: str = ""  # the reason, when the spec accepts this warning deliberately (acceptedWarnings)
+
+    def accept(self, reason: str) -> "Finding":
+        return replace(self, accepted=reason)
 
     def sort_key(self) -> tuple:
         return (path_sort_key(self.path), self.rule_id, self.message)

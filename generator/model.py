@@ -2,15 +2,19 @@
 
 `build(data)` takes a schema-valid spec and never fails on a valid one: address
 problems (bad CIDRs, missing subnets) leave derived values as None and the rules
-report them. Templates stay declarative because names, routes and ordering are
-decided here.
+report them. Templates stay declarative because names, routes, ordering and which
+components exist are decided here, once.
+
+Every object knows its spec path (`branches[2]`), and every string from the spec is a
+`SpecString` that knows its own (`branches[2].addressPrefixes[0]`), so a rule can point
+at the exact field without rebuilding the path by hand.
 """
 
 from __future__ import annotations
 
 import ipaddress
 import re
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, fields, is_dataclass
 
 ROUTE_SERVER_ASN = 65515
 
@@ -21,7 +25,20 @@ FIREWALL_MANAGEMENT_SUBNET = "AzureFirewallManagementSubnet"
 SPECIAL_SUBNETS = (GATEWAY_SUBNET, ROUTE_SERVER_SUBNET, FIREWALL_SUBNET, FIREWALL_MANAGEMENT_SUBNET)
 
 SSH_KEY_ENV = "TEST_VM_SSH_PUBLIC_KEY"
-MISSING_ER_GATEWAY, MISSING_VPN_GATEWAY = "ergw", "vpngw"  # placeholders in derived names
+# Stand-ins in derived names when the gateway they derive from is missing (GW001/GW002 refuse such a spec).
+MISSING_ER_GATEWAY, MISSING_VPN_GATEWAY = "ergw", "vpngw"
+
+
+class SpecString(str):
+    """A string of the spec that remembers where it was written, e.g. `hub.vnet.subnets[2].prefix`."""
+
+    def __new__(cls, value: str, path: str = ""):
+        text = super().__new__(cls, value)
+        text.path = path
+        return text
+
+    def __reduce__(self):
+        return SpecString, (str(self), self.path)
 
 
 def parse_network(text: str) -> ipaddress.IPv4Network | None:
@@ -38,10 +55,14 @@ def env_suffix(name: str) -> str:
     return re.sub(r"[^A-Z0-9]+", "_", name.upper()).strip("_")
 
 
+# --- the objects ---------------------------------------------------------------------------------
+
+
 @dataclass(frozen=True)
 class Subnet:
-    name: str
-    prefix: str
+    name: SpecString
+    prefix: SpecString
+    path: str = ""
 
     @property
     def network(self):
@@ -50,9 +71,13 @@ class Subnet:
 
 @dataclass(frozen=True)
 class VirtualNetwork:
-    name: str
-    address_space: tuple[str, ...]
+    name: SpecString
+    address_space: tuple[SpecString, ...]
     subnets: tuple[Subnet, ...]
+    label: str = ""  # how messages name it: "hub VNet 'vnet-hub'", "branch 'b1' (VNet 'vnet-b1')"
+    path: str = ""
+
+    in_azure = True
 
     def subnet(self, name: str) -> Subnet | None:
         return next((s for s in self.subnets if s.name == name), None)
@@ -61,13 +86,19 @@ class VirtualNetwork:
     def networks(self) -> tuple:
         return tuple(n for n in (parse_network(p) for p in self.address_space) if n)
 
+    @property
+    def address_prefixes(self) -> tuple[SpecString, ...]:
+        return self.address_space
+
 
 @dataclass(frozen=True)
 class VpnGateway:
-    name: str
-    sku: str
+    name: SpecString
+    sku: SpecString
     asn: int
     active_active: bool
+    label: str = ""  # "hub VPN gateway", "branch 'b1' VPN gateway"
+    path: str = ""
 
     @property
     def generation(self) -> str:
@@ -81,8 +112,10 @@ class VpnGateway:
 
 @dataclass(frozen=True)
 class ExpressRouteGateway:
-    name: str
-    sku: str
+    name: SpecString
+    sku: SpecString
+    label: str = "hub ExpressRoute gateway"
+    path: str = ""
 
     @property
     def public_ip_name(self) -> str:
@@ -91,9 +124,10 @@ class ExpressRouteGateway:
 
 @dataclass(frozen=True)
 class RouteServer:
-    name: str
+    name: SpecString
     branch_to_branch: bool
     hub_routing_preference: str
+    path: str = ""
 
     @property
     def public_ip_name(self) -> str:
@@ -102,21 +136,23 @@ class RouteServer:
 
 @dataclass(frozen=True)
 class NetworkRule:
-    name: str
-    description: str
-    source_addresses: tuple[str, ...]
-    destination_addresses: tuple[str, ...]
-    destination_ports: tuple[str, ...]
+    name: SpecString
+    description: SpecString
+    source_addresses: tuple[SpecString, ...]
+    destination_addresses: tuple[SpecString, ...]
+    destination_ports: tuple[SpecString, ...]
     protocols: tuple[str, ...]
+    path: str = ""
 
 
 @dataclass(frozen=True)
 class Firewall:
-    name: str
+    name: SpecString
     tier: str
     inspect_transit: bool
     forced_tunneling: bool
     network_rules: tuple[NetworkRule, ...]
+    path: str = ""
 
     @property
     def policy_name(self) -> str:
@@ -138,12 +174,19 @@ class Firewall:
 
 @dataclass(frozen=True)
 class OnPremisesSite:
-    name: str
-    address_prefixes: tuple[str, ...]
-    circuit_id: str
+    name: SpecString
+    address_prefixes: tuple[SpecString, ...]
+    circuit_id: SpecString
     routing_weight: int
     advertises_default_route: bool
     connection_name: str
+    path: str = ""
+
+    in_azure = False
+
+    @property
+    def label(self) -> str:
+        return f"on-premises site '{self.name}'"
 
     @property
     def secret_env(self) -> str:
@@ -152,16 +195,22 @@ class OnPremisesSite:
 
 @dataclass(frozen=True)
 class VnetBranch:
-    name: str
+    name: SpecString
     vnet: VirtualNetwork
     vpn_gateway: VpnGateway
     hub_to_branch_connection: str
     branch_to_hub_connection: str
+    path: str = ""
 
     kind = "vnet"
+    in_azure = True
 
     @property
-    def address_prefixes(self) -> tuple[str, ...]:
+    def label(self) -> str:
+        return f"branch '{self.name}'"
+
+    @property
+    def address_prefixes(self) -> tuple[SpecString, ...]:
         return self.vnet.address_space
 
     @property
@@ -171,16 +220,22 @@ class VnetBranch:
 
 @dataclass(frozen=True)
 class SiteBranch:
-    name: str
-    address_prefixes: tuple[str, ...]
-    gateway_ip_address: str | None
-    fqdn: str | None
+    name: SpecString
+    address_prefixes: tuple[SpecString, ...]
+    gateway_ip_address: SpecString | None
+    fqdn: SpecString | None
     bgp_asn: int
-    bgp_peering_address: str
+    bgp_peering_address: SpecString
     local_network_gateway_name: str
     connection_name: str
+    path: str = ""
 
     kind = "site"
+    in_azure = False
+
+    @property
+    def label(self) -> str:
+        return f"site '{self.name}'"
 
     @property
     def secret_env(self) -> str:
@@ -189,23 +244,33 @@ class SiteBranch:
 
 @dataclass(frozen=True)
 class TestVm:
-    name: str
-    vnet_ref: str  # "hub" or a VNet branch's name
-    vnet_name: str | None
-    subnet: str
-    size: str
-    admin_username: str
+    name: SpecString
+    vnet_ref: SpecString  # "hub" or a VNet branch's name
+    vnet_name: str | None  # the VNet it resolves to; None when the reference is unknown (NAME010)
+    subnet: SpecString
+    size: SpecString
+    admin_username: SpecString
+    path: str = ""
 
 
 @dataclass(frozen=True)
 class Route:
-    """One UDR: `name` is unique in its table, `source` says which spec entry asked for it."""
+    """One UDR: `name` is unique in its table, `source` is the spec path of the entry that asked for it."""
 
     name: str
     address_prefix: str
     next_hop_type: str
     next_hop_ip: str | None
     source: str
+
+
+@dataclass(frozen=True)
+class RouteTable:
+    """A route table gen writes, and the hub subnet it is associated with."""
+
+    name: str
+    subnet: str
+    routes: tuple[Route, ...]
 
 
 @dataclass(frozen=True)
@@ -218,25 +283,64 @@ class Secret:
 
 
 @dataclass(frozen=True)
+class DerivedName:
+    """A resource name gen makes up from spec names: the path of the name it derives from, and those names."""
+
+    path: str
+    name: str
+    resource_type: str  # "public IP", "route table", "connection", "firewall policy", ...
+    sources: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class AcceptedWarning:
+    """A warning the spec accepts deliberately: (rule id, spec path) with the reason a reviewer reads."""
+
+    rule: SpecString
+    finding_path: SpecString
+    reason: SpecString
+    path: str = ""
+
+
+@dataclass(frozen=True)
 class Hub:
     vnet: VirtualNetwork
     expressroute_gateway: ExpressRouteGateway | None
     vpn_gateway: VpnGateway | None
     route_server: RouteServer | None
     firewall: Firewall | None
+    path: str = "hub"
+
+
+# Component names: what the design contains. render maps each to its module file(s).
+COMPONENTS = (
+    "virtual-network", "route-table", "expressroute-gateway", "expressroute-connection", "vpn-gateway",
+    "vnet-to-vnet-connection", "site-to-site-connection", "route-server", "firewall", "linux-vm",
+)
 
 
 @dataclass(frozen=True)
 class Topology:
     name: str
-    location: str
+    location: SpecString
     tags: tuple[tuple[str, str], ...]
     hub: Hub
     on_premises: tuple[OnPremisesSite, ...]
     branches: tuple[VnetBranch | SiteBranch, ...]  # in spec order, VNet and site alike
     test_vms: tuple[TestVm, ...]
+    accepted_warnings: tuple[AcceptedWarning, ...] = ()
 
-    # --- derived values -------------------------------------------------------------------------
+    # --- walking: every object with its spec path ---------------------------------------------------
+
+    def walk(self):
+        """Every model object that came from the spec, depth first in spec order."""
+        yield from _walk(self)
+
+    def each(self, kind: type) -> tuple:
+        """Every object of one class, in spec order: `topology.each(VirtualNetwork)`."""
+        return tuple(node for node in self.walk() if isinstance(node, kind))
+
+    # --- what the design contains ------------------------------------------------------------------
 
     @property
     def vnet_branches(self) -> tuple[VnetBranch, ...]:
@@ -245,6 +349,39 @@ class Topology:
     @property
     def site_branches(self) -> tuple[SiteBranch, ...]:
         return tuple(b for b in self.branches if isinstance(b, SiteBranch))
+
+    @property
+    def vnets(self) -> tuple[VirtualNetwork, ...]:
+        """The hub VNet first, then each VNet branch's."""
+        return (self.hub.vnet,) + tuple(b.vnet for b in self.vnet_branches)
+
+    @property
+    def vpn_gateways(self) -> tuple[VpnGateway, ...]:
+        """The hub VPN gateway (if any), then each VNet branch's."""
+        hub = (self.hub.vpn_gateway,) if self.hub.vpn_gateway else ()
+        return hub + tuple(b.vpn_gateway for b in self.vnet_branches)
+
+    @property
+    def address_owners(self) -> tuple:
+        """Everything that owns addresses joined through the hub: the hub VNet, each branch, each on-premises site.
+
+        Each has `label`, `in_azure` and `address_prefixes` (SpecStrings).
+        """
+        return (self.hub.vnet,) + self.branches + self.on_premises
+
+    @property
+    def has_expressroute_connections(self) -> bool:
+        return bool(self.on_premises and self.hub.expressroute_gateway)
+
+    @property
+    def exchanges_routes(self) -> bool:
+        """ExpressRoute and VPN learn each other's routes: Route Server with branch-to-branch and both gateways.
+
+        Seed: with branch-to-branch disabled, on-premises never learns the branch prefixes;
+        the gateways do not exchange routes directly.
+        """
+        hub = self.hub
+        return bool(hub.route_server and hub.route_server.branch_to_branch and hub.expressroute_gateway and hub.vpn_gateway)
 
     @property
     def firewall_private_ip(self) -> str | None:
@@ -267,38 +404,47 @@ class Topology:
         return self.hub.firewall is not None and self.hub.firewall.inspect_transit
 
     @property
-    def gateway_subnet_routes(self) -> tuple[Route, ...]:
-        """UDRs on GatewaySubnet: every on-premises and every branch prefix -> the firewall.
+    def gateway_route_table(self) -> RouteTable | None:
+        """GatewaySubnet's route table: every on-premises and every branch prefix -> the firewall.
 
         Both directions are covered so that the return traffic crosses the same firewall.
         """
         if not self.inspects_transit or self.firewall_private_ip is None:
-            return ()
-        routes = []
-        for index, site in enumerate(self.on_premises):
-            for prefix in site.address_prefixes:
-                routes.append(self._firewall_route(site.name, prefix, f"onPremises[{index}]"))
-        for index, branch in enumerate(self.branches):
-            for prefix in branch.address_prefixes:
-                routes.append(self._firewall_route(branch.name, prefix, f"branches[{index}]"))
-        return tuple(routes)
-
-    def _firewall_route(self, owner: str, prefix: str, source: str) -> Route:
-        name = f"{owner}-{prefix.replace('/', '_')}"
-        return Route(name, prefix, "VirtualAppliance", self.firewall_private_ip, source)
+            return None
+        routes = tuple(
+            Route(f"{owner.name}-{prefix.replace('/', '_')}", prefix, "VirtualAppliance", self.firewall_private_ip, owner.path)
+            for owner in self.on_premises + self.branches
+            for prefix in owner.address_prefixes
+        )
+        return RouteTable(f"{self.hub.vnet.name}-{GATEWAY_SUBNET}-rt", GATEWAY_SUBNET, routes)
 
     @property
-    def firewall_subnet_routes(self) -> tuple[Route, ...]:
+    def gateway_subnet_routes(self) -> tuple[Route, ...]:
+        table = self.gateway_route_table
+        return table.routes if table else ()
+
+    @property
+    def firewall_route_table(self) -> RouteTable | None:
         """0.0.0.0/0 -> Internet on AzureFirewallSubnet when on-premises advertises a default route.
 
         The firewall must keep its own Internet path; a learned 0/0 towards ExpressRoute would take it away.
         """
         if self.hub.firewall is None or self.hub.firewall.forced_tunneling:
-            return ()
-        advertisers = [i for i, s in enumerate(self.on_premises) if s.advertises_default_route]
-        if not advertisers:
-            return ()
-        return (Route("default-to-internet", "0.0.0.0/0", "Internet", None, f"onPremises[{advertisers[0]}]"),)
+            return None
+        advertiser = next((s for s in self.on_premises if s.advertises_default_route), None)
+        if advertiser is None:
+            return None
+        route = Route("default-to-internet", "0.0.0.0/0", "Internet", None, advertiser.path)
+        return RouteTable(f"{self.hub.vnet.name}-{FIREWALL_SUBNET}-rt", FIREWALL_SUBNET, (route,))
+
+    @property
+    def firewall_subnet_routes(self) -> tuple[Route, ...]:
+        table = self.firewall_route_table
+        return table.routes if table else ()
+
+    @property
+    def route_tables(self) -> tuple[RouteTable, ...]:
+        return tuple(t for t in (self.gateway_route_table, self.firewall_route_table) if t)
 
     @property
     def secrets(self) -> tuple[Secret, ...]:
@@ -313,27 +459,56 @@ class Topology:
 
     @property
     def components(self) -> tuple[str, ...]:
-        """Which module templates this topology uses, in a fixed order."""
-        wanted = ["virtual-network"]
-        if self.gateway_subnet_routes or self.firewall_subnet_routes:
-            wanted.append("route-table")
-        if self.hub.expressroute_gateway:
-            wanted.append("expressroute-gateway")
-        if self.on_premises and self.hub.expressroute_gateway:
-            wanted.append("expressroute-connection")
-        if self.hub.vpn_gateway or self.vnet_branches:
-            wanted.append("vpn-gateway")
-        if self.vnet_branches:
-            wanted.append("vnet-to-vnet-connection")
-        if self.site_branches:
-            wanted.append("site-to-site-connection")
-        if self.hub.route_server:
-            wanted.append("route-server")
-        if self.hub.firewall:
-            wanted.append("firewall")
-        if self.test_vms:
-            wanted.append("linux-vm")
-        return tuple(wanted)
+        """What the design contains, in the fixed order of COMPONENTS."""
+        present = {
+            "virtual-network": True,
+            "route-table": bool(self.route_tables),
+            "expressroute-gateway": bool(self.hub.expressroute_gateway),
+            "expressroute-connection": self.has_expressroute_connections,
+            "vpn-gateway": bool(self.vpn_gateways),
+            "vnet-to-vnet-connection": bool(self.vnet_branches),
+            "site-to-site-connection": bool(self.site_branches),
+            "route-server": bool(self.hub.route_server),
+            "firewall": bool(self.hub.firewall),
+            "linux-vm": bool(self.test_vms),
+        }
+        return tuple(c for c in COMPONENTS if present[c])
+
+    @property
+    def derived_names(self) -> tuple[DerivedName, ...]:
+        """Every resource name gen makes up from spec names (NAME002, NAME007 and NAME008 check them)."""
+        hub, names = self.hub, []
+        for table in self.route_tables:
+            names.append(DerivedName(hub.vnet.name.path, table.name, "route table", (hub.vnet.name,)))
+        if hub.expressroute_gateway:
+            gateway = hub.expressroute_gateway
+            names.append(DerivedName(gateway.name.path, gateway.public_ip_name, "public IP", (gateway.name,)))
+        for gateway in self.vpn_gateways:
+            names += [DerivedName(gateway.name.path, ip, "public IP", (gateway.name,)) for ip in gateway.public_ip_names]
+        if hub.route_server:
+            ars = hub.route_server
+            names.append(DerivedName(ars.name.path, ars.public_ip_name, "public IP", (ars.name,)))
+        if hub.firewall:
+            fw = hub.firewall
+            names.append(DerivedName(fw.name.path, fw.policy_name, "firewall policy", (fw.name,)))
+            names.append(DerivedName(fw.name.path, fw.public_ip_name, "public IP", (fw.name,)))
+            if fw.needs_management_ip:
+                names.append(DerivedName(fw.name.path, fw.management_public_ip_name, "public IP", (fw.name,)))
+        er_name, vpn_name = self.gateway_names
+        for site in self.on_premises:
+            names.append(DerivedName(site.name.path, site.connection_name, "connection", (er_name, site.name)))
+        for branch in self.branches:
+            if isinstance(branch, VnetBranch):
+                gateway = branch.vpn_gateway
+                for connection in (branch.hub_to_branch_connection, branch.branch_to_hub_connection):
+                    names.append(DerivedName(gateway.name.path, connection, "connection", (vpn_name, gateway.name)))
+            else:
+                names.append(DerivedName(branch.name.path, branch.connection_name, "connection", (vpn_name, branch.name)))
+        return tuple(names)
+
+    @property
+    def gateway_names(self) -> tuple[str, str]:
+        return _gateway_names(self.hub)
 
     def vnet_named(self, ref: str) -> VirtualNetwork | None:
         """The VNet a test VM refers to: `hub` or a VNet branch's name."""
@@ -343,111 +518,171 @@ class Topology:
         return branch.vnet if branch else None
 
 
+def _gateway_names(hub: Hub) -> tuple[str, str]:
+    """(ExpressRoute gateway name, hub VPN gateway name) that connection names derive from.
+
+    Without the gateway, GW001/GW002 refuse the spec; a stand-in keeps the derived names readable meanwhile.
+    """
+    er, vpn = hub.expressroute_gateway, hub.vpn_gateway
+    return (er.name if er else MISSING_ER_GATEWAY, vpn.name if vpn else MISSING_VPN_GATEWAY)
+
+
+def _walk(node):
+    """Depth-first over dataclass fields and tuples, yielding every object that has a spec path."""
+    if is_dataclass(node):
+        if getattr(node, "path", ""):
+            yield node
+        for field in fields(node):
+            yield from _walk(getattr(node, field.name))
+    elif isinstance(node, tuple):
+        for item in node:
+            yield from _walk(item)
+
+
 # --- building the model from a schema-valid spec ---------------------------------------------------
 
 
-def _vnet(data: dict) -> VirtualNetwork:
+def _text(data: dict, key: str, path: str, default: str | None = None) -> SpecString | None:
+    value = data.get(key, default)
+    return None if value is None else SpecString(value, f"{path}.{key}")
+
+
+def _texts(data: dict, key: str, path: str) -> tuple[SpecString, ...]:
+    return tuple(SpecString(v, f"{path}.{key}[{j}]") for j, v in enumerate(data.get(key, ())))
+
+
+def _vnet(data: dict, path: str, label: str) -> VirtualNetwork:
     return VirtualNetwork(
-        name=data["name"],
-        address_space=tuple(data["addressSpace"]),
-        subnets=tuple(Subnet(s["name"], s["prefix"]) for s in data["subnets"]),
+        name=_text(data, "name", path),
+        address_space=_texts(data, "addressSpace", path),
+        subnets=tuple(
+            Subnet(_text(s, "name", f"{path}.subnets[{j}]"), _text(s, "prefix", f"{path}.subnets[{j}]"), f"{path}.subnets[{j}]")
+            for j, s in enumerate(data["subnets"])
+        ),
+        label=label,
+        path=path,
     )
 
 
-def _vpn_gateway(data: dict, *, hub: bool) -> VpnGateway:
+def _vpn_gateway(data: dict, path: str, label: str, *, hub: bool) -> VpnGateway:
     return VpnGateway(
-        name=data["name"],
-        sku=data["sku"],
+        name=_text(data, "name", path),
+        sku=_text(data, "sku", path),
         asn=data["asn"],
         active_active=data.get("activeActive", hub),
+        label=label,
+        path=path,
+    )
+
+
+def _firewall(data: dict) -> Firewall:
+    path = "hub.firewall"
+    rules = []
+    for k, r in enumerate(data.get("networkRules", [])):
+        rule_path = f"{path}.networkRules[{k}]"
+        rules.append(NetworkRule(
+            name=_text(r, "name", rule_path),
+            description=_text(r, "description", rule_path, ""),
+            source_addresses=_texts(r, "sourceAddresses", rule_path),
+            destination_addresses=_texts(r, "destinationAddresses", rule_path),
+            destination_ports=_texts(r, "destinationPorts", rule_path),
+            protocols=tuple(r["protocols"]),
+            path=rule_path,
+        ))
+    return Firewall(
+        name=_text(data, "name", path),
+        tier=data["tier"],
+        inspect_transit=data.get("inspectTransit", True),
+        forced_tunneling=data.get("forcedTunneling", False),
+        network_rules=tuple(rules),
+        path=path,
+    )
+
+
+def _hub(data: dict) -> Hub:
+    er, vpn, ars, fw = (data.get(k) for k in ("expressRouteGateway", "vpnGateway", "routeServer", "firewall"))
+    vnet = _vnet(data["vnet"], "hub.vnet", f"hub VNet '{data['vnet']['name']}'")
+    return Hub(
+        vnet=vnet,
+        expressroute_gateway=ExpressRouteGateway(
+            _text(er, "name", "hub.expressRouteGateway"), _text(er, "sku", "hub.expressRouteGateway"), path="hub.expressRouteGateway",
+        ) if er else None,
+        vpn_gateway=_vpn_gateway(vpn, "hub.vpnGateway", "hub VPN gateway", hub=True) if vpn else None,
+        route_server=RouteServer(
+            _text(ars, "name", "hub.routeServer"), ars.get("branchToBranch", True), ars.get("hubRoutingPreference", "ExpressRoute"),
+            path="hub.routeServer",
+        ) if ars else None,
+        firewall=_firewall(fw) if fw else None,
+    )
+
+
+def _branch(b: dict, path: str, vpn_name: str) -> VnetBranch | SiteBranch:
+    name = _text(b, "name", path)
+    if b["kind"] == "vnet":
+        gateway = _vpn_gateway(b["vpnGateway"], f"{path}.vpnGateway", f"branch '{name}' VPN gateway", hub=False)
+        return VnetBranch(
+            name=name,
+            vnet=_vnet(b["vnet"], f"{path}.vnet", f"branch '{name}' (VNet '{b['vnet']['name']}')"),
+            vpn_gateway=gateway,
+            hub_to_branch_connection=f"{vpn_name}-to-{gateway.name}",
+            branch_to_hub_connection=f"{gateway.name}-to-{vpn_name}",
+            path=path,
+        )
+    return SiteBranch(
+        name=name,
+        address_prefixes=_texts(b, "addressPrefixes", path),
+        gateway_ip_address=_text(b, "gatewayIpAddress", path),
+        fqdn=_text(b, "fqdn", path),
+        bgp_asn=b["bgp"]["asn"],
+        bgp_peering_address=_text(b["bgp"], "peeringAddress", f"{path}.bgp"),
+        local_network_gateway_name=f"lng-{name}",
+        connection_name=f"{vpn_name}-to-{name}",
+        path=path,
     )
 
 
 def build(data: dict) -> Topology:
     """Turn a schema-valid spec into a Topology."""
-    hub_data = data["hub"]
-    er = hub_data.get("expressRouteGateway")
-    vpn = hub_data.get("vpnGateway")
-    ars = hub_data.get("routeServer")
-    fw = hub_data.get("firewall")
-    hub = Hub(
-        vnet=_vnet(hub_data["vnet"]),
-        expressroute_gateway=ExpressRouteGateway(er["name"], er["sku"]) if er else None,
-        vpn_gateway=_vpn_gateway(vpn, hub=True) if vpn else None,
-        route_server=RouteServer(ars["name"], ars.get("branchToBranch", True), ars.get("hubRoutingPreference", "ExpressRoute")) if ars else None,
-        firewall=Firewall(
-            name=fw["name"],
-            tier=fw["tier"],
-            inspect_transit=fw.get("inspectTransit", True),
-            forced_tunneling=fw.get("forcedTunneling", False),
-            network_rules=tuple(
-                NetworkRule(
-                    name=r["name"],
-                    description=r.get("description", ""),
-                    source_addresses=tuple(r["sourceAddresses"]),
-                    destination_addresses=tuple(r["destinationAddresses"]),
-                    destination_ports=tuple(r["destinationPorts"]),
-                    protocols=tuple(r["protocols"]),
-                )
-                for r in fw.get("networkRules", [])
-            ),
-        ) if fw else None,
-    )
-    # Connection names derive from the gateway names; without the gateway the rules refuse the spec anyway.
-    er_name = er["name"] if er else MISSING_ER_GATEWAY
-    vpn_name = vpn["name"] if vpn else MISSING_VPN_GATEWAY
+    hub = _hub(data["hub"])
+    er_name, vpn_name = _gateway_names(hub)
     on_premises = tuple(
         OnPremisesSite(
-            name=s["name"],
-            address_prefixes=tuple(s["addressPrefixes"]),
-            circuit_id=s["expressRouteCircuitId"],
+            name=_text(s, "name", f"onPremises[{i}]"),
+            address_prefixes=_texts(s, "addressPrefixes", f"onPremises[{i}]"),
+            circuit_id=_text(s, "expressRouteCircuitId", f"onPremises[{i}]"),
             routing_weight=s.get("routingWeight", 0),
             advertises_default_route=s.get("advertisesDefaultRoute", False),
             connection_name=f"{er_name}-{s['name']}",
+            path=f"onPremises[{i}]",
         )
-        for s in data.get("onPremises", [])
+        for i, s in enumerate(data.get("onPremises", []))
     )
-    branches = []
-    for b in data.get("branches", []):
-        if b["kind"] == "vnet":
-            gateway = _vpn_gateway(b["vpnGateway"], hub=False)
-            branches.append(VnetBranch(
-                name=b["name"],
-                vnet=_vnet(b["vnet"]),
-                vpn_gateway=gateway,
-                hub_to_branch_connection=f"{vpn_name}-to-{gateway.name}",
-                branch_to_hub_connection=f"{gateway.name}-to-{vpn_name}",
-            ))
-        else:
-            branches.append(SiteBranch(
-                name=b["name"],
-                address_prefixes=tuple(b["addressPrefixes"]),
-                gateway_ip_address=b.get("gatewayIpAddress"),
-                fqdn=b.get("fqdn"),
-                bgp_asn=b["bgp"]["asn"],
-                bgp_peering_address=b["bgp"]["peeringAddress"],
-                local_network_gateway_name=f"lng-{b['name']}",
-                connection_name=f"{vpn_name}-to-{b['name']}",
-            ))
-    topology = Topology(
+    branches = tuple(_branch(b, f"branches[{i}]", vpn_name) for i, b in enumerate(data.get("branches", [])))
+    vnet_of = {"hub": hub.vnet.name, **{b.name: b.vnet.name for b in branches if isinstance(b, VnetBranch)}}
+    test_vms = tuple(
+        TestVm(
+            name=_text(v, "name", f"testVms[{i}]"),
+            vnet_ref=_text(v, "vnet", f"testVms[{i}]"),
+            vnet_name=vnet_of.get(v["vnet"]),
+            subnet=_text(v, "subnet", f"testVms[{i}]"),
+            size=_text(v, "size", f"testVms[{i}]", "Standard_B1s"),
+            admin_username=_text(v, "adminUsername", f"testVms[{i}]", "azureuser"),
+            path=f"testVms[{i}]",
+        )
+        for i, v in enumerate(data.get("testVms", []))
+    )
+    accepted = tuple(
+        AcceptedWarning(_text(a, "rule", f"acceptedWarnings[{i}]"), _text(a, "path", f"acceptedWarnings[{i}]"),
+                        _text(a, "reason", f"acceptedWarnings[{i}]"), f"acceptedWarnings[{i}]")
+        for i, a in enumerate(data.get("acceptedWarnings", []))
+    )
+    return Topology(
         name=data["name"],
-        location=data["location"],
+        location=SpecString(data["location"], "location"),
         tags=tuple(sorted(data.get("tags", {}).items())),
         hub=hub,
         on_premises=on_premises,
-        branches=tuple(branches),
-        test_vms=(),
+        branches=branches,
+        test_vms=test_vms,
+        accepted_warnings=accepted,
     )
-    vms = tuple(
-        TestVm(
-            name=v["name"],
-            vnet_ref=v["vnet"],
-            vnet_name=(topology.vnet_named(v["vnet"]).name if topology.vnet_named(v["vnet"]) else None),
-            subnet=v["subnet"],
-            size=v.get("size", "Standard_B1s"),
-            admin_username=v.get("adminUsername", "azureuser"),
-        )
-        for v in data.get("testVms", [])
-    )
-    # Test VMs name their VNet by reference ("hub" or a branch), resolved against the topology just built.
-    return replace(topology, test_vms=vms)

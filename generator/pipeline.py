@@ -8,15 +8,15 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from . import __version__, model, rules, spec
+from . import model, rules, spec
 from .findings import ERROR, Finding, sort_findings
-from .render import render
+from .provenance import Provenance, provenance
 
 
 @dataclass(frozen=True)
 class Analysis:
     loaded: spec.LoadedSpec
-    findings: list[Finding]
+    findings: list[Finding]  # accepted warnings included, marked
     topology: model.Topology | None  # None when the schema check failed
 
     @property
@@ -24,8 +24,27 @@ class Analysis:
         return [f for f in self.findings if f.severity == ERROR]
 
     @property
+    def warnings(self) -> list[Finding]:
+        """Warnings the spec does not accept."""
+        return [f for f in self.findings if f.severity != ERROR and not f.accepted]
+
+    @property
+    def accepted(self) -> list[Finding]:
+        return [f for f in self.findings if f.accepted]
+
+    @property
     def clean(self) -> bool:
         return self.topology is not None and not self.errors
+
+    def failed(self, strict: bool = False) -> bool:
+        """Errors, a spec of the wrong shape, or (strict) a warning the spec does not accept."""
+        return not self.clean or (strict and bool(self.warnings))
+
+    def default_directory(self) -> Path:
+        return Path("out") / self.topology.name
+
+    def provenance(self, directory: str | Path) -> Provenance:
+        return provenance(self.loaded.path, self.loaded.sha256, directory)
 
 
 def analyse(path: str | Path) -> Analysis:
@@ -39,13 +58,10 @@ def analyse(path: str | Path) -> Analysis:
     return Analysis(loaded, sort_findings(rules.check(topology, loaded.data)), topology)
 
 
-def provenance(analysis: Analysis) -> dict:
-    """Where the output comes from, for the manifest."""
-    return {"generator": f"gen {__version__}", "spec": analysis.loaded.file_name, "sha256": analysis.loaded.sha256}
+def render_files(analysis: Analysis, directory: str | Path) -> dict[str, str]:
+    """The output files of a clean analysis, as they will be written into `directory`."""
+    from .render import render  # Jinja is loaded only by the commands that render
 
-
-def render_files(analysis: Analysis) -> dict[str, str]:
-    """The output files of a clean analysis."""
     if not analysis.clean:
         raise ValueError("the spec has errors; nothing is rendered")
-    return render(analysis.topology, analysis.loaded.file_name, analysis.loaded.sha256)
+    return render(analysis.topology, analysis.provenance(directory))

@@ -13,9 +13,10 @@ from importlib import resources
 
 import jinja2
 
-from . import __version__, routing
+from . import routing
 from .diagram import mermaid
-from .model import SSH_KEY_ENV, Topology, VirtualNetwork, VpnGateway
+from .model import SSH_KEY_ENV, RouteTable, Topology, VirtualNetwork, VpnGateway
+from .provenance import Provenance, comment_header
 
 _IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 _BICEP_KEYWORDS = {"true", "false", "null", "if", "for", "in", "param", "var", "resource", "module", "output",
@@ -97,28 +98,28 @@ def _vpn_gateway_value(gateway: VpnGateway) -> dict:
     }
 
 
-def _route_table_value(name: str, routes) -> dict:
+def _route_table_value(table: RouteTable) -> dict:
     values = []
-    for route in routes:
+    for route in table.routes:
         value = {"name": route.name, "addressPrefix": route.address_prefix, "nextHopType": route.next_hop_type}
         if route.next_hop_ip:
             value["nextHopIpAddress"] = route.next_hop_ip
         values.append(value)
-    return {"name": name, "routes": values}
+    return {"name": table.name, "routes": values}
 
 
 def parameter_values(t: Topology) -> dict:
     """The non-secret parameters of main.bicep, in the order main.bicep declares them."""
     hub = t.hub
     values: dict = {"location": t.location, "tags": dict(t.tags), "hubVirtualNetwork": _vnet_value(hub.vnet)}
-    if t.gateway_subnet_routes:
-        values["gatewaySubnetRouteTable"] = _route_table_value(f"{hub.vnet.name}-GatewaySubnet-rt", t.gateway_subnet_routes)
-    if t.firewall_subnet_routes:
-        values["firewallSubnetRouteTable"] = _route_table_value(f"{hub.vnet.name}-AzureFirewallSubnet-rt", t.firewall_subnet_routes)
+    if t.gateway_route_table:
+        values["gatewaySubnetRouteTable"] = _route_table_value(t.gateway_route_table)
+    if t.firewall_route_table:
+        values["firewallSubnetRouteTable"] = _route_table_value(t.firewall_route_table)
     if hub.expressroute_gateway:
         er = hub.expressroute_gateway
         values["expressRouteGateway"] = {"name": er.name, "sku": er.sku, "publicIpName": er.public_ip_name}
-        if t.on_premises:
+        if t.has_expressroute_connections:
             values["expressRouteConnections"] = [
                 {"siteName": s.name, "name": s.connection_name, "circuitResourceId": s.circuit_id, "routingWeight": s.routing_weight}
                 for s in t.on_premises
@@ -184,7 +185,7 @@ def parameter_values(t: Topology) -> dict:
 def secret_parameters(t: Topology) -> dict:
     """Parameters filled from environment variables at deploy time: name -> (env var or {key: env var}, default)."""
     secrets: dict = {}
-    if t.on_premises and t.hub.expressroute_gateway:
+    if t.has_expressroute_connections:
         secrets["expressRouteAuthorizationKeys"] = {s.name: (s.secret_env, "") for s in t.on_premises}
     if t.branches:
         secrets["vpnSharedKeys"] = {b.name: (b.secret_env, None) for b in t.branches}
@@ -207,7 +208,21 @@ def secret_expression(spec) -> str:
     return "{\n" + lines + "}"
 
 
-COMPONENT_DESCRIPTIONS = {
+# Each component's module files, and the types main.bicep imports from its first file.
+MODULES = {
+    "virtual-network": (("virtual-network.bicep",), ("virtualNetworkType",)),
+    "route-table": (("route-table.bicep",), ("routeTableType",)),
+    "expressroute-gateway": (("expressroute-gateway.bicep", "public-ip.bicep"), ("expressRouteGatewayType",)),
+    "expressroute-connection": (("expressroute-connection.bicep",), ("expressRouteConnectionType",)),
+    "vpn-gateway": (("vpn-gateway.bicep", "public-ip.bicep"), ("vpnGatewayType",)),
+    "vnet-to-vnet-connection": (("vnet-to-vnet-connection.bicep",), ("vnetBranchType",)),
+    "site-to-site-connection": (("site-to-site-connection.bicep",), ("siteBranchType",)),
+    "route-server": (("route-server.bicep", "public-ip.bicep"), ("routeServerType",)),
+    "firewall": (("firewall.bicep", "public-ip.bicep"), ("firewallType",)),
+    "linux-vm": (("linux-vm.bicep",), ("testVmType",)),
+}
+
+MODULE_DESCRIPTIONS = {
     "virtual-network": "a virtual network with its subnets inline (hub and VNet branches)",
     "route-table": "a route table with BGP propagation on (GatewaySubnet, AzureFirewallSubnet)",
     "expressroute-gateway": "the ExpressRoute gateway and its public IP",
@@ -218,7 +233,18 @@ COMPONENT_DESCRIPTIONS = {
     "route-server": "Azure Route Server (virtualHubs), its IP configuration and public IP",
     "firewall": "Azure Firewall, its policy, rule collection group and public IP(s)",
     "linux-vm": "a test VM and its NIC, no public IP",
+    "public-ip": "a Standard, Static, zone-redundant public IP (gateways, Route Server, firewall)",
 }
+
+
+def module_files(t: Topology) -> list[str]:
+    """The module files the design needs, each once, in component order."""
+    return list(dict.fromkeys(f for c in t.components for f in MODULES[c][0]))
+
+
+def type_imports(t: Topology) -> list[str]:
+    """main.bicep's import lines: each parameter type comes from the module that declares it."""
+    return [f"import {{ {', '.join(MODULES[c][1])} }} from 'modules/{MODULES[c][0][0]}'" for c in t.components]
 
 
 def parameter_summary(value) -> str:
@@ -278,39 +304,35 @@ def _load_template(name: str) -> str:
     return path.read_text("utf-8")
 
 
-def provenance(spec_file: str, spec_sha256: str) -> list[str]:
-    """The first lines of every generated file: where it came from, with no timestamp."""
-    return [
-        f"Generated by gen {__version__} from {spec_file} (sha256:{spec_sha256}).",
-        "Do not edit: change the spec and run `gen render`; `gen render --check` finds drift.",
-    ]
-
-
 def safe_file_name(name: str) -> str:
-    """The spec's file name as it may appear in comments and Markdown: no control characters or quotes."""
+    """A spec path as it may appear in comments and Markdown: no control characters or quotes."""
     return "".join(c if c.isprintable() and c not in "'\"`<>*" else "_" for c in name).replace("--", "__") or "spec"
 
 
-def render(t: Topology, spec_file: str, spec_sha256: str) -> dict[str, str]:
+def _module_text(file_name: str) -> str:
+    return resources.files("generator.templates.modules").joinpath(file_name).read_text("utf-8")
+
+
+def render(t: Topology, source: Provenance) -> dict[str, str]:
     """All files of the output directory: relative path -> text."""
-    spec_file = safe_file_name(spec_file)
     env = _environment()
-    lines = provenance(spec_file, spec_sha256)
-    header = "\n".join(f"// {line}" for line in lines)
+    spec_file = safe_file_name(source.spec)
+    header = comment_header("//")
     context = {
         "t": t,
         "header": header,
         "description": f"Hub network {t.name}: ExpressRoute and VPN branches exchanging routes through Azure Route Server"
         + (", transit inspected by Azure Firewall" if t.inspects_transit else "")
-        + f". Generated by gen from {spec_file}.",
-        "routes": {"gateway": bool(t.gateway_subnet_routes), "firewall": bool(t.firewall_subnet_routes)},
+        + ". Generated by gen.",
+        "imports": type_imports(t),
         "order": deployment_order(t),
         "parameters": parameter_values(t),
         "secrets": secret_parameters(t),
         "spec_file": spec_file,
-        "version": __version__,
+        "provenance": source,
         "diagram": mermaid(t),
-        "component_descriptions": COMPONENT_DESCRIPTIONS,
+        "modules": module_files(t),
+        "module_descriptions": MODULE_DESCRIPTIONS,
         "parameter_summary": parameter_summary,
         "transit": routing.transit_matrix(t),
     }
@@ -318,8 +340,8 @@ def render(t: Topology, spec_file: str, spec_sha256: str) -> dict[str, str]:
         "main.bicep": env.get_template("main.bicep.j2").render(context),
         "main.bicepparam": env.get_template("main.bicepparam.j2").render(context),
         "bicepconfig.json": env.get_template("bicepconfig.json.j2").render(context),
-        "README.md": env.get_template("README.md.j2").render({**context, "header": "<!--\n" + "\n".join(lines) + "\n-->"}),
+        "README.md": env.get_template("README.md.j2").render({**context, "header": comment_header("<!--")}),
     }
-    for component in t.components:
-        files[f"modules/{component}.bicep"] = env.get_template(f"modules/{component}.bicep.j2").render(context)
+    for file_name in module_files(t):
+        files[f"modules/{file_name}"] = f"{header}\n{_module_text(file_name)}"
     return dict(sorted(files.items()))

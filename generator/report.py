@@ -1,4 +1,9 @@
-"""Findings as text for people, JSON for scripts, SARIF for pull-request annotations."""
+"""Findings as text for people, JSON for scripts, SARIF for pull-request annotations; and the rule catalogue.
+
+Findings are listed in the order of the spec's lines, so a reader goes through the file once.
+An unreadable spec is reported in the same formats (with exit code 2), so that a CI job that
+uploads SARIF never uploads an empty file.
+"""
 
 from __future__ import annotations
 
@@ -11,40 +16,55 @@ from .locate import line_index, line_of
 FORMATS = ("text", "json", "sarif")
 
 
-def as_text(findings: list[Finding], spec_path: str, spec_text: str) -> str:
+def _by_line(findings: list[Finding], spec_text: str) -> list[tuple[int, Finding]]:
     lines_by_path = line_index(spec_text)
-    out = []
-    for f in findings:
-        line = line_of(lines_by_path, f.path)
+    located = [(line_of(lines_by_path, f.path), f) for f in findings]
+    return sorted(located, key=lambda item: (item[0], item[1].sort_key()))
+
+
+def _counts(findings: list[Finding]) -> tuple[int, int, int]:
+    errors = sum(f.severity == ERROR for f in findings)
+    accepted = sum(bool(f.accepted) for f in findings)
+    return errors, len(findings) - errors - accepted, accepted
+
+
+def as_text(located: list[tuple[int, Finding]], spec_path: str) -> str:
+    out, accepted = [], []
+    for line, f in located:
+        if f.accepted:
+            accepted.append(f"{spec_path}:{line}: accepted {f.rule_id} {f.path}: {f.accepted}")
+            continue
         out.append(f"{spec_path}:{line}: {f.severity} {f.rule_id} {f.path}: {f.message}")
         if f.link:
             out.append(f"    see {f.link}")
-    errors = sum(f.severity == ERROR for f in findings)
-    warnings = len(findings) - errors
-    out.append(f"{errors} error(s), {warnings} warning(s) in {spec_path}")
-    return "\n".join(out) + "\n"
+    errors, warnings, n_accepted = _counts([f for _, f in located])
+    summary = f"{errors} error(s), {warnings} warning(s)" + (f", {n_accepted} accepted" if n_accepted else "")
+    return "\n".join(out + accepted + [f"{summary} in {spec_path}"]) + "\n"
 
 
-def as_json(findings: list[Finding], spec_path: str, spec_text: str) -> str:
-    lines_by_path = line_index(spec_text)
-    items = [
-        {
-            "ruleId": f.rule_id,
-            "severity": f.severity,
-            "path": f.path,
-            "line": line_of(lines_by_path, f.path),
-            "message": f.message,
-            "title": f.title,
-            "link": f.link,
-        }
-        for f in findings
-    ]
+def _json_item(line: int, f: Finding) -> dict:
+    item = {"ruleId": f.rule_id, "severity": f.severity, "path": f.path, "line": line, "message": f.message,
+            "title": f.title, "link": f.link}
+    if f.accepted:
+        item["accepted"] = f.accepted
+    return item
+
+
+def as_json(located: list[tuple[int, Finding]], spec_path: str) -> str:
+    items = [_json_item(line, f) for line, f in located]
     return json.dumps({"spec": spec_path, "findings": items}, indent=2) + "\n"
 
 
-def as_sarif(findings: list[Finding], spec_path: str, spec_text: str) -> str:
-    """SARIF 2.1.0: GitHub code scanning and Azure DevOps turn it into annotations on the spec's lines."""
-    lines_by_path = line_index(spec_text)
+def _sarif_level(f: Finding) -> str:
+    return "error" if f.severity == ERROR else "warning"
+
+
+def as_sarif(located: list[tuple[int, Finding]], spec_path: str, successful: bool = True) -> str:
+    """SARIF 2.1.0: GitHub code scanning and Azure DevOps turn it into annotations on the spec's lines.
+
+    An accepted warning is a result with an in-source suppression carrying the spec's reason.
+    """
+    findings = [f for _, f in located]
     rule_ids = sorted({f.rule_id for f in findings})
     first = {rule_id: next(f for f in findings if f.rule_id == rule_id) for rule_id in rule_ids}
     rules = [
@@ -52,34 +72,62 @@ def as_sarif(findings: list[Finding], spec_path: str, spec_text: str) -> str:
             "id": rule_id,
             "shortDescription": {"text": first[rule_id].title or rule_id},
             "helpUri": first[rule_id].link,
+            "defaultConfiguration": {"level": _sarif_level(first[rule_id])},
         }
         for rule_id in rule_ids
     ]
-    results = [
-        {
+    results = []
+    for line, f in located:
+        result = {
             "ruleId": f.rule_id,
             "ruleIndex": rule_ids.index(f.rule_id),
-            "level": "error" if f.severity == ERROR else "warning",
+            "level": _sarif_level(f),
             "message": {"text": f"{f.path}: {f.message}"},
             "locations": [
                 {
-                    "physicalLocation": {
-                        "artifactLocation": {"uri": spec_path},
-                        "region": {"startLine": line_of(lines_by_path, f.path)},
-                    },
+                    "physicalLocation": {"artifactLocation": {"uri": spec_path}, "region": {"startLine": line}},
                     "logicalLocations": [{"fullyQualifiedName": f.path}],
                 }
             ],
         }
-        for f in findings
-    ]
+        if f.accepted:
+            result["suppressions"] = [{"kind": "inSource", "justification": f.accepted}]
+        results.append(result)
     sarif = {
         "$schema": "https://json.schemastore.org/sarif-2.1.0.json",
         "version": "2.1.0",
-        "runs": [{"tool": {"driver": {"name": "gen", "version": __version__, "rules": rules}}, "results": results}],
+        "runs": [{
+            "tool": {"driver": {"name": "gen", "version": __version__, "rules": rules}},
+            "invocations": [{"executionSuccessful": successful}],
+            "results": results,
+        }],
     }
     return json.dumps(sarif, indent=2) + "\n"
 
 
 def render_findings(findings: list[Finding], spec_path: str, spec_text: str, fmt: str) -> str:
-    return {"text": as_text, "json": as_json, "sarif": as_sarif}[fmt](findings, spec_path, spec_text)
+    return {"text": as_text, "json": as_json, "sarif": as_sarif}[fmt](_by_line(findings, spec_text), spec_path)
+
+
+def render_input_error(finding: Finding, spec_path: str, line: int, fmt: str) -> str:
+    """An unreadable spec in a machine format (text callers print the one line themselves)."""
+    if fmt == "sarif":
+        return as_sarif([(line, finding)], spec_path, successful=False)
+    return as_json([(line, finding)], spec_path)
+
+
+# --- the rule catalogue ------------------------------------------------------------------------------
+
+
+def rules_listing(catalogue, fmt: str) -> str:
+    """`gen rules`: every rule with id, severity, title, link, and in markdown and json its description."""
+    if fmt == "json":
+        return json.dumps([{"id": r.id, "severity": r.severity, "stage": r.stage, "title": r.title,
+                            "description": r.description, "link": r.link} for r in catalogue], indent=2) + "\n"
+    if fmt == "markdown":
+        lines = ["| id | severity | rule |", "|---|---|---|"]
+        for r in catalogue:
+            description = " ".join(r.description.split()).replace("|", "\\|")
+            lines.append(f"| [{r.id}]({r.link}) | {r.severity} | **{r.title}**. {description} |")
+        return "\n".join(lines) + "\n"
+    return "".join(f"{r.id:9} {r.severity:8} {r.title}\n{'':18}{r.link}\n" for r in catalogue)

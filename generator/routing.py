@@ -160,16 +160,6 @@ def _valid(prefixes) -> list[str]:
     return [str(n) for n in (parse_network(p) for p in prefixes) if n is not None]
 
 
-def _exchanges_routes(topology: Topology) -> bool:
-    """ExpressRoute and VPN learn each other's routes only through Route Server with branch-to-branch.
-
-    Seed: with branch-to-branch disabled, on-premises never even learns the branch prefixes;
-    the gateways do not exchange routes directly.
-    """
-    hub = topology.hub
-    return bool(hub.route_server and hub.route_server.branch_to_branch and hub.expressroute_gateway and hub.vpn_gateway)
-
-
 def _on_premises_prefixes(topology: Topology) -> list[str]:
     prefixes = []
     for site in topology.on_premises:
@@ -192,6 +182,11 @@ def _udr_entry(topology: Topology, route: Route) -> RouteEntry:
     else:
         next_hop = route.next_hop_type  # VnetLocal, Internet, None
     return RouteEntry(route.address_prefix, next_hop, route.next_hop_type, f"{UDR} {route.name}")
+
+
+def _udr_entries(topology: Topology, routes: Sequence[Route]) -> list[RouteEntry]:
+    """The UDRs whose prefix parses; a spec with a bad prefix is routed as far as it can be (the rules report it)."""
+    return [_udr_entry(topology, r) for r in routes if parse_network(r.address_prefix) is not None]
 
 
 def _hub_system_routes(topology: Topology) -> list[RouteEntry]:
@@ -223,7 +218,7 @@ def _onprem_routes(topology: Topology) -> list[RouteEntry]:
     if er is None:
         return []
     learned = _valid(topology.hub.vnet.address_space)
-    if _exchanges_routes(topology):
+    if topology.exchanges_routes:
         learned += _branch_prefixes(topology)
     return [RouteEntry(p, er.name, EXPRESSROUTE, f"{BGP} via {er.name}") for p in learned]
 
@@ -239,7 +234,7 @@ def _branch_routes(topology: Topology, branch) -> list[RouteEntry]:
     routes = []
     if vpn:
         learned = _valid(topology.hub.vnet.address_space) + _branch_prefixes(topology, skip=branch.name)
-        if _exchanges_routes(topology):
+        if topology.exchanges_routes:
             learned += _on_premises_prefixes(topology)
         if isinstance(branch, VnetBranch):  # the branch VNet sends to its own VPN gateway, which tunnels to the hub's
             routes = [RouteEntry(p, branch.vpn_gateway.name, GATEWAY, f"{BGP} via {vpn.name}") for p in learned]
@@ -269,13 +264,13 @@ def effective_routes(topology: Topology, gateway_udrs: Sequence[Route] | None = 
     udrs = topology.gateway_subnet_routes if gateway_udrs is None else tuple(gateway_udrs)
     tables = {f"onprem:{site.name}": _choose(_onprem_routes(topology)) for site in topology.on_premises}
     tables[GATEWAY_SUBNET_HOP] = _choose(
-        [_udr_entry(topology, r) for r in udrs] + _learned_in_hub(topology) + _hub_system_routes(topology)
+        _udr_entries(topology, udrs) + _learned_in_hub(topology) + _hub_system_routes(topology)
     )
     if topology.hub.firewall:
         # Gateway route propagation stays on for the firewall subnet, so it learns every gateway route;
         # its only UDR is 0/0 -> Internet when on-premises advertises a default route.
         tables[FIREWALL_SUBNET_HOP] = _choose(
-            [_udr_entry(topology, r) for r in topology.firewall_subnet_routes]
+            _udr_entries(topology, topology.firewall_subnet_routes)
             + _learned_in_hub(topology)
             + _hub_system_routes(topology)
         )

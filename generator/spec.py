@@ -15,34 +15,36 @@ from functools import lru_cache
 from importlib import resources
 from pathlib import Path
 
-import jsonschema
-
-from .findings import ERROR, Finding, format_path, sort_findings
-
-SCHEMA_RULE_ID = "SCHEMA"
-SCHEMA_LINK = "https://json-schema.org/understanding-json-schema/"
-SECRET_RULE_ID = "SEC000"
-SECRET_LINK = "https://learn.microsoft.com/azure/azure-resource-manager/bicep/scenarios-secrets"
-# The two findings this stage makes itself, for `gen rules`: (id, severity, title, link).
-BUILTIN_RULES = (
-    (SCHEMA_RULE_ID, ERROR, "Spec does not match the schema (all listed at once, with did-you-mean)", SCHEMA_LINK),
-    (SECRET_RULE_ID, ERROR, "Secret-like field in the spec (shared keys, passwords): refused", SECRET_LINK),
-)
+from .findings import Finding, format_path, sort_findings
+from .rules import SCHEMA, SECRET_FIELD
 
 
 class SpecInputError(Exception):
     """The spec file cannot be read as a JSON object. The message is one line for the user."""
 
+    def __init__(self, message: str, line: int = 1):
+        super().__init__(message)
+        self.line = line
+
 
 @dataclass(frozen=True)
 class LoadedSpec:
-    """The raw spec with where it came from: the file's name and its content hash go into every generated file."""
+    """The raw spec with where it came from: its file and text (for line numbers), and what the spec says.
+
+    `sha256` hashes the parsed spec, not its bytes: reformatting the file or a CRLF checkout changes nothing.
+    """
 
     data: dict
     file_name: str
     sha256: str
     path: str = ""
     text: str = ""
+
+
+def content_hash(data: dict) -> str:
+    """sha256 of the spec's content in a canonical JSON form (sorted keys, no whitespace)."""
+    canonical = json.dumps(data, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
 
 
 def load(path: str | Path) -> LoadedSpec:
@@ -67,12 +69,31 @@ def load(path: str | Path) -> LoadedSpec:
     try:
         data = json.loads(text)
     except json.JSONDecodeError as exc:
-        raise SpecInputError(f"{path}:{exc.lineno}:{exc.colno}: not valid JSON: {exc.msg}") from None
+        raise SpecInputError(f"{path}:{exc.lineno}:{exc.colno}: not valid JSON: {_plain_words(text, exc)}", exc.lineno) from None
     except RecursionError:
         raise SpecInputError(f"{path}: JSON nested too deeply to be a spec") from None
     if not isinstance(data, dict):
         raise SpecInputError(f"{path}: the spec must be a JSON object, found {type(data).__name__}")
-    return LoadedSpec(data=data, file_name=path.name, sha256=hashlib.sha256(raw).hexdigest(), path=str(path), text=text)
+    return LoadedSpec(data=data, file_name=path.name, sha256=content_hash(data), path=str(path), text=text)
+
+
+def _plain_words(text: str, exc: json.JSONDecodeError) -> str:
+    """What is wrong, the way a person would say it, for the mistakes people make in JSON."""
+    before = text[:exc.pos].rstrip()
+    here = text[exc.pos:exc.pos + 2]
+    if not text[exc.pos:].strip():
+        return "the file ends too early (an unclosed bracket or brace?)"
+    if here.startswith(("//", "/*")) or (here.startswith("#") and exc.msg.startswith("Expecting")):
+        return "a comment; JSON has no comments (put notes in a `description` or a tag)"
+    if before.endswith(",") and here[:1] in "]}":
+        return "a trailing comma before the closing bracket; remove the comma"
+    if here[:1] == "'":
+        return "a string in single quotes; JSON strings take double quotes"
+    if exc.msg.startswith("Expecting ',' delimiter") and here[:1] in "\"{[":
+        return "a missing comma between two values"
+    if exc.msg.startswith("Expecting property name"):
+        return "a key without double quotes; JSON keys take double quotes"
+    return exc.msg
 
 
 @lru_cache(maxsize=1)
@@ -83,6 +104,8 @@ def schema() -> dict:
 
 def schema_findings(data: dict) -> list[Finding]:
     """Every way `data` breaks the schema, one finding each, sorted by spec path."""
+    import jsonschema  # loaded only when a spec is checked: it is the slowest import of gen
+
     validator = jsonschema.Draft202012Validator(schema(), format_checker=None)
     findings = [_finding(error) for error in _leaf_errors(validator.iter_errors(data))]
     return sort_findings(set(findings))
@@ -103,7 +126,7 @@ def _show(value) -> str:
     return text if len(text) <= 80 else text[:77] + "..."
 
 
-def _finding(error: jsonschema.ValidationError) -> Finding:
+def _finding(error) -> Finding:
     path = format_path(error.absolute_path)
     message = error.message
     if error.validator == "additionalProperties":
@@ -120,10 +143,10 @@ def _finding(error: jsonschema.ValidationError) -> Finding:
         message = f"{_show(error.instance)} is not valid here: {error.schema.get('description', 'must match ' + error.validator_value)}"
     elif error.validator == "type":
         message = f"{_show(error.instance)} is not of type {error.validator_value}"
-    return Finding(path, SCHEMA_RULE_ID, ERROR, message, "Spec does not match the schema", SCHEMA_LINK)
+    return SCHEMA.finding(path, message)
 
 
-def _unknown_keys(error: jsonschema.ValidationError, path: str) -> Finding:
+def _unknown_keys(error, path: str) -> Finding:
     known = sorted(error.schema.get("properties", {}))
     unknown = sorted(set(error.instance) - set(known))
     parts = []
@@ -140,8 +163,8 @@ def _unknown_keys(error: jsonschema.ValidationError, path: str) -> Finding:
             "authorization keys are @secure() parameters that main.bicepparam reads from environment variables "
             "(VPN_SHARED_KEY_<NAME>, ER_AUTH_KEY_<NAME>) when you deploy"
         )
-        return Finding(path, SECRET_RULE_ID, ERROR, message, "No secrets in the spec", SECRET_LINK)
-    return Finding(path, SCHEMA_RULE_ID, ERROR, message, "Spec does not match the schema", SCHEMA_LINK)
+        return SECRET_FIELD.finding(path, message)
+    return SCHEMA.finding(path, message)
 
 
 def _looks_secret(key: str) -> bool:

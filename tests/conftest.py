@@ -12,8 +12,22 @@ import os
 from pathlib import Path
 
 import pytest
+from hypothesis import settings
+
+# Property tests: `make test` replays the same examples every run and stores none (a fresh clone and
+# every later run agree); `make soak` explores with new random examples, ten times as many.
+settings.register_profile("ci", derandomize=True, database=None, print_blob=True)
+settings.register_profile("soak", derandomize=False, print_blob=True)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
+SOAK_FACTOR = 10 if os.environ.get("HYPOTHESIS_PROFILE") == "soak" else 1
+
+
+def examples(count: int) -> int:
+    """A property test's number of examples: `count` in CI, more in `make soak`."""
+    return count * SOAK_FACTOR
 
 from generator import compiler, model, rules, spec
+from generator.provenance import Provenance
 from generator.render import render
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -32,7 +46,7 @@ def render_data(data: dict, spec_file: str = "spec.json") -> dict[str, str]:
     topology = model.build(data)
     errors = [f for f in rules.check(topology, data) if f.severity == "error"]
     assert errors == [], errors
-    return render(topology, spec_file, "0" * 64)
+    return render(topology, Provenance("gen test", spec_file, "0" * 64))
 
 
 def write_files(files: dict[str, str], directory: Path) -> Path:

@@ -104,9 +104,10 @@ def test_schema_errors_all_listed_with_paths_sorted_and_did_you_mean(tmp_path):
     assert result.exit_code == 1
     lines = [line for line in result.output.splitlines() if " SCHEMA " in line]
     assert len(lines) == 3
+    # In the order of the spec's lines: the missing field at the top object, then the subnets, then the firewall.
     assert "(spec): missing required field 'location'" in lines[0]
-    assert "hub.firewall.tier" in lines[1] and '"Gold" is not one of' in lines[1]
-    assert "hub.vnet.subnets[1]" in lines[2] and "did you mean 'prefix'" in lines[2]
+    assert "hub.vnet.subnets[1]" in lines[1] and "did you mean 'prefix'" in lines[1]
+    assert "hub.firewall.tier" in lines[2] and '"Gold" is not one of' in lines[2]
     assert "3 error(s)" in result.output
 
 
@@ -175,7 +176,7 @@ def test_render_check_reports_drift_and_writes_nothing(tmp_path):
     assert "missing  modules/firewall.bicep" in drift.stderr
     stale_spec = load_example()
     del stale_spec["hub"]["firewall"]
-    assert run("render", SEED, "-o", out).exit_code == 0
+    assert run("render", SEED, "-o", out, "--force").exit_code == 0  # discards the hand edit above
     stale = run("render", write_spec(tmp_path, stale_spec), "-o", out, "--check")
     assert "stale    modules/firewall.bicep" in stale.stderr
 
@@ -336,3 +337,33 @@ def test_every_bad_spec_through_the_cli(fixture, tmp_path):
     rendered = run("render", BAD / fixture, "-o", tmp_path / "out")
     assert rendered.exit_code == (1 if error else 0)
     assert (tmp_path / "out").exists() == (not error)
+
+
+def _no_traceback(result) -> bool:
+    return result.exception is None or isinstance(result.exception, SystemExit)
+
+
+@pytest.mark.parametrize("fixture", sorted(p.name for p in BAD.glob("*.json")))
+def test_every_bad_spec_through_every_reader_never_a_traceback(fixture):
+    """routes and trace run on specs with rule errors: findings, a verdict or one line, never a traceback."""
+    routes = run("routes", BAD / fixture)
+    assert _no_traceback(routes) and routes.exit_code in (0, 1), routes.output
+    for source, destination in (("10.20.10.133", "10.50.1.4"), ("172.16.0.10", "10.110.1.4"), ("192.168.50.4", "10.120.1.4")):
+        traced = run("trace", BAD / fixture, "--from", source, "--to", destination)
+        assert _no_traceback(traced) and traced.exit_code in (0, 1, 2), traced.output
+    for fmt in ("json", "sarif"):
+        validated = run("validate", BAD / fixture, "--format", fmt)
+        assert _no_traceback(validated)
+        json.loads(validated.stdout)
+
+
+@pytest.mark.parametrize("prefix", ["", "10.110.0.0/33", "fd00::/8", "10.110.0.1", "abc"])
+def test_readers_route_specs_with_unreadable_prefixes(tmp_path, prefix):
+    data = load_example(MULTI_SITE)
+    data["branches"][0]["vnet"]["addressSpace"] = [prefix]
+    data["onPremises"][0]["addressPrefixes"].append(prefix)
+    path = write_spec(tmp_path, data)
+    routes = run("routes", path)
+    assert _no_traceback(routes) and routes.exit_code == 0 and "ADDR" not in routes.output
+    traced = run("trace", path, "--from", "172.17.0.10", "--to", "10.120.1.4")
+    assert _no_traceback(traced) and traced.exit_code == 0 and "delivered" in traced.output

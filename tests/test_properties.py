@@ -1,7 +1,9 @@
 """Property-based tests: random valid topologies compile clean; random breakage never crashes gen.
 
-The compile property is sized for CI (each example is one compile through the
-long-lived jsonrpc process); the mutation property runs without the compiler.
+`make test` runs them derandomized (the same examples every run, no example database), so a
+fresh clone gives the same result every time; `make soak` explores with fresh random examples,
+ten times as many (HYPOTHESIS_PROFILE=soak, see conftest.py). The compile property is sized for
+CI (each example is one compile through the long-lived jsonrpc process).
 """
 
 from __future__ import annotations
@@ -13,8 +15,10 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from conftest import MULTI_SITE, SEED, load_example
+from conftest import MULTI_SITE, SEED, examples, load_example
 from generator import model, pipeline, render, rules, spec
+from generator.provenance import Provenance
+from test_rules import resolve
 
 CIRCUIT = "/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/rg-er/providers/Microsoft.Network/expressRouteCircuits/erc-{}"
 
@@ -72,13 +76,13 @@ def topologies(draw) -> dict:
 
 
 @pytest.mark.compiler
-@settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+@settings(max_examples=examples(12), deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
 @given(data=topologies())
 def test_random_valid_topologies_compile_with_zero_diagnostics(bicep_rpc, tmp_path_factory, data):
     assert spec.schema_findings(data) == []
     topology = model.build(data)
     assert [f for f in rules.check(topology, data) if f.severity == "error"] == []
-    files = render.render(topology, "prop.json", "0" * 64)
+    files = render.render(topology, Provenance("gen test", "prop.json", "0" * 64))
     directory = tmp_path_factory.mktemp("prop")
     for rel, text in files.items():
         (directory / rel).parent.mkdir(parents=True, exist_ok=True)
@@ -125,7 +129,7 @@ def mutated_specs(draw) -> dict:
     return data
 
 
-@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=examples(300), deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(data=mutated_specs())
 def test_random_mutations_give_findings_or_render_never_a_traceback(tmp_path, data):
     path = tmp_path / "spec.json"
@@ -138,8 +142,24 @@ def test_random_mutations_give_findings_or_render_never_a_traceback(tmp_path, da
         routing.format_routes(routing.effective_routes(analysis.topology))
         routing.transit_matrix(analysis.topology)
     if analysis.clean:
-        files = pipeline.render_files(analysis)
+        files = pipeline.render_files(analysis, tmp_path / "out")
         assert "main.bicep" in files
-    else:
-        assert analysis.findings
-        assert all(f.rule_id and f.path and f.message for f in analysis.findings)
+        return
+    assert analysis.errors
+    known = {r.id for r in rules.all_rules()}
+    for finding in analysis.findings:
+        assert finding.rule_id in known and finding.message and finding.title and finding.link, finding
+        _assert_points_into(data, finding.path)
+
+
+def _assert_points_into(data: dict, path: str) -> None:
+    """A finding's path names the field, or (a missing or defaulted field) an object that holds it."""
+    if path == "(spec)":
+        return
+    try:
+        resolve(data, path)
+        return
+    except (KeyError, IndexError, TypeError):
+        pass
+    parent = path.rsplit(".", 1)[0] if "." in path else "(spec)"
+    assert parent == "(spec)" or isinstance(resolve(data, parent), dict), path

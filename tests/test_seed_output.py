@@ -24,6 +24,14 @@ def seed(bicep_rpc, tmp_path_factory):
             "values": result.parameter_values, "unformatted": result.unformatted}
 
 
+def assert_zoned_standard_public_ip(module: dict) -> None:
+    """The one public IP module: Standard, Static, IPv4, zones 1-3 (what AZ gateways and Route Server require)."""
+    pip, = by_type(module["properties"]["template"], "Microsoft.Network/publicIPAddresses")
+    assert pip["sku"] == {"name": "Standard", "tier": "Regional"}
+    assert pip["properties"]["publicIPAllocationMethod"] == "Static"
+    assert pip["zones"] == ["1", "2", "3"]
+
+
 def test_compiles_with_zero_diagnostics_lint_clean_and_format_stable(seed):
     # The linter runs with bicepconfig.json's rules raised to error, so "no diagnostics" means lint-clean too.
     assert seed["diagnostics"] == []
@@ -33,8 +41,9 @@ def test_compiles_with_zero_diagnostics_lint_clean_and_format_stable(seed):
 
 def test_one_module_per_component(seed):
     assert sorted(p.name for p in (seed["dir"] / "modules").iterdir()) == [
-        "expressroute-connection.bicep", "expressroute-gateway.bicep", "firewall.bicep", "route-server.bicep",
-        "route-table.bicep", "virtual-network.bicep", "vnet-to-vnet-connection.bicep", "vpn-gateway.bicep",
+        "expressroute-connection.bicep", "expressroute-gateway.bicep", "firewall.bicep", "public-ip.bicep",
+        "route-server.bicep", "route-table.bicep", "virtual-network.bicep", "vnet-to-vnet-connection.bicep",
+        "vpn-gateway.bicep",
     ]
     assert set(modules(seed["template"])) == {
         "gatewaySubnetRouteTableDeployment", "hubNetwork", "expressRouteGatewayDeployment", "hubVpnGatewayDeployment",
@@ -63,11 +72,9 @@ def test_vpn_gateway_is_route_based_az_active_active_with_two_zoned_public_ips_a
     assert gateway["enableBgp"] is True
     assert gateway["copy"][0]["name"] == "ipConfigurations"
     assert gateway["copy"][0]["count"] == "[length(parameters('publicIpNames'))]"
-    pip = resources(gateway_template)["publicIps"]
-    assert pip["sku"] == {"name": "Standard", "tier": "Regional"}
-    assert pip["properties"]["publicIPAllocationMethod"] == "Static"
-    assert pip["zones"] == ["1", "2", "3"]
-    assert pip["copy"]["count"] == "[length(parameters('publicIpNames'))]"
+    public_ips = modules(gateway_template)["publicIps"]
+    assert public_ips["copy"]["count"] == "[length(parameters('publicIpNames'))]"
+    assert_zoned_standard_public_ip(public_ips)
     hub = seed["values"]["hubVpnGateway"]
     assert hub["activeActive"] is True
     assert len(hub["publicIpNames"]) == 2  # exactly two ipConfigurations and two public IPs
@@ -82,7 +89,7 @@ def test_expressroute_gateway_and_one_connection_per_circuit_with_secure_authori
     template = seed["template"]
     er = module_template(template, "expressRouteGatewayDeployment")
     assert resources(er)["gateway"]["properties"]["gatewayType"] == "ExpressRoute"
-    assert resources(er)["publicIp"]["sku"]["name"] == "Standard"
+    assert_zoned_standard_public_ip(modules(er)["publicIp"])
     connection_module = modules(template)["expressRouteConnectionDeployments"]
     assert connection_module["copy"]["count"] == "[length(parameters('expressRouteConnections'))]"
     connection_template = connection_module["properties"]["template"]
@@ -105,7 +112,7 @@ def test_route_server_standard_with_branch_to_branch_and_public_ip(seed):
     assert ipconfig["type"] == "Microsoft.Network/virtualHubs/ipConfigurations"
     assert ipconfig["properties"]["subnet"] == {"id": "[parameters('routeServerSubnetResourceId')]"}
     assert "publicIPAddress" in ipconfig["properties"]
-    assert resources(ars)["publicIp"]["sku"]["name"] == "Standard"
+    assert_zoned_standard_public_ip(modules(ars)["publicIp"])
     passed = module_param(seed["template"], "routeServerDeployment")
     assert "RouteServerSubnet" in passed["routeServerSubnetResourceId"]
 

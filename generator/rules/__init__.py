@@ -1,19 +1,30 @@
-"""The rule engine: each Azure or design rule is a small function registered with an id.
+"""The rule catalogue: every check gen makes on a spec, each with an id, a severity, a title, a
+description, a documentation link, and (for the rules that reason about a topology) a check.
 
-A rule takes the Topology and the schema-valid spec dict (for exact spec paths)
-and yields `(path, message)` pairs; `check()` turns them into findings with the
-rule's id, severity, title and link. Adding a rule = one decorated function in
-the module of its family + one bad fixture under tests/fixtures/specs/bad/ +
-one line in the README's rule table.
+A rule is a small function over the model, registered like a cfn-lint rule:
+
+    @rule("ARS001", "Branch-to-branch must be on for ExpressRoute <-> VPN transit", ROUTE_SERVER_LINK)
+    def branch_to_branch(topology, data):
+        \"\"\"The longer description: what goes wrong in Azure, and why.\"\"\"
+        ...
+        yield ars.path + ".branchToBranch", "branchToBranch is false, so ..."
+
+It yields `(spec path, message)` pairs; model objects carry their spec path (`branch.path`,
+`prefix.path`), so a rule never rebuilds one. The docstring is the description `gen rules`
+shows. Helpers several families share live in `rules/helpers.py`; families never import each
+other. SCHEMA and SEC000 are in the catalogue too: the schema stage (`spec.py`) reports them.
 """
 
 from __future__ import annotations
 
+import inspect
 from dataclasses import dataclass
 from typing import Callable, Iterator
 
+from .. import PROJECT_URL
 from ..findings import ERROR, WARNING, Finding, sort_findings
-from ..model import Topology
+
+SECRETS_LINK = "https://learn.microsoft.com/azure/azure-resource-manager/bicep/scenarios-secrets"
 
 
 @dataclass(frozen=True)
@@ -22,41 +33,79 @@ class Rule:
     severity: str
     title: str
     link: str
-    check: Callable[[Topology, dict], Iterator[tuple[str, str]]]
+    description: str
+    check: Callable[..., Iterator[tuple[str, str]]] | None = None
+    stage: str = "rules"  # "input" and "schema" (spec.py reports them), "rules", "acceptances" (acceptedWarnings)
+
+    def finding(self, path: str, message: str) -> Finding:
+        return Finding(path, self.id, self.severity, message, self.title, self.link)
 
 
 REGISTRY: dict[str, Rule] = {}
 
 
-def rule(rule_id: str, title: str, link: str, severity: str = ERROR):
-    """Register a rule: `@rule("ARS001", "Branch-to-branch must be on ...", "https://learn.microsoft.com/...")`."""
+STAGES = ("input", "schema", "rules", "acceptances")
 
-    def register(function):
-        if rule_id in REGISTRY:
-            raise ValueError(f"rule id {rule_id} registered twice")
-        REGISTRY[rule_id] = Rule(rule_id, severity, title, link, function)
+
+def register(found: Rule) -> Rule:
+    """Add a rule to the catalogue; the `rule` decorator does this for ordinary rules."""
+    if found.id in REGISTRY:
+        raise ValueError(f"rule id {found.id} registered twice")
+    REGISTRY[found.id] = found
+    return found
+
+
+def rule(rule_id: str, title: str, link: str, severity: str = ERROR):
+    """Register a rule; its docstring is the description `gen rules` shows."""
+
+    def decorate(function):
+        register(Rule(rule_id, severity, title, link, inspect.cleandoc(function.__doc__ or title), function))
         return function
 
-    return register
+    return decorate
+
+
+# The checks of the load and schema stage, in the catalogue like every other rule.
+INPUT = register(Rule(
+    "INPUT", ERROR, "Spec file cannot be read as a JSON object", f"{PROJECT_URL}#errors-you-can-get",
+    "The file is missing, unreadable, not UTF-8, empty, not JSON (a trailing comma, a comment) or not a JSON "
+    "object. Reported as one line (exit 2), or as the only finding of --format json/sarif.",
+    stage="input",
+))
+SCHEMA = register(Rule(
+    "SCHEMA", ERROR, "Spec does not match the schema", f"{PROJECT_URL}#field-reference",
+    "The spec's shape: required fields, types, allowed values and unknown keys (with a did-you-mean), all "
+    "listed at once. The rules run only on a spec with the right shape, because they reason about it.",
+    stage="schema",
+))
+SECRET_FIELD = register(Rule(
+    "SEC000", ERROR, "Secret-like field in the spec (shared keys, passwords): refused", SECRETS_LINK,
+    "A field named like a secret (sharedKey, password, authorizationKey, ...). The spec is committed and "
+    "copied into the output; secrets are @secure() parameters read from environment variables when deploying.",
+    stage="schema",
+))
 
 
 def all_rules() -> list[Rule]:
+    """The whole catalogue, schema-stage rules first, then by id."""
     _load_families()
-    return sorted(REGISTRY.values(), key=lambda r: r.id)
+    return sorted(REGISTRY.values(), key=lambda r: (STAGES.index(r.stage), r.id))
 
 
-def check(topology: Topology, data: dict) -> list[Finding]:
-    """Run every rule; findings sorted by spec path."""
+def check(topology, data: dict) -> list[Finding]:
+    """Run every rule on a schema-valid spec; warnings the spec accepts carry their reason. Sorted by path."""
+    from . import acceptance
+
     findings = []
     for r in all_rules():
-        for path, message in r.check(topology, data):
-            findings.append(Finding(path, r.id, r.severity, message, r.title, r.link))
-    return sort_findings(findings)
+        if r.stage == "rules":
+            findings += [r.finding(path, message) for path, message in r.check(topology, data)]
+    return sort_findings(acceptance.apply(topology, findings))
 
 
 def _load_families() -> None:
     # Importing a family module registers its rules.
-    from . import addressing, asn, firewall, gateways, naming, routeserver, secrets  # noqa: F401
+    from . import acceptance, addressing, asn, firewall, gateways, naming, routeserver, secrets  # noqa: F401
 
 
-__all__ = ["ERROR", "WARNING", "Rule", "rule", "all_rules", "check"]
+__all__ = ["ERROR", "WARNING", "Rule", "rule", "all_rules", "check", "INPUT", "SCHEMA", "SECRET_FIELD"]

@@ -45,22 +45,26 @@ def _hub_asn_is_usable(topology) -> bool:
 
 @rule("ASN001", "Hub VPN gateway ASN must be 65515 with a Route Server", ROUTE_SERVER_LINK)
 def hub_asn_with_route_server(topology, data):
+    """Route Server exchanges routes with the VPN gateway only when the gateway uses Azure's ASN 65515 (the seed
+    needed it too)."""
     gateway = topology.hub.vpn_gateway
     if gateway is None or topology.hub.route_server is None or gateway.asn == ROUTE_SERVER_ASN:
         return
-    yield "hub.vpnGateway.asn", (
+    yield f"{gateway.path}.asn", (
         f"hub VPN gateway ASN is {gateway.asn}; with a Route Server in the hub it must be 65515: Route Server "
         f"exchanges routes with the VPN gateway only when the gateway uses Azure's ASN 65515 (the seed needed it too)")
 
 
 @rule("ASN002", "VPN gateway uses a reserved ASN", BGP_LINK)
 def gateway_asn_reserved(topology, data):
+    """Azure and IANA reserve some ASNs (Azure: 8074, 8075, 12076, 65515, 65517-65520); a branch gateway needs a
+    private ASN of its own."""
     hub = topology.hub.vpn_gateway
     # The hub may (and with a Route Server must) use 65515; ASN001 covers the Route Server case.
     if hub and topology.hub.route_server is None and hub.asn != ROUTE_SERVER_ASN and is_reserved(hub.asn):
-        yield "hub.vpnGateway.asn", f"hub VPN gateway ASN {hub.asn} is {_reserved_reason(hub.asn)}: {PRIVATE_HINT}, or 65515"
-    for i, branch in enumerate(topology.branches):
-        if branch.kind != "vnet" or not is_reserved(branch.vpn_gateway.asn):
+        yield f"{hub.path}.asn", f"hub VPN gateway ASN {hub.asn} is {_reserved_reason(hub.asn)}: {PRIVATE_HINT}, or 65515"
+    for branch in topology.vnet_branches:
+        if not is_reserved(branch.vpn_gateway.asn):
             continue
         asn = branch.vpn_gateway.asn
         if asn == ROUTE_SERVER_ASN:
@@ -68,20 +72,22 @@ def gateway_asn_reserved(topology, data):
                    "session needs two different ASNs")
         else:
             why = f"{asn} is {_reserved_reason(asn)}"
-        yield f"branches[{i}].vpnGateway.asn", f"branch '{branch.name}' VPN gateway ASN {asn}: {why}; {PRIVATE_HINT}"
+        yield f"{branch.vpn_gateway.path}.asn", f"branch '{branch.name}' VPN gateway ASN {asn}: {why}; {PRIVATE_HINT}"
 
 
 @rule("ASN003", "Branch VPN gateway ASNs must differ from each other and from the hub's", BGP_LINK)
 def gateway_asns_distinct(topology, data):
+    """The BGP session between two gateways needs two ASNs, and BGP drops routes whose AS path holds its own ASN:
+    every VPN gateway needs its own."""
     owners = {}
     if _hub_asn_is_usable(topology):
         owners[topology.hub.vpn_gateway.asn] = "the hub VPN gateway"
-    for i, branch in enumerate(topology.branches):
-        if branch.kind != "vnet" or is_reserved(branch.vpn_gateway.asn):
+    for branch in topology.vnet_branches:
+        if is_reserved(branch.vpn_gateway.asn):
             continue  # ASN002 reports reserved ones
         asn = branch.vpn_gateway.asn
         if asn in owners:
-            yield f"branches[{i}].vpnGateway.asn", (
+            yield f"{branch.vpn_gateway.path}.asn", (
                 f"branch '{branch.name}' VPN gateway ASN {asn} is already used by {owners[asn]}: the BGP session between "
                 f"two gateways needs different ASNs, and BGP drops routes whose AS path holds its own ASN, so they would "
                 f"never learn each other's prefixes. {PRIVATE_HINT[0].upper() + PRIVATE_HINT[1:]}")
@@ -91,8 +97,10 @@ def gateway_asns_distinct(topology, data):
 
 @rule("ASN004", "Site BGP ASN is reserved", BGP_LINK)
 def site_asn_reserved(topology, data):
-    for i, branch in enumerate(topology.branches):
-        if branch.kind != "site" or not is_reserved(branch.bgp_asn):
+    """Azure refuses a reserved ASN for a VPN device; 65515 in particular (why the seed's VNet branch needed
+    VNet-to-VNet instead of a Local Network Gateway)."""
+    for branch in topology.site_branches:
+        if not is_reserved(branch.bgp_asn):
             continue
         asn = branch.bgp_asn
         if asn == ROUTE_SERVER_ASN:
@@ -102,19 +110,20 @@ def site_asn_reserved(topology, data):
         else:
             message = (f"site '{branch.name}' ASN {asn} is {_reserved_reason(asn)} and Azure refuses it for a VPN device; "
                        f"{PRIVATE_HINT}")
-        yield f"branches[{i}].bgp.asn", message
+        yield f"{branch.path}.bgp.asn", message
 
 
 @rule("ASN005", "Site BGP ASN equals an Azure gateway's ASN", BGP_LINK)
 def site_asn_vs_gateways(topology, data):
+    """eBGP needs different ASNs on both ends, and a router drops routes that already carry its own ASN."""
     gateways = {}
     if _hub_asn_is_usable(topology):
         gateways[topology.hub.vpn_gateway.asn] = "the hub VPN gateway"
     for branch in topology.vnet_branches:
         gateways.setdefault(branch.vpn_gateway.asn, f"the VPN gateway of branch '{branch.name}'")
-    for i, branch in enumerate(topology.branches):
-        if branch.kind == "site" and not is_reserved(branch.bgp_asn) and branch.bgp_asn in gateways:
-            yield f"branches[{i}].bgp.asn", (
+    for branch in topology.site_branches:
+        if not is_reserved(branch.bgp_asn) and branch.bgp_asn in gateways:
+            yield f"{branch.path}.bgp.asn", (
                 f"site '{branch.name}' ASN {branch.bgp_asn} is also the ASN of {gateways[branch.bgp_asn]}: eBGP needs "
                 f"different ASNs on both ends, and a router drops routes that already carry its own ASN, so these "
                 f"networks could not reach each other. {PRIVATE_HINT[0].upper() + PRIVATE_HINT[1:]}")
@@ -122,12 +131,14 @@ def site_asn_vs_gateways(topology, data):
 
 @rule("ASN006", "Two sites share a BGP ASN", BGP_LINK, severity=WARNING)
 def site_asns_distinct(topology, data):
+    """Two sites with one ASN drop each other's routes (their own ASN is in the AS path) unless the devices allow
+    it (allowas-in)."""
     seen = {}
-    for i, branch in enumerate(topology.branches):
-        if branch.kind != "site" or is_reserved(branch.bgp_asn):
+    for branch in topology.site_branches:
+        if is_reserved(branch.bgp_asn):
             continue
         if branch.bgp_asn in seen:
-            yield f"branches[{i}].bgp.asn", (
+            yield f"{branch.path}.bgp.asn", (
                 f"sites '{seen[branch.bgp_asn]}' and '{branch.name}' both use ASN {branch.bgp_asn}: each drops the other's "
                 f"routes (its own ASN is in the AS path) unless the devices allow it (allowas-in). Give each site its own "
                 f"ASN unless that is intended")

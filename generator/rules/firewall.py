@@ -11,7 +11,7 @@ import re
 
 from ..findings import WARNING
 from . import rule
-from .addressing import loose_network
+from .helpers import loose_network
 
 FIREWALL_LINK = "https://learn.microsoft.com/azure/firewall/firewall-faq"
 RULES_LINK = "https://learn.microsoft.com/azure/firewall/rule-processing"
@@ -66,11 +66,13 @@ def port_problem(text: str) -> str | None:
 
 @rule("FW001", "Firewall network rule names must be unique", RULES_LINK)
 def rule_names_unique(topology, data):
+    """Rules in a firewall policy rule collection are keyed by name (case-insensitively): a repeated name fails the
+    deployment."""
     seen = set()
-    for k, network_rule in enumerate(_rules(topology)):
+    for network_rule in _rules(topology):
         key = network_rule.name.casefold()
         if key in seen:
-            yield f"hub.firewall.networkRules[{k}].name", (
+            yield network_rule.name.path, (
                 f"network rule name '{network_rule.name}' is used twice: rules in a firewall policy rule collection are "
                 f"keyed by name, so the deployment fails. Rename one")
         seen.add(key)
@@ -78,43 +80,47 @@ def rule_names_unique(topology, data):
 
 @rule("FW002", "Firewall rule address is not *, an IPv4 address, range or CIDR", RULES_LINK)
 def rule_addresses(topology, data):
-    for k, network_rule in enumerate(_rules(topology)):
-        for field, values in (("sourceAddresses", network_rule.source_addresses),
-                              ("destinationAddresses", network_rule.destination_addresses)):
-            for j, text in enumerate(values):
-                problem = address_problem(text)
-                if problem:
-                    yield f"hub.firewall.networkRules[{k}].{field}[{j}]", (
-                        f"{text!r} in rule '{network_rule.name}' {problem}; Azure Firewall takes `*`, an IPv4 address, "
-                        f"a range (10.0.0.1-10.0.0.9) or a CIDR prefix here")
+    """Azure Firewall network rules take `*`, an IPv4 address, a range (10.0.0.1-10.0.0.9) or a canonical CIDR."""
+    for network_rule in _rules(topology):
+        for text in network_rule.source_addresses + network_rule.destination_addresses:
+            problem = address_problem(text)
+            if problem:
+                yield text.path, (
+                    f"{text!r} in rule '{network_rule.name}' {problem}; Azure Firewall takes `*`, an IPv4 address, "
+                    f"a range (10.0.0.1-10.0.0.9) or a CIDR prefix here")
 
 
 @rule("FW003", "Firewall rule port is not *, a port or a port range", RULES_LINK)
 def rule_ports(topology, data):
-    for k, network_rule in enumerate(_rules(topology)):
-        for j, text in enumerate(network_rule.destination_ports):
+    """Destination ports are `*`, a port (1-65535) or a range low-high."""
+    for network_rule in _rules(topology):
+        for text in network_rule.destination_ports:
             problem = port_problem(text)
             if problem:
-                yield f"hub.firewall.networkRules[{k}].destinationPorts[{j}]", (
+                yield text.path, (
                     f"{text!r} in rule '{network_rule.name}' {problem}; Azure Firewall takes `*`, a port number "
                     f"(1-65535) or a range low-high")
 
 
 @rule("FW004", "Transit inspection with no network rules denies all transit", RULES_LINK, severity=WARNING)
 def no_rules(topology, data):
+    """Azure Firewall denies what no rule allows: with transit inspected and no network rules, no on-premises <->
+    branch traffic passes."""
     if topology.inspects_transit and not _rules(topology):
-        yield "hub.firewall.networkRules", (
+        yield f"{topology.hub.firewall.path}.networkRules", (
             "inspectTransit sends on-premises <-> branch traffic through the firewall, but the policy has no network "
             "rules, so Azure Firewall denies all of it. Add rules, or accept that transit is blocked")
 
 
 @rule("FW005", "Transit inspection with nothing to inspect", FIREWALL_LINK, severity=WARNING)
 def nothing_to_inspect(topology, data):
+    """Transit inspection needs both sides: on-premises sites and branches. With one side missing the
+    GatewaySubnet route table steers nothing worth inspecting."""
     if not topology.inspects_transit:
         return
     missing = [what for what, items in (("on-premises site", topology.on_premises), ("branch", topology.branches))
                if not items]
     if missing:
-        yield "hub.firewall.inspectTransit", (
+        yield f"{topology.hub.firewall.path}.inspectTransit", (
             f"inspectTransit is on but the spec has no {' and no '.join(missing)}: there is no on-premises <-> branch "
             f"transit to inspect. Set inspectTransit: false, or add the missing side")

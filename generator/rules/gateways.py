@@ -8,7 +8,6 @@ import re
 
 from ..model import GATEWAY_SUBNET
 from . import rule
-from .addressing import find_subnet
 
 VPN_LINK = "https://learn.microsoft.com/azure/vpn-gateway/vpn-gateway-about-vpn-gateway-settings"
 ER_LINK = "https://learn.microsoft.com/azure/expressroute/expressroute-about-virtual-network-gateways"
@@ -48,19 +47,11 @@ DNS_LABEL = re.compile(r"^(?!-)[A-Za-z0-9-]{1,63}(?<!-)$")
 DOCUMENTATION_NETWORKS = tuple(ipaddress.IPv4Network(n) for n in ("192.0.2.0/24", "198.51.100.0/24", "203.0.113.0/24"))
 
 
-def _vpn_gateways(topology):
-    """(path, VpnGateway, label) of the hub VPN gateway and every branch gateway."""
-    if topology.hub.vpn_gateway:
-        yield "hub.vpnGateway", topology.hub.vpn_gateway, "hub VPN gateway"
-    for i, branch in enumerate(topology.branches):
-        if branch.kind == "vnet":
-            yield f"branches[{i}].vpnGateway", branch.vpn_gateway, f"branch '{branch.name}' VPN gateway"
-
-
 def _all_gateways(topology):
+    """The hub ExpressRoute gateway, then every VPN gateway (hub first, then the branches')."""
     if topology.hub.expressroute_gateway:
-        yield "hub.expressRouteGateway", topology.hub.expressroute_gateway, "hub ExpressRoute gateway"
-    yield from _vpn_gateways(topology)
+        yield topology.hub.expressroute_gateway
+    yield from topology.vpn_gateways
 
 
 def _ipv4(text):
@@ -72,6 +63,7 @@ def _ipv4(text):
 
 @rule("GW001", "ExpressRoute gateway required for on-premises sites", ER_LINK)
 def expressroute_gateway_required(topology, data):
+    """ExpressRoute circuits connect to a VNet only through an ExpressRoute gateway."""
     if topology.on_premises and topology.hub.expressroute_gateway is None:
         yield "hub", (f"onPremises lists {len(topology.on_premises)} site(s) but the hub has no expressRouteGateway: "
                       f"ExpressRoute circuits connect to a VNet only through one. Add hub.expressRouteGateway (e.g. ErGw1AZ)")
@@ -79,6 +71,7 @@ def expressroute_gateway_required(topology, data):
 
 @rule("GW002", "Hub VPN gateway required for branches", VPN_LINK)
 def vpn_gateway_required(topology, data):
+    """Every branch connects to the hub VPN gateway."""
     if topology.branches and topology.hub.vpn_gateway is None:
         yield "hub", (f"branches lists {len(topology.branches)} branch(es) but the hub has no vpnGateway: every branch "
                       f"connects to the hub VPN gateway. Add hub.vpnGateway (e.g. VpnGw1AZ, ASN 65515)")
@@ -86,22 +79,26 @@ def vpn_gateway_required(topology, data):
 
 @rule("GW003", "Gateway SKU is a legacy non-AZ SKU", VPN_LINK)
 def legacy_sku(topology, data):
-    for path, gateway, label in _all_gateways(topology):
+    """Azure no longer creates the non-zone-redundant gateway SKUs; each has an AZ replacement."""
+    for gateway in _all_gateways(topology):
         if gateway.sku in AZ_REPLACEMENT:
-            yield f"{path}.sku", (f"{label} SKU {gateway.sku} is a non-zone-redundant SKU that Azure no longer lets you "
+            yield gateway.sku.path, (f"{gateway.label} SKU {gateway.sku} is a non-zone-redundant SKU that Azure no longer lets you "
                                   f"create: use the AZ SKU, {gateway.sku} -> {AZ_REPLACEMENT[gateway.sku]}")
 
 
 @rule("GW004", "Basic VPN SKU has no BGP", BGP_LINK)
 def basic_sku(topology, data):
-    for path, gateway, label in _vpn_gateways(topology):
+    """The Basic VPN SKU has no BGP, no active-active and no zones: none of the connections here can use it."""
+    for gateway in topology.vpn_gateways:
         if gateway.sku == "Basic":
-            yield f"{path}.sku", (f"{label} SKU Basic does not support BGP, which every connection here needs (Route Server, "
+            yield gateway.sku.path, (f"{gateway.label} SKU Basic does not support BGP, which every connection here needs (Route Server, "
                                   f"VNet-to-VNet and site-to-site with BGP), nor active-active or zones: use VpnGw1AZ")
 
 
 @rule("GW005", "Too many branches for the hub VPN gateway SKU", LIMITS_LINK)
 def tunnel_count(topology, data):
+    """Each branch is one site-to-site or VNet-to-VNet tunnel on the hub VPN gateway: 30 on VpnGw1AZ-3AZ, 100 on
+    VpnGw4AZ/5AZ."""
     gateway = topology.hub.vpn_gateway
     if gateway is None:
         return
@@ -114,6 +111,8 @@ def tunnel_count(topology, data):
 
 @rule("GW006", "Too many ExpressRoute circuits for the gateway SKU", ER_LINK)
 def circuit_count(topology, data):
+    """Each on-premises site is one circuit connection on the ExpressRoute gateway: 4 on ErGw1AZ, 8 on ErGw2AZ, 16
+    on ErGw3AZ."""
     gateway = topology.hub.expressroute_gateway
     if gateway is None:
         return
@@ -126,18 +125,20 @@ def circuit_count(topology, data):
 
 @rule("GW007", "More than 8 ExpressRoute circuits need a /26 GatewaySubnet", ER_LINK)
 def circuits_need_big_gateway_subnet(topology, data):
+    """Connecting more than 8 circuits (up to 16 on ErGw3AZ) needs a GatewaySubnet of /26 or larger."""
     if topology.hub.expressroute_gateway is None or len(topology.on_premises) <= 8:
         return
-    j, subnet = find_subnet(topology.hub.vnet, GATEWAY_SUBNET)
+    subnet = topology.hub.vnet.subnet(GATEWAY_SUBNET)
     network = subnet.network if subnet else None
     if network is not None and network.prefixlen > 26:
-        yield f"hub.vnet.subnets[{j}].prefix", (
+        yield subnet.prefix.path, (
             f"GatewaySubnet {subnet.prefix} is too small for {len(topology.on_premises)} ExpressRoute circuits: connecting "
             f"more than 8 (up to 16 on ErGw3AZ) needs a GatewaySubnet of /26 or larger")
 
 
 @rule("GW008", "Location is not a known Azure region", REGIONS_LINK)
 def known_region(topology, data):
+    """The location must be a region name as `az account list-locations` prints it (japaneast, not Japan East)."""
     location = topology.location
     known = ZONE_REGIONS | NO_ZONE_REGIONS
     if location in known:
@@ -151,6 +152,7 @@ def known_region(topology, data):
 
 @rule("GW009", "Region has no availability zones", REGIONS_LINK)
 def zoned_region(topology, data):
+    """The gateways use AZ SKUs, whose public IPs must be zoned: the region needs availability zones."""
     if topology.location in NO_ZONE_REGIONS:
         yield "location", (f"{topology.location} has no availability zones, but the gateways use AZ SKUs whose public IPs "
                            f"must be zoned: pick a region with zones, e.g. {_nearby_zone_region(topology.location)}")
@@ -163,53 +165,56 @@ def _nearby_zone_region(location: str) -> str:
 
 @rule("GW010", "Site gatewayIpAddress is not a public IPv4 address", LNG_LINK)
 def site_public_ip(topology, data):
-    for i, branch in enumerate(topology.branches):
-        if branch.kind != "site" or branch.gateway_ip_address is None:
-            continue
+    """Azure reaches a site's VPN device over the Internet: its Local Network Gateway needs a public IPv4 address
+    (RFC 5737 documentation ranges are accepted for examples and labs)."""
+    for branch in topology.site_branches:
         text = branch.gateway_ip_address
+        if text is None:
+            continue
         address = _ipv4(text)
         if address is None:
-            yield f"branches[{i}].gatewayIpAddress", f"{text!r} is not an IPv4 address: give the public IPv4 of the site's VPN device"
+            yield text.path, f"{text!r} is not an IPv4 address: give the public IPv4 of the site's VPN device"
         elif not address.is_global and not any(address in n for n in DOCUMENTATION_NETWORKS):
-            yield f"branches[{i}].gatewayIpAddress", (
+            yield text.path, (
                 f"{text} is a private or reserved address: Azure reaches the site's VPN device over the Internet, so give "
                 f"its public IPv4 (the NAT's public address if it sits behind NAT)")
 
 
 @rule("GW011", "Site needs exactly one of gatewayIpAddress and fqdn", LNG_LINK)
 def site_ip_or_fqdn(topology, data):
-    for i, branch in enumerate(topology.branches):
-        if branch.kind != "site":
-            continue
+    """A Local Network Gateway reaches the VPN device by exactly one of a public IP address and a DNS name."""
+    for branch in topology.site_branches:
         has_ip, has_fqdn = branch.gateway_ip_address is not None, branch.fqdn is not None
         if has_ip == has_fqdn:
             state = "both gatewayIpAddress and fqdn" if has_ip else "neither gatewayIpAddress nor fqdn"
-            yield f"branches[{i}]", (f"site '{branch.name}' gives {state}: its Local Network "
+            yield branch.path, (f"site '{branch.name}' gives {state}: its Local Network "
                                      f"Gateway takes exactly one way to reach the VPN device. Keep one")
 
 
 @rule("GW012", "Site fqdn is not a DNS name", LNG_LINK)
 def site_fqdn(topology, data):
-    for i, branch in enumerate(topology.branches):
-        if branch.kind != "site" or branch.fqdn is None:
+    """Azure resolves the fqdn of a site's VPN device: it must be a DNS name."""
+    for branch in topology.site_branches:
+        if branch.fqdn is None:
             continue
         labels = branch.fqdn[:-1].split(".") if branch.fqdn.endswith(".") else branch.fqdn.split(".")
         ok = (len(branch.fqdn) <= 253 and len(labels) >= 2 and all(DNS_LABEL.match(label) for label in labels)
               and not labels[-1].isdigit())
         if not ok:
-            yield f"branches[{i}].fqdn", (f"{branch.fqdn!r} is not a DNS name (dot-separated labels of letters, digits and "
+            yield branch.fqdn.path, (f"{branch.fqdn!r} is not a DNS name (dot-separated labels of letters, digits and "
                                           f"hyphens, e.g. vpn.example.net): Azure resolves it to find the VPN device. "
                                           f"Use gatewayIpAddress for an IP address")
 
 
 @rule("GW013", "Site BGP peering address invalid or inside an Azure VNet", BGP_LINK)
 def site_peering_address(topology, data):
+    """The BGP peer address of a site's VPN device must be a unicast IPv4 address of the site: inside an Azure VNet
+    the session never comes up, and an APIPA address needs custom APIPA settings gen does not generate."""
     vnet_spaces = [(f"hub VNet '{topology.hub.vnet.name}'", topology.hub.vnet.networks)]
     vnet_spaces += [(f"branch '{b.name}'", b.vnet.networks) for b in topology.vnet_branches]
-    for i, branch in enumerate(topology.branches):
-        if branch.kind != "site":
-            continue
-        path, text = f"branches[{i}].bgp.peeringAddress", branch.bgp_peering_address
+    for branch in topology.site_branches:
+        text = branch.bgp_peering_address
+        path = text.path
         address = _ipv4(text)
         if address is None:
             yield path, f"{text!r} is not an IPv4 address: give the BGP peer IP of the site's VPN device (e.g. 192.168.255.1)"

@@ -10,9 +10,18 @@ from __future__ import annotations
 import difflib
 import re
 
-from ..model import MISSING_ER_GATEWAY, MISSING_VPN_GATEWAY, SPECIAL_SUBNETS
+from ..model import (
+    SPECIAL_SUBNETS,
+    ExpressRouteGateway,
+    Firewall,
+    NetworkRule,
+    RouteServer,
+    Subnet,
+    VirtualNetwork,
+    VpnGateway,
+)
 from . import rule
-from .secrets import has_control_character, tag_path
+from .helpers import has_control_character, tag_path
 
 NAMING_LINK = "https://learn.microsoft.com/azure/azure-resource-manager/management/resource-name-rules"
 VM_NAMING_LINK = "https://learn.microsoft.com/azure/azure-resource-manager/management/resource-name-rules#microsoftcompute"
@@ -47,70 +56,20 @@ def name_problem(name: str) -> str | None:
     return None
 
 
+# What each named object of the model is, in Azure's words.
+NAMED = {VirtualNetwork: "virtual network", Subnet: "subnet", ExpressRouteGateway: "ExpressRoute gateway",
+         VpnGateway: "VPN gateway", RouteServer: "Route Server", Firewall: "firewall", NetworkRule: "firewall network rule"}
+
+
 def _named_resources(topology):
-    """(path, name, what) of every Azure resource name written in the spec (test VMs aside)."""
-    hub = topology.hub
-    yield "hub.vnet.name", hub.vnet.name, "virtual network"
-    for j, subnet in enumerate(hub.vnet.subnets):
-        yield f"hub.vnet.subnets[{j}].name", subnet.name, "subnet"
-    for key, resource, what in (("expressRouteGateway", hub.expressroute_gateway, "ExpressRoute gateway"),
-                                ("vpnGateway", hub.vpn_gateway, "VPN gateway"),
-                                ("routeServer", hub.route_server, "Route Server"),
-                                ("firewall", hub.firewall, "firewall")):
-        if resource:
-            yield f"hub.{key}.name", resource.name, what
-    for k, network_rule in enumerate(hub.firewall.network_rules if hub.firewall else ()):
-        yield f"hub.firewall.networkRules[{k}].name", network_rule.name, "firewall network rule"
-    for i, branch in enumerate(topology.branches):
-        if branch.kind == "vnet":
-            yield f"branches[{i}].vnet.name", branch.vnet.name, "virtual network"
-            for j, subnet in enumerate(branch.vnet.subnets):
-                yield f"branches[{i}].vnet.subnets[{j}].name", subnet.name, "subnet"
-            yield f"branches[{i}].vpnGateway.name", branch.vpn_gateway.name, "VPN gateway"
+    """(name, what) of every Azure resource name written in the spec (test VMs aside); names are SpecStrings."""
+    for node in topology.walk():
+        if type(node) in NAMED:
+            yield node.name, NAMED[type(node)]
 
 
 def _valid(name: str) -> bool:
     return name_problem(name) is None and not has_control_character(name)
-
-
-def _vpn_name(topology) -> str:
-    return topology.hub.vpn_gateway.name if topology.hub.vpn_gateway else MISSING_VPN_GATEWAY
-
-
-def _er_name(topology) -> str:
-    return topology.hub.expressroute_gateway.name if topology.hub.expressroute_gateway else MISSING_ER_GATEWAY
-
-
-def _derived_names(topology):
-    """(path of the name it derives from, derived name, what, [source names]) for names gen makes up."""
-    hub = topology.hub
-    if topology.inspects_transit:
-        yield "hub.vnet.name", f"{hub.vnet.name}-GatewaySubnet-rt", "route table", [hub.vnet.name]
-    if topology.firewall_subnet_routes:
-        yield "hub.vnet.name", f"{hub.vnet.name}-AzureFirewallSubnet-rt", "route table", [hub.vnet.name]
-    if hub.expressroute_gateway:
-        yield "hub.expressRouteGateway.name", hub.expressroute_gateway.public_ip_name, "public IP", [hub.expressroute_gateway.name]
-    if hub.vpn_gateway:
-        for ip in hub.vpn_gateway.public_ip_names:
-            yield "hub.vpnGateway.name", ip, "public IP", [hub.vpn_gateway.name]
-    if hub.route_server:
-        yield "hub.routeServer.name", hub.route_server.public_ip_name, "public IP", [hub.route_server.name]
-    if hub.firewall:
-        yield "hub.firewall.name", hub.firewall.policy_name, "firewall policy", [hub.firewall.name]
-        yield "hub.firewall.name", hub.firewall.public_ip_name, "public IP", [hub.firewall.name]
-        if hub.firewall.needs_management_ip:
-            yield "hub.firewall.name", hub.firewall.management_public_ip_name, "public IP", [hub.firewall.name]
-    for i, site in enumerate(topology.on_premises):
-        yield f"onPremises[{i}].name", site.connection_name, "connection", [_er_name(topology), site.name]
-    for i, branch in enumerate(topology.branches):
-        if branch.kind == "vnet":
-            gateway = branch.vpn_gateway
-            for ip in gateway.public_ip_names:
-                yield f"branches[{i}].vpnGateway.name", ip, "public IP", [gateway.name]
-            for connection in (branch.hub_to_branch_connection, branch.branch_to_hub_connection):
-                yield f"branches[{i}].vpnGateway.name", connection, "connection", [_vpn_name(topology), gateway.name]
-        else:
-            yield f"branches[{i}].name", branch.connection_name, "connection", [_vpn_name(topology), branch.name]
 
 
 def _duplicates(entries):
@@ -129,52 +88,53 @@ def _duplicates(entries):
 
 @rule("NAME001", "Resource name breaks Azure's naming rules", NAMING_LINK)
 def resource_names(topology, data):
-    for path, name, what in _named_resources(topology):
+    """Network resource names: 1-80 letters, digits, '.', '-' and '_', starting with a letter or digit and ending
+    with a letter, digit or '_'."""
+    for name, what in _named_resources(topology):
         if has_control_character(name):
             continue  # SEC002
         problem = name_problem(name)
         if problem:
-            yield path, (f"{what} name {name!r} {problem} (Azure: 1-80 letters, digits, '.', '-' and '_', starting with a "
+            yield name.path, (f"{what} name {name!r} {problem} (Azure: 1-80 letters, digits, '.', '-' and '_', starting with a "
                          f"letter or digit and ending with a letter, digit or '_')")
 
 
 @rule("NAME002", "Name derived from a spec name is longer than 80 characters", NAMING_LINK)
 def derived_names(topology, data):
-    for path, derived, what, sources in _derived_names(topology):
-        if all(_valid(s) for s in sources) and len(derived) > MAX_NAME:
-            yield path, (f"the {what} gen derives from this name, {derived!r}, is {len(derived)} characters long; Azure "
-                         f"allows {MAX_NAME}: shorten the name by {len(derived) - MAX_NAME} or more")
+    """gen derives names from spec names (`<gateway>-pip1`, `<firewall>-policy`, connection names); each must fit
+    Azure's 80 characters too."""
+    for derived in topology.derived_names:
+        if all(_valid(s) for s in derived.sources) and len(derived.name) > MAX_NAME:
+            yield derived.path, (f"the {derived.resource_type} gen derives from this name, {derived.name!r}, is {len(derived.name)} "
+                                 f"characters long; Azure allows {MAX_NAME}: shorten the name by {len(derived.name) - MAX_NAME} or more")
 
 
 @rule("NAME003", "Test VM name is not a valid computer name", VM_NAMING_LINK)
 def vm_names(topology, data):
-    for i, vm in enumerate(topology.test_vms):
+    """A test VM's name is also its Linux host name: 1-64 letters, digits and hyphens, not starting or ending with a
+    hyphen, not only digits."""
+    for vm in topology.test_vms:
         if has_control_character(vm.name):
             continue  # SEC002
         if not VM_NAME.match(vm.name) or vm.name.isdigit():
-            yield f"testVms[{i}].name", (
+            yield vm.name.path, (
                 f"test VM name {vm.name!r} is also its Linux host name: use 1-64 letters, digits and hyphens, not starting "
                 f"or ending with a hyphen and not only digits")
 
 
 @rule("NAME004", "Virtual network names must be unique", NAMING_LINK)
 def vnet_names_unique(topology, data):
-    entries = [("hub.vnet.name", topology.hub.vnet.name, "hub")]
-    entries += [(f"branches[{i}].vnet.name", b.vnet.name, i) for i, b in enumerate(topology.branches) if b.kind == "vnet"]
+    """Everything is deployed into one resource group, where VNets need distinct names (case-insensitively)."""
+    entries = [(vnet.name.path, vnet.name, vnet.path) for vnet in topology.vnets]
     for path, name, first in _duplicates(entries):
         yield path, f"virtual network name '{name}' is also used at {first}: VNets in one resource group need distinct names"
 
 
 @rule("NAME005", "Virtual network gateway names must be unique", NAMING_LINK)
 def gateway_names_unique(topology, data):
-    hub = topology.hub
-    entries = []
-    if hub.expressroute_gateway:
-        entries.append(("hub.expressRouteGateway.name", hub.expressroute_gateway.name, "er"))
-    if hub.vpn_gateway:
-        entries.append(("hub.vpnGateway.name", hub.vpn_gateway.name, "vpn"))
-    entries += [(f"branches[{i}].vpnGateway.name", b.vpn_gateway.name, i)
-                for i, b in enumerate(topology.branches) if b.kind == "vnet"]
+    """ExpressRoute and VPN gateways are all virtualNetworkGateways: one resource type, distinct names."""
+    gateways = ((topology.hub.expressroute_gateway,) if topology.hub.expressroute_gateway else ()) + topology.vpn_gateways
+    entries = [(g.name.path, g.name, g.path) for g in gateways]
     for path, name, first in _duplicates(entries):
         yield path, (f"gateway name '{name}' is also used at {first}: ExpressRoute and VPN gateways "
                      f"are all virtualNetworkGateways and need distinct names in one resource group")
@@ -182,8 +142,8 @@ def gateway_names_unique(topology, data):
 
 @rule("NAME006", "Branch and on-premises site names must be unique", NAMING_LINK)
 def site_names_unique(topology, data):
-    entries = [(f"onPremises[{i}].name", s.name, ("onPremises", i)) for i, s in enumerate(topology.on_premises)]
-    entries += [(f"branches[{i}].name", b.name, ("branches", i)) for i, b in enumerate(topology.branches)]
+    """Branch and on-premises site names key the connections, parameters and secret environment variables."""
+    entries = [(s.name.path, s.name, s.path) for s in topology.on_premises + topology.branches]
     for path, name, first in _duplicates(entries):
         yield path, (f"name '{name}' is also used at {first}: branch and on-premises site names key the connections, "
                      f"parameters and secret environment variables (VPN_SHARED_KEY_<NAME>, ER_AUTH_KEY_<NAME>). Rename one")
@@ -191,9 +151,10 @@ def site_names_unique(topology, data):
 
 @rule("NAME007", "Connection names must be unique", NAMING_LINK)
 def connection_names_unique(topology, data):
+    """Connection names derive from gateway and site names; two derivations may meet in one name."""
     # Owner key: the kind of entry plus its source names; equal keys are duplicates NAME005/NAME006 already report.
-    entries = [(path, derived, (re.sub(r"\[\d+\]", "", path), tuple(s.casefold() for s in sources)))
-               for path, derived, what, sources in _derived_names(topology) if what == "connection"]
+    entries = [(d.path, d.name, (re.sub(r"\[\d+\]", "", d.path), tuple(s.casefold() for s in d.sources)))
+               for d in topology.derived_names if d.resource_type == "connection"]
     for path, name, first in _duplicates(entries):
         yield path, (f"this makes a connection named '{name}', which the entry at {first} also makes: connections are one "
                      f"resource type in one resource group. Rename the gateway or site")
@@ -201,8 +162,9 @@ def connection_names_unique(topology, data):
 
 @rule("NAME008", "Public IP names must be unique", NAMING_LINK)
 def public_ip_names_unique(topology, data):
-    entries = [(path, derived, (_resource_type(path), sources[0].casefold()))
-               for path, derived, what, sources in _derived_names(topology) if what == "public IP"]
+    """Public IP names derive from gateway, Route Server and firewall names; two derivations may meet in one name."""
+    entries = [(d.path, d.name, (_resource_type(d.path), d.sources[0].casefold()))
+               for d in topology.derived_names if d.resource_type == "public IP"]
     for path, name, first in _duplicates(entries):
         yield path, (f"this makes a public IP named '{name}', which the resource at {first} already gives its public IP: "
                      f"public IPs need distinct names in one resource group. Rename one of the two")
@@ -215,9 +177,10 @@ def _resource_type(path: str) -> str:
 
 @rule("NAME009", "ExpressRoute circuit id is not a circuit resource id", ER_LINK)
 def circuit_ids(topology, data):
-    for i, site in enumerate(topology.on_premises):
+    """The connection's peer is the circuit's resource ID, as `az network express-route show --query id` prints it."""
+    for site in topology.on_premises:
         if not CIRCUIT_ID.match(site.circuit_id):
-            yield f"onPremises[{i}].expressRouteCircuitId", (
+            yield site.circuit_id.path, (
                 f"{site.circuit_id!r} is not an ExpressRoute circuit resource id: expected /subscriptions/<subscription "
                 f"GUID>/resourceGroups/<resource group>/providers/Microsoft.Network/expressRouteCircuits/<circuit name> "
                 f"(az network express-route show --query id)")
@@ -225,38 +188,41 @@ def circuit_ids(topology, data):
 
 @rule("NAME010", "Test VM refers to an unknown VNet", NAMING_LINK)
 def vm_vnet_refs(topology, data):
+    """A test VM goes into the hub VNet or a kind: vnet branch, named by `hub` or the branch's name."""
     choices = ["hub"] + [b.name for b in topology.vnet_branches]
     sites = {b.name for b in topology.site_branches}
-    for i, vm in enumerate(topology.test_vms):
-        if topology.vnet_named(vm.vnet_ref) is not None:
+    for vm in topology.test_vms:
+        if vm.vnet_name is not None:
             continue
         if vm.vnet_ref in sites:
             why = f"'{vm.vnet_ref}' is a site branch (kind: site), not an Azure VNet"
         else:
             guess = difflib.get_close_matches(vm.vnet_ref, choices, n=1)
             why = f"no VNet is called {vm.vnet_ref!r}" + (f" (did you mean '{guess[0]}'?)" if guess else "")
-        yield f"testVms[{i}].vnet", f"{why}: a test VM goes into 'hub' or a kind: vnet branch ({', '.join(choices)})"
+        yield vm.vnet_ref.path, f"{why}: a test VM goes into 'hub' or a kind: vnet branch ({', '.join(choices)})"
 
 
 @rule("NAME011", "Test VM subnet is unknown or reserved for Azure", NAMING_LINK)
 def vm_subnet_refs(topology, data):
-    for i, vm in enumerate(topology.test_vms):
+    """A test VM joins a workload subnet of its VNet: the gateway, Route Server and firewall subnets take no VMs."""
+    for vm in topology.test_vms:
         vnet = topology.vnet_named(vm.vnet_ref)
         if vnet is None:
             continue  # NAME010
         names = [s.name for s in vnet.subnets]
         if vm.subnet in SPECIAL_SUBNETS:
-            yield f"testVms[{i}].subnet", (f"{vm.subnet} is reserved for Azure's gateways, Route Server or firewall: VMs "
+            yield vm.subnet.path, (f"{vm.subnet} is reserved for Azure's gateways, Route Server or firewall: VMs "
                                            f"cannot be placed there. Use a workload subnet such as "
                                            f"{next((n for n in names if n not in SPECIAL_SUBNETS), 'a new one')}")
         elif vm.subnet not in names:
             guess = difflib.get_close_matches(vm.subnet, names, n=1)
             hint = f" (did you mean '{guess[0]}'?)" if guess else ""
-            yield f"testVms[{i}].subnet", f"VNet '{vnet.name}' has no subnet {vm.subnet!r}{hint}; its subnets: {', '.join(names)}"
+            yield vm.subnet.path, f"VNet '{vnet.name}' has no subnet {vm.subnet!r}{hint}; its subnets: {', '.join(names)}"
 
 
 @rule("NAME012", "Tags break Azure's tag limits", TAGS_LINK)
 def tags(topology, data):
+    """Azure allows 50 tags per resource, keys up to 512 characters without < > % & \\ ? /, values up to 256."""
     tag_data = data.get("tags", {})
     if len(tag_data) > MAX_TAGS:
         yield "tags", f"{len(tag_data)} tags; Azure allows at most {MAX_TAGS} per resource"
@@ -272,7 +238,8 @@ def tags(topology, data):
 
 @rule("NAME013", "Test VM names must be unique", VM_NAMING_LINK)
 def vm_names_unique(topology, data):
-    entries = [(f"testVms[{i}].name", vm.name, i) for i, vm in enumerate(topology.test_vms)]
+    """Test VMs (and their NICs `<name>-nic`) need distinct names in the resource group."""
+    entries = [(vm.name.path, vm.name, vm.path) for vm in topology.test_vms]
     for path, name, first in _duplicates(entries):
         yield path, f"test VM name '{name}' is also used at {first}: VMs (and their NICs '<name>-nic') need distinct names"
 
@@ -289,15 +256,17 @@ VM_SIZE = re.compile(r"^(Standard|Basic)_[A-Za-z0-9_]+$")
 
 @rule("NAME014", "Test VM admin user name or size refused by Azure", VM_NAMING_LINK)
 def test_vm_admin_and_size(topology, data):
-    for i, vm in enumerate(topology.test_vms):
+    """Azure refuses reserved admin user names (admin, root, ...) and names that are not Linux user names; the size
+    must be an Azure size name."""
+    for vm in topology.test_vms:
         if vm.admin_username.lower() in RESERVED_ADMIN_NAMES:
-            yield f"testVms[{i}].adminUsername", (
+            yield vm.admin_username.path, (
                 f"admin user name {vm.admin_username!r} is reserved: Azure refuses it on a Linux VM. Use another, "
                 f"e.g. azureuser (the default)")
         elif not ADMIN_NAME.match(vm.admin_username):
-            yield f"testVms[{i}].adminUsername", (
+            yield vm.admin_username.path, (
                 f"admin user name {vm.admin_username!r} is not a Linux user name: 1-32 lowercase letters, digits, '_' "
                 f"or '-', starting with a letter or '_'")
         if not VM_SIZE.match(vm.size):
-            yield f"testVms[{i}].size", (
+            yield vm.size.path, (
                 f"VM size {vm.size!r} is not an Azure size name such as Standard_B1s (`az vm list-sizes -l LOCATION`)")

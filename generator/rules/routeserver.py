@@ -24,10 +24,12 @@ def _transit_wanted(topology) -> bool:
 
 @rule("ARS001", "Branch-to-branch must be on for ExpressRoute <-> VPN transit", ROUTE_SERVER_LINK)
 def branch_to_branch(topology, data):
+    """With branch-to-branch off, the ExpressRoute and VPN gateways exchange no routes: on-premises never learns the
+    branch prefixes, whatever the GatewaySubnet UDRs say (the seed saw exactly this)."""
     ars = topology.hub.route_server
     if ars is None or ars.branch_to_branch or not _transit_wanted(topology):
         return
-    yield "hub.routeServer.branchToBranch", (
+    yield f"{ars.path}.branchToBranch", (
         "branchToBranch is false, so the ExpressRoute and VPN gateways exchange no routes: on-premises never learns the "
         "branch prefixes (and the branches never learn on-premises), whatever the GatewaySubnet UDRs say. The seed saw "
         "exactly this failure. Set branchToBranch: true")
@@ -35,6 +37,8 @@ def branch_to_branch(topology, data):
 
 @rule("ARS002", "More than 1,000 prefixes advertised towards ExpressRoute", ROUTE_SERVER_LINK)
 def routes_towards_expressroute(topology, data):
+    """With branch-to-branch on, Route Server hands every VPN branch prefix to the ExpressRoute gateway, which
+    advertises at most 1,000 prefixes to on-premises and drops the BGP session beyond."""
     if topology.hub.expressroute_gateway is None:
         return
     count = len(topology.hub.vnet.address_space)
@@ -53,6 +57,8 @@ def routes_towards_expressroute(topology, data):
 
 @rule("ARS003", "GatewaySubnet route table would exceed 400 routes", LIMITS_LINK)
 def gateway_subnet_route_count(topology, data):
+    """Inspecting transit puts one UDR per on-premises and branch prefix on GatewaySubnet; a route table holds at
+    most 400 routes."""
     if not topology.inspects_transit:
         return
     # Count what the route table would hold even when the firewall address is not computable yet.
@@ -60,35 +66,41 @@ def gateway_subnet_route_count(topology, data):
                 sum(len(s.address_prefixes) for s in topology.on_premises)
                 + sum(len(b.address_prefixes) for b in topology.branches))
     if count > MAX_ROUTES_PER_ROUTE_TABLE:
-        yield "hub.firewall.inspectTransit", (
+        yield f"{topology.hub.firewall.path}.inspectTransit", (
             f"inspecting transit puts one UDR per on-premises and branch prefix on GatewaySubnet: {count} routes, but a "
             f"route table holds at most {MAX_ROUTES_PER_ROUTE_TABLE}. Summarise the prefixes")
 
 
 @rule("ARS004", "Route Server without both an ExpressRoute and a VPN gateway", ROUTE_SERVER_LINK, severity=WARNING)
 def route_server_alone(topology, data):
+    """Route Server exchanges routes between an ExpressRoute and a VPN gateway; without both it has nothing to do,
+    costs money, and adding or removing it takes the gateways down for a while."""
     hub = topology.hub
     if hub.route_server is None or (hub.expressroute_gateway and hub.vpn_gateway):
         return
     missing = " and no ".join(k for k, g in (("ExpressRoute gateway", hub.expressroute_gateway),
                                                ("VPN gateway", hub.vpn_gateway)) if not g)
-    yield "hub.routeServer", (
+    yield hub.route_server.path, (
         f"the hub has a Route Server but no {missing}: it has nothing to exchange between ExpressRoute and VPN, and it "
         f"costs money and adds ~10 minutes of gateway downtime when added or removed. Drop it, or add the missing gateway")
 
 
 @rule("ARS005", "Hub VPN gateway must be active-active with a Route Server", ROUTE_SERVER_LINK)
 def hub_vpn_active_active(topology, data):
+    """A VPN gateway that exchanges routes with Route Server must be active-active: Route Server peers with both
+    instances."""
     gateway = topology.hub.vpn_gateway
     # The model defaults the hub gateway to active-active, so only an explicit `activeActive: false` lands here.
     if topology.hub.route_server is not None and gateway is not None and not gateway.active_active:
-        yield "hub.vpnGateway.activeActive", (
+        yield f"{gateway.path}.activeActive", (
             "activeActive is false: a VPN gateway that exchanges routes with Route Server must be active-active "
             "(Route Server peers with both instances). Remove the field or set it to true")
 
 
 @rule("ARS006", "ExpressRoute and VPN branches without a Route Server", ROUTE_SERVER_LINK, severity=WARNING)
 def no_route_server(topology, data):
+    """Without Route Server the ExpressRoute and VPN gateways exchange no routes, so on-premises and the branches
+    cannot reach each other."""
     if topology.hub.route_server is not None or not _transit_wanted(topology):
         return
     yield "hub", (

@@ -8,21 +8,16 @@ A secret is never echoed back: the message names the keyword, not the value.
 from __future__ import annotations
 
 import re
-import unicodedata
 
 from ..findings import WARNING, format_path
-from . import rule
+from . import SECRETS_LINK, rule
+from .helpers import has_control_character, tag_path
 
-SECRETS_LINK = "https://learn.microsoft.com/azure/azure-resource-manager/bicep/scenarios-secrets"
 NAMING_LINK = "https://learn.microsoft.com/azure/azure-resource-manager/management/resource-name-rules"
 
 SECRET_ASSIGNMENT = re.compile(r"(shared[-_ ]?key|password|passwd|secret|authorization[-_ ]?key)\s*[=:]", re.IGNORECASE)
 # A long run of base64/hex-like characters with both letters and digits: a key or token pasted by mistake.
 TOKEN = re.compile(r"[A-Za-z0-9+/_-]{40,}={0,2}")
-
-
-def has_control_character(text: str) -> bool:
-    return any(unicodedata.category(c) == "Cc" for c in text)
 
 
 def strings(value, parts=()):
@@ -39,11 +34,6 @@ def strings(value, parts=()):
             yield from strings(item, parts + (index,))
 
 
-def tag_path(key: str) -> str:
-    """`tags.<key>` for a readable key, plain `tags` when the key itself is the garbage."""
-    return f"tags.{key}" if re.fullmatch(r"[^.\[\]\s]{1,64}", key) and not has_control_character(key) else "tags"
-
-
 def _where(parts, is_key: bool) -> str:
     if is_key:
         return "tags"
@@ -54,6 +44,8 @@ def _where(parts, is_key: bool) -> str:
 
 @rule("SEC001", "Secret written into the spec", SECRETS_LINK)
 def secret_values(topology, data):
+    """A value like `password=...` or `sharedKey: ...` anywhere in the spec. The spec is committed and copied into
+    the generated files; secrets are @secure() parameters read from environment variables when deploying."""
     for parts, text, is_key in strings(data):
         match = SECRET_ASSIGNMENT.search(text)
         if match:
@@ -66,6 +58,8 @@ def secret_values(topology, data):
 
 @rule("SEC002", "Control character in a string", NAMING_LINK)
 def control_characters(topology, data):
+    """Azure names, tags and rule descriptions take no control characters (newline, tab, ...), and they garble the
+    generated files."""
     for parts, text, is_key in strings(data):
         if has_control_character(text):
             what = "tag key" if is_key else "value"
@@ -76,6 +70,7 @@ def control_characters(topology, data):
 
 @rule("SEC003", "Free text contains what looks like a key or token", SECRETS_LINK, severity=WARNING)
 def token_in_free_text(topology, data):
+    """A long run of letters and digits in a description or tag looks like a key or token pasted by mistake."""
     for parts, text, is_key in strings(data):
         free_text = is_key or parts[:1] == ("tags",) or parts[-1:] == ("description",)
         if not free_text:

@@ -1,32 +1,45 @@
-{{ header }}
 metadata name = 'Virtual network'
 metadata description = 'A virtual network with every subnet declared inline, so that a redeploy never drops a subnet or its route table association.'
 
-@description('Name of the virtual network.')
-param name string
-
-@description('Azure region of the virtual network.')
-param location string
-
-@description('Tags put on the virtual network.')
-param tags object = {}
-
-@description('Address prefixes of the virtual network.')
-param addressPrefixes string[]
-
-@description('A subnet of the virtual network.')
+@export()
+@description('A subnet of a virtual network.')
 type subnetType = {
-  @description('Subnet name.')
+  @description('Required. Subnet name.')
   name: string
 
-  @description('Subnet prefix, inside the address space.')
+  @description('Required. Subnet prefix, inside the address space.')
   addressPrefix: string
 }
 
-@description('Subnets of the virtual network, in spec order.')
+@export()
+@description('A virtual network with its subnets.')
+type virtualNetworkType = {
+  @description('Required. Name of the virtual network.')
+  name: string
+
+  @description('Required. Address prefixes of the virtual network.')
+  addressPrefixes: string[]
+
+  @description('Required. Subnets, declared inline.')
+  subnets: subnetType[]
+}
+
+@description('Required. Name of the virtual network.')
+param name string
+
+@description('Required. Azure region of the virtual network.')
+param location string
+
+@description('Optional. Tags put on the virtual network.')
+param tags object = {}
+
+@description('Required. Address prefixes of the virtual network.')
+param addressPrefixes string[]
+
+@description('Required. Subnets of the virtual network, in spec order.')
 param subnets subnetType[]
 
-@description('Route table resource IDs by subnet name, for the subnets that have one.')
+@description('Optional. Route table resource IDs by subnet name, for the subnets that have one.')
 param routeTableResourceIds object = {}
 
 resource virtualNetwork 'Microsoft.Network/virtualNetworks@2025-05-01' = {

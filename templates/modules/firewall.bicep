@@ -1,89 +1,100 @@
-{{ header }}
 metadata name = 'Azure Firewall'
 metadata description = 'Azure Firewall in AzureFirewallSubnet with a firewall policy whose rule collection group holds the spec\'s network rules.'
 
-@description('Name of the firewall.')
-param name string
-
-@description('Azure region of the firewall, its policy and its public IPs.')
-param location string
-
-@description('Tags put on every resource of the module.')
-param tags object = {}
-
-@description('Firewall tier; the policy gets the same.')
-param tier 'Basic' | 'Standard' | 'Premium'
-
-@description('Name of the firewall policy.')
-param policyName string
-
-@description('Name of the data-path public IP.')
-param publicIpName string
-
-@description('Name of the management public IP; empty when the firewall has no management IP configuration.')
-param managementPublicIpName string = ''
-
-@description('Resource ID of AzureFirewallSubnet.')
-param firewallSubnetResourceId string
-
-@description('Resource ID of AzureFirewallManagementSubnet; empty when not used.')
-param managementSubnetResourceId string = ''
-
-@description('A network rule of the policy.')
+@export()
+@description('A network rule of the firewall policy.')
 type networkRuleType = {
-  @description('Rule name.')
+  @description('Required. Rule name.')
   name: string
 
-  @description('Free text shown with the rule.')
+  @description('Required. Free text shown with the rule.')
   description: string
 
-  @description('Source addresses or prefixes, or *.')
+  @description('Required. Source addresses or prefixes, or *.')
   sourceAddresses: string[]
 
-  @description('Destination addresses or prefixes, or *.')
+  @description('Required. Destination addresses or prefixes, or *.')
   destinationAddresses: string[]
 
-  @description('Destination ports or ranges, or *.')
+  @description('Required. Destination ports or ranges, or *.')
   destinationPorts: string[]
 
-  @description('IP protocols.')
+  @description('Required. IP protocols.')
   ipProtocols: ('TCP' | 'UDP' | 'ICMP' | 'Any')[]
 }
 
-@description('Network rules, allowed in order.')
+@export()
+@description('The hub Azure Firewall and its policy.')
+type firewallType = {
+  @description('Required. Name of the firewall.')
+  name: string
+
+  @description('Required. Firewall tier.')
+  tier: 'Basic' | 'Standard' | 'Premium'
+
+  @description('Required. Name of the firewall policy.')
+  policyName: string
+
+  @description('Required. Name of the data-path public IP.')
+  publicIpName: string
+
+  @description('Required. Name of the management public IP; empty without a management IP configuration.')
+  managementPublicIpName: string
+
+  @description('Required. Private IP the firewall is expected to get: the first usable address of AzureFirewallSubnet.')
+  expectedPrivateIpAddress: string
+
+  @description('Required. Network rules of the policy, in order.')
+  networkRules: networkRuleType[]
+}
+
+@description('Required. Name of the firewall.')
+param name string
+
+@description('Required. Azure region of the firewall, its policy and its public IPs.')
+param location string
+
+@description('Optional. Tags put on every resource of the module.')
+param tags object = {}
+
+@description('Required. Firewall tier; the policy gets the same.')
+param tier 'Basic' | 'Standard' | 'Premium'
+
+@description('Required. Name of the firewall policy.')
+param policyName string
+
+@description('Required. Name of the data-path public IP.')
+param publicIpName string
+
+@description('Optional. Name of the management public IP; empty when the firewall has no management IP configuration.')
+param managementPublicIpName string = ''
+
+@description('Required. Resource ID of AzureFirewallSubnet.')
+param firewallSubnetResourceId string
+
+@description('Optional. Resource ID of AzureFirewallManagementSubnet; empty when not used.')
+param managementSubnetResourceId string = ''
+
+@description('Required. Network rules, allowed in order.')
 param networkRules networkRuleType[]
 
-var zones = ['1', '2', '3']
 var withManagement = !empty(managementPublicIpName)
 
-resource publicIp 'Microsoft.Network/publicIPAddresses@2025-05-01' = {
-  name: publicIpName
-  location: location
-  tags: tags
-  // A zonal firewall needs public IPs in the same zones.
-  zones: zones
-  sku: {
-    name: 'Standard'
-    tier: 'Regional'
-  }
-  properties: {
-    publicIPAllocationMethod: 'Static'
-    publicIPAddressVersion: 'IPv4'
+module publicIp 'public-ip.bicep' = {
+  name: 'pip-${uniqueString(deployment().name, publicIpName)}'
+  params: {
+    name: publicIpName
+    location: location
+    tags: tags
   }
 }
 
-resource managementPublicIp 'Microsoft.Network/publicIPAddresses@2025-05-01' = if (withManagement) {
-  name: withManagement ? managementPublicIpName : '${name}-mgmt-pip'
-  location: location
-  tags: tags
-  zones: zones
-  sku: {
-    name: 'Standard'
-    tier: 'Regional'
-  }
-  properties: {
-    publicIPAllocationMethod: 'Static'
-    publicIPAddressVersion: 'IPv4'
+module managementPublicIp 'public-ip.bicep' = if (withManagement) {
+  name: 'pip-${uniqueString(deployment().name, managementPublicIpName)}'
+  params: {
+    name: managementPublicIpName
+    location: location
+    tags: tags
   }
 }
 
@@ -132,7 +143,7 @@ resource firewall 'Microsoft.Network/azureFirewalls@2025-05-01' = {
   name: name
   location: location
   tags: tags
-  zones: zones
+  zones: ['1', '2', '3']
   properties: {
     sku: {
       name: 'AZFW_VNet'
@@ -149,7 +160,7 @@ resource firewall 'Microsoft.Network/azureFirewalls@2025-05-01' = {
             id: firewallSubnetResourceId
           }
           publicIPAddress: {
-            id: publicIp.id
+            id: publicIp.outputs.resourceId
           }
         }
       }
@@ -162,7 +173,7 @@ resource firewall 'Microsoft.Network/azureFirewalls@2025-05-01' = {
               id: managementSubnetResourceId
             }
             publicIPAddress: {
-              id: managementPublicIp.id
+              id: managementPublicIp!.outputs.resourceId
             }
           }
         }
@@ -187,4 +198,4 @@ output policyResourceId string = policy.id
 output privateIpAddress string = firewall.properties.ipConfigurations[0].properties.privateIPAddress
 
 @description('Public IP address of the firewall.')
-output publicIpAddress string = publicIp.properties.ipAddress
+output publicIpAddress string = publicIp.outputs.ipAddress

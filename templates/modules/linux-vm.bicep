@@ -1,26 +1,44 @@
-{{ header }}
 metadata name = 'Test VM'
 metadata description = 'A small Ubuntu VM without public IP, to repeat the nc/ssh/traceroute checks across the hub.'
 
-@description('Name of the VM; also its host name.')
+@export()
+@description('A test VM without public IP, for nc/ssh/traceroute across the hub.')
+type testVmType = {
+  @description('Required. Name of the VM.')
+  name: string
+
+  @description('Required. Name of the virtual network the VM joins.')
+  virtualNetworkName: string
+
+  @description('Required. Name of the subnet the VM joins.')
+  subnetName: string
+
+  @description('Required. VM size.')
+  size: string
+
+  @description('Required. Admin user name.')
+  adminUsername: string
+}
+
+@description('Required. Name of the VM; also its host name.')
 param name string
 
-@description('Azure region of the VM and its NIC.')
+@description('Required. Azure region of the VM and its NIC.')
 param location string
 
-@description('Tags put on the VM and its NIC.')
+@description('Optional. Tags put on the VM and its NIC.')
 param tags object = {}
 
-@description('Resource ID of the subnet the NIC joins.')
+@description('Required. Resource ID of the subnet the NIC joins.')
 param subnetResourceId string
 
-@description('VM size.')
+@description('Required. VM size.')
 param size string
 
-@description('Admin user name.')
+@description('Required. Admin user name.')
 param adminUsername string
 
-@description('SSH public key of the admin user.')
+@description('Required. SSH public key of the admin user.')
 param sshPublicKey string
 
 resource nic 'Microsoft.Network/networkInterfaces@2025-05-01' = {

@@ -1,40 +1,49 @@
-{{ header }}
 metadata name = 'Route Server'
 metadata description = 'Azure Route Server (a virtualHubs resource, sku Standard) in RouteServerSubnet with its Standard public IP; branch-to-branch makes the ExpressRoute and VPN gateways exchange routes.'
 
-@description('Name of the Route Server.')
+@export()
+@description('The Route Server of the hub.')
+type routeServerType = {
+  @description('Required. Name of the Route Server.')
+  name: string
+
+  @description('Required. Name of its public IP.')
+  publicIpName: string
+
+  @description('Required. Let the ExpressRoute and VPN gateways exchange routes.')
+  allowBranchToBranchTraffic: bool
+
+  @description('Required. Preferred path when ExpressRoute and VPN advertise the same prefix.')
+  hubRoutingPreference: 'ExpressRoute' | 'VpnGateway' | 'ASPath'
+}
+
+@description('Required. Name of the Route Server.')
 param name string
 
-@description('Azure region of the Route Server and its public IP.')
+@description('Required. Azure region of the Route Server and its public IP.')
 param location string
 
-@description('Tags put on the Route Server and its public IP.')
+@description('Optional. Tags put on the Route Server and its public IP.')
 param tags object = {}
 
-@description('Name of the public IP.')
+@description('Required. Name of the public IP.')
 param publicIpName string
 
-@description('Resource ID of RouteServerSubnet.')
+@description('Required. Resource ID of RouteServerSubnet.')
 param routeServerSubnetResourceId string
 
-@description('Let the ExpressRoute and VPN gateways exchange routes through the Route Server.')
+@description('Required. Let the ExpressRoute and VPN gateways exchange routes through the Route Server.')
 param allowBranchToBranchTraffic bool
 
-@description('Preferred path when ExpressRoute and VPN advertise the same prefix.')
+@description('Required. Preferred path when ExpressRoute and VPN advertise the same prefix.')
 param hubRoutingPreference 'ExpressRoute' | 'VpnGateway' | 'ASPath'
 
-resource publicIp 'Microsoft.Network/publicIPAddresses@2025-05-01' = {
-  name: publicIpName
-  location: location
-  tags: tags
-  zones: ['1', '2', '3']
-  sku: {
-    name: 'Standard'
-    tier: 'Regional'
-  }
-  properties: {
-    publicIPAllocationMethod: 'Static'
-    publicIPAddressVersion: 'IPv4'
+module publicIp 'public-ip.bicep' = {
+  name: 'pip-${uniqueString(deployment().name, publicIpName)}'
+  params: {
+    name: publicIpName
+    location: location
+    tags: tags
   }
 }
 
@@ -57,7 +66,7 @@ resource ipConfiguration 'Microsoft.Network/virtualHubs/ipConfigurations@2025-05
       id: routeServerSubnetResourceId
     }
     publicIPAddress: {
-      id: publicIp.id
+      id: publicIp.outputs.resourceId
     }
   }
 }

@@ -1,32 +1,42 @@
-{{ header }}
 metadata name = 'Route table'
 metadata description = 'A route table whose BGP route propagation stays on: GatewaySubnet requires it, and the firewall must keep learning on-premises and branch routes.'
 
-@description('Name of the route table.')
-param name string
-
-@description('Azure region of the route table.')
-param location string
-
-@description('Tags put on the route table.')
-param tags object = {}
-
+@export()
 @description('A user-defined route.')
 type routeType = {
-  @description('Route name, unique in the table.')
+  @description('Required. Route name, unique in the table.')
   name: string
 
-  @description('Destination prefix.')
+  @description('Required. Destination prefix.')
   addressPrefix: string
 
-  @description('Where matching traffic goes.')
+  @description('Required. Where matching traffic goes.')
   nextHopType: 'VirtualAppliance' | 'Internet'
 
-  @description('Next hop address; only for VirtualAppliance.')
+  @description('Optional. Next hop address; only for VirtualAppliance.')
   nextHopIpAddress: string?
 }
 
-@description('The routes, in spec order.')
+@export()
+@description('A route table and its routes.')
+type routeTableType = {
+  @description('Required. Name of the route table.')
+  name: string
+
+  @description('Required. Routes of the table.')
+  routes: routeType[]
+}
+
+@description('Required. Name of the route table.')
+param name string
+
+@description('Required. Azure region of the route table.')
+param location string
+
+@description('Optional. Tags put on the route table.')
+param tags object = {}
+
+@description('Required. The routes, in spec order.')
 param routes routeType[]
 
 resource routeTable 'Microsoft.Network/routeTables@2025-05-01' = {

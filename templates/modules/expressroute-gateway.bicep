@@ -1,37 +1,43 @@
-{{ header }}
 metadata name = 'ExpressRoute gateway'
 metadata description = 'A zone-redundant ExpressRoute gateway with its Standard, Static, zoned public IP.'
 
-@description('Name of the ExpressRoute gateway.')
+@export()
+@description('The hub ExpressRoute gateway.')
+type expressRouteGatewayType = {
+  @description('Required. Name of the gateway.')
+  name: string
+
+  @description('Required. Gateway SKU.')
+  sku: 'ErGw1AZ' | 'ErGw2AZ' | 'ErGw3AZ'
+
+  @description('Required. Name of the gateway\'s public IP.')
+  publicIpName: string
+}
+
+@description('Required. Name of the ExpressRoute gateway.')
 param name string
 
-@description('Azure region of the gateway and its public IP.')
+@description('Required. Azure region of the gateway and its public IP.')
 param location string
 
-@description('Tags put on the gateway and its public IP.')
+@description('Optional. Tags put on the gateway and its public IP.')
 param tags object = {}
 
-@description('Gateway SKU.')
+@description('Required. Gateway SKU.')
 param sku 'ErGw1AZ' | 'ErGw2AZ' | 'ErGw3AZ'
 
-@description('Name of the public IP.')
+@description('Required. Name of the public IP.')
 param publicIpName string
 
-@description('Resource ID of the GatewaySubnet the gateway lives in.')
+@description('Required. Resource ID of the GatewaySubnet the gateway lives in.')
 param gatewaySubnetResourceId string
 
-resource publicIp 'Microsoft.Network/publicIPAddresses@2025-05-01' = {
-  name: publicIpName
-  location: location
-  tags: tags
-  zones: ['1', '2', '3']
-  sku: {
-    name: 'Standard'
-    tier: 'Regional'
-  }
-  properties: {
-    publicIPAllocationMethod: 'Static'
-    publicIPAddressVersion: 'IPv4'
+module publicIp 'public-ip.bicep' = {
+  name: 'pip-${uniqueString(deployment().name, publicIpName)}'
+  params: {
+    name: publicIpName
+    location: location
+    tags: tags
   }
 }
 
@@ -54,7 +60,7 @@ resource gateway 'Microsoft.Network/virtualNetworkGateways@2025-05-01' = {
             id: gatewaySubnetResourceId
           }
           publicIPAddress: {
-            id: publicIp.id
+            id: publicIp.outputs.resourceId
           }
         }
       }

@@ -1,38 +1,65 @@
-{{ header }}
 metadata name = 'Site-to-site connection'
 metadata description = 'A Local Network Gateway for a real VPN device and the IPsec connection with BGP from the hub VPN gateway to it.'
 
-@description('Name of the Local Network Gateway.')
+@export()
+@description('A branch that is a real VPN site behind a Local Network Gateway, connected with BGP.')
+type siteBranchType = {
+  @description('Required. Site name; keys vpnSharedKeys.')
+  name: string
+
+  @description('Required. Name of the Local Network Gateway.')
+  localNetworkGatewayName: string
+
+  @description('Required. Name of the site-to-site connection.')
+  connectionName: string
+
+  @description('Optional. Public IPv4 address of the VPN device; absent when fqdn is given.')
+  gatewayIpAddress: string?
+
+  @description('Optional. DNS name of the VPN device; absent when gatewayIpAddress is given.')
+  fqdn: string?
+
+  @description('Required. Prefixes behind the VPN device.')
+  addressPrefixes: string[]
+
+  @description('Required. BGP ASN of the VPN device.')
+  bgpAsn: int
+
+  @description('Required. BGP peer IP of the VPN device.')
+  bgpPeeringAddress: string
+}
+
+@description('Required. Name of the Local Network Gateway.')
 param localNetworkGatewayName string
 
-@description('Name of the connection.')
+@description('Required. Name of the connection.')
 param connectionName string
 
-@description('Azure region of both resources.')
+@description('Required. Azure region of both resources.')
 param location string
 
-@description('Tags put on both resources.')
+@description('Optional. Tags put on both resources.')
 param tags object = {}
 
-@description('Public IPv4 address of the VPN device; null when fqdn is given.')
+@description('Optional. Public IPv4 address of the VPN device; null when fqdn is given.')
 param gatewayIpAddress string?
 
-@description('DNS name of the VPN device; null when gatewayIpAddress is given.')
+@description('Optional. DNS name of the VPN device; null when gatewayIpAddress is given.')
 param fqdn string?
 
-@description('Prefixes behind the VPN device.')
+@description('Required. Prefixes behind the VPN device.')
 param addressPrefixes string[]
 
-@description('BGP ASN of the VPN device.')
+@description('Required. BGP ASN of the VPN device.')
 param bgpAsn int
 
-@description('BGP peer IP of the VPN device.')
+@description('Required. BGP peer IP of the VPN device.')
 param bgpPeeringAddress string
 
-@description('Resource ID of the hub VPN gateway.')
+@description('Required. Resource ID of the hub VPN gateway.')
 param vpnGatewayResourceId string
 
-@description('IPsec shared key; the VPN device must use the same.')
+@description('Required. IPsec shared key; the VPN device must use the same.')
 @secure()
 param sharedKey string
 

@@ -1,26 +1,47 @@
-{{ header }}
 metadata name = 'VNet-to-VNet connection'
 metadata description = 'The two Vnet2Vnet connections, one per direction, between the hub VPN gateway and a branch VPN gateway, with BGP and one shared key.'
 
-@description('Name of the hub -> branch connection.')
+import { virtualNetworkType } from 'virtual-network.bicep'
+import { vpnGatewayType } from 'vpn-gateway.bicep'
+
+@export()
+@description('A branch that is an Azure VNet with its own VPN gateway, joined to the hub by VNet-to-VNet with BGP.')
+type vnetBranchType = {
+  @description('Required. Branch name; keys vpnSharedKeys.')
+  name: string
+
+  @description('Required. The branch virtual network.')
+  virtualNetwork: virtualNetworkType
+
+  @description('Required. The branch VPN gateway.')
+  vpnGateway: vpnGatewayType
+
+  @description('Required. Name of the hub -> branch connection.')
+  hubToBranchConnectionName: string
+
+  @description('Required. Name of the branch -> hub connection.')
+  branchToHubConnectionName: string
+}
+
+@description('Required. Name of the hub -> branch connection.')
 param hubToBranchName string
 
-@description('Name of the branch -> hub connection.')
+@description('Required. Name of the branch -> hub connection.')
 param branchToHubName string
 
-@description('Azure region of the connections.')
+@description('Required. Azure region of the connections.')
 param location string
 
-@description('Tags put on the connections.')
+@description('Optional. Tags put on the connections.')
 param tags object = {}
 
-@description('Resource ID of the hub VPN gateway.')
+@description('Required. Resource ID of the hub VPN gateway.')
 param hubGatewayResourceId string
 
-@description('Resource ID of the branch VPN gateway.')
+@description('Required. Resource ID of the branch VPN gateway.')
 param branchGatewayResourceId string
 
-@description('IPsec shared key, the same on both connections.')
+@description('Required. IPsec shared key, the same on both connections.')
 @secure()
 param sharedKey string
 

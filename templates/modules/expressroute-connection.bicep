@@ -1,0 +1,64 @@
+metadata name = 'ExpressRoute connection'
+metadata description = 'Connects the hub ExpressRoute gateway to an existing ExpressRoute circuit.'
+
+@export()
+@description('A connection from the hub ExpressRoute gateway to an on-premises site\'s existing circuit.')
+type expressRouteConnectionType = {
+  @description('Required. On-premises site the connection serves; keys expressRouteAuthorizationKeys.')
+  siteName: string
+
+  @description('Required. Name of the connection.')
+  name: string
+
+  @description('Required. Resource ID of the existing ExpressRoute circuit.')
+  circuitResourceId: string
+
+  @description('Required. Routing weight of the connection.')
+  routingWeight: int
+}
+
+@description('Required. Name of the connection.')
+param name string
+
+@description('Required. Azure region of the connection.')
+param location string
+
+@description('Optional. Tags put on the connection.')
+param tags object = {}
+
+@description('Required. Resource ID of the ExpressRoute gateway.')
+param expressRouteGatewayResourceId string
+
+@description('Required. Resource ID of the existing ExpressRoute circuit.')
+param circuitResourceId string
+
+@description('Required. Routing weight: the higher one wins between circuits advertising the same prefix.')
+param routingWeight int
+
+@description('Optional. Authorization key of the circuit; empty when the circuit is in the same subscription.')
+@secure()
+param authorizationKey string = ''
+
+resource connection 'Microsoft.Network/connections@2025-05-01' = {
+  name: name
+  location: location
+  tags: tags
+  properties: {
+    connectionType: 'ExpressRoute'
+    virtualNetworkGateway1: {
+      id: expressRouteGatewayResourceId
+      properties: {}
+    }
+    peer: {
+      id: circuitResourceId
+    }
+    routingWeight: routingWeight
+    authorizationKey: empty(authorizationKey) ? null : authorizationKey
+  }
+}
+
+@description('Resource ID of the connection.')
+output resourceId string = connection.id
+
+@description('Name of the connection.')
+output name string = connection.name
