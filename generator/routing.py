@@ -504,7 +504,9 @@ def _representative(topology: Topology, name: str) -> str | None:
     """
     branch = next((b for b in topology.branches if b.name == name), None)
     if isinstance(branch, VnetBranch):
-        workload = [s.network for s in branch.vnet.subnets if s.name not in SPECIAL_SUBNETS and s.network]
+        spaces = branch.vnet.networks  # a subnet outside the (readable) address space is not an address of the branch
+        workload = [s.network for s in branch.vnet.subnets
+                    if s.name not in SPECIAL_SUBNETS and s.network and any(s.network.subnet_of(n) for n in spaces)]
         if workload:
             return str(_host(workload[0]))
         special = [s.network for s in branch.vnet.subnets if s.name in SPECIAL_SUBNETS and s.network]

@@ -297,3 +297,9 @@ def test_firewall_policy_decides_the_verdict_of_inspected_transit():
     # Without inspection the policy is not on the path.
     t_open = topology(lambda d: d["hub"]["firewall"].update(inspectTransit=False), name="multi-site.json")
     assert routing.trace(t_open, "10.110.1.4", "10.120.1.4").verdict == "delivered"
+
+
+def test_transit_matrix_skips_a_branch_whose_address_space_is_unreadable():
+    """Found by `make soak`: a workload subnet outside an unreadable address space is no address of the branch."""
+    t = topology(lambda d: d["branches"][0]["vnet"].update(addressSpace=[""]))
+    assert routing.transit_matrix(t) == []
