@@ -15,6 +15,7 @@ from __future__ import annotations
 import ipaddress
 import re
 from dataclasses import dataclass, fields, is_dataclass
+from functools import lru_cache
 
 ROUTE_SERVER_ASN = 65515
 
@@ -41,8 +42,11 @@ class SpecString(str):
         return SpecString, (str(self), self.path)
 
 
+@lru_cache(maxsize=8192)
 def parse_network(text: str) -> ipaddress.IPv4Network | None:
-    """A canonical IPv4 prefix, or None for anything else (the rules explain why)."""
+    """A canonical IPv4 prefix, or None for anything else (the rules explain why).
+
+    Cached: rules and routing ask for the same prefixes many times, and parsing is most of their cost."""
     try:
         network = ipaddress.ip_network(text, strict=True)
     except ValueError:

@@ -8,8 +8,6 @@ carried over untouched, and never overwritten.
 
 from __future__ import annotations
 
-import ctypes
-import ctypes.util
 import difflib
 import hashlib
 import json
@@ -176,8 +174,9 @@ def _swap_in(staging: Path, directory: Path) -> None:
     if not directory.exists():
         os.rename(staging, directory)
         return
-    libc_name = ctypes.util.find_library("c")
-    renameat2 = getattr(ctypes.CDLL(libc_name, use_errno=True), "renameat2", None) if libc_name else None
+    import ctypes  # only here: most renders go to a new directory
+
+    renameat2 = getattr(ctypes.CDLL(None, use_errno=True), "renameat2", None)  # the C library gen runs with
     if renameat2 is not None:
         at_fdcwd = -100
         if renameat2(at_fdcwd, os.fsencode(staging), at_fdcwd, os.fsencode(directory), _RENAME_EXCHANGE) == 0:

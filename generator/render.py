@@ -13,7 +13,7 @@ from importlib import resources
 
 import jinja2
 
-from . import routing
+from . import cache, routing
 from .diagram import mermaid
 from .model import SSH_KEY_ENV, RouteTable, Topology, VirtualNetwork, VpnGateway
 from .provenance import Provenance, comment_header
@@ -283,8 +283,15 @@ def deployment_order(t: Topology) -> dict:
 # --- the Jinja2 environment and the files ------------------------------------------------------------
 
 
+def _bytecode_cache() -> jinja2.BytecodeCache | None:
+    """Compiled templates (keyed by each template's source): compiling them is most of a render's work."""
+    directory = cache.directory(f"jinja-{jinja2.__version__}")
+    return jinja2.FileSystemBytecodeCache(str(directory)) if directory else None
+
+
 def _environment() -> jinja2.Environment:
     env = jinja2.Environment(
+        bytecode_cache=_bytecode_cache(),
         loader=jinja2.FunctionLoader(_load_template),
         undefined=jinja2.StrictUndefined,
         autoescape=False,

@@ -70,7 +70,7 @@ class RouteEntry:
     @cached_property
     def network(self) -> ipaddress.IPv4Network:
         # Parsed once: lookups read it for every route of every hop.
-        return ipaddress.ip_network(self.prefix)
+        return parse_network(self.prefix)
 
     @property
     def origin(self) -> str:
@@ -157,7 +157,7 @@ class TransitPair:
 
 def _valid(prefixes) -> list[str]:
     """Spec prefixes that parse; the rules report the others, the routing model skips them."""
-    return [str(n) for n in (parse_network(p) for p in prefixes) if n is not None]
+    return [str(p) for p in prefixes if parse_network(p) is not None]
 
 
 def _on_premises_prefixes(topology: Topology) -> list[str]:
@@ -294,26 +294,31 @@ def _places(topology: Topology) -> list[tuple[ipaddress.IPv4Network, str, str, s
     """(prefix, kind, name, hop) of every place an address can live."""
     places = []
     for site in topology.on_premises:
-        places += [(ipaddress.ip_network(p), "onprem", site.name, f"onprem:{site.name}") for p in _valid(site.address_prefixes)]
+        places += [(parse_network(p), "onprem", site.name, f"onprem:{site.name}") for p in _valid(site.address_prefixes)]
     for branch in topology.branches:
         kind = "vnet-branch" if isinstance(branch, VnetBranch) else "site-branch"
-        places += [(ipaddress.ip_network(p), kind, branch.name, f"branch:{branch.name}") for p in _valid(branch.address_prefixes)]
+        places += [(parse_network(p), kind, branch.name, f"branch:{branch.name}") for p in _valid(branch.address_prefixes)]
     hub = topology.hub.vnet
-    places += [(ipaddress.ip_network(p), "hub", hub.name, HUB_VNET_HOP) for p in _valid(hub.address_space)]
+    places += [(parse_network(p), "hub", hub.name, HUB_VNET_HOP) for p in _valid(hub.address_space)]
     return places
 
 
-def locate(topology: Topology, ip: str) -> Endpoint:
-    """The endpoint an address belongs to (longest prefix); ValueError if it is in none."""
-    places = _places(topology)
-    known = ", ".join(f"{network} ({name})" for network, _, name, _ in places)
+def locate(topology: Topology, ip: str, places: list | None = None) -> Endpoint:
+    """The endpoint an address belongs to (longest prefix); ValueError if it is in none.
+
+    `places` lets a caller locating many addresses compute them once."""
+    places = _places(topology) if places is None else places
+
+    def known() -> str:
+        return ", ".join(f"{network} ({name})" for network, _, name, _ in places)
+
     try:
         address = ipaddress.ip_address(ip)
     except ValueError:
-        raise ValueError(f"{ip!r} is not an IP address; known prefixes: {known}") from None
+        raise ValueError(f"{ip!r} is not an IP address; known prefixes: {known()}") from None
     matches = [place for place in places if address in place[0]]
     if not matches:
-        raise ValueError(f"{ip} is in no prefix of the design; known prefixes: {known}")
+        raise ValueError(f"{ip} is in no prefix of the design; known prefixes: {known()}")
     _, kind, name, hop = max(matches, key=lambda place: place[0].prefixlen)
     return Endpoint(kind, name, str(address), hop)
 
@@ -439,7 +444,7 @@ class _Walker:
         target = ipaddress.ip_address(destination.address)
         owners = [
             (network, peer) for peer in peers
-            for network in (ipaddress.ip_network(p) for p in _valid(peer.address_prefixes)) if target in network
+            for network in (parse_network(p) for p in _valid(peer.address_prefixes)) if target in network
         ]
         if not owners:
             return _Outcome(where=gateway, reason=f"{gateway} has no connection that advertises {destination.address}")
@@ -465,16 +470,18 @@ class _Walker:
 
 
 def trace(topology: Topology, source_ip: str, destination_ip: str, gateway_udrs: Sequence[Route] | None = None,
-          protocol: str | None = None, port: int | None = None, routes: dict[str, list[RouteEntry]] | None = None) -> TraceResult:
+          protocol: str | None = None, port: int | None = None, routes: dict[str, list[RouteEntry]] | None = None,
+          places: list | None = None) -> TraceResult:
     """Walk a packet from source to destination and the reply back, and judge the pair.
 
     Seed symmetry: the reply arrives at the VPN gateway and follows GatewaySubnet's routes too, so
     the UDRs must cover both directions; with only one direction covered the trace is asymmetric.
     A delivered, inspected flow is then put to the firewall policy (stateful: the forward direction
     decides); `protocol` and `port` narrow the question, else any protocol and port counts.
-    `routes` lets a caller tracing many pairs build the tables once.
+    `routes` and `places` let a caller tracing many pairs build the tables once.
     """
-    source, destination = locate(topology, source_ip), locate(topology, destination_ip)
+    places = _places(topology) if places is None else places
+    source, destination = locate(topology, source_ip, places), locate(topology, destination_ip, places)
     walker = _Walker(topology, routes if routes is not None else effective_routes(topology, gateway_udrs))
     forward, back = walker.walk(source, destination), walker.walk(destination, source)
     verdict, where = DELIVERED, None
@@ -520,7 +527,7 @@ def _representative(topology: Topology, name: str) -> str | None:
         return None
     owner = branch or next((s for s in topology.on_premises if s.name == name), None)
     prefixes = _valid(owner.address_prefixes) if owner else []
-    return str(_host(ipaddress.ip_network(prefixes[0]))) if prefixes else None
+    return str(_host(parse_network(prefixes[0]))) if prefixes else None
 
 
 def _host(network: ipaddress.IPv4Network) -> ipaddress.IPv4Address:
@@ -532,13 +539,13 @@ def _host(network: ipaddress.IPv4Network) -> ipaddress.IPv4Address:
 def transit_matrix(topology: Topology, gateway_udrs: Sequence[Route] | None = None) -> list[TransitPair]:
     """Every (on-premises site, branch) pair traced from representative hosts, in spec order."""
     pairs = []
-    routes = effective_routes(topology, gateway_udrs)
+    routes, places = effective_routes(topology, gateway_udrs), _places(topology)
     for site in topology.on_premises:
         for branch in topology.branches:
             source_ip, destination_ip = _representative(topology, site.name), _representative(topology, branch.name)
             if source_ip is None or destination_ip is None:
                 continue  # no valid prefix: the rules report it
-            result = trace(topology, source_ip, destination_ip, routes=routes)
+            result = trace(topology, source_ip, destination_ip, routes=routes, places=places)
             pairs.append(TransitPair(
                 on_premises=site.name,
                 branch=branch.name,

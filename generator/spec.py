@@ -15,6 +15,7 @@ from functools import lru_cache
 from importlib import resources
 from pathlib import Path
 
+from . import cache
 from .findings import Finding, format_path, sort_findings
 from .rules import SCHEMA, SECRET_FIELD
 
@@ -97,18 +98,32 @@ def _plain_words(text: str, exc: json.JSONDecodeError) -> str:
 
 
 @lru_cache(maxsize=1)
+def _schema_text() -> str:
+    return resources.files("generator.schemas").joinpath("spec.schema.json").read_text("utf-8")
+
+
+@lru_cache(maxsize=1)
 def schema() -> dict:
     """The spec's JSON Schema, shipped inside the package."""
-    return json.loads(resources.files("generator.schemas").joinpath("spec.schema.json").read_text("utf-8"))
+    return json.loads(_schema_text())
 
 
 def schema_findings(data: dict) -> list[Finding]:
-    """Every way `data` breaks the schema, one finding each, sorted by spec path."""
-    import jsonschema  # loaded only when a spec is checked: it is the slowest import of gen
+    """Every way `data` breaks the schema, one finding each, sorted by spec path.
+
+    A spec content found valid before (same schema text) is not checked again: importing the
+    validator is the slowest part of gen, and the verdict depends on nothing else.
+    """
+    verdict = cache.key(_schema_text(), content_hash(data))
+    if cache.seen("schema-valid", verdict):
+        return []
+    import jsonschema  # loaded only when a spec is checked
 
     validator = jsonschema.Draft202012Validator(schema(), format_checker=None)
-    findings = [_finding(error) for error in _leaf_errors(validator.iter_errors(data))]
-    return sort_findings(set(findings))
+    findings = sort_findings(set(_finding(error) for error in _leaf_errors(validator.iter_errors(data))))
+    if not findings:
+        cache.remember("schema-valid", verdict)
+    return findings
 
 
 def _leaf_errors(errors):
