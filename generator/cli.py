@@ -230,6 +230,58 @@ def build(directories: tuple[str, ...]) -> None:
     finish(EXIT_OK if all(r.ok for r in results) else EXIT_FINDINGS)
 
 
+@main.command(short_help="The deployment as Azure will run it: waves, critical path, conflicts.")
+@click.argument("target", metavar="SPEC|DIR", type=click.Path())
+@click.option("--format", "fmt", type=click.Choice(["text", "markdown", "json"]), default="text", show_default=True,
+              help="text for terminals, markdown for a pull-request comment, json for scripts.")
+def plan(target: str, fmt: str) -> None:
+    """Show how Azure Resource Manager will run the deployment of SPEC (rendered in memory)
+    or of a rendered DIR, read from the template the real Bicep compiler produces.
+
+    Prints the waves (operations that run at the same time), each Azure operation with its
+    type, name and typical duration (documented figures, or ~estimates), the critical path
+    and its total against a fully serial order, and the conflicts: two operations that may
+    run at once and write the same VNet or gateway (PLAN001), which Azure refuses with
+    AnotherOperationInProgress after the first has run for up to an hour.
+
+    Exit 0 without conflicts, 1 with conflicts (or a spec with errors), 2 when the input
+    cannot be read or compiled, or there is no Bicep compiler.
+
+    \b
+    Examples:
+      gen plan spec.json
+      gen plan out/b2b-azfw --format markdown
+    """
+    import tempfile
+
+    from . import compiler, pipeline
+    from . import plan as planner
+    from .plan.text import FORMATS as PLAN_FORMATS
+
+    path = Path(target)
+    try:
+        if path.is_dir():
+            if not (path / "main.bicep").is_file():
+                raise InputError(f"{path}: no main.bicep here; give a spec, or a directory `gen render` wrote")
+            result = planner.of_directory(path)
+        else:
+            analysis = _analyse(target)
+            if analysis.failed():
+                _report(analysis, "text")
+                click.echo(f"gen: {target}: nothing to plan: fix the errors above first", err=True)
+                finish(EXIT_FINDINGS)
+            with tempfile.TemporaryDirectory(prefix="gen-plan-") as temporary:
+                from . import output
+
+                directory = Path(temporary) / analysis.topology.name
+                output.write(pipeline.render_files(analysis, directory), directory)
+                result = planner.of_directory(directory, source=target)
+    except (compiler.CompilerNotFound, compiler.CompilerFailed, planner.PlanInputError) as exc:
+        raise InputError(str(exc)) from None
+    click.echo(PLAN_FORMATS[fmt](result), nl=False)
+    finish(EXIT_FINDINGS if result.conflicts else EXIT_OK)
+
+
 @main.command(short_help="Print the spec's JSON Schema or field table.")
 @click.option("--format", "fmt", type=click.Choice(["json", "markdown"]), default="json", show_default=True,
               help="json: the JSON Schema itself (point editors at it); markdown: the field reference table.")

@@ -185,6 +185,11 @@ class BuildResult:
     def ok(self) -> bool:
         return not any(d.counts for d in self.diagnostics)
 
+    @property
+    def parameter_values(self) -> dict:
+        """Parameter name -> value, from the compiled main.bicepparam."""
+        return {name: entry.get("value") for name, entry in (self.parameters or {}).get("parameters", {}).items()}
+
 
 def secret_env_names(directory: Path) -> list[str]:
     """Environment variables main.bicepparam reads."""
@@ -197,7 +202,12 @@ def build(directory: Path) -> BuildResult:
     return build_all([directory])[0]
 
 
-def build_all(directories: list[Path]) -> list[BuildResult]:
+def compile_directory(directory: Path) -> BuildResult:
+    """Compile main.bicep and main.bicepparam only (no format checks): what `gen plan` reads."""
+    return build_all([directory], checks=False)[0]
+
+
+def build_all(directories: list[Path], checks: bool = True) -> list[BuildResult]:
     """Compile and lint each main.bicep, compile main.bicepparam, and check every file is `bicep format`-stable.
 
     Every directory goes through one `bicep jsonrpc` process: one .NET start for a repository of hubs.
@@ -210,22 +220,25 @@ def build_all(directories: list[Path]) -> list[BuildResult]:
             raise FileNotFoundError(f"{directory / 'main.bicep'}: no such file; render a spec into {directory} first")
     bicep = find_bicep()
     if not bicep:
+        if not checks:
+            raise CompilerNotFound("gen plan needs the `bicep` binary (PATH, next to gen, or ~/.azure/bin): `make setup` "
+                                   "installs it, `az bicep install` too")
         return [_build_with_az(directory) for directory in directories]
     env = dict(os.environ)
     for directory in directories:
         for name in secret_env_names(directory):
             env.setdefault(name, PLACEHOLDER_SECRET)
     with BicepJsonRpc(bicep, env) as rpc:
-        return [_build_one(rpc, bicep, directory) for directory in directories]
+        return [_build_one(rpc, bicep, directory, checks) for directory in directories]
 
 
-def _build_one(rpc: "BicepJsonRpc", bicep: str, directory: Path) -> BuildResult:
+def _build_one(rpc: "BicepJsonRpc", bicep: str, directory: Path, checks: bool) -> BuildResult:
     diagnostics, template = rpc.compile(directory / "main.bicep")
     parameters = None
     if (directory / "main.bicepparam").is_file():
         param_diagnostics, parameters = rpc.compile_params(directory / "main.bicepparam")
         diagnostics += param_diagnostics
-    for path in sorted([*directory.glob("*.bicep"), *directory.glob("modules/*.bicep"), *directory.glob("*.bicepparam")]):
+    for path in [] if not checks else sorted([*directory.glob("*.bicep"), *directory.glob("modules/*.bicep"), *directory.glob("*.bicepparam")]):
         if rpc.format(path) != path.read_text("utf-8"):
             diagnostics.append(Diagnostic(str(path.resolve()), 1, 1, "Warning", "format", "`bicep format` would change this file"))
     return BuildResult(directory, f"bicep {bicep}", sorted(set(diagnostics)), template, parameters)

@@ -25,6 +25,10 @@ FIREWALL_SUBNET = "AzureFirewallSubnet"
 FIREWALL_MANAGEMENT_SUBNET = "AzureFirewallManagementSubnet"
 SPECIAL_SUBNETS = (GATEWAY_SUBNET, ROUTE_SERVER_SUBNET, FIREWALL_SUBNET, FIREWALL_MANAGEMENT_SUBNET)
 
+# What Azure Firewall does not SNAT by default: IANA RFC 1918 and RFC 6598 (shared address space).
+# https://learn.microsoft.com/azure/firewall/snat-private-range
+IANA_PRIVATE_RANGES = ("10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "100.64.0.0/10")
+
 SSH_KEY_ENV = "TEST_VM_SSH_PUBLIC_KEY"
 # Stand-ins in derived names when the gateway they derive from is missing (GW001/GW002 refuse such a spec).
 MISSING_ER_GATEWAY, MISSING_VPN_GATEWAY = "ergw", "vpngw"
@@ -184,6 +188,8 @@ class OnPremisesSite:
     routing_weight: int
     advertises_default_route: bool
     connection_name: str
+    advertised: tuple[SpecString, ...] = ()  # advertisedPrefixes, when the spec gives them
+    fast_path: bool = False
     path: str = ""
 
     in_azure = False
@@ -191,6 +197,11 @@ class OnPremisesSite:
     @property
     def label(self) -> str:
         return f"on-premises site '{self.name}'"
+
+    @property
+    def advertised_prefixes(self) -> tuple[SpecString, ...]:
+        """What its routers announce over BGP; the UDRs use address_prefixes."""
+        return self.advertised or self.address_prefixes
 
     @property
     def secret_env(self) -> str:
@@ -218,6 +229,10 @@ class VnetBranch:
         return self.vnet.address_space
 
     @property
+    def advertised_prefixes(self) -> tuple[SpecString, ...]:
+        return self.vnet.address_space  # a VPN gateway advertises its VNet's address space
+
+    @property
     def secret_env(self) -> str:
         return f"VPN_SHARED_KEY_{env_suffix(self.name)}"
 
@@ -232,9 +247,15 @@ class SiteBranch:
     bgp_peering_address: SpecString
     local_network_gateway_name: str
     connection_name: str
+    advertised: tuple[SpecString, ...] = ()  # advertisedPrefixes, when the spec gives them
     path: str = ""
 
     kind = "site"
+
+    @property
+    def advertised_prefixes(self) -> tuple[SpecString, ...]:
+        """What its VPN device announces over BGP; the UDRs and the Local Network Gateway use address_prefixes."""
+        return self.advertised or self.address_prefixes
     in_azure = False
 
     @property
@@ -275,6 +296,7 @@ class RouteTable:
     name: str
     subnet: str
     routes: tuple[Route, ...]
+    propagate_gateway_routes: bool = True
 
 
 @dataclass(frozen=True)
@@ -447,8 +469,43 @@ class Topology:
         return table.routes if table else ()
 
     @property
+    def firewall_management_route_table(self) -> RouteTable | None:
+        """AzureFirewallManagementSubnet's route table: only 0.0.0.0/0 -> Internet, gateway routes not propagated.
+
+        Azure associates a system route table with this subnet, and a VNet redeploy whose inline subnet names no
+        route table may drop such an association (subnets are rewritten as the template lists them). Learn allows
+        a customer route table there if it holds just the default route to the Internet with propagation off, so
+        gen writes that one and every redeploy writes it again.
+        https://learn.microsoft.com/azure/firewall/management-nic
+        """
+        if self.hub.firewall is None or not self.hub.firewall.needs_management_ip:
+            return None
+        route = Route("default-to-internet", "0.0.0.0/0", "Internet", None, self.hub.firewall.path)
+        return RouteTable(f"{self.hub.vnet.name}-{FIREWALL_MANAGEMENT_SUBNET}-rt", FIREWALL_MANAGEMENT_SUBNET, (route,),
+                          propagate_gateway_routes=False)
+
+    @property
     def route_tables(self) -> tuple[RouteTable, ...]:
-        return tuple(t for t in (self.gateway_route_table, self.firewall_route_table) if t)
+        tables = (self.gateway_route_table, self.firewall_route_table, self.firewall_management_route_table)
+        return tuple(t for t in tables if t)
+
+    @property
+    def public_address_prefixes(self) -> tuple[SpecString, ...]:
+        """On-premises and branch prefixes outside IANA's private ranges: Azure Firewall would SNAT traffic to them."""
+        private = [parse_network(r) for r in IANA_PRIVATE_RANGES]
+        found = []
+        for owner in self.on_premises + self.branches:
+            for prefix in owner.address_prefixes:
+                network = parse_network(prefix)
+                if network is not None and network.prefixlen > 0 and not any(network.subnet_of(p) for p in private):
+                    found.append(prefix)
+        return tuple(dict.fromkeys(found))
+
+    @property
+    def snat_private_ranges(self) -> tuple[str, ...]:
+        """The firewall policy's SNAT private ranges: IANA's, plus every public-range prefix of a site or branch,
+        so that transit keeps its source address both ways. https://learn.microsoft.com/azure/firewall/snat-private-range"""
+        return IANA_PRIVATE_RANGES + tuple(str(p) for p in self.public_address_prefixes)
 
     @property
     def secrets(self) -> tuple[Secret, ...]:
@@ -641,6 +698,7 @@ def _branch(b: dict, path: str, vpn_name: str) -> VnetBranch | SiteBranch:
         bgp_peering_address=_text(b["bgp"], "peeringAddress", f"{path}.bgp"),
         local_network_gateway_name=f"lng-{name}",
         connection_name=f"{vpn_name}-to-{name}",
+        advertised=_texts(b, "advertisedPrefixes", path),
         path=path,
     )
 
@@ -657,6 +715,8 @@ def build(data: dict) -> Topology:
             routing_weight=s.get("routingWeight", 0),
             advertises_default_route=s.get("advertisesDefaultRoute", False),
             connection_name=f"{er_name}-{s['name']}",
+            advertised=_texts(s, "advertisedPrefixes", f"onPremises[{i}]"),
+            fast_path=s.get("fastPath", False),
             path=f"onPremises[{i}]",
         )
         for i, s in enumerate(data.get("onPremises", []))

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import ipaddress
 
-from .model import Firewall, NetworkRule
+from .model import Firewall, NetworkRule, Topology, parse_network
 
 
 def _address_matches(pattern: str, address: ipaddress.IPv4Address) -> bool:
@@ -54,3 +54,16 @@ def matching_rule(firewall: Firewall, source: str, destination: str, protocol: s
 
 def describe(rule: NetworkRule) -> str:
     return f"rule '{rule.name}' ({'/'.join(rule.protocols)} {', '.join(rule.destination_ports)})"
+
+
+def snat_effect(topology: Topology, destination: str) -> str:
+    """What the firewall does to the source address of network-rule traffic to `destination`.
+
+    It SNATs to its own address unless the destination is in the policy's SNAT private ranges
+    (https://learn.microsoft.com/azure/firewall/snat-private-range); gen puts every site and branch prefix there.
+    """
+    address = ipaddress.IPv4Address(destination)
+    kept = next((r for r in topology.snat_private_ranges if (n := parse_network(r)) and address in n), None)
+    if kept:
+        return f"kept end to end ({destination} is in the policy's SNAT private ranges, {kept})"
+    return f"translated to the firewall's address ({destination} is outside the policy's SNAT private ranges)"

@@ -13,7 +13,8 @@ from importlib import resources
 
 import jinja2
 
-from . import cache, routing
+from . import cache, order, plan, routing
+from .plan import text as plan_text
 from .diagram import mermaid
 from .model import SSH_KEY_ENV, RouteTable, Topology, VirtualNetwork, VpnGateway
 from .provenance import Provenance, comment_header
@@ -105,23 +106,23 @@ def _route_table_value(table: RouteTable) -> dict:
         if route.next_hop_ip:
             value["nextHopIpAddress"] = route.next_hop_ip
         values.append(value)
-    return {"name": table.name, "routes": values}
+    return {"name": table.name, "subnetName": table.subnet, "propagateGatewayRoutes": table.propagate_gateway_routes,
+            "routes": values}
 
 
 def parameter_values(t: Topology) -> dict:
     """The non-secret parameters of main.bicep, in the order main.bicep declares them."""
     hub = t.hub
     values: dict = {"location": t.location, "tags": dict(t.tags), "hubVirtualNetwork": _vnet_value(hub.vnet)}
-    if t.gateway_route_table:
-        values["gatewaySubnetRouteTable"] = _route_table_value(t.gateway_route_table)
-    if t.firewall_route_table:
-        values["firewallSubnetRouteTable"] = _route_table_value(t.firewall_route_table)
+    if t.route_tables:
+        values["routeTables"] = [_route_table_value(table) for table in t.route_tables]
     if hub.expressroute_gateway:
         er = hub.expressroute_gateway
         values["expressRouteGateway"] = {"name": er.name, "sku": er.sku, "publicIpName": er.public_ip_name}
         if t.has_expressroute_connections:
             values["expressRouteConnections"] = [
-                {"siteName": s.name, "name": s.connection_name, "circuitResourceId": s.circuit_id, "routingWeight": s.routing_weight}
+                {"siteName": s.name, "name": s.connection_name, "circuitResourceId": s.circuit_id, "routingWeight": s.routing_weight,
+                 "fastPath": s.fast_path}
                 for s in t.on_premises
             ]
     if hub.vpn_gateway:
@@ -143,6 +144,7 @@ def parameter_values(t: Topology) -> dict:
             "publicIpName": fw.public_ip_name,
             "managementPublicIpName": fw.management_public_ip_name if fw.needs_management_ip else "",
             "expectedPrivateIpAddress": t.firewall_private_ip,
+            "snatPrivateRanges": list(t.snat_private_ranges),
             "networkRules": [
                 {
                     "name": r.name,
@@ -224,7 +226,7 @@ MODULES = {
 
 MODULE_DESCRIPTIONS = {
     "virtual-network": "a virtual network with its subnets inline (hub and VNet branches)",
-    "route-table": "a route table with BGP propagation on (GatewaySubnet, AzureFirewallSubnet)",
+    "route-table": "a route table of one hub subnet (GatewaySubnet, AzureFirewallSubnet, AzureFirewallManagementSubnet)",
     "expressroute-gateway": "the ExpressRoute gateway and its public IP",
     "expressroute-connection": "one connection to an existing ExpressRoute circuit",
     "vpn-gateway": "a VPN gateway with BGP and its public IPs (hub and VNet branches)",
@@ -259,25 +261,17 @@ def parameter_summary(value) -> str:
     return f"`{json.dumps(value)}`"
 
 
-# --- ordering: which deployments wait for which --------------------------------------------------------
+# --- ordering: decided in order.py, written here as dependsOn --------------------------------------------
 
 
-def deployment_order(t: Topology) -> dict:
-    """Symbols of main.bicep that later deployments must wait for, decided once here."""
-    hub_gateways = []
-    if t.hub.expressroute_gateway:
-        hub_gateways.append("expressRouteGatewayDeployment")
-    if t.hub.vpn_gateway:
-        hub_gateways.append("hubVpnGatewayDeployment")
-    after_route_server = ["routeServerDeployment"] if t.hub.route_server else []
-    site_after = after_route_server + (["vnetToVnetConnections"] if t.vnet_branches else [])
-    networks = ["hubNetwork"] + (["branchNetworks"] if t.vnet_branches else [])
-    return {
-        "hub_gateways": hub_gateways,
-        "after_route_server": after_route_server,
-        "site_connections_after": site_after,
-        "networks": networks,
-    }
+def depends_on(steps: dict, symbol: str, level: int) -> str:
+    """A module's explicit dependsOn block (with the reason as a comment), or "" when the data flow orders it."""
+    step = steps[symbol]
+    if not step.after:
+        return ""
+    pad = "  " * level
+    entries = "".join(f"{pad}  {after}\n" for after in step.after)
+    return f"{pad}// {step.why[0].upper()}{step.why[1:]}.\n{pad}dependsOn: [\n{entries}{pad}]\n"
 
 
 # --- the Jinja2 environment and the files ------------------------------------------------------------
@@ -323,6 +317,8 @@ def _module_text(file_name: str) -> str:
 def render(t: Topology, source: Provenance) -> dict[str, str]:
     """All files of the output directory: relative path -> text."""
     env = _environment()
+    steps = {step.symbol: step for step in order.steps(t)}
+    transit = routing.transit_matrix(t)
     spec_file = safe_file_name(source.spec)
     header = comment_header("//")
     context = {
@@ -332,7 +328,7 @@ def render(t: Topology, source: Provenance) -> dict[str, str]:
         + (", transit inspected by Azure Firewall" if t.inspects_transit else "")
         + ". Generated by gen.",
         "imports": type_imports(t),
-        "order": deployment_order(t),
+        "depends_on": lambda symbol, level: depends_on(steps, symbol, level),
         "parameters": parameter_values(t),
         "secrets": secret_parameters(t),
         "spec_file": spec_file,
@@ -341,7 +337,11 @@ def render(t: Topology, source: Provenance) -> dict[str, str]:
         "modules": module_files(t),
         "module_descriptions": MODULE_DESCRIPTIONS,
         "parameter_summary": parameter_summary,
-        "transit": routing.transit_matrix(t),
+        "transit": transit,
+        "transit_assumptions": list(dict.fromkeys(a for pair in transit for a in pair.assumptions)),
+        "public_ips": [d.name for d in t.derived_names if d.resource_type == "public IP"],
+        "accepted": t.accepted_warnings,
+        "plan": plan_text.as_markdown(plan.from_steps(order.steps(t)), "Deployment plan (main.bicep's modules)"),
     }
     files = {
         "main.bicep": env.get_template("main.bicep.j2").render(context),

@@ -26,7 +26,7 @@ from functools import cached_property
 from typing import Sequence
 
 from . import policy
-from .model import SPECIAL_SUBNETS, Route, Topology, VnetBranch, parse_network
+from .model import SPECIAL_SUBNETS, Route, SiteBranch, Topology, VnetBranch, parse_network
 
 # --- data types -----------------------------------------------------------------------------------
 
@@ -55,6 +55,12 @@ FIREWALL_SUBNET_HOP = "firewall-subnet"
 HUB_VNET_HOP = "hub-vnet"
 
 DEFAULT_ROUTE = "0.0.0.0/0"
+
+# The seed showed on-premises <-> branch transit through the firewall; for branch <-> branch, both sides on
+# connections of the same VPN gateway, no Microsoft page says whether the GatewaySubnet UDRs apply.
+BRANCH_TO_BRANCH_ASSUMED = (
+    "branch to branch through the firewall: that traffic between two connections of one VPN gateway follows the "
+    "GatewaySubnet UDRs is not documented by Microsoft (the seed proved on-premises <-> branch only)")
 
 
 @dataclass(frozen=True)
@@ -101,6 +107,7 @@ class Path:
     where: str | None = None  # the hop that had no route, or the repeated hop
     reason: str = ""
     firewalls: tuple[str, ...] = ()  # firewall names crossed, in order
+    assumptions: tuple[str, ...] = ()  # steps that rest on behaviour Microsoft does not document
 
     @property
     def text(self) -> str:
@@ -123,6 +130,11 @@ class TraceResult:
     inspected: bool  # both directions cross the same firewall
     allowed_by: str = ""  # the firewall rule that lets the flow through, when it crosses a firewall
     flow: str = ""  # protocol and port asked about, e.g. "TCP 22"; empty for any
+    snat: str = ""  # what the firewall does to the source address, when the flow crosses it
+
+    @property
+    def assumptions(self) -> tuple[str, ...]:
+        return tuple(dict.fromkeys(self.forward_path.assumptions + self.return_path.assumptions))
 
     @property
     def forward(self) -> list[str]:
@@ -138,10 +150,10 @@ class TraceResult:
 
 @dataclass(frozen=True)
 class TransitPair:
-    """One (on-premises site, branch) cell of the transit matrix, traced from representative hosts."""
+    """One cell of the transit matrix (on-premises site to branch, or branch to branch), traced from representative hosts."""
 
-    on_premises: str
-    branch: str
+    source_name: str
+    destination_name: str
     source_ip: str
     destination_ip: str
     forward: str  # forward path text
@@ -150,6 +162,7 @@ class TransitPair:
     where: str | None
     inspected: bool
     allowed_by: str = ""
+    assumptions: tuple[str, ...] = ()
 
 
 # --- building the routing tables ------------------------------------------------------------------
@@ -161,16 +174,24 @@ def _valid(prefixes) -> list[str]:
 
 
 def _on_premises_prefixes(topology: Topology) -> list[str]:
+    """What the on-premises sites announce over ExpressRoute (advertisedPrefixes, by default their addressPrefixes)."""
     prefixes = []
     for site in topology.on_premises:
-        prefixes += _valid(site.address_prefixes)
+        prefixes += _valid(site.advertised_prefixes)
         if site.advertises_default_route:
             prefixes.append(DEFAULT_ROUTE)
     return prefixes
 
 
+def _announced(owner) -> list[str]:
+    """Prefixes a gateway routes to an owner: what it advertises, and for a site also its Local Network Gateway's
+    address space, which the VPN gateway adds as static routes (VPN FAQ, BGP)."""
+    static = _valid(owner.address_prefixes) if isinstance(owner, SiteBranch) else []
+    return list(dict.fromkeys(_valid(owner.advertised_prefixes) + static))
+
+
 def _branch_prefixes(topology: Topology, skip: str | None = None) -> list[str]:
-    return [p for b in topology.branches if b.name != skip for p in _valid(b.address_prefixes)]
+    return [p for b in topology.branches if b.name != skip for p in _announced(b)]
 
 
 def _udr_entry(topology: Topology, route: Route) -> RouteEntry:
@@ -294,10 +315,11 @@ def _places(topology: Topology) -> list[tuple[ipaddress.IPv4Network, str, str, s
     """(prefix, kind, name, hop) of every place an address can live."""
     places = []
     for site in topology.on_premises:
-        places += [(parse_network(p), "onprem", site.name, f"onprem:{site.name}") for p in _valid(site.address_prefixes)]
+        prefixes = dict.fromkeys(_valid(site.address_prefixes) + _valid(site.advertised_prefixes))
+        places += [(parse_network(p), "onprem", site.name, f"onprem:{site.name}") for p in prefixes]
     for branch in topology.branches:
         kind = "vnet-branch" if isinstance(branch, VnetBranch) else "site-branch"
-        places += [(parse_network(p), kind, branch.name, f"branch:{branch.name}") for p in _valid(branch.address_prefixes)]
+        places += [(parse_network(p), kind, branch.name, f"branch:{branch.name}") for p in _announced(branch)]
     hub = topology.hub.vnet
     places += [(parse_network(p), "hub", hub.name, HUB_VNET_HOP) for p in _valid(hub.address_space)]
     return places
@@ -348,6 +370,7 @@ class _Outcome:
     delivered: bool = False
     where: str | None = None
     reason: str = ""
+    assumption: str = ""  # set when this step rests on undocumented behaviour
 
 
 class _Walker:
@@ -365,20 +388,22 @@ class _Walker:
     def walk(self, source: Endpoint, destination: Endpoint) -> Path:
         if (source.kind, source.name) == (destination.kind, destination.name):
             return Path((source.label, destination.label), DELIVERED, reason="same network, the hub is not involved")
-        hops, firewalls, seen = [source.label], [], set()
+        hops, firewalls, assumptions, seen = [source.label], [], [], set()
         node = _Node("source", source.name)
         while True:
             outcome = self._step(node, source, destination)
+            if outcome.assumption and outcome.assumption not in assumptions:
+                assumptions.append(outcome.assumption)
             if outcome.delivered:
-                return Path(tuple(hops + [destination.label]), DELIVERED, firewalls=tuple(firewalls))
+                return Path(tuple(hops + [destination.label]), DELIVERED, firewalls=tuple(firewalls), assumptions=tuple(assumptions))
             if outcome.node is None:
-                return Path(tuple(hops), NO_ROUTE, outcome.where, outcome.reason, tuple(firewalls))
+                return Path(tuple(hops), NO_ROUTE, outcome.where, outcome.reason, tuple(firewalls), tuple(assumptions))
             node = outcome.node
             label = self._label(node)
             # A gateway appears twice on branch-to-branch (in from one tunnel, out to another): that is
             # two different steps. Only the same step twice is a loop, since every step is deterministic.
             if node in seen:
-                return Path(tuple(hops + [label]), LOOP, label, f"{label} is reached twice", tuple(firewalls))
+                return Path(tuple(hops + [label]), LOOP, label, f"{label} is reached twice", tuple(firewalls), tuple(assumptions))
             seen.add(node)
             hops.append(label)
             if node.kind == "firewall":
@@ -432,7 +457,10 @@ class _Walker:
         route = lookup(self.routes.get(GATEWAY_SUBNET_HOP, []), destination.address)
         if route is not None and route.next_hop == gateway:
             return self._gateway_out(gateway, destination)  # e.g. branch to branch through the VPN gateway alone
-        return self._follow(GATEWAY_SUBNET_HOP, destination, inbound=False)
+        outcome = self._follow(GATEWAY_SUBNET_HOP, destination, inbound=False)
+        if gateway == self.vpn and destination.kind in ("vnet-branch", "site-branch") and outcome.node and outcome.node.kind == "firewall":
+            return replace(outcome, assumption=BRANCH_TO_BRANCH_ASSUMED)
+        return outcome
 
     def _gateway_out(self, gateway: str, destination: Endpoint) -> _Outcome:
         """A gateway sends the packet out over the connection whose peer advertises the destination.
@@ -444,7 +472,7 @@ class _Walker:
         target = ipaddress.ip_address(destination.address)
         owners = [
             (network, peer) for peer in peers
-            for network in (parse_network(p) for p in _valid(peer.address_prefixes)) if target in network
+            for network in (parse_network(p) for p in _announced(peer)) if target in network
         ]
         if not owners:
             return _Outcome(where=gateway, reason=f"{gateway} has no connection that advertises {destination.address}")
@@ -501,7 +529,8 @@ def trace(topology: Topology, source_ip: str, destination_ip: str, gateway_udrs:
         else:
             allowed_by = policy.describe(rule)
     flow = " ".join(part for part in (protocol or "", str(port) if port else "") if part)
-    return TraceResult(source, destination, forward, back, verdict, where, inspected, allowed_by, flow)
+    snat = policy.snat_effect(topology, destination.address) if inspected else ""
+    return TraceResult(source, destination, forward, back, verdict, where, inspected, allowed_by, flow, snat)
 
 
 def _representative(topology: Topology, name: str) -> str | None:
@@ -537,27 +566,29 @@ def _host(network: ipaddress.IPv4Network) -> ipaddress.IPv4Address:
 
 
 def transit_matrix(topology: Topology, gateway_udrs: Sequence[Route] | None = None) -> list[TransitPair]:
-    """Every (on-premises site, branch) pair traced from representative hosts, in spec order."""
+    """Every on-premises site to every branch, then every pair of branches, traced from representative hosts, in spec order."""
     pairs = []
     routes, places = effective_routes(topology, gateway_udrs), _places(topology)
-    for site in topology.on_premises:
-        for branch in topology.branches:
-            source_ip, destination_ip = _representative(topology, site.name), _representative(topology, branch.name)
-            if source_ip is None or destination_ip is None:
-                continue  # no valid prefix: the rules report it
-            result = trace(topology, source_ip, destination_ip, routes=routes, places=places)
-            pairs.append(TransitPair(
-                on_premises=site.name,
-                branch=branch.name,
-                source_ip=source_ip,
-                destination_ip=destination_ip,
-                forward=result.forward_path.text,
-                return_path=result.return_path.text,
-                verdict=result.verdict,
-                where=result.where,
-                inspected=result.inspected,
-                allowed_by=result.allowed_by,
-            ))
+    ends = [(site.name, branch.name) for site in topology.on_premises for branch in topology.branches]
+    ends += [(a.name, b.name) for i, a in enumerate(topology.branches) for b in topology.branches[i + 1:]]
+    for source_name, destination_name in ends:
+        source_ip, destination_ip = _representative(topology, source_name), _representative(topology, destination_name)
+        if source_ip is None or destination_ip is None:
+            continue  # no valid prefix: the rules report it
+        result = trace(topology, source_ip, destination_ip, routes=routes, places=places)
+        pairs.append(TransitPair(
+            source_name=source_name,
+            destination_name=destination_name,
+            source_ip=source_ip,
+            destination_ip=destination_ip,
+            forward=result.forward_path.text,
+            return_path=result.return_path.text,
+            verdict=result.verdict,
+            where=result.where,
+            inspected=result.inspected,
+            allowed_by=result.allowed_by,
+            assumptions=result.assumptions,
+        ))
     return pairs
 
 
@@ -586,11 +617,15 @@ def _verdict_text(result: TraceResult) -> str:
 
 
 def format_trace(result: TraceResult) -> str:
-    return "\n".join([
+    lines = [
         f"forward: {result.forward_path.text}",
         f"return:  {result.return_path.text}",
         f"verdict: {_verdict_text(result)}",
-    ])
+    ]
+    if result.snat:
+        lines.append(f"source:  {result.snat}")
+    lines += [f"assumed: {text}" for text in result.assumptions]
+    return "\n".join(lines)
 
 
 def format_routes(routes_by_hop: dict[str, list[RouteEntry]], hop: str | None = None) -> str:

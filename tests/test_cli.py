@@ -260,7 +260,7 @@ def test_build_falls_back_to_az_bicep_build_and_reports_its_diagnostics(tmp_path
     add_unused_parameter(out)
     bad = run("build", out)
     assert bad.exit_code == 1
-    assert "Error no-unused-params" in bad.output
+    assert "Warning no-unused-params" in bad.output
 
 
 def test_non_editable_install_renders_from_another_directory(tmp_path):

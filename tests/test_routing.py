@@ -47,7 +47,8 @@ def test_seed_trace_crosses_the_firewall_both_ways():
     assert result.render() == (
         "forward: onprem (10.20.10.133) → ergw-hub → afw-hub (10.0.3.4) → vpngw-hub → vpngw-branch1 → branch1 (10.50.1.4)\n"
         "return:  branch1 (10.50.1.4) → vpngw-branch1 → vpngw-hub → afw-hub (10.0.3.4) → ergw-hub → onprem (10.20.10.133)\n"
-        "verdict: delivered, inspected by afw-hub both ways, allowed by rule 'allow-all' (Any *)"
+        "verdict: delivered, inspected by afw-hub both ways, allowed by rule 'allow-all' (Any *)\n"
+        "source:  kept end to end (10.50.1.4 is in the policy's SNAT private ranges, 10.0.0.0/8)"
     )
     assert routing.format_trace(result) == result.render()
 
@@ -156,16 +157,58 @@ def test_an_address_outside_every_prefix_is_refused():
 
 def test_multi_site_transit_matrix_is_delivered_and_inspected():
     pairs = routing.transit_matrix(topology(name="multi-site.json"))
-    assert [(p.on_premises, p.branch, p.source_ip, p.destination_ip) for p in pairs] == [
+    assert [(p.source_name, p.destination_name, p.source_ip, p.destination_ip) for p in pairs] == [
         ("dc-amsterdam", "shop-paris", "172.16.0.4", "10.110.1.4"),
         ("dc-amsterdam", "shop-madrid", "172.16.0.4", "10.120.1.4"),
         ("dc-amsterdam", "warehouse-lyon", "172.16.0.4", "192.168.50.4"),
         ("dc-frankfurt", "shop-paris", "172.17.0.4", "10.110.1.4"),
         ("dc-frankfurt", "shop-madrid", "172.17.0.4", "10.120.1.4"),
         ("dc-frankfurt", "warehouse-lyon", "172.17.0.4", "192.168.50.4"),
+        # Branch to branch: inspected too, and the policy of multi-site allows none of it.
+        ("shop-paris", "shop-madrid", "10.110.1.4", "10.120.1.4"),
+        ("shop-paris", "warehouse-lyon", "10.110.1.4", "192.168.50.4"),
+        ("shop-madrid", "warehouse-lyon", "10.120.1.4", "192.168.50.4"),
     ]
-    assert all((p.verdict, p.inspected) == ("delivered", True) for p in pairs)
+    assert all((p.verdict, p.inspected, p.assumptions) == ("delivered", True, ()) for p in pairs[:6])
+    assert all((p.verdict, p.assumptions) == ("denied", (routing.BRANCH_TO_BRANCH_ASSUMED,)) for p in pairs[6:])
     assert pairs[2].forward == "dc-amsterdam (172.16.0.4) → ergw-hub-weu → afw-hub-weu (10.100.0.132) → vpngw-hub-weu → warehouse-lyon (192.168.50.4)"
+
+
+def test_branch_to_branch_through_the_firewall_is_labelled_assumed():
+    data = load("multi-site.json")
+    data["hub"]["firewall"]["networkRules"].append({"name": "branches", "sourceAddresses": ["10.110.0.0/16"],
+                                                   "destinationAddresses": ["10.120.0.0/16"], "destinationPorts": ["*"],
+                                                   "protocols": ["Any"]})
+    result = routing.trace(model.build(data), "10.110.1.4", "10.120.1.4")
+    assert result.verdict == "delivered" and result.inspected
+    assert result.render().splitlines()[-1] == f"assumed: {routing.BRANCH_TO_BRANCH_ASSUMED}"
+    # Without inspection the VPN gateway forwards between its connections itself: nothing assumed.
+    data["hub"]["firewall"]["inspectTransit"] = False
+    assert routing.trace(model.build(data), "10.110.1.4", "10.120.1.4").assumptions == ()
+
+
+def test_an_advertised_prefix_more_specific_than_its_udr_skips_the_firewall_one_way():
+    """Longest prefix first: the BGP route for 172.16.10.0/24 beats the UDR for 172.16.0.0/16 on GatewaySubnet."""
+    data = load("multi-site.json")
+    data["onPremises"][0]["advertisedPrefixes"] = ["172.16.10.0/24", "172.16.0.0/16"]
+    t = model.build(data)
+    result = routing.trace(t, "10.110.1.4", "172.16.10.20")
+    assert result.verdict == "asymmetric"
+    assert result.forward_path.firewalls == () and result.return_path.firewalls == ("afw-hub-weu",)
+    assert result.forward == ["shop-paris (10.110.1.4)", "vpngw-shop-paris", "vpngw-hub-weu", "ergw-hub-weu", "dc-amsterdam (172.16.10.20)"]
+    covered = routing.trace(t, "10.110.1.4", "172.16.20.20", protocol="UDP", port=53)
+    assert covered.verdict in ("delivered", "denied") and covered.inspected
+
+
+def test_snat_keeps_the_source_of_a_site_on_public_address_space():
+    data = load("multi-site.json")
+    data["onPremises"][0]["addressPrefixes"].append("198.18.0.0/16")
+    t = model.build(data)
+    assert t.snat_private_ranges[-1] == "198.18.0.0/16"
+    result = routing.trace(t, "198.18.1.1", "10.110.1.4", protocol="TCP", port=22)
+    assert result.snat.startswith("kept end to end") and "198.18.0.0/16" not in result.snat
+    back = routing.trace(t, "10.110.1.4", "198.18.1.1")
+    assert back.snat == "kept end to end (198.18.1.1 is in the policy's SNAT private ranges, 198.18.0.0/16)"
 
 
 def test_seed_transit_matrix_without_branch_to_branch():

@@ -73,6 +73,9 @@ EXPECTED = {
     "GW013-peering-address-inside-hub.json": ("GW013", "branches[2].bgp.peeringAddress"),
     "GW013-peering-address-invalid.json": ("GW013", "branches[2].bgp.peeringAddress"),
     "GW013-apipa-peering-address.json": ("GW013", "branches[2].bgp.peeringAddress"),
+    "GW015-fastpath-with-inspected-transit.json": ("GW015", "onPremises[0].fastPath"),
+    "GW016-fastpath-on-ergw2az.json": ("GW016", "onPremises[0].fastPath"),
+    "GW017-same-circuit-twice.json": ("GW017", "onPremises[1].expressRouteCircuitId"),
     "NAME014-reserved-admin-user.json": ("NAME014", "testVms[0].adminUsername"),
     "NAME014-bad-vm-size.json": ("NAME014", "testVms[0].size"),
     "NAME001-subnet-name-with-space.json": ("NAME001", "hub.vnet.subnets[2].name"),
@@ -187,16 +190,39 @@ def test_rule_metadata():
 def test_one_catalogue_holds_the_schema_stage_and_acceptance_rules():
     ids = [r.id for r in rules.all_rules()]
     assert ids[:3] == ["INPUT", "SCHEMA", "SEC000"]
-    assert ids[-2:] == ["ACC001", "ACC002"]
+    assert ids[-3:] == ["ACC001", "ACC002", "PLAN001"]
     assert len(ids) == len(set(ids))
 
 
 def test_every_error_rule_has_a_fixture():
     covered = {rule_id for rule_id, _ in EXPECTED.values()}
-    # INPUT, SCHEMA and SEC000 are the schema stage's: tests/test_cli.py feeds them unreadable and misshapen specs.
-    missing = [r.id for r in rules.all_rules() if r.severity == ERROR and r.stage != "input" and r.stage != "schema"
+    # INPUT, SCHEMA and SEC000 (tests/test_cli.py feeds them unreadable and misshapen specs) and PLAN001
+    # (tests/test_plan.py breaks a compiled template) are not rules over a spec.
+    missing = [r.id for r in rules.all_rules() if r.severity == ERROR and r.stage in ("rules", "acceptances")
                and r.id not in covered]
     assert missing == []
+
+
+def _multi_site(mutate) -> dict:
+    data = json.loads((ROOT / "examples" / "multi-site.json").read_text("utf-8"))
+    mutate(data)
+    return data
+
+
+@pytest.mark.parametrize("rule_id,path,mutate", [
+    ("GW014", "branches[2].addressPrefixes[1]",
+     lambda d: d["branches"][2]["addressPrefixes"].append("192.168.255.1/32")),
+    ("FW006", "onPremises[0].addressPrefixes[1]",
+     lambda d: d["onPremises"][0]["addressPrefixes"].append("198.18.0.0/16")),
+    ("ADDR009", "onPremises[0].advertisedPrefixes[0]",
+     lambda d: d["onPremises"][0].update(advertisedPrefixes=["172.16.10.0/24", "172.16.0.0/16"])),
+    ("ADDR009", "branches[2].advertisedPrefixes[1]",
+     lambda d: d["branches"][2].update(advertisedPrefixes=["192.168.50.0/24", "192.168.60.0/24"])),
+], ids=["GW014", "FW006", "ADDR009-more-specific", "ADDR009-uncovered"])
+def test_warnings_that_explain_a_design_risk(rule_id, path, mutate):
+    findings = run_rules(_multi_site(mutate))
+    assert (rule_id, path, "warning") in {(f.rule_id, f.path, f.severity) for f in findings}
+    assert [f for f in findings if f.severity == ERROR] == []
 
 
 def _fw005_spec() -> dict:

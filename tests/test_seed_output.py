@@ -33,7 +33,7 @@ def assert_zoned_standard_public_ip(module: dict) -> None:
 
 
 def test_compiles_with_zero_diagnostics_lint_clean_and_format_stable(seed):
-    # The linter runs with bicepconfig.json's rules raised to error, so "no diagnostics" means lint-clean too.
+    # The linter runs with bicepconfig.json's rules raised to warning, so "no diagnostics" means lint-clean too.
     assert seed["diagnostics"] == []
     assert seed["template"] is not None
     assert seed["unformatted"] == []
@@ -46,7 +46,7 @@ def test_one_module_per_component(seed):
         "vpn-gateway.bicep",
     ]
     assert set(modules(seed["template"])) == {
-        "gatewaySubnetRouteTableDeployment", "hubNetwork", "expressRouteGatewayDeployment", "hubVpnGatewayDeployment",
+        "routeTableDeployments", "hubNetwork", "expressRouteGatewayDeployment", "hubVpnGatewayDeployment",
         "routeServerDeployment", "firewallDeployment", "expressRouteConnectionDeployments", "branchNetworks",
         "branchVpnGateways", "vnetToVnetConnections",
     }
@@ -59,7 +59,7 @@ def test_hub_vnet_has_subnets_inline_and_gateway_subnet_has_the_route_table(seed
     assert subnets["name"] == "subnets" and "routeTable" in subnets["input"]["properties"]
     passed = module_param(template, "hubNetwork")
     assert passed["subnets"] == "[parameters('hubVirtualNetwork').subnets]"
-    assert passed["routeTableResourceIds"] == {"GatewaySubnet": "[reference('gatewaySubnetRouteTableDeployment').outputs.resourceId.value]"}
+    assert passed["routeTableResourceIds"] == {"GatewaySubnet": "[reference(format('routeTableDeployments[{0}]', 0)).outputs.resourceId.value]"}
     assert [s["name"] for s in seed["values"]["hubVirtualNetwork"]["subnets"]] == ["GatewaySubnet", "RouteServerSubnet", "subnet-001", "AzureFirewallSubnet"]
     # No separate subnet resources: a redeploy must never drop a subnet or its association.
     assert of_type(template, "Microsoft.Network/virtualNetworks/subnets") == []
@@ -135,17 +135,19 @@ def test_firewall_with_policy_and_rule_collection_group_from_network_rules(seed)
 
 
 def test_gateway_subnet_route_table_sends_onprem_and_branch_prefixes_to_the_computed_firewall_ip(seed):
-    rt = module_template(seed["template"], "gatewaySubnetRouteTableDeployment")
+    rt = module_template(seed["template"], "routeTableDeployments")
     table = resources(rt)["routeTable"]
-    assert table["properties"]["disableBgpRoutePropagation"] is False
-    routes = seed["values"]["gatewaySubnetRouteTable"]["routes"]
+    assert table["properties"]["disableBgpRoutePropagation"] == "[not(parameters('propagateGatewayRoutes'))]"
+    gateway_table, = seed["values"]["routeTables"]
+    assert (gateway_table["subnetName"], gateway_table["propagateGatewayRoutes"]) == ("GatewaySubnet", True)
+    routes = gateway_table["routes"]
     assert [(r["addressPrefix"], r["nextHopType"], r["nextHopIpAddress"]) for r in routes] == [
         ("10.20.0.0/16", "VirtualAppliance", "10.0.3.4"),  # on-premises
         ("10.50.0.0/16", "VirtualAppliance", "10.0.3.4"),  # branch
     ]
     # The next hop is computed (first usable address of AzureFirewallSubnet 10.0.3.0/24), not read
     # from the firewall: the route table module does not depend on the firewall module.
-    assert "firewallDeployment" not in str(modules(seed["template"])["gatewaySubnetRouteTableDeployment"].get("dependsOn", []))
+    assert "firewallDeployment" not in str(modules(seed["template"])["routeTableDeployments"].get("dependsOn", []))
     assert seed["values"]["firewall"]["expectedPrivateIpAddress"] == "10.0.3.4"
 
 
@@ -178,14 +180,21 @@ def test_branch_vnet_gateway_and_two_vnet2vnet_connections_with_bgp_and_one_secu
     assert template["parameters"]["vpnSharedKeys"]["type"] == "secureObject"
 
 
-def test_ordering_gateways_serialised_route_server_after_both_connections_one_at_a_time(seed):
+def test_ordering_every_writer_of_the_hub_vnet_one_after_the_other(seed):
+    """Gateways, then the firewall (after the gateways, as Azure Landing Zones order it), then the Route Server,
+    then the ExpressRoute connections, then the VNet-to-VNet ones: each waits for the one before."""
     found = modules(seed["template"])
     assert "expressRouteGatewayDeployment" in found["hubVpnGatewayDeployment"]["dependsOn"]
-    assert {"expressRouteGatewayDeployment", "hubVpnGatewayDeployment"} <= set(found["routeServerDeployment"]["dependsOn"])
+    assert "hubVpnGatewayDeployment" in found["firewallDeployment"]["dependsOn"]
+    assert "firewallDeployment" in found["routeServerDeployment"]["dependsOn"]
+    assert "routeServerDeployment" in found["expressRouteConnectionDeployments"]["dependsOn"]
+    assert "expressRouteConnectionDeployments" in found["vnetToVnetConnections"]["dependsOn"]
     for symbol in ("expressRouteConnectionDeployments", "vnetToVnetConnections"):
         assert found[symbol]["copy"]["mode"] == "serial" and found[symbol]["copy"]["batchSize"] == 1
-    # Free to run in parallel: the firewall and the branch network wait only for what they reference.
-    assert found["firewallDeployment"]["dependsOn"] == ["hubNetwork"]
+    # The two directions of a VNet-to-VNet pair write both gateways: one after the other.
+    pair = resources(module_template(seed["template"], "vnetToVnetConnections"))
+    assert pair["branchToHub"]["dependsOn"] == ["hubToBranch"]
+    # Free to run in parallel: the branch network is another VNet.
     assert "dependsOn" not in found["branchNetworks"]
 
 

@@ -80,6 +80,11 @@ def _many(data):
         })
 
 
+def _public_site(data):
+    """A datacentre on public address space, and FastPath written (off) on every connection."""
+    data["onPremises"][0]["addressPrefixes"].append("198.18.0.0/16")
+
+
 VARIANTS = {
     "seed": lambda: _seed(),
     "multi-site": lambda: _multi(),
@@ -93,6 +98,7 @@ VARIANTS = {
     "site-with-ip": lambda: _seed(_site_with_ip),
     "routing-preference": lambda: _multi(lambda d: d["hub"]["routeServer"].update(hubRoutingPreference="VpnGateway")),
     "many-circuits-and-branches": lambda: _seed(_many),
+    "public-address-space": lambda: _multi(_public_site),
 }
 
 
@@ -134,10 +140,21 @@ def test_one_udr_per_prefix_of_every_onprem_site_and_branch(compiled):
         expected = [p for s in values["expressRouteConnections"] for p in _onprem_prefixes(name, s["siteName"])]
         expected += [p for b in values["vnetBranches"] for p in b["virtualNetwork"]["addressPrefixes"]]
         expected += [p for s in values.get("siteBranches", []) for p in s["addressPrefixes"]]
-        routes = values["gatewaySubnetRouteTable"]["routes"]
+        routes = _table(values, "GatewaySubnet")["routes"]
         assert sorted(r["addressPrefix"] for r in routes) == sorted(expected)
         assert {r["nextHopIpAddress"] for r in routes} == {values["firewall"]["expectedPrivateIpAddress"]}
         assert len({r["name"] for r in routes}) == len(routes)
+
+
+def _references_table(expression: str, index: int) -> bool:
+    """The compiler writes routeTableDeployments[i] as a literal or through format(), depending on i."""
+    return expression in (f"[reference('routeTableDeployments[{index}]').outputs.resourceId.value]",
+                          f"[reference(format('routeTableDeployments[{{0}}]', {index})).outputs.resourceId.value]")
+
+
+def _table(values: dict, subnet: str) -> dict | None:
+    """The compiled parameters' route table of one hub subnet."""
+    return next((t for t in values.get("routeTables", []) if t["subnetName"] == subnet), None)
 
 
 def _onprem_prefixes(variant_name: str, site: str) -> list[str]:
@@ -172,6 +189,12 @@ def test_site_branch_gets_local_network_gateway_and_bgp_connection(compiled):
         assert s2s["parameters"]["sharedKey"]["type"] == "securestring"
         module = modules(result.template)["siteToSiteConnections"]
         assert module["copy"]["mode"] == "serial" and module["copy"]["batchSize"] == 1
+    # The Local Network Gateway holds the site's prefixes only: with BGP the VPN gateway adds the host route to
+    # the peer address itself, and the current VPN FAQ says not to list that /32 (it reverses the older advice).
+    site = compiled("multi-site").parameter_values["siteBranches"][0]
+    assert (site["addressPrefixes"], site["bgpPeeringAddress"]) == (["192.168.50.0/24"], "192.168.255.1")
+    lng, = by_type(module_template(compiled("multi-site").template, "siteToSiteConnections"), "Microsoft.Network/localNetworkGateways")
+    assert lng["properties"]["localNetworkAddressSpace"] == {"addressPrefixes": "[parameters('addressPrefixes')]"}
     text = (compiled("multi-site").directory / "main.bicepparam").read_text()
     assert "warehouse-lyon': readEnvironmentVariable('VPN_SHARED_KEY_WAREHOUSE_LYON')" in text
     assert "`VPN_SHARED_KEY_WAREHOUSE_LYON`" in (compiled("multi-site").directory / "README.md").read_text()
@@ -185,8 +208,8 @@ def test_site_connections_wait_for_the_vnet_to_vnet_ones(compiled):
 @pytest.mark.parametrize("name", ["no-firewall", "no-inspection"])
 def test_no_gateway_route_table_without_firewall_or_inspection(compiled, name):
     result = compiled(name)
-    assert "gatewaySubnetRouteTableDeployment" not in modules(result.template)
-    assert "gatewaySubnetRouteTable" not in result.parameter_values
+    assert "routeTableDeployments" not in modules(result.template)
+    assert "routeTables" not in result.parameter_values
     assert "routeTableResourceIds" not in module_param(result.template, "hubNetwork")
     assert not (result.directory / "modules" / "route-table.bicep").exists()
 
@@ -209,6 +232,13 @@ def test_management_subnet_and_public_ip_for_basic_and_forced_tunnelling(compile
     fw = module_template(result.template, "firewallDeployment")
     assert resources(fw)["managementPublicIp"]["condition"] == "[variables('withManagement')]"
     assert firewall["tier"] == ("Basic" if name == "firewall-basic" else "Standard")
+    # Redeploy-safe: gen's own table on the management subnet, only 0.0.0.0/0 -> Internet, propagation off
+    # (Learn: firewall/management-nic), written again by every redeploy instead of dropped by one.
+    table = _table(result.parameter_values, "AzureFirewallManagementSubnet")
+    assert table["propagateGatewayRoutes"] is False
+    assert table["routes"] == [{"name": "default-to-internet", "addressPrefix": "0.0.0.0/0", "nextHopType": "Internet"}]
+    index = result.parameter_values["routeTables"].index(table)
+    assert _references_table(module_param(result.template, "hubNetwork")["routeTableResourceIds"]["AzureFirewallManagementSubnet"], index)
 
 
 def test_standard_firewall_has_no_management_configuration(compiled):
@@ -218,14 +248,12 @@ def test_standard_firewall_has_no_management_configuration(compiled):
 
 def test_default_route_gives_the_firewall_subnet_a_route_to_internet(compiled):
     result = compiled("default-route")
-    table = result.parameter_values["firewallSubnetRouteTable"]
+    table = _table(result.parameter_values, "AzureFirewallSubnet")
     assert table["routes"] == [{"name": "default-to-internet", "addressPrefix": "0.0.0.0/0", "nextHopType": "Internet"}]
-    assert module_param(result.template, "hubNetwork")["routeTableResourceIds"]["AzureFirewallSubnet"] == (
-        "[reference('firewallSubnetRouteTableDeployment').outputs.resourceId.value]"
-    )
+    assert _references_table(module_param(result.template, "hubNetwork")["routeTableResourceIds"]["AzureFirewallSubnet"], 1)
     # GatewaySubnet never gets 0.0.0.0/0.
-    assert all(r["addressPrefix"] != "0.0.0.0/0" for r in result.parameter_values["gatewaySubnetRouteTable"]["routes"])
-    assert "firewallSubnetRouteTable" not in compiled("seed").parameter_values
+    assert all(r["addressPrefix"] != "0.0.0.0/0" for r in _table(result.parameter_values, "GatewaySubnet")["routes"])
+    assert _table(compiled("seed").parameter_values, "AzureFirewallSubnet") is None
 
 
 def test_routing_preference_reaches_the_route_server(compiled):
@@ -248,7 +276,8 @@ def test_test_vms_without_public_ip_and_their_ips_in_outputs(compiled):
     assert vm["properties"]["osProfile"]["linuxConfiguration"]["disablePasswordAuthentication"] is True
     assert "testVmPrivateIpAddresses" in result.template["outputs"]
     assert "readEnvironmentVariable('TEST_VM_SSH_PUBLIC_KEY')" in (result.directory / "main.bicepparam").read_text()
-    assert set(modules(result.template)["testVmDeployments"]["dependsOn"]) == {"hubNetwork", "branchNetworks"}
+    # A NIC joins a subnet of a VNet the gateways and connections write: after the last of them.
+    assert modules(result.template)["testVmDeployments"]["dependsOn"] == ["vnetToVnetConnections"]
 
 
 def test_outputs_users_need_after_deploying(compiled):
@@ -264,6 +293,66 @@ def test_every_variant_is_traced_and_inspected_exactly_when_it_should_be(name):
 
     topology = model.build(VARIANTS[name]())
     pairs = routing.transit_matrix(topology)
-    assert len(pairs) == len(topology.on_premises) * len(topology.branches)
-    assert pairs and all(p.verdict == "delivered" for p in pairs)
+    branches = len(topology.branches)
+    assert len(pairs) == len(topology.on_premises) * branches + branches * (branches - 1) // 2
+    on_premises = {s.name for s in topology.on_premises}
+    # On-premises <-> branch is what every variant's policy allows; branch <-> branch may be denied by it.
+    assert pairs and all(p.verdict == "delivered" for p in pairs if p.source_name in on_premises)
+    assert all(p.verdict in ("delivered", "denied") for p in pairs)
     assert all(p.inspected == topology.inspects_transit for p in pairs)
+
+
+@pytest.mark.parametrize("name", sorted(VARIANTS))
+def test_every_variant_plans_without_conflicts_and_as_its_readme_says(compiled, name):
+    """gen plan reads the compiled template: no two writers of a VNet or gateway may overlap, and the
+    README's module-level plan (from the order decided in order.py) must agree with it."""
+    from generator import model, order, plan
+
+    result = compiled(name)
+    planned = plan.from_template(result.template, result.parameter_values, "test")
+    assert [c.message for c in planned.conflicts] == []
+    steps = plan.from_steps(order.steps(model.build(VARIANTS[name]())))
+    assert steps.total_minutes == pytest.approx(planned.total_minutes)
+    assert planned.total_minutes < planned.serial_minutes
+
+
+def test_firewall_keeps_the_source_of_transit_to_public_address_space(compiled):
+    """Azure Firewall SNATs network-rule traffic outside IANA's private ranges: the policy lists the site's
+    public prefix next to them (Learn: firewall/snat-private-range)."""
+    result = compiled("public-address-space")
+    ranges = result.parameter_values["firewall"]["snatPrivateRanges"]
+    assert ranges == ["10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "100.64.0.0/10", "198.18.0.0/16"]
+    policy, = by_type(module_template(result.template, "firewallDeployment"), "Microsoft.Network/firewallPolicies")
+    assert policy["properties"]["snat"] == {"privateRanges": "[parameters('snatPrivateRanges')]"}
+    assert compiled("seed").parameter_values["firewall"]["snatPrivateRanges"] == ranges[:4]
+
+
+def test_fastpath_is_written_off_on_every_expressroute_connection(compiled):
+    result = compiled("multi-site")
+    assert [c["fastPath"] for c in result.parameter_values["expressRouteConnections"]] == [False, False]
+    connection, = by_type(module_template(result.template, "expressRouteConnectionDeployments"), "Microsoft.Network/connections")
+    assert connection["properties"]["expressRouteGatewayBypass"] == "[parameters('fastPath')]"
+
+
+def test_shipped_linter_config_warns_and_never_fails_a_deployment(compiled):
+    """gen build fails on any warning; az deployment group create, with whatever Bicep the deployer has, only warns."""
+    import json
+    import re
+
+    text = (compiled("seed").directory / "bicepconfig.json").read_text()
+    config = json.loads(re.sub(r"^\s*//.*$", "", text, flags=re.M))
+    levels = {rule["level"] for rule in config["analyzers"]["core"]["rules"].values()}
+    assert levels == {"warning", "off"}
+
+
+def test_output_readme_for_a_reviewer(compiled):
+    text = (compiled("multi-site").directory / "README.md").read_text()
+    assert "read -rs VPN_SHARED_KEY_SHOP_PARIS && export VPN_SHARED_KEY_SHOP_PARIS" in text
+    assert "export VPN_SHARED_KEY_SHOP_PARIS='" not in text  # no key typed on a command line
+    assert "`serviceProviderProvisioningState` is `Provisioned`" in text and "private peering" in text
+    assert "| shop-paris (10.110.1.4) | shop-madrid (10.120.1.4) |" in text  # branch <-> branch in the matrix
+    assert "Assumed: branch to branch through the firewall" in text
+    assert "## What your routers must advertise" in text and "| warehouse-lyon | 192.168.50.0/24 |" in text
+    assert "`modules/route-table.bicep` | a route table of one hub subnet" in text
+    assert "critical path **2 h 36 min**" in text
+    assert "incremental" in text and "ASN 65515" in text

@@ -35,7 +35,7 @@ class Rule:
     link: str
     description: str
     check: Callable[..., Iterator[tuple[str, str]]] | None = None
-    stage: str = "rules"  # "input" and "schema" (spec.py reports them), "rules", "acceptances" (acceptedWarnings)
+    stage: str = "rules"  # "input"/"schema" (spec.py), "rules", "acceptances" (acceptedWarnings), "plan" (gen plan)
 
     def finding(self, path: str, message: str) -> Finding:
         return Finding(path, self.id, self.severity, message, self.title, self.link)
@@ -44,7 +44,7 @@ class Rule:
 REGISTRY: dict[str, Rule] = {}
 
 
-STAGES = ("input", "schema", "rules", "acceptances")
+STAGES = ("input", "schema", "rules", "acceptances", "plan")
 
 
 def register(found: Rule) -> Rule:
@@ -83,6 +83,18 @@ SECRET_FIELD = register(Rule(
     "A field named like a secret (sharedKey, password, authorizationKey, ...). The spec is committed and "
     "copied into the output; secrets are @secure() parameters read from environment variables when deploying.",
     stage="schema",
+))
+
+
+# gen plan's check of the compiled template.
+PLAN_CONFLICT = register(Rule(
+    "PLAN001", ERROR, "Two operations may run at once and write the same VNet or gateway",
+    "https://learn.microsoft.com/azure/azure-resource-manager/troubleshooting/common-deployment-errors",
+    "Read from the compiled template: two operations neither of which waits for the other, writing the same VNet "
+    "(gateways, firewall, Route Server, NICs, peerings) or the same gateway (its connections, the Route Server's "
+    "peering). Azure refuses the second with AnotherOperationInProgress, after the first gateway has run for up to "
+    "an hour. Order them with dependsOn.",
+    stage="plan",
 ))
 
 

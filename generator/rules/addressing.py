@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import ipaddress
 
+from ..findings import WARNING
 from ..model import (
     FIREWALL_MANAGEMENT_SUBNET,
     FIREWALL_SUBNET,
@@ -268,3 +269,32 @@ def subnet_names_unique(topology, data):
                 yield subnet.name.path, (f"subnet name '{subnet.name}' appears twice in {vnet.label}: a VNet's "
                                          f"subnets are child resources keyed by name. Rename or merge one")
             seen.add(key)
+
+
+@rule("ADDR009", "An advertised prefix would skip the firewall", UDR_LINK, severity=WARNING)
+def advertised_prefix_bypasses_udr(topology, data):
+    """Azure picks the longest matching prefix before it compares a UDR with a BGP route. A site that advertises a
+    prefix more specific than the UDR covering it (or one no UDR covers) sends that traffic gateway to gateway, past
+    the firewall one way, and the stateful firewall drops the replies. The UDRs come from `addressPrefixes`; each
+    site must advertise exactly those (`advertisedPrefixes` says what it really does)."""
+    if not topology.inspects_transit:
+        return
+    udrs = [n for n in (parse_network(r.address_prefix) for r in topology.gateway_subnet_routes) if n is not None]
+    for owner in topology.on_premises + topology.site_branches:
+        for prefix in owner.advertised:
+            network = parse_network(prefix)
+            if network is None:
+                continue
+            covering = [u for u in udrs if network.subnet_of(u)]
+            if network in covering:
+                continue
+            if covering:
+                widest = max(covering, key=lambda u: u.prefixlen)
+                yield prefix.path, (
+                    f"{prefix}, advertised by {owner.label}, is more specific than the UDR for {widest}: Azure takes the longest "
+                    f"prefix first, so traffic to {prefix} leaves GatewaySubnet by BGP and skips the firewall one way. Advertise "
+                    f"{widest} only, or list {prefix} in addressPrefixes")
+            else:
+                yield prefix.path, (
+                    f"{prefix}, advertised by {owner.label}, is covered by no GatewaySubnet UDR: traffic to it goes gateway to "
+                    f"gateway, not through the firewall. List it in addressPrefixes or stop advertising it")

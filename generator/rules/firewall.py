@@ -124,3 +124,21 @@ def nothing_to_inspect(topology, data):
         yield f"{topology.hub.firewall.path}.inspectTransit", (
             f"inspectTransit is on but the spec has no {' and no '.join(missing)}: there is no on-premises <-> branch "
             f"transit to inspect. Set inspectTransit: false, or add the missing side")
+
+
+SNAT_LINK = "https://learn.microsoft.com/azure/firewall/snat-private-range"
+
+
+@rule("FW006", "Sites or branches on public address space: kept out of SNAT", SNAT_LINK, severity=WARNING)
+def public_address_space(topology, data):
+    """Azure Firewall SNATs network-rule traffic to any destination outside IANA's private ranges (RFC 1918 and
+    RFC 6598): traffic to a site on public address space would arrive with the firewall's address as its source,
+    and replies would not find their way back symmetrically. gen adds such prefixes to the policy's SNAT private
+    ranges so transit keeps its source address; this warning says so, because it changes the policy."""
+    if topology.hub.firewall is None:
+        return
+    for prefix in topology.public_address_prefixes:
+        yield prefix.path, (
+            f"{prefix} is outside IANA's private ranges: Azure Firewall would SNAT traffic to it to its own address. gen "
+            f"adds it to the policy's SNAT private ranges (snat.privateRanges), so transit to it keeps its source address; "
+            f"check that no Internet destination falls inside it")

@@ -6,6 +6,7 @@ import difflib
 import ipaddress
 import re
 
+from ..findings import WARNING
 from ..model import GATEWAY_SUBNET
 from . import rule
 
@@ -233,3 +234,64 @@ def site_peering_address(topology, data):
             yield path, (f"{text} is an APIPA (169.254.x.x) address: Azure peers with it only when the VPN gateway and "
                          f"the connection are given custom APIPA BGP addresses, which gen does not generate. Use a "
                          f"non-APIPA address of the site's VPN device")
+
+
+FASTPATH_LINK = "https://learn.microsoft.com/azure/expressroute/about-fastpath"
+LINK_LINK = "https://learn.microsoft.com/azure/expressroute/expressroute-howto-linkvnet-arm"
+BGP_FAQ_LINK = "https://learn.microsoft.com/azure/vpn-gateway/vpn-gateway-vpn-faq#bgp"
+
+
+@rule("GW014", "Site lists its own BGP peer address as a /32 prefix", BGP_FAQ_LINK, severity=WARNING)
+def bgp_peer_host_prefix(topology, data):
+    """With BGP, the VPN gateway adds a host route to the site's BGP peer address over the tunnel by itself. The
+    current VPN FAQ says not to add that /32 to the Local Network Gateway (it reverses the older advice to add it);
+    here it would also become a GatewaySubnet UDR to the firewall."""
+    for branch in topology.site_branches:
+        host = f"{branch.bgp_peering_address}/32"
+        for prefix in branch.address_prefixes:
+            if prefix == host:
+                yield prefix.path, (
+                    f"{prefix} is the BGP peer address of site '{branch.name}': the VPN gateway adds this host route over "
+                    f"the tunnel itself, and the VPN FAQ now says not to list it (older pages asked for it). Remove it; "
+                    f"here it would also become a UDR to the firewall")
+
+
+@rule("GW015", "ExpressRoute FastPath while transit is inspected", FASTPATH_LINK)
+def fast_path_with_inspection(topology, data):
+    """FastPath sends traffic from the circuit straight to the VMs, past the ExpressRoute gateway: the GatewaySubnet
+    UDRs that force on-premises <-> branch transit through the firewall would not apply to it."""
+    if not topology.inspects_transit:
+        return
+    for site in topology.on_premises:
+        if site.fast_path:
+            yield f"{site.path}.fastPath", (
+                f"FastPath on '{site.name}' bypasses the ExpressRoute gateway and with it the GatewaySubnet UDRs, so its "
+                f"traffic would skip the firewall this design inspects transit with. Remove fastPath, or set "
+                f"hub.firewall.inspectTransit: false if the traffic must not be inspected")
+
+
+@rule("GW016", "ExpressRoute FastPath needs ErGw3AZ", FASTPATH_LINK)
+def fast_path_sku(topology, data):
+    """FastPath is available on the Ultra Performance and ErGw3AZ gateway SKUs."""
+    gateway = topology.hub.expressroute_gateway
+    if gateway is None or gateway.sku in ("ErGw3AZ", "UltraPerformance"):
+        return
+    for site in topology.on_premises:
+        if site.fast_path:
+            yield f"{site.path}.fastPath", (f"FastPath on '{site.name}' needs an ErGw3AZ gateway; the hub's is {gateway.sku}")
+
+
+@rule("GW017", "The same ExpressRoute circuit connected twice", LINK_LINK)
+def circuit_connected_twice(topology, data):
+    """A gateway links to a circuit with one connection (Learn: "a new connection object for each ExpressRoute
+    circuit"); a second connection of the same circuit to the same gateway adds nothing and Azure refuses it. To
+    reach a site over several circuits, give each circuit its own entry."""
+    seen = {}
+    for site in topology.on_premises:
+        key = site.circuit_id.lower().rstrip("/")
+        if key in seen:
+            yield site.circuit_id.path, (
+                f"circuit {site.circuit_id.rsplit('/', 1)[-1]} is already connected for '{seen[key]}': one connection per "
+                f"circuit and gateway. List the prefixes of both under one site, or name the other circuit")
+        else:
+            seen[key] = site.name

@@ -33,6 +33,7 @@ def cidr_fields(topology):
     """Every CIDR the spec writes (a SpecString each): address spaces, site prefixes, subnet prefixes."""
     for owner in topology.address_owners:
         yield from owner.address_prefixes
+        yield from getattr(owner, "advertised", ())
     for vnet in topology.vnets:
         for subnet in vnet.subnets:
             yield subnet.prefix

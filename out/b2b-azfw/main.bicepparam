@@ -32,23 +32,27 @@ param hubVirtualNetwork = {
   ]
 }
 
-param gatewaySubnetRouteTable = {
-  name: 'vnet-hub-GatewaySubnet-rt'
-  routes: [
-    {
-      name: 'onprem-10.20.0.0_16'
-      addressPrefix: '10.20.0.0/16'
-      nextHopType: 'VirtualAppliance'
-      nextHopIpAddress: '10.0.3.4'
-    }
-    {
-      name: 'branch1-10.50.0.0_16'
-      addressPrefix: '10.50.0.0/16'
-      nextHopType: 'VirtualAppliance'
-      nextHopIpAddress: '10.0.3.4'
-    }
-  ]
-}
+param routeTables = [
+  {
+    name: 'vnet-hub-GatewaySubnet-rt'
+    subnetName: 'GatewaySubnet'
+    propagateGatewayRoutes: true
+    routes: [
+      {
+        name: 'onprem-10.20.0.0_16'
+        addressPrefix: '10.20.0.0/16'
+        nextHopType: 'VirtualAppliance'
+        nextHopIpAddress: '10.0.3.4'
+      }
+      {
+        name: 'branch1-10.50.0.0_16'
+        addressPrefix: '10.50.0.0/16'
+        nextHopType: 'VirtualAppliance'
+        nextHopIpAddress: '10.0.3.4'
+      }
+    ]
+  }
+]
 
 param expressRouteGateway = {
   name: 'ergw-hub'
@@ -62,6 +66,7 @@ param expressRouteConnections = [
     name: 'ergw-hub-onprem'
     circuitResourceId: '/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/rg-er/providers/Microsoft.Network/expressRouteCircuits/er-tokyo'
     routingWeight: 0
+    fastPath: false
   }
 ]
 
@@ -91,6 +96,12 @@ param firewall = {
   publicIpName: 'afw-hub-pip'
   managementPublicIpName: ''
   expectedPrivateIpAddress: '10.0.3.4'
+  snatPrivateRanges: [
+    '10.0.0.0/8'
+    '172.16.0.0/12'
+    '192.168.0.0/16'
+    '100.64.0.0/10'
+  ]
   networkRules: [
     {
       name: 'allow-all'

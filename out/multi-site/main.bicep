@@ -26,8 +26,8 @@ param tags object = {}
 @description('The hub virtual network.')
 param hubVirtualNetwork virtualNetworkType
 
-@description('Route table of GatewaySubnet: on-premises and branch prefixes to the firewall\'s private IP, both directions.')
-param gatewaySubnetRouteTable routeTableType
+@description('Route tables of hub subnets: GatewaySubnet (on-premises and branch prefixes to the firewall, both directions), AzureFirewallSubnet and AzureFirewallManagementSubnet (0.0.0.0/0 to Internet).')
+param routeTables routeTableType[]
 
 @description('The hub ExpressRoute gateway.')
 param expressRouteGateway expressRouteGatewayType
@@ -66,15 +66,18 @@ var deploymentPrefix = take(deployment().name, 16)
 // Hub
 // ---------------------------------------------------------------------------------------------------
 
-module gatewaySubnetRouteTableDeployment 'modules/route-table.bicep' = {
-  name: '${deploymentPrefix}-rt-gateway'
-  params: {
-    name: gatewaySubnetRouteTable.name
-    location: location
-    tags: tags
-    routes: gatewaySubnetRouteTable.routes
+module routeTableDeployments 'modules/route-table.bicep' = [
+  for table in routeTables: {
+    name: '${deploymentPrefix}-rt-${table.subnetName}'
+    params: {
+      name: table.name
+      location: location
+      tags: tags
+      propagateGatewayRoutes: table.propagateGatewayRoutes
+      routes: table.routes
+    }
   }
-}
+]
 
 module hubNetwork 'modules/virtual-network.bicep' = {
   name: '${deploymentPrefix}-vnet-hub'
@@ -85,7 +88,7 @@ module hubNetwork 'modules/virtual-network.bicep' = {
     addressPrefixes: hubVirtualNetwork.addressPrefixes
     subnets: hubVirtualNetwork.subnets
     routeTableResourceIds: {
-      GatewaySubnet: gatewaySubnetRouteTableDeployment.outputs.resourceId
+      GatewaySubnet: routeTableDeployments[0].outputs.resourceId
     }
   }
 }
@@ -115,27 +118,9 @@ module hubVpnGatewayDeployment 'modules/vpn-gateway.bicep' = {
     publicIpNames: hubVpnGateway.publicIpNames
     gatewaySubnetResourceId: hubNetwork.outputs.subnetResourceIds.GatewaySubnet
   }
-  // Two gateways in one GatewaySubnet: parallel writes to the VNet conflict, so one after the other.
+  // Two gateways in one GatewaySubnet write the same VNet: one after the other.
   dependsOn: [
     expressRouteGatewayDeployment
-  ]
-}
-
-module routeServerDeployment 'modules/route-server.bicep' = {
-  name: '${deploymentPrefix}-ars'
-  params: {
-    name: routeServer.name
-    location: location
-    tags: tags
-    publicIpName: routeServer.publicIpName
-    routeServerSubnetResourceId: hubNetwork.outputs.subnetResourceIds.RouteServerSubnet
-    allowBranchToBranchTraffic: routeServer.allowBranchToBranchTraffic
-    hubRoutingPreference: routeServer.hubRoutingPreference
-  }
-  // The Route Server peers with the gateways of its VNet as it is created: after both gateways.
-  dependsOn: [
-    expressRouteGatewayDeployment
-    hubVpnGatewayDeployment
   ]
 }
 
@@ -150,8 +135,30 @@ module firewallDeployment 'modules/firewall.bicep' = {
     publicIpName: firewall.publicIpName
     managementPublicIpName: firewall.managementPublicIpName
     firewallSubnetResourceId: hubNetwork.outputs.subnetResourceIds.AzureFirewallSubnet
+    snatPrivateRanges: firewall.snatPrivateRanges
     networkRules: firewall.networkRules
   }
+  // The firewall writes the hub VNet too: after the gateways, as Azure Landing Zones order it (AnotherOperationInProgress otherwise).
+  dependsOn: [
+    hubVpnGatewayDeployment
+  ]
+}
+
+module routeServerDeployment 'modules/route-server.bicep' = {
+  name: '${deploymentPrefix}-ars'
+  params: {
+    name: routeServer.name
+    location: location
+    tags: tags
+    publicIpName: routeServer.publicIpName
+    routeServerSubnetResourceId: hubNetwork.outputs.subnetResourceIds.RouteServerSubnet
+    allowBranchToBranchTraffic: routeServer.allowBranchToBranchTraffic
+    hubRoutingPreference: routeServer.hubRoutingPreference
+  }
+  // The Route Server peers with the gateways of its VNet as it is created: after them and the firewall.
+  dependsOn: [
+    firewallDeployment
+  ]
 }
 
 // ---------------------------------------------------------------------------------------------------
@@ -170,9 +177,10 @@ module expressRouteConnectionDeployments 'modules/expressroute-connection.bicep'
       expressRouteGatewayResourceId: expressRouteGatewayDeployment.outputs.resourceId
       circuitResourceId: connection.circuitResourceId
       routingWeight: connection.routingWeight
+      fastPath: connection.fastPath
       authorizationKey: expressRouteAuthorizationKeys[?connection.siteName] ?? ''
     }
-    // Creating the Route Server updates the gateways: connect once it is done.
+    // Creating the Route Server updates the gateways, and connections write them (and, assumed, their GatewaySubnet): one kind of connection after the other, one at a time.
     dependsOn: [
       routeServerDeployment
     ]
@@ -227,8 +235,9 @@ module vnetToVnetConnections 'modules/vnet-to-vnet-connection.bicep' = [
       branchGatewayResourceId: branchVpnGateways[index].outputs.resourceId
       sharedKey: vpnSharedKeys[branch.name]
     }
+    // Creating the Route Server updates the gateways, and connections write them (and, assumed, their GatewaySubnet): one kind of connection after the other, one at a time.
     dependsOn: [
-      routeServerDeployment
+      expressRouteConnectionDeployments
     ]
   }
 ]
@@ -255,8 +264,8 @@ module siteToSiteConnections 'modules/site-to-site-connection.bicep' = [
       vpnGatewayResourceId: hubVpnGatewayDeployment.outputs.resourceId
       sharedKey: vpnSharedKeys[site.name]
     }
+    // Creating the Route Server updates the gateways, and connections write them (and, assumed, their GatewaySubnet): one kind of connection after the other, one at a time.
     dependsOn: [
-      routeServerDeployment
       vnetToVnetConnections
     ]
   }

@@ -32,41 +32,45 @@ param hubVirtualNetwork = {
   ]
 }
 
-param gatewaySubnetRouteTable = {
-  name: 'vnet-hub-weu-GatewaySubnet-rt'
-  routes: [
-    {
-      name: 'dc-amsterdam-172.16.0.0_16'
-      addressPrefix: '172.16.0.0/16'
-      nextHopType: 'VirtualAppliance'
-      nextHopIpAddress: '10.100.0.132'
-    }
-    {
-      name: 'dc-frankfurt-172.17.0.0_16'
-      addressPrefix: '172.17.0.0/16'
-      nextHopType: 'VirtualAppliance'
-      nextHopIpAddress: '10.100.0.132'
-    }
-    {
-      name: 'shop-paris-10.110.0.0_16'
-      addressPrefix: '10.110.0.0/16'
-      nextHopType: 'VirtualAppliance'
-      nextHopIpAddress: '10.100.0.132'
-    }
-    {
-      name: 'shop-madrid-10.120.0.0_16'
-      addressPrefix: '10.120.0.0/16'
-      nextHopType: 'VirtualAppliance'
-      nextHopIpAddress: '10.100.0.132'
-    }
-    {
-      name: 'warehouse-lyon-192.168.50.0_24'
-      addressPrefix: '192.168.50.0/24'
-      nextHopType: 'VirtualAppliance'
-      nextHopIpAddress: '10.100.0.132'
-    }
-  ]
-}
+param routeTables = [
+  {
+    name: 'vnet-hub-weu-GatewaySubnet-rt'
+    subnetName: 'GatewaySubnet'
+    propagateGatewayRoutes: true
+    routes: [
+      {
+        name: 'dc-amsterdam-172.16.0.0_16'
+        addressPrefix: '172.16.0.0/16'
+        nextHopType: 'VirtualAppliance'
+        nextHopIpAddress: '10.100.0.132'
+      }
+      {
+        name: 'dc-frankfurt-172.17.0.0_16'
+        addressPrefix: '172.17.0.0/16'
+        nextHopType: 'VirtualAppliance'
+        nextHopIpAddress: '10.100.0.132'
+      }
+      {
+        name: 'shop-paris-10.110.0.0_16'
+        addressPrefix: '10.110.0.0/16'
+        nextHopType: 'VirtualAppliance'
+        nextHopIpAddress: '10.100.0.132'
+      }
+      {
+        name: 'shop-madrid-10.120.0.0_16'
+        addressPrefix: '10.120.0.0/16'
+        nextHopType: 'VirtualAppliance'
+        nextHopIpAddress: '10.100.0.132'
+      }
+      {
+        name: 'warehouse-lyon-192.168.50.0_24'
+        addressPrefix: '192.168.50.0/24'
+        nextHopType: 'VirtualAppliance'
+        nextHopIpAddress: '10.100.0.132'
+      }
+    ]
+  }
+]
 
 param expressRouteGateway = {
   name: 'ergw-hub-weu'
@@ -80,12 +84,14 @@ param expressRouteConnections = [
     name: 'ergw-hub-weu-dc-amsterdam'
     circuitResourceId: '/subscriptions/11111111-1111-1111-1111-111111111111/resourceGroups/rg-connectivity/providers/Microsoft.Network/expressRouteCircuits/erc-ams'
     routingWeight: 0
+    fastPath: false
   }
   {
     siteName: 'dc-frankfurt'
     name: 'ergw-hub-weu-dc-frankfurt'
     circuitResourceId: '/subscriptions/11111111-1111-1111-1111-111111111111/resourceGroups/rg-connectivity/providers/Microsoft.Network/expressRouteCircuits/erc-fra'
     routingWeight: 0
+    fastPath: false
   }
 ]
 
@@ -115,6 +121,12 @@ param firewall = {
   publicIpName: 'afw-hub-weu-pip'
   managementPublicIpName: ''
   expectedPrivateIpAddress: '10.100.0.132'
+  snatPrivateRanges: [
+    '10.0.0.0/8'
+    '172.16.0.0/12'
+    '192.168.0.0/16'
+    '100.64.0.0/10'
+  ]
   networkRules: [
     {
       name: 'dc-to-branches-ssh-https'

@@ -1,5 +1,5 @@
 metadata name = 'Route table'
-metadata description = 'A route table whose BGP route propagation stays on: GatewaySubnet requires it, and the firewall must keep learning on-premises and branch routes.'
+metadata description = 'A route table for one hub subnet. Gateway route propagation stays on where the subnet needs the routes the gateways learn (GatewaySubnet requires it; the firewall must learn on-premises and branch routes).'
 
 @export()
 @description('A user-defined route.')
@@ -18,10 +18,16 @@ type routeType = {
 }
 
 @export()
-@description('A route table and its routes.')
+@description('A route table, its routes and the hub subnet it is associated with.')
 type routeTableType = {
   @description('Required. Name of the route table.')
   name: string
+
+  @description('Required. The hub subnet the table is associated with.')
+  subnetName: string
+
+  @description('Required. Whether routes learned by the gateways reach the subnet (BGP route propagation).')
+  propagateGatewayRoutes: bool
 
   @description('Required. Routes of the table.')
   routes: routeType[]
@@ -36,6 +42,9 @@ param location string
 @description('Optional. Tags put on the route table.')
 param tags object = {}
 
+@description('Optional. Whether routes learned by the gateways reach the subnet; GatewaySubnet requires true.')
+param propagateGatewayRoutes bool = true
+
 @description('Required. The routes, in spec order.')
 param routes routeType[]
 
@@ -44,7 +53,7 @@ resource routeTable 'Microsoft.Network/routeTables@2025-05-01' = {
   location: location
   tags: tags
   properties: {
-    disableBgpRoutePropagation: false
+    disableBgpRoutePropagation: !propagateGatewayRoutes
     routes: [
       for route in routes: {
         name: route.name

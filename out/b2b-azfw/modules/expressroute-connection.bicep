@@ -16,6 +16,9 @@ type expressRouteConnectionType = {
 
   @description('Required. Routing weight of the connection.')
   routingWeight: int
+
+  @description('Required. ExpressRoute FastPath: traffic bypasses the gateway, and with it the GatewaySubnet UDRs.')
+  fastPath: bool
 }
 
 @description('Required. Name of the connection.')
@@ -36,6 +39,9 @@ param circuitResourceId string
 @description('Required. Routing weight: the higher one wins between circuits advertising the same prefix.')
 param routingWeight int
 
+@description('Optional. ExpressRoute FastPath: traffic bypasses the gateway and the GatewaySubnet UDRs, so it is off whenever transit is inspected.')
+param fastPath bool = false
+
 @description('Optional. Authorization key of the circuit; empty when the circuit is in the same subscription.')
 @secure()
 param authorizationKey string = ''
@@ -54,6 +60,8 @@ resource connection 'Microsoft.Network/connections@2025-05-01' = {
       id: circuitResourceId
     }
     routingWeight: routingWeight
+    // Written even when false: FastPath would bypass the GatewaySubnet UDRs that send transit through the firewall.
+    expressRouteGatewayBypass: fastPath
     authorizationKey: empty(authorizationKey) ? null : authorizationKey
   }
 }

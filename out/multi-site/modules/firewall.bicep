@@ -45,6 +45,9 @@ type firewallType = {
   @description('Required. Private IP the firewall is expected to get: the first usable address of AzureFirewallSubnet.')
   expectedPrivateIpAddress: string
 
+  @description('Required. Destinations the firewall does not SNAT: IANA private ranges plus every public-range on-premises and branch prefix.')
+  snatPrivateRanges: string[]
+
   @description('Required. Network rules of the policy, in order.')
   networkRules: networkRuleType[]
 }
@@ -75,6 +78,9 @@ param firewallSubnetResourceId string
 
 @description('Optional. Resource ID of AzureFirewallManagementSubnet; empty when not used.')
 param managementSubnetResourceId string = ''
+
+@description('Required. Destinations the firewall does not SNAT: transit keeps its source address both ways.')
+param snatPrivateRanges string[]
 
 @description('Required. Network rules, allowed in order.')
 param networkRules networkRuleType[]
@@ -108,6 +114,10 @@ resource policy 'Microsoft.Network/firewallPolicies@2025-05-01' = {
       tier: tier
     }
     threatIntelMode: 'Alert'
+    // Network rules SNAT every destination outside these ranges (by default IANA's private ranges only).
+    snat: {
+      privateRanges: snatPrivateRanges
+    }
   }
 }
 

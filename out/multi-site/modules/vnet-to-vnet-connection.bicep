@@ -82,6 +82,10 @@ resource branchToHub 'Microsoft.Network/connections@2025-05-01' = {
     enableBgp: true
     sharedKey: sharedKey
   }
+  // Both connections write both gateways: one after the other (AnotherOperationInProgress otherwise).
+  dependsOn: [
+    hubToBranch
+  ]
 }
 
 @description('Resource IDs of the two connections (hub -> branch, branch -> hub).')

@@ -1,0 +1,110 @@
+"""The order of the deployment: which of main.bicep's modules wait for which, and why.
+
+Decided once, here: main.bicep writes each step's `after` as its explicit `dependsOn`, and the
+output README's deployment plan is computed from the same steps. `gen plan` then reads the
+compiled template, which is what Azure Resource Manager really runs, and its conflict check
+proves the order (tests compare the two for every example and topology).
+
+Two rules give the order:
+- Bicep already orders a module after every module whose outputs it reads (`needs`).
+- Operations that write the same VNet or gateway must not run at once: Azure refuses a write
+  while another is in progress (`AnotherOperationInProgress`). So everything that writes the
+  hub VNet, directly or through its gateways, is one chain, each after the one before:
+  ExpressRoute gateway, VPN gateway, firewall, Route Server, then the connections, then test VMs.
+  Sources: Azure Landing Zones order the firewall after the gateways for exactly this
+  (https://github.com/Azure/ALZ-Bicep, hubNetworking.bicep; https://github.com/Azure/Enterprise-Scale/issues/1726);
+  connections on one gateway one at a time (https://learn.microsoft.com/azure/expressroute/expressroute-howto-linkvnet-arm).
+  That connections on the two gateways of one GatewaySubnet conflict with each other, and a test VM's
+  NIC with a gateway of its VNet, is not documented either way: assumed, on the safe side.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from .model import Topology
+
+SAME_GATEWAY_SUBNET = "two gateways in one GatewaySubnet write the same VNet: one after the other"
+FIREWALL_AFTER_GATEWAYS = ("the firewall writes the hub VNet too: after the gateways, as Azure Landing Zones order it "
+                           "(AnotherOperationInProgress otherwise)")
+ROUTE_SERVER_AFTER = "the Route Server peers with the gateways of its VNet as it is created: after them and the firewall"
+CONNECTIONS_AFTER = ("creating the Route Server updates the gateways, and connections write them (and, assumed, their "
+                     "GatewaySubnet): one kind of connection after the other, one at a time")
+VMS_AFTER = "a test VM's NIC joins a subnet of a VNet the gateways and connections write (assumed): after them"
+
+
+@dataclass(frozen=True)
+class Step:
+    """One module (or module loop) of main.bicep."""
+
+    symbol: str
+    module: str  # module file stem, e.g. "vpn-gateway"
+    label: str  # what it deploys, for people
+    instances: tuple[str, ...]  # the Azure name each instance deploys (one for a plain module)
+    loop: bool = False
+    serial: bool = False  # @batchSize(1): instances one at a time
+    needs: tuple[str, ...] = ()  # symbols whose outputs it reads; "symbol[]" means the same loop index
+    after: tuple[str, ...] = ()  # its explicit dependsOn
+    why: str = ""  # why `after`
+
+    def waits_for(self) -> tuple[str, ...]:
+        return tuple(dict.fromkeys(s.removesuffix("[]") for s in self.needs + self.after))
+
+
+def steps(t: Topology) -> tuple[Step, ...]:
+    """main.bicep's modules in the order they are written, each with what it waits for."""
+    hub = t.hub
+    found: list[Step] = []
+    chain: list[str] = []  # the writers of the hub VNet, in order
+
+    def add(step: Step, in_chain: bool = False) -> None:
+        if in_chain and chain:
+            previous = chain[-1]
+            if previous not in step.waits_for():
+                step = Step(**{**step.__dict__, "after": step.after + (previous,)})
+        found.append(step)
+        if in_chain:
+            chain.append(step.symbol)
+
+    tables = ("routeTableDeployments",) if t.route_tables else ()
+    if t.route_tables:
+        found.append(Step("routeTableDeployments", "route-table", "route table", tuple(r.name for r in t.route_tables), loop=True))
+    found.append(Step("hubNetwork", "virtual-network", "hub VNet", (hub.vnet.name,), needs=tables))
+    if hub.expressroute_gateway:
+        add(Step("expressRouteGatewayDeployment", "expressroute-gateway", "ExpressRoute gateway",
+                 (hub.expressroute_gateway.name,), needs=("hubNetwork",)), in_chain=True)
+    if hub.vpn_gateway:
+        add(Step("hubVpnGatewayDeployment", "vpn-gateway", "hub VPN gateway", (hub.vpn_gateway.name,),
+                 needs=("hubNetwork",), why=SAME_GATEWAY_SUBNET), in_chain=True)
+    if hub.firewall:
+        add(Step("firewallDeployment", "firewall", "Azure Firewall and its policy", (hub.firewall.name,),
+                 needs=("hubNetwork",), why=FIREWALL_AFTER_GATEWAYS), in_chain=True)
+    if hub.route_server:
+        add(Step("routeServerDeployment", "route-server", "Route Server", (hub.route_server.name,),
+                 needs=("hubNetwork",), why=ROUTE_SERVER_AFTER), in_chain=True)
+    if t.has_expressroute_connections:
+        add(Step("expressRouteConnectionDeployments", "expressroute-connection", "ExpressRoute connection",
+                 tuple(s.connection_name for s in t.on_premises), loop=True, serial=True,
+                 needs=("expressRouteGatewayDeployment",), why=CONNECTIONS_AFTER), in_chain=True)
+    if t.vnet_branches:
+        names = tuple(b.vnet.name for b in t.vnet_branches)
+        found.append(Step("branchNetworks", "virtual-network", "branch VNet", names, loop=True))
+        found.append(Step("branchVpnGateways", "vpn-gateway", "branch VPN gateway",
+                          tuple(b.vpn_gateway.name for b in t.vnet_branches), loop=True, needs=("branchNetworks[]",)))
+        add(Step("vnetToVnetConnections", "vnet-to-vnet-connection", "VNet-to-VNet connection pair",
+                 tuple(b.hub_to_branch_connection for b in t.vnet_branches), loop=True, serial=True,
+                 needs=("hubVpnGatewayDeployment", "branchVpnGateways[]"), why=CONNECTIONS_AFTER), in_chain=True)
+    if t.site_branches:
+        add(Step("siteToSiteConnections", "site-to-site-connection", "site-to-site connection and its Local Network Gateway",
+                 tuple(s.connection_name for s in t.site_branches), loop=True, serial=True,
+                 needs=("hubVpnGatewayDeployment",), why=CONNECTIONS_AFTER), in_chain=True)
+    if t.test_vms:
+        # The VMs name their subnet (resourceId), so nothing orders them after the networks but this.
+        networks = () if chain else ("hubNetwork",) + (("branchNetworks",) if t.vnet_branches else ())
+        add(Step("testVmDeployments", "linux-vm", "test VM", tuple(v.name for v in t.test_vms), loop=True,
+                 after=networks, why=VMS_AFTER), in_chain=True)
+    return tuple(found)
+
+
+def step_named(t: Topology, symbol: str) -> Step:
+    return next(s for s in steps(t) if s.symbol == symbol)

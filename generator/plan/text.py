@@ -1,0 +1,104 @@
+"""A plan as text for terminals, Markdown for pull requests and the output README, JSON for scripts."""
+
+from __future__ import annotations
+
+import json
+
+from ..rules import PLAN_CONFLICT
+from . import Operation, Plan
+from .durations import Typical
+
+CONFLICT_RULE = PLAN_CONFLICT.id
+
+
+def clock(minutes: float) -> str:
+    """A point in time from the start: 1:05 for 65 minutes (seconds are rounded down)."""
+    hours, mins = divmod(int(minutes), 60)
+    return f"{hours}:{mins:02d}"
+
+
+def span(minutes: float) -> str:
+    """A duration: 45 min, 30 s, 2 h 36 min."""
+    if minutes < 1:
+        return f"{round(minutes * 60)} s"
+    hours, mins = divmod(round(minutes), 60)
+    return f"{hours} h {mins:02d} min" if hours else f"{mins} min"
+
+
+def _takes(typical: Typical) -> str:
+    return ("~" if typical.estimated else "") + span(typical.minutes)
+
+
+def _summary(plan: Plan) -> list[str]:
+    share = 100 * plan.total_minutes / plan.serial_minutes if plan.serial_minutes else 100
+    return [
+        f"critical path: {span(plan.total_minutes)}" + (" (~: includes estimates)" if plan.estimated else ""),
+        "  " + " → ".join(op.name for op in plan.critical_path),
+        f"fully serial:  {span(plan.serial_minutes)} (the critical path is {share:.0f} % of it)",
+    ]
+
+
+def as_text(plan: Plan) -> str:
+    lines = [f"plan of {plan.source}: {len(plan.operations)} operations in {len(plan.waves)} waves (~ = estimated duration)", ""]
+    width = max((len(op.type) for op in plan.operations), default=0)
+    lines.append(f"{'wave':>4}  {'starts':>6}  {'takes':>8}  {'type':<{width}}  name")
+    for number, wave in enumerate(plan.waves, 1):
+        for position, op in enumerate(wave):
+            head = f"{number:>4}" if position == 0 else "    "
+            lines.append(f"{head}  {clock(op.start):>6}  {_takes(op.typical):>8}  {op.type:<{width}}  {op.name}")
+    lines += [""] + _summary(plan) + [""]
+    lines += _sources(plan.operations)
+    if plan.conflicts:
+        lines += ["", f"{len(plan.conflicts)} conflict(s):"]
+        lines += [f"  {CONFLICT_RULE} {c.message}" for c in plan.conflicts]
+    else:
+        lines += ["", "conflicts: none (no two operations that may run at once write the same VNet or gateway)"]
+    return "\n".join(lines) + "\n"
+
+
+def _sources(operations: list[Operation]) -> list[str]:
+    """Where each duration comes from, once per figure."""
+    seen: dict[tuple, Typical] = {}
+    for op in operations:
+        seen.setdefault((op.type, op.typical.basis), op.typical)
+    lines = ["durations:"]
+    for (kind, _), typical in sorted(seen.items()):
+        lines.append(f"  {kind}: {_takes(typical)}, {typical.basis}" + (f" {typical.source}" if typical.source else ""))
+    return lines
+
+
+def as_markdown(plan: Plan, title: str = "Deployment plan") -> str:
+    lines = [f"**{title}**: {len(plan.waves)} waves; critical path **{span(plan.total_minutes)}**"
+             f"{' (with estimates)' if plan.estimated else ''}, against {span(plan.serial_minutes)} one after the other.", "",
+             "| wave | starts | takes | what |", "|---|---|---|---|"]
+    critical = {op.key for op in plan.critical_path}
+    for number, wave in enumerate(plan.waves, 1):
+        for op in wave:
+            what = f"{op.type} `{op.name}`"
+            lines.append(f"| {number} | {clock(op.start)} | {_takes(op.typical)} | {'**' + what + '**' if op.key in critical else what} |")
+    lines += ["", "Bold: the critical path. ~: an estimate, no documented figure.", ""]
+    if plan.conflicts:
+        lines += [f"- {CONFLICT_RULE} {c.message}" for c in plan.conflicts] + [""]
+    return "\n".join(lines)
+
+
+def as_json(plan: Plan) -> str:
+    def operation(op: Operation) -> dict:
+        return {"key": op.key, "type": op.type, "name": op.name, "wave": op.wave, "startMinutes": op.start,
+                "minutes": op.typical.minutes, "estimated": op.typical.estimated, "source": op.typical.source,
+                "after": sorted(op.after)}
+
+    return json.dumps({
+        "source": plan.source,
+        "operations": [operation(op) for op in plan.operations],
+        "waves": [[op.key for op in wave] for wave in plan.waves],
+        "criticalPath": [op.key for op in plan.critical_path],
+        "criticalPathMinutes": plan.total_minutes,
+        "serialMinutes": plan.serial_minutes,
+        "conflicts": [{"ruleId": CONFLICT_RULE, "first": c.first.key, "second": c.second.key,
+                       "resource": {"type": c.resource[0], "name": c.resource[1]}, "message": c.message}
+                      for c in plan.conflicts],
+    }, indent=2) + "\n"
+
+
+FORMATS = {"text": as_text, "markdown": as_markdown, "json": as_json}
