@@ -341,7 +341,7 @@ def _routable_topology(spec_file: str):
 
 @main.command(short_help="Show the effective routes at each hop.")
 @click.argument("spec_file", metavar="SPEC", type=click.Path(dir_okay=True))
-@click.option("--at", "hop", metavar="HOP", help="Only this hop, e.g. gateway-subnet, firewall-subnet, onprem:<site>, branch:<name>.")
+@click.option("--at", "hop", metavar="HOP", help="Only this hop, e.g. gateway-subnet (or GatewaySubnet), firewall-subnet, onprem:<site>, branch:<name>.")
 def routes(spec_file: str, hop: str | None) -> None:
     """Show the effective route table at each hop the design produces.
 
@@ -364,8 +364,11 @@ def routes(spec_file: str, hop: str | None) -> None:
 
     topology = _routable_topology(spec_file)
     table = routing.effective_routes(topology)
-    if hop and hop not in table:
-        raise InputError(f"no hop {hop!r}; hops: {', '.join(table)}")
+    if hop:
+        found = routing.hop_named(table, hop)
+        if found is None:
+            raise InputError(f"no hop {hop!r}; hops: {', '.join(table)}")
+        hop = found
     click.echo(routing.format_routes(table, hop), nl=False)
 
 
@@ -373,16 +376,19 @@ def routes(spec_file: str, hop: str | None) -> None:
 @click.argument("spec_file", metavar="SPEC", type=click.Path(dir_okay=True))
 @click.option("--from", "source", required=True, metavar="IP", help="Source address, e.g. an on-premises host.")
 @click.option("--to", "destination", required=True, metavar="IP", help="Destination address, e.g. a branch VM.")
-@click.option("--protocol", type=click.Choice(["TCP", "UDP", "ICMP"], case_sensitive=False), help="Protocol, for the firewall policy [default: any].")
-@click.option("--port", type=click.IntRange(1, 65535), help="Destination port, for the firewall policy [default: any].")
+@click.option("--protocol", type=click.Choice(["TCP", "UDP", "ICMP", "any"], case_sensitive=False), default="any", show_default=True,
+              help="Protocol, for the firewall policy; any: say which of TCP, UDP and ICMP it lets through.")
+@click.option("--port", type=click.IntRange(1, 65535), help="Destination port (TCP or UDP), for the firewall policy [default: any port].")
 def trace(spec_file: str, source: str, destination: str, protocol: str | None, port: int | None) -> None:
     """Trace a packet from IP to IP and back, hop by hop, like the seed's traceroute.
 
     Prints the forward and the return path naming each resource, and a verdict:
     delivered, no-route (and where), loop, asymmetric (the two directions do
-    not cross the same firewall), or denied (routed through the firewall, but
-    no network rule of its policy allows the flow; --protocol and --port narrow
-    the question). Exit 0 when delivered, 1 otherwise.
+    not cross the same firewall), denied (routed through the firewall, but no
+    network rule of its policy allows the flow) or partial (without --protocol:
+    some of TCP, UDP and ICMP pass, the others are dropped). Steps that rest on
+    behaviour Microsoft does not document are listed as "assumed". Exit 0 when
+    delivered, 1 otherwise.
 
     \b
     Example (the seed's own check, on-premises host to branch VM, ssh):
@@ -390,9 +396,12 @@ def trace(spec_file: str, source: str, destination: str, protocol: str | None, p
     """
     from . import routing
 
+    protocol = None if protocol.lower() == "any" else protocol.upper()
+    if protocol == "ICMP" and port:
+        raise click.UsageError("--port goes with TCP or UDP: ICMP has no ports")
     topology = _routable_topology(spec_file)
     try:
-        result = routing.trace(topology, source, destination, protocol=protocol.upper() if protocol else None, port=port)
+        result = routing.trace(topology, source, destination, protocol=protocol, port=port)
     except ValueError as exc:
         raise InputError(str(exc)) from None
     click.echo(routing.format_trace(result) + "\n", nl=False)

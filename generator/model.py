@@ -160,6 +160,7 @@ class Firewall:
     inspect_transit: bool
     forced_tunneling: bool
     network_rules: tuple[NetworkRule, ...]
+    inspect_hub_subnets: bool = False
     path: str = ""
 
     @property
@@ -430,19 +431,51 @@ class Topology:
         return self.hub.firewall is not None and self.hub.firewall.inspect_transit
 
     @property
+    def hub_workload_subnets(self) -> tuple[Subnet, ...]:
+        """The hub's own subnets for workloads (test VMs, shared services): not a gateway, Route Server or firewall subnet."""
+        return tuple(s for s in self.hub.vnet.subnets if s.name not in SPECIAL_SUBNETS)
+
+    @property
+    def inspects_hub_subnets(self) -> bool:
+        return self.inspects_transit and self.hub.firewall.inspect_hub_subnets and bool(self.hub_workload_subnets)
+
+    def _firewall_routes(self, owners) -> tuple[Route, ...]:
+        """One UDR per distinct prefix to the firewall; a prefix two owners share (one site over two circuits) once."""
+        routes = {}
+        for owner in owners:
+            for prefix in owner.address_prefixes:
+                routes.setdefault(str(prefix), Route(f"{owner.name}-{prefix.replace('/', '_')}", prefix, "VirtualAppliance",
+                                                     self.firewall_private_ip, owner.path))
+        return tuple(routes.values())
+
+    @property
     def gateway_route_table(self) -> RouteTable | None:
-        """GatewaySubnet's route table: every on-premises and every branch prefix -> the firewall.
+        """GatewaySubnet's route table: every on-premises and every branch prefix -> the firewall, and with
+        inspectHubSubnets every hub workload subnet too.
 
         Both directions are covered so that the return traffic crosses the same firewall.
         """
         if not self.inspects_transit or self.firewall_private_ip is None:
             return None
-        routes = tuple(
-            Route(f"{owner.name}-{prefix.replace('/', '_')}", prefix, "VirtualAppliance", self.firewall_private_ip, owner.path)
-            for owner in self.on_premises + self.branches
-            for prefix in owner.address_prefixes
+        hub_subnets = self.hub_workload_subnets if self.inspects_hub_subnets else ()
+        routes = self._firewall_routes(self.on_premises + self.branches) + tuple(
+            Route(f"{s.name}-{s.prefix.replace('/', '_')}", s.prefix, "VirtualAppliance", self.firewall_private_ip, s.path)
+            for s in hub_subnets
         )
         return RouteTable(f"{self.hub.vnet.name}-{GATEWAY_SUBNET}-rt", GATEWAY_SUBNET, routes)
+
+    @property
+    def hub_subnet_route_tables(self) -> tuple[RouteTable, ...]:
+        """With inspectHubSubnets: each hub workload subnet sends on-premises and branch prefixes to the firewall.
+
+        Gateway route propagation is off there, so that a more specific prefix a site advertises cannot skip the
+        firewall (the pattern of the firewall hybrid tutorial: https://learn.microsoft.com/azure/firewall/tutorial-hybrid-portal).
+        """
+        if not self.inspects_hub_subnets or self.firewall_private_ip is None:
+            return ()
+        routes = self._firewall_routes(self.on_premises + self.branches)
+        return tuple(RouteTable(f"{self.hub.vnet.name}-{s.name}-rt", s.name, routes, propagate_gateway_routes=False)
+                     for s in self.hub_workload_subnets)
 
     @property
     def gateway_subnet_routes(self) -> tuple[Route, ...]:
@@ -487,7 +520,7 @@ class Topology:
     @property
     def route_tables(self) -> tuple[RouteTable, ...]:
         tables = (self.gateway_route_table, self.firewall_route_table, self.firewall_management_route_table)
-        return tuple(t for t in tables if t)
+        return tuple(t for t in tables if t) + self.hub_subnet_route_tables
 
     @property
     def public_address_prefixes(self) -> tuple[SpecString, ...]:
@@ -656,6 +689,7 @@ def _firewall(data: dict) -> Firewall:
         inspect_transit=data.get("inspectTransit", True),
         forced_tunneling=data.get("forcedTunneling", False),
         network_rules=tuple(rules),
+        inspect_hub_subnets=data.get("inspectHubSubnets", False),
         path=path,
     )
 

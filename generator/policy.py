@@ -56,6 +56,35 @@ def describe(rule: NetworkRule) -> str:
     return f"rule '{rule.name}' ({'/'.join(rule.protocols)} {', '.join(rule.destination_ports)})"
 
 
+PROTOCOLS = ("TCP", "UDP", "ICMP")
+
+
+def allowance(firewall: Firewall, source: str, destination: str, protocol: str | None = None,
+              port: int | None = None) -> tuple[list[tuple[str, NetworkRule]], list[str]]:
+    """Which protocols the policy lets through from source to destination, and by which rule; and which it drops.
+
+    With a protocol, only that one is asked about; without, each of TCP, UDP and ICMP (ICMP has no port,
+    so a port narrows the question to TCP and UDP).
+    """
+    asked = [protocol.upper()] if protocol else [p for p in PROTOCOLS if not (port and p == "ICMP")]
+    allowed, denied = [], []
+    for name in asked:
+        rule = matching_rule(firewall, source, destination, name, port)
+        if rule is None:
+            denied.append(name)
+        else:
+            allowed.append((name, rule))
+    return allowed, denied
+
+
+def describe_allowance(allowed: list[tuple[str, NetworkRule]]) -> str:
+    """'rule 'x' (TCP 22)' when one rule allows everything asked, else each protocol with its rule."""
+    rules = list(dict.fromkeys(rule for _, rule in allowed))
+    if len(rules) == 1:
+        return describe(rules[0])
+    return ", ".join(f"{name} by rule '{rule.name}'" for name, rule in allowed)
+
+
 def snat_effect(topology: Topology, destination: str) -> str:
     """What the firewall does to the source address of network-rule traffic to `destination`.
 

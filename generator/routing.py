@@ -49,6 +49,7 @@ NO_ROUTE = "no-route"
 LOOP = "loop"
 ASYMMETRIC = "asymmetric"
 DENIED = "denied"  # routed through the firewall, but its policy allows no such flow
+PARTIAL = "partial"  # routed through the firewall, which lets some protocols through and drops the others
 
 GATEWAY_SUBNET_HOP = "gateway-subnet"
 FIREWALL_SUBNET_HOP = "firewall-subnet"
@@ -131,6 +132,7 @@ class TraceResult:
     allowed_by: str = ""  # the firewall rule that lets the flow through, when it crosses a firewall
     flow: str = ""  # protocol and port asked about, e.g. "TCP 22"; empty for any
     snat: str = ""  # what the firewall does to the source address, when the flow crosses it
+    denied_protocols: tuple[str, ...] = ()  # protocols the policy drops, when some pass (verdict partial)
 
     @property
     def assumptions(self) -> tuple[str, ...]:
@@ -163,6 +165,7 @@ class TransitPair:
     inspected: bool
     allowed_by: str = ""
     assumptions: tuple[str, ...] = ()
+    denied_protocols: tuple[str, ...] = ()
 
 
 # --- building the routing tables ------------------------------------------------------------------
@@ -295,7 +298,12 @@ def effective_routes(topology: Topology, gateway_udrs: Sequence[Route] | None = 
             + _learned_in_hub(topology)
             + _hub_system_routes(topology)
         )
-    tables[HUB_VNET_HOP] = _choose(_learned_in_hub(topology) + _hub_system_routes(topology))
+    # A hub workload subnet: its own route table with inspectHubSubnets (gateway routes not propagated),
+    # else the routes every hub subnet learns from the gateways.
+    hub_tables = topology.hub_subnet_route_tables
+    learned = [] if hub_tables else _learned_in_hub(topology)
+    tables[HUB_VNET_HOP] = _choose(_udr_entries(topology, hub_tables[0].routes if hub_tables else ()) + learned
+                                   + _hub_system_routes(topology))
     for branch in topology.branches:
         tables[f"branch:{branch.name}"] = _choose(_branch_routes(topology, branch))
     return tables
@@ -371,6 +379,7 @@ class _Outcome:
     where: str | None = None
     reason: str = ""
     assumption: str = ""  # set when this step rests on undocumented behaviour
+    via: str = ""  # on delivery: the circuit chosen among several, shown as a hop
 
 
 class _Walker:
@@ -395,7 +404,8 @@ class _Walker:
             if outcome.assumption and outcome.assumption not in assumptions:
                 assumptions.append(outcome.assumption)
             if outcome.delivered:
-                return Path(tuple(hops + [destination.label]), DELIVERED, firewalls=tuple(firewalls), assumptions=tuple(assumptions))
+                via = [outcome.via] if outcome.via else []
+                return Path(tuple(hops + via + [destination.label]), DELIVERED, firewalls=tuple(firewalls), assumptions=tuple(assumptions))
             if outcome.node is None:
                 return Path(tuple(hops), NO_ROUTE, outcome.where, outcome.reason, tuple(firewalls), tuple(assumptions))
             node = outcome.node
@@ -476,12 +486,30 @@ class _Walker:
         ]
         if not owners:
             return _Outcome(where=gateway, reason=f"{gateway} has no connection that advertises {destination.address}")
-        _, peer = max(owners, key=lambda owner: owner[0].prefixlen)
+        longest = max(network.prefixlen for network, _ in owners)
+        candidates = list(dict.fromkeys(peer for network, peer in owners if network.prefixlen == longest))
+        if gateway == self.expressroute and len(candidates) > 1:
+            return self._choose_circuit(candidates, destination)
+        peer = candidates[0]
         if isinstance(peer, VnetBranch):
             return _Outcome(_Node("branch-gateway", peer.vpn_gateway.name, inbound=True))
         if peer.name == destination.name:
             return _Outcome(delivered=True)
         return _Outcome(where=gateway, reason=f"{gateway} sends {destination.address} to {peer.name}, not its owner")
+
+    @staticmethod
+    def _choose_circuit(sites: list, destination: Endpoint) -> _Outcome:
+        """Several circuits advertise the destination's prefix (one site reached over several circuits): the
+        ExpressRoute gateway takes the connection with the highest routing weight, before AS path length
+        (https://learn.microsoft.com/azure/expressroute/expressroute-optimize-routing)."""
+        ranked = sorted(sites, key=lambda site: -site.routing_weight)
+        best, runner_up = ranked[0], ranked[1]
+        circuit = best.circuit_id.rstrip("/").rsplit("/", 1)[-1]
+        if best.routing_weight > runner_up.routing_weight:
+            why = f"weight {best.routing_weight} over {runner_up.routing_weight}"
+        else:
+            why = f"equal weights {best.routing_weight}: AS path length decides, the model takes the first listed"
+        return _Outcome(delivered=True, via=f"circuit {circuit} of {best.name} ({why})")
 
     def _branch_gateway(self, node: _Node, destination: Endpoint) -> _Outcome:
         branch = self.branch_gateways[node.name]
@@ -521,16 +549,19 @@ def trace(topology: Topology, source_ip: str, destination_ip: str, gateway_udrs:
         if set(forward.firewalls) != set(back.firewalls):
             verdict = ASYMMETRIC
     inspected = verdict == DELIVERED and bool(forward.firewalls)
-    allowed_by = ""
+    allowed_by, denied = "", []
     if inspected and topology.hub.firewall:
-        rule = policy.matching_rule(topology.hub.firewall, source.address, destination.address, protocol, port)
-        if rule is None:
+        allowed, denied = policy.allowance(topology.hub.firewall, source.address, destination.address, protocol, port)
+        if not allowed:
             verdict = DENIED
         else:
-            allowed_by = policy.describe(rule)
+            allowed_by = policy.describe_allowance(allowed)
+            if denied:
+                verdict = PARTIAL
     flow = " ".join(part for part in (protocol or "", str(port) if port else "") if part)
     snat = policy.snat_effect(topology, destination.address) if inspected else ""
-    return TraceResult(source, destination, forward, back, verdict, where, inspected, allowed_by, flow, snat)
+    return TraceResult(source, destination, forward, back, verdict, where, inspected, allowed_by, flow, snat,
+                       tuple(denied) if verdict == PARTIAL else ())
 
 
 def _representative(topology: Topology, name: str) -> str | None:
@@ -588,6 +619,7 @@ def transit_matrix(topology: Topology, gateway_udrs: Sequence[Route] | None = No
             inspected=result.inspected,
             allowed_by=result.allowed_by,
             assumptions=result.assumptions,
+            denied_protocols=result.denied_protocols,
         ))
     return pairs
 
@@ -611,6 +643,9 @@ def _verdict_text(result: TraceResult) -> str:
         return (f"denied: routed through {firewalls} both ways, but no network rule of its policy allows "
                 f"{result.source.address} -> {result.destination.address}{' ' + result.flow if result.flow else ''}; "
                 f"the firewall drops it")
+    if result.verdict == PARTIAL:
+        return (f"partial: routed through {firewalls} both ways; allowed by {result.allowed_by}, "
+                f"{' and '.join(result.denied_protocols)} denied (--protocol asks about one)")
     if result.inspected:
         return f"delivered, inspected by {firewalls} both ways, allowed by {result.allowed_by}"
     return "delivered, not inspected (no firewall on either path)"
@@ -626,6 +661,16 @@ def format_trace(result: TraceResult) -> str:
         lines.append(f"source:  {result.snat}")
     lines += [f"assumed: {text}" for text in result.assumptions]
     return "\n".join(lines)
+
+
+# The subnet names Azure uses, accepted for the hops that stand for them.
+HOP_ALIASES = {"gatewaysubnet": GATEWAY_SUBNET_HOP, "azurefirewallsubnet": FIREWALL_SUBNET_HOP, "hub": HUB_VNET_HOP}
+
+
+def hop_named(routes_by_hop: dict, name: str) -> str | None:
+    """The hop a user means: its id in any case, or the Azure subnet name it stands for."""
+    wanted = HOP_ALIASES.get(name.lower(), name).lower()
+    return next((hop for hop in routes_by_hop if hop.lower() == wanted), None)
 
 
 def format_routes(routes_by_hop: dict[str, list[RouteEntry]], hop: str | None = None) -> str:

@@ -151,7 +151,7 @@ def _finding(error) -> Finding:
         message = f"missing required field '{missing}'"
     elif error.validator == "enum":
         allowed = ", ".join(_show(v) for v in error.validator_value)
-        message = f"{_show(error.instance)} is not one of {allowed}"
+        message = f"{_show(error.instance)} is not one of {allowed}{_did_you_mean(error.instance, error.validator_value)}"
     elif error.validator == "const":
         message = f"{_show(error.instance)} should be {_show(error.validator_value)}"
     elif error.validator == "pattern":
@@ -180,6 +180,16 @@ def _unknown_keys(error, path: str) -> Finding:
         )
         return SECRET_FIELD.finding(path, message)
     return SCHEMA.finding(path, message)
+
+
+def _did_you_mean(value, allowed) -> str:
+    """A suggestion for a value that is only a case or a letter away from an allowed one ("Site", "VpnGw2az")."""
+    if not isinstance(value, str):
+        return ""
+    texts = [a for a in allowed if isinstance(a, str)]
+    same_case = [a for a in texts if a.lower() == value.lower()]
+    guess = same_case or difflib.get_close_matches(value, texts, n=1, cutoff=0.75)
+    return f" (did you mean {_show(guess[0])}?)" if guess else ""
 
 
 def _looks_secret(key: str) -> bool:

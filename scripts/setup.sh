@@ -61,11 +61,15 @@ usable() {
   local version; version=$(version_of "$1")
   [ -n "$version" ] && [ "$(printf '%s\n0.29.0\n' "$version" | sort -V | head -n1)" = 0.29.0 ]
 }
+# The compiler is also linked into .venv/bin, so that `source .venv/bin/activate` puts gen and
+# bicep on PATH together (gen build finds it there without the Makefile's PATH).
+link_into_venv() { ln -sfn "$PWD/.tools/bin/bicep" .venv/bin/bicep; }
 mkdir -p .tools/bin
 if [ -L .tools/bin/bicep ] && usable .tools/bin/bicep; then
   # A NuGet-restored compiler must be the pinned version; another one was chosen by the user.
   if ! readlink .tools/bin/bicep | grep -q '/.tools/nuget/' || readlink .tools/bin/bicep | grep -q "/$BICEP_VERSION/"; then
-    say "bicep: $(.tools/bin/bicep --version) (.tools/bin/bicep)"
+    link_into_venv
+    say "bicep: $(.tools/bin/bicep --version) (.tools/bin/bicep, linked into .venv/bin)"
     exit 0
   fi
 fi
@@ -88,4 +92,5 @@ else
   say "ERROR: no Bicep compiler (0.29 or newer): install the .NET SDK (for the NuGet package), the Azure CLI (az bicep install) or put bicep on PATH" >&2
   exit 1
 fi
+link_into_venv
 .tools/bin/bicep --version

@@ -54,7 +54,7 @@ def test_version():
 def test_examples_validate_clean(example):
     result = run("validate", example)
     assert result.exit_code == 0, result.output
-    assert "0 error(s), 0 warning(s)" in result.output
+    assert "0 error(s), 1 warning(s)" in result.output and " warning FW007 " in result.output  # see EXAMPLE_WARNINGS
 
 
 @pytest.mark.skipif(not SHARED_EXAMPLES.is_dir(), reason="only inside the project's workspace, where ../shared/examples exists")
@@ -140,8 +140,10 @@ def test_json_and_sarif_formats(tmp_path):
     assert sarif["version"] == "2.1.0"
     assert result["ruleId"] == "SCHEMA" and result["level"] == "error"
     assert result["locations"][0]["physicalLocation"]["region"]["startLine"] > 1
-    clean = json.loads(run("validate", SEED, "--format", "sarif").output)
-    assert clean["runs"][0]["results"] == []
+    data = load_example()
+    data["acceptedWarnings"] = [{"rule": "FW007", "path": "hub.firewall.inspectHubSubnets", "reason": "test VMs only"}]
+    clean = json.loads(run("validate", write_spec(tmp_path, data), "--format", "sarif").output)
+    assert [r.get("suppressions") for r in clean["runs"][0]["results"]] == [[{"kind": "inSource", "justification": "test VMs only"}]]
 
 
 def test_render_writes_nothing_when_the_spec_has_errors(tmp_path):
@@ -365,5 +367,87 @@ def test_readers_route_specs_with_unreadable_prefixes(tmp_path, prefix):
     path = write_spec(tmp_path, data)
     routes = run("routes", path)
     assert _no_traceback(routes) and routes.exit_code == 0 and "ADDR" not in routes.output
-    traced = run("trace", path, "--from", "172.17.0.10", "--to", "10.120.1.4")
+    traced = run("trace", path, "--from", "172.17.0.10", "--to", "10.120.1.4", "--protocol", "tcp", "--port", "22")
     assert _no_traceback(traced) and traced.exit_code == 0 and "delivered" in traced.output
+
+
+# --- a network engineer's first afternoon ------------------------------------------------------------
+
+
+@pytest.mark.parametrize("fmt", ["json", "sarif"])
+@pytest.mark.parametrize("content,line", [("", 1), ('{"name": "x",}', 1), ('{\n  "name": "x"\n  // a note\n}', 3)])
+def test_unreadable_input_in_json_and_sarif_carries_the_error(tmp_path, fmt, content, line):
+    path = tmp_path / "spec.json"
+    path.write_text(content)
+    result = run("validate", path, "--format", fmt)
+    assert result.exit_code == 2
+    document = json.loads(result.stdout)
+    if fmt == "json":
+        finding, = document["findings"]
+    else:
+        run_log, = document["runs"]
+        assert run_log["invocations"] == [{"executionSuccessful": False}]
+        finding, = run_log["results"]
+        finding = {"ruleId": finding["ruleId"], "line": finding["locations"][0]["physicalLocation"]["region"]["startLine"]}
+    assert (finding["ruleId"], finding["line"]) == ("INPUT", line)
+
+
+@pytest.mark.parametrize("content,words", [
+    ('{"name": "x",}', "trailing comma"),
+    ('{"name": "x" // note\n}', "JSON has no comments"),
+    ("{'name': 'x'}", "double quotes"),
+    ('{"name": "x" "location": "y"}', "missing comma"),
+    ('{"hub": {"vnet": ', "ends too early"),
+])
+def test_json_syntax_errors_in_plain_words(tmp_path, content, words):
+    path = tmp_path / "spec.json"
+    path.write_text(content)
+    result = run("validate", path)
+    assert result.exit_code == 2 and words in result.stderr, result.stderr
+
+
+def test_sarif_levels_follow_the_severity(tmp_path):
+    data = load_example(MULTI_SITE)
+    sarif = json.loads(run("validate", write_spec(tmp_path, data), "--format", "sarif").stdout)
+    result, = sarif["runs"][0]["results"]
+    assert (result["ruleId"], result["level"]) == ("FW007", "warning")
+    data["acceptedWarnings"] = [{"rule": "FW007", "path": "hub.firewall.inspectHubSubnets", "reason": "trusted subnet"}]
+    accepted, = json.loads(run("validate", write_spec(tmp_path, data), "--format", "sarif").stdout)["runs"][0]["results"]
+    assert accepted["suppressions"] == [{"kind": "inSource", "justification": "trusted subnet"}]
+
+
+def test_case_only_typos_get_a_suggestion(tmp_path):
+    data = load_example(MULTI_SITE)
+    data["branches"][2]["kind"] = "Site"
+    data["hub"]["vpnGateway"]["sku"] = "VpnGw2az"
+    output = run("validate", write_spec(tmp_path, data)).output
+    assert '"Site" is not one of "vnet", "site" (did you mean "site"?)' in output
+    assert '(did you mean "VpnGw2AZ"?)' in output
+
+
+def test_build_says_what_a_file_or_missing_directory_is(tmp_path):
+    spec = run("build", SEED)
+    assert spec.exit_code == 2 and "is a file" in spec.stderr
+    missing = run("build", tmp_path / "nothing")
+    assert missing.exit_code == 2 and "no such directory" in missing.stderr
+
+
+def test_routes_accepts_azure_subnet_names_as_hops():
+    result = run("routes", SEED, "--at", "GatewaySubnet")
+    assert result.exit_code == 0 and result.output.startswith("gateway-subnet\n")
+
+
+def test_trace_says_which_protocols_pass_without_protocol():
+    only_ssh_https = run("trace", MULTI_SITE, "--from", "172.16.0.4", "--to", "10.110.1.4")
+    assert only_ssh_https.exit_code == 1
+    assert "partial:" in only_ssh_https.output and "UDP and ICMP denied" in only_ssh_https.output
+    assert run("trace", MULTI_SITE, "--from", "172.16.0.4", "--to", "10.110.1.4", "--protocol", "any").exit_code == 1
+    assert run("trace", MULTI_SITE, "--from", "172.16.0.4", "--to", "10.110.1.4", "--protocol", "tcp", "--port", "22").exit_code == 0
+    icmp_port = run("trace", MULTI_SITE, "--from", "172.16.0.4", "--to", "10.110.1.4", "--protocol", "icmp", "--port", "22")
+    assert icmp_port.exit_code == 2 and "ICMP has no ports" in icmp_port.stderr
+
+
+@pytest.mark.parametrize("command", ["validate", "render", "build", "plan", "routes", "trace", "rules", "schema", "init"])
+def test_every_command_help_has_an_example(command):
+    result = run(command, "--help")
+    assert result.exit_code == 0 and "Example" in result.output, result.output

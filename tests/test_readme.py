@@ -33,3 +33,20 @@ def test_readme_has_the_two_commands_and_every_rule():
 
 def test_ci_runs_the_readme_test_command():
     assert "make test" in (ROOT / ".ci" / "run").read_text()
+
+
+def test_the_readme_user_path_works_in_a_clean_shell(tmp_path):
+    """The README's first-spec block, run as written after only `make setup`: nothing else on PATH, no
+    AZURE_BICEP_* settings, gen and bicep found through `source .venv/bin/activate` alone."""
+    import os
+    import re
+    import subprocess
+
+    readme = (ROOT / "README.md").read_text("utf-8")
+    block = re.search(r"<!-- tests/test_readme.py runs this block.*?-->\n```sh\n(.*?)```", readme, re.S).group(1)
+    script = "set -e\n" + block.replace("../my-hubs", str(tmp_path / "my-hubs"))
+    env = {"HOME": os.environ.get("HOME", str(tmp_path)), "PATH": "/usr/bin:/bin", "LANG": "C.UTF-8"}
+    done = subprocess.run(["bash", "-c", script], cwd=ROOT, env=env, capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "0 error(s), 0 warning(s) in out/multi-site/" in done.stdout
+    assert "conflicts: none" in done.stdout and "verdict: delivered" in done.stdout

@@ -110,7 +110,7 @@ def test_hub_workload_reaches_the_branch_directly_both_ways():
 
 
 def test_site_branch_is_reached_through_the_firewall():
-    result = routing.trace(topology(name="multi-site.json"), "172.16.0.4", "192.168.50.10")
+    result = routing.trace(topology(name="multi-site.json"), "172.16.0.4", "192.168.50.10", protocol="TCP", port=443)
     assert result.forward == ["dc-amsterdam (172.16.0.4)", "ergw-hub-weu", "afw-hub-weu (10.100.0.132)", "vpngw-hub-weu", "warehouse-lyon (192.168.50.10)"]
     assert result.back == ["warehouse-lyon (192.168.50.10)", "vpngw-hub-weu", "afw-hub-weu (10.100.0.132)", "ergw-hub-weu", "dc-amsterdam (172.16.0.4)"]
     assert (result.verdict, result.inspected) == ("delivered", True)
@@ -169,7 +169,9 @@ def test_multi_site_transit_matrix_is_delivered_and_inspected():
         ("shop-paris", "warehouse-lyon", "10.110.1.4", "192.168.50.4"),
         ("shop-madrid", "warehouse-lyon", "10.120.1.4", "192.168.50.4"),
     ]
-    assert all((p.verdict, p.inspected, p.assumptions) == ("delivered", True, ()) for p in pairs[:6])
+    # multi-site's policy lets the datacentres reach the branches on TCP 22 and 443 only.
+    assert all((p.verdict, p.inspected, p.assumptions, p.denied_protocols) == ("partial", True, (), ("UDP", "ICMP"))
+               for p in pairs[:6])
     assert all((p.verdict, p.assumptions) == ("denied", (routing.BRANCH_TO_BRANCH_ASSUMED,)) for p in pairs[6:])
     assert pairs[2].forward == "dc-amsterdam (172.16.0.4) → ergw-hub-weu → afw-hub-weu (10.100.0.132) → vpngw-hub-weu → warehouse-lyon (192.168.50.4)"
 
@@ -318,8 +320,9 @@ def test_every_pair_of_places_in_multi_site():
             if source != destination and {source, destination} <= on_premises:
                 expected = "no-route"
             elif transit:
-                # The firewall's policy decides: DCs may reach branches on 22/443; nothing allows branch -> DC .4.
-                expected = "delivered" if source in on_premises else "denied"
+                # The firewall's policy decides: DCs may reach branches on TCP 22/443 only (partial: UDP and ICMP
+                # dropped); nothing allows branch -> DC .4.
+                expected = "partial" if source in on_premises else "denied"
             else:
                 expected = "delivered"
             assert (source, destination, result.verdict, result.inspected) == (source, destination, expected, transit and expected != "no-route")

@@ -112,8 +112,12 @@ EXPECTED = {
     "SUBNET006-duplicate-subnet-name.json": ("SUBNET006", "hub.vnet.subnets[4].name"),
 }
 
-# Warnings the examples are known to give (none today): a new one deserves a look.
-EXAMPLE_WARNINGS: dict[str, list[tuple[str, str]]] = {}
+# Warnings the examples are known to give: a new one deserves a look. Both keep a hub workload subnet whose
+# traffic to on-premises and branches skips the firewall (the field report's design does too).
+EXAMPLE_WARNINGS: dict[str, list[tuple[str, str]]] = {
+    "seed-b2b-azfw.json": [("FW007", "hub.firewall.inspectHubSubnets")],
+    "multi-site.json": [("FW007", "hub.firewall.inspectHubSubnets")],
+}
 
 
 def run_rules(data: dict):
@@ -233,11 +237,15 @@ def test_an_accepted_warning_carries_its_reason_and_is_not_counted(tmp_path):
     from generator import pipeline
 
     data = _fw005_spec()
-    data["acceptedWarnings"] = [{"rule": "FW005", "path": "hub.firewall.inspectTransit", "reason": "branches arrive next quarter"}]
+    data["acceptedWarnings"] = [
+        {"rule": "FW005", "path": "hub.firewall.inspectTransit", "reason": "branches arrive next quarter"},
+        {"rule": "FW007", "path": "hub.firewall.inspectHubSubnets", "reason": "subnet-001 holds only test VMs"},
+    ]
     path = tmp_path / "spec.json"
     path.write_text(json.dumps(data))
     analysis = pipeline.analyse(path)
-    assert [(f.rule_id, f.accepted) for f in analysis.accepted] == [("FW005", "branches arrive next quarter")]
+    assert sorted((f.rule_id, f.accepted) for f in analysis.accepted) == [
+        ("FW005", "branches arrive next quarter"), ("FW007", "subnet-001 holds only test VMs")]
     assert analysis.warnings == [] and not analysis.failed(strict=True)
 
 
@@ -367,3 +375,37 @@ def test_any_asn_never_raises(asn):
         else:
             branch["bgp"]["asn"] = asn
     run_rules(data)
+
+
+def test_one_site_over_two_circuits_is_allowed_and_branch_overlaps_are_not():
+    """Redundant ExpressRoute circuits advertise the same on-premises prefixes; a branch overlapping them is still refused."""
+    def redundant(d):
+        d["onPremises"][1]["addressPrefixes"] = ["172.16.0.0/16"]
+        d["onPremises"][1]["routingWeight"] = 20
+
+    findings = run_rules(_multi_site(redundant))
+    assert [f for f in findings if f.severity == ERROR] == []
+    t = model.build(_multi_site(redundant))
+    assert [r.address_prefix for r in t.gateway_subnet_routes].count("172.16.0.0/16") == 1  # one UDR per prefix
+    clash = run_rules(_multi_site(lambda d: d["branches"][0]["vnet"].update(addressSpace=["172.16.0.0/16"])))
+    assert "ADDR005" in {f.rule_id for f in clash if f.severity == ERROR}
+
+
+def test_sovereign_regions_are_known():
+    assert [f.rule_id for f in run_rules(_multi_site(lambda d: d.update(location="usgovvirginia")))] == ["FW007"]
+    assert [f.rule_id for f in run_rules(_multi_site(lambda d: d.update(location="chinanorth3")))] == ["FW007"]
+    assert {f.rule_id for f in run_rules(_multi_site(lambda d: d.update(location="chinaeast2")))} >= {"GW009"}
+
+
+def test_sec003_scans_rule_descriptions_too():
+    def token(d):
+        d["hub"]["firewall"]["networkRules"][0]["description"] = "ok " + "Ab1" * 20
+    assert ("SEC003", "hub.firewall.networkRules[0].description") in {(f.rule_id, f.path) for f in run_rules(_multi_site(token))}
+
+
+def test_hub_workload_subnets_can_be_inspected():
+    data = _multi_site(lambda d: d["hub"]["firewall"].update(inspectHubSubnets=True))
+    assert run_rules(data) == []
+    t = model.build(data)
+    assert [(r.subnet, r.propagate_gateway_routes) for r in t.route_tables] == [("GatewaySubnet", True), ("snet-shared", False)]
+    assert t.gateway_subnet_routes[-1].address_prefix == "10.100.1.0/24"  # the return, through the firewall

@@ -109,7 +109,9 @@ def subnets_overlap(topology, data):
 def spaces_overlap(topology, data):
     """Every network joined through the hub (hub VNet, VNet branches, VPN sites, on-premises sites) needs its own
     addresses: Azure refuses overlapping VNet-to-VNet/site-to-site address spaces, and an overlap that it accepts
-    sends one side's traffic to the other."""
+    sends one side's traffic to the other. On-premises sites may share prefixes: that is one network reached over
+    several circuits (two peering locations), where the connection's routing weight picks the circuit
+    (https://learn.microsoft.com/azure/expressroute/expressroute-optimize-routing)."""
     owners = topology.address_owners
     for b, owner in enumerate(owners[1:], start=1):
         for prefix in owner.address_prefixes:
@@ -119,6 +121,8 @@ def spaces_overlap(topology, data):
             for earlier in owners[:b]:
                 if earlier is owners[0] and hits_gateway_subnet(topology, network):
                     continue  # ADDR007 reports the more harmful half of this overlap
+                if isinstance(owner, OnPremisesSite) and isinstance(earlier, OnPremisesSite):
+                    continue  # one network reached over several circuits: routing weight decides (see the docstring)
                 clash = next((p for p in earlier.address_prefixes
                               if (n := parse_network(p)) is not None and not _is_default(n, earlier) and network.overlaps(n)), None)
                 if clash:

@@ -142,3 +142,20 @@ def public_address_space(topology, data):
             f"{prefix} is outside IANA's private ranges: Azure Firewall would SNAT traffic to it to its own address. gen "
             f"adds it to the policy's SNAT private ranges (snat.privateRanges), so transit to it keeps its source address; "
             f"check that no Internet destination falls inside it")
+
+
+@rule("FW007", "Hub workload subnets reach on-premises and branches without the firewall", FIREWALL_LINK, severity=WARNING)
+def hub_subnets_not_inspected(topology, data):
+    """The GatewaySubnet UDRs steer traffic that enters the hub through a gateway; traffic from the hub's own
+    workload subnets (a test VM, shared services) goes straight to the gateways by their BGP routes, and its
+    replies come back the same way: not inspected. `inspectHubSubnets: true` gives those subnets a route table to
+    the firewall and GatewaySubnet the routes for the return."""
+    firewall = topology.hub.firewall
+    if not topology.inspects_transit or firewall.inspect_hub_subnets or not (topology.on_premises or topology.branches):
+        return
+    names = [s.name for s in topology.hub_workload_subnets]
+    if names:
+        yield f"{firewall.path}.inspectHubSubnets", (
+            f"traffic from the hub's workload subnet(s) {', '.join(names)} to on-premises and branches skips the firewall "
+            f"(only what enters through a gateway is steered to it). Set hub.firewall.inspectHubSubnets: true to inspect it "
+            f"too, or accept this warning (acceptedWarnings) if those subnets are trusted")

@@ -25,12 +25,17 @@ ZONE_REGIONS = frozenset("""
     japaneast japanwest koreacentral malaysiawest mexicocentral newzealandnorth northeurope norwayeast
     polandcentral qatarcentral southafricanorth southcentralus southeastasia spaincentral swedencentral
     switzerlandnorth uaenorth uksouth westeurope westus2 westus3
-""".split())
-# Public-cloud regions without availability zones (several are access-restricted).
+""".split()) | frozenset((
+    # Sovereign clouds: Azure Government (https://learn.microsoft.com/azure/reliability/availability-zones-region-support)
+    # and Azure operated by 21Vianet (https://learn.microsoft.com/azure/china/overview-regions).
+    "usgovvirginia", "chinanorth3",
+))
+# Regions without availability zones (several are access-restricted), public and sovereign.
 NO_ZONE_REGIONS = frozenset("""
     australiacentral australiacentral2 australiasoutheast brazilsoutheast canadaeast francesouth germanynorth
     jioindiacentral jioindiawest koreasouth northcentralus norwaywest southafricawest southindia swedensouth
     switzerlandwest uaecentral ukwest westcentralus westindia westus
+    usgovarizona usgovtexas usdodeast usdodcentral chinaeast chinaeast2 chinaeast3 chinanorth chinanorth2
 """.split())
 
 # Legacy SKUs Azure no longer creates, and their AZ replacement.
