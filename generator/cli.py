@@ -282,6 +282,61 @@ def plan(target: str, fmt: str) -> None:
     finish(EXIT_FINDINGS if result.conflicts else EXIT_OK)
 
 
+@main.command(short_help="What a spec change does to the running network.")
+@click.argument("specs", metavar="[OLD] NEW", nargs=-1, required=True, type=click.Path(dir_okay=False))
+@click.option("--git", "revision", metavar="REV", help="Take OLD from this git revision of NEW, e.g. origin/main.")
+@click.option("-g", "--resource-group", metavar="NAME", help="Resource group in the delete commands [default: rg-<name>, as the output README deploys].")
+@click.option("--format", "fmt", type=click.Choice(["text", "markdown", "json"]), default="text", show_default=True,
+              help="text for terminals, markdown for a pull-request comment, json for scripts.")
+def diff(specs: tuple[str, ...], revision: str | None, resource_group: str | None, fmt: str) -> None:
+    """Compare two versions of a spec, resource by resource, and say what deploying NEW over
+    OLD does to each Azure resource that changes: create, modify (in place), recreate (Azure
+    cannot change it in place), delete (gone from the spec: removed by you, with the az command,
+    because deployments are incremental), or blocked (Azure refuses the change); the downtime
+    (none, brief, long) and the source of each.
+
+    NEW is validated first (exit 1 on errors). Exit 0 when nothing changes or nothing that
+    changes is disruptive, 1 for any recreate, delete, refusal or downtime, 2 when a spec
+    cannot be read or the git revision does not exist. A spec new in the revision range counts
+    as all created.
+
+    \b
+    Examples:
+      gen diff old.json spec.json
+      gen diff --git origin/main spec.json --format markdown > diff.md
+    """
+    from . import diff as differ
+    from . import model, pipeline, spec
+
+    if revision and len(specs) != 1:
+        raise click.UsageError("with --git give only NEW: OLD comes from the revision")
+    if not revision and len(specs) != 2:
+        raise click.UsageError("give OLD and NEW, or NEW with --git REV")
+    new = _analyse(specs[-1])
+    if new.failed():
+        _report(new, "text")
+        click.echo(f"gen: {specs[-1]}: fix the errors above before comparing", err=True)
+        finish(EXIT_FINDINGS)
+    try:
+        if revision:
+            raw = differ.read_revision(revision, specs[-1])
+            old = None if raw is None else spec.parse(raw, f"{revision}:{specs[-1]}")
+        else:
+            old = spec.load(specs[0])
+    except differ.RevisionError as exc:
+        raise InputError(str(exc)) from None
+    except spec.SpecInputError as exc:
+        raise InputError(str(exc)) from None
+    old_topology = None
+    if old is not None:
+        if spec.schema_findings(old.data):
+            raise InputError(f"{old.path}: does not match the schema, so it cannot be compared (gen validate shows why)")
+        old_topology = model.build(old.data)
+    changes = differ.compare(old_topology, new.topology, resource_group)
+    click.echo(differ.FORMATS[fmt](changes), nl=False)
+    finish(EXIT_FINDINGS if differ.disruptive(changes) else EXIT_OK)
+
+
 @main.command(short_help="Print the spec's JSON Schema or field table.")
 @click.option("--format", "fmt", type=click.Choice(["json", "markdown"]), default="json", show_default=True,
               help="json: the JSON Schema itself (point editors at it); markdown: the field reference table.")

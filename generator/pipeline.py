@@ -49,7 +49,11 @@ class Analysis:
 
 def analyse(path: str | Path) -> Analysis:
     """Load and check a spec file. Raises spec.SpecInputError when it is not a readable JSON object."""
-    loaded = spec.load(path)
+    return analyse_loaded(spec.load(path))
+
+
+def analyse_loaded(loaded: spec.LoadedSpec) -> Analysis:
+    """Check a spec already read (a file, or a git revision of one)."""
     findings = spec.schema_findings(loaded.data)
     if findings:
         # The rules need the schema's shape: stop here and report the schema findings all at once.

@@ -61,6 +61,12 @@ def load(path: str | Path) -> LoadedSpec:
         raise SpecInputError(f"{path}: permission denied") from None
     except OSError as exc:
         raise SpecInputError(f"{path}: cannot read ({exc.strerror or exc})") from None
+    return parse(raw, path)
+
+
+def parse(raw: bytes, path: str | Path) -> LoadedSpec:
+    """A spec's bytes as a JSON object (`path` names it in messages), or SpecInputError."""
+    path = Path(path)
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:

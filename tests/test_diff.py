@@ -1,0 +1,146 @@
+"""gen diff: each documented change impact, renames, removals with their delete commands, exit codes, --git."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+
+import pytest
+
+from conftest import MULTI_SITE, SEED, load_example, variant
+from generator import diff, model
+from test_cli import run, write_spec
+
+CIRCUIT = "/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/rg-er/providers/Microsoft.Network/expressRouteCircuits/er-{}"
+
+
+def changes(old: dict, new: dict) -> dict[str, list[tuple[str, str]]]:
+    """resource name -> [(action, downtime)] for the model-level comparison."""
+    found: dict[str, list] = {}
+    for c in diff.compare(model.build(old), model.build(new)):
+        found.setdefault(c.resource, []).append((c.action, c.downtime))
+    return found
+
+
+def seed(mutate=lambda d: None) -> dict:
+    return variant(load_example(SEED), mutate)
+
+
+def multi(mutate=lambda d: None) -> dict:
+    return variant(load_example(MULTI_SITE), mutate)
+
+
+def hub(key, **values):
+    return lambda d: d["hub"][key].update(values)
+
+
+# One row per line of shared/docs/azure-change-impact.md (and the issue's additions): old, new, resource, expected.
+ROWS = {
+    "vpn sku up, same generation": (multi(), multi(hub("vpnGateway", sku="VpnGw3AZ")), "vpngw-hub-weu", [("modify", "brief")]),
+    "vpn sku down": (multi(hub("vpnGateway", sku="VpnGw3AZ")), multi(), "vpngw-hub-weu", [("recreate", "long")]),
+    "vpn legacy to AZ": (multi(hub("vpnGateway", sku="VpnGw2")), multi(), "vpngw-hub-weu", [("recreate", "long")]),
+    "vpn generation 1 to 2": (seed(), seed(hub("vpnGateway", sku="VpnGw2AZ")), "vpngw-hub", [("blocked", "long")]),
+    "active-active on": (seed(), seed(lambda d: d["branches"][0]["vpnGateway"].update(activeActive=True)), "vpngw-branch1",
+                         [("modify", "long")]),
+    "vpn asn": (seed(), seed(lambda d: d["branches"][0]["vpnGateway"].update(asn=65051)), "vpngw-branch1", [("modify", "brief")]),
+    "er sku within family": (seed(), seed(hub("expressRouteGateway", sku="ErGw2AZ")), "ergw-hub", [("modify", "brief")]),
+    "er sku two steps down": (seed(hub("expressRouteGateway", sku="ErGw3AZ")), seed(), "ergw-hub", [("recreate", "long")]),
+    "er legacy to AZ": (seed(hub("expressRouteGateway", sku="Standard")), seed(), "ergw-hub", [("blocked", "brief")]),
+    "route server added": (seed(lambda d: d["hub"].pop("routeServer")), seed(), "ars-hub", [("create", "long")]),
+    "route server removed": (seed(), seed(lambda d: d["hub"].pop("routeServer")), "ars-hub", [("delete", "long")]),
+    "branch-to-branch toggled": (seed(), seed(hub("routeServer", branchToBranch=False)), "ars-hub", [("modify", "brief")]),
+    "address space": (seed(), seed(lambda d: d["hub"]["vnet"]["addressSpace"].append("10.1.0.0/16")), "vnet-hub", [("modify", "none")]),
+    "firewall standard to premium": (seed(), seed(hub("firewall", tier="Premium")), "afw-hub", [("modify", "brief")]),
+    "policy cannot change tier": (seed(), seed(hub("firewall", tier="Premium")), "afw-hub-policy", [("blocked", "none")]),
+    "firewall basic to standard": (
+        seed(lambda d: (d["hub"]["firewall"].update(tier="Basic"),
+                        d["hub"]["vnet"]["subnets"].append({"name": "AzureFirewallManagementSubnet", "prefix": "10.0.4.0/26"}))),
+        seed(lambda d: d["hub"]["vnet"]["subnets"].append({"name": "AzureFirewallManagementSubnet", "prefix": "10.0.4.0/26"})),
+        "afw-hub", [("blocked", "long")]),
+    "firewall rule": (seed(), seed(lambda d: d["hub"]["firewall"]["networkRules"][0].update(destinationPorts=["22"])),
+                      "afw-hub-policy/network-rules", [("modify", "none")]),
+    "gateway subnet route": (seed(), seed(lambda d: d["onPremises"][0]["addressPrefixes"].append("10.21.0.0/16")),
+                             "vnet-hub-GatewaySubnet-rt", [("modify", "none")]),
+    "in-use subnet prefix": (seed(), seed(lambda d: d["hub"]["vnet"]["subnets"][3].update(prefix="10.0.4.0/24")), "vnet-hub",
+                             [("blocked", "long")]),
+    "workload subnet removed": (seed(), seed(lambda d: d["hub"]["vnet"]["subnets"].pop(2)), "vnet-hub", [("modify", "none")]),
+    "routing weight": (seed(), seed(lambda d: d["onPremises"][0].update(routingWeight=5)), "ergw-hub-onprem", [("modify", "none")]),
+    "circuit replaced": (seed(), seed(lambda d: d["onPremises"][0].update(expressRouteCircuitId=CIRCUIT.format("other"))),
+                         "ergw-hub-onprem", [("blocked", "long")]),
+    "site device moved": (multi(), multi(lambda d: d["branches"][2].update(fqdn="vpn2.warehouse-lyon.example.net")),
+                          "lng-warehouse-lyon", [("modify", "brief")]),
+}
+
+
+@pytest.mark.parametrize("name", sorted(ROWS))
+def test_each_documented_change_has_its_action_and_downtime(name):
+    old, new, resource, expected = ROWS[name]
+    assert changes(old, new).get(resource) == expected
+
+
+def test_every_change_says_what_to_do_and_links_a_source():
+    for old, new, _, _ in ROWS.values():
+        for c in diff.compare(model.build(old), model.build(new)):
+            assert c.detail and c.link.startswith("https://"), c
+
+
+def test_a_rename_recreates_the_resource_and_what_hangs_off_it():
+    found = changes(seed(), seed(hub("vpnGateway", name="vpngw-hub2")))
+    assert found["vpngw-hub2"] == [("recreate", "long")]
+    assert found["vpngw-hub2-pip1"] == [("recreate", "none")]
+    assert found["vpngw-hub2-to-vpngw-branch1"] == [("recreate", "brief")]
+    assert found["vpngw-hub"] == [("delete", "none")]  # left behind, with its delete command
+
+
+def test_a_location_change_makes_every_resource_new():
+    found = diff.compare(model.build(seed()), model.build(seed(lambda d: d.update(location="japanwest"))))
+    assert {c.action for c in found} == {"recreate", "delete"}
+    assert len([c for c in found if c.action == "recreate"]) == len(diff.inventory(model.build(seed())))
+
+
+def test_a_removed_branch_leaves_resources_behind_and_says_how_to_delete_them_in_order():
+    found = diff.compare(model.build(multi()), model.build(multi(lambda d: d["branches"].pop(1))))
+    deletes = [c for c in found if c.action == "delete"]
+    assert [c.type.rsplit("/", 1)[-1] for c in deletes] == [
+        "connections", "connections", "virtualNetworkGateways", "publicIPAddresses", "virtualNetworks"]
+    assert all("incremental" in c.detail and c.command.startswith("az network ") for c in deletes)
+    assert "--resource-group rg-multi-site --name vnet-shop-madrid" in deletes[-1].command
+    added = changes(multi(lambda d: d["branches"].pop(1)), multi())
+    assert added["vnet-shop-madrid"] == [("create", "none")] and added["vpngw-shop-madrid"] == [("create", "none")]
+
+
+def test_cli_exit_codes_and_formats(tmp_path):
+    old = write_spec(tmp_path, load_example(SEED), "old.json")
+    same = run("diff", old, old)
+    assert same.exit_code == 0 and same.output == "no changes\n"
+    rules_only = write_spec(tmp_path, seed(lambda d: d["hub"]["firewall"]["networkRules"][0].update(destinationPorts=["22"])), "rules.json")
+    assert run("diff", old, rules_only).exit_code == 0  # a rule change is no downtime
+    resized = write_spec(tmp_path, seed(hub("expressRouteGateway", sku="ErGw2AZ")), "resized.json")
+    as_json = json.loads(run("diff", old, resized, "--format", "json").output)
+    assert as_json["disruptive"] is True and as_json["changes"][0]["resource"] == "ergw-hub"
+    assert set(as_json["changes"][0]) == {"resource", "type", "action", "downtime", "detail", "link"}
+    assert "| `ergw-hub` | virtualNetworkGateways | modify | brief |" in run("diff", old, resized, "--format", "markdown").output
+    assert run("diff", old, resized).exit_code == 1
+    broken = write_spec(tmp_path, seed(hub("routeServer", branchToBranch=False)), "broken.json")
+    assert run("diff", old, broken).exit_code == 1  # NEW with errors: findings, exit 1
+    assert run("diff", tmp_path / "missing.json", old).exit_code == 2
+    assert run("diff", old).exit_code == 2  # usage: OLD and NEW, or --git
+
+
+def test_git_revision_as_old(tmp_path):
+    def git(*args):
+        subprocess.run(["git", "-C", str(tmp_path), *args], check=True, capture_output=True)
+
+    git("init", "-q")
+    git("config", "user.email", "gen@example.net")
+    git("config", "user.name", "gen")
+    spec = write_spec(tmp_path, load_example(SEED), "hub.json")
+    git("add", "hub.json")
+    git("commit", "-qm", "hub")
+    spec.write_text(json.dumps(seed(hub("expressRouteGateway", sku="ErGw2AZ"))))
+    result = run("diff", "--git", "HEAD", spec)
+    assert result.exit_code == 1 and "ergw-hub" in result.output
+    assert run("diff", "--git", "no-such-branch", spec).exit_code == 2
+    new_spec = write_spec(tmp_path, load_example(MULTI_SITE), "new.json")  # not in HEAD: everything is created
+    created = json.loads(run("diff", "--git", "HEAD", new_spec, "--format", "json").output)
+    assert {c["action"] for c in created["changes"]} == {"create"}
