@@ -337,6 +337,70 @@ def diff(specs: tuple[str, ...], revision: str | None, resource_group: str | Non
     finish(EXIT_FINDINGS if differ.disruptive(changes) else EXIT_OK)
 
 
+@main.command(short_help="Write the read-only az script that captures a deployed hub.")
+@click.argument("spec_file", metavar="SPEC", type=click.Path(dir_okay=False))
+@click.option("-g", "--resource-group", metavar="NAME", help="Resource group of the deployment [default: rg-<name>, as the output README deploys].")
+@click.option("-n", "--deployment", metavar="NAME", help="Name of the deployment [default: the spec's name].")
+@click.option("-o", "--output", "script", type=click.Path(dir_okay=False), help="Write the script here instead of printing it.")
+def collect(spec_file: str, resource_group: str | None, deployment: str | None, script: str | None) -> None:
+    """Write a bash script of read-only az commands (show and list only) that captures, for
+    the deployment of SPEC, what `gen verify` compares: deployment outputs, the Route Server,
+    each gateway's BGP sessions, learned and advertised routes, and the test VMs' effective
+    routes, into the capture folder layout the README documents.
+
+    \b
+    Examples:
+      gen collect spec.json -o collect.sh && bash collect.sh capture
+      gen verify spec.json capture
+    """
+    from .verify import collect_script
+
+    topology = _routable_topology(spec_file)
+    text = collect_script(topology, resource_group or f"rg-{topology.name}", deployment or topology.name)
+    if script is None:
+        click.echo(text, nl=False)
+        finish(EXIT_OK)
+    try:
+        Path(script).write_text(text, encoding="utf-8")
+    except OSError as exc:
+        raise InputError(f"{script}: cannot write ({exc.strerror or exc})") from None
+    click.echo(f"wrote {script}; run: bash {script} capture && gen verify {spec_file} capture", err=True)
+    finish(EXIT_OK)
+
+
+@main.command(short_help="Check a captured deployment against the design.")
+@click.argument("spec_file", metavar="SPEC", type=click.Path(dir_okay=False))
+@click.argument("capture", metavar="CAPTURE", type=click.Path(file_okay=False))
+@click.option("--format", "fmt", type=click.Choice(["text", "json", "sarif", "markdown"]), default="text", show_default=True,
+              help="text for terminals, json for scripts, sarif for annotations, markdown for a run log or comment.")
+def verify(spec_file: str, capture: str, fmt: str) -> None:
+    """Compare a CAPTURE folder (what `gen collect`'s script writes) with how SPEC's design
+    should route, and report each difference with its rule id (VER..., `gen rules` lists
+    them): the firewall's address against the UDRs' next hop, BGP sessions that are down or
+    missing, prefixes a gateway did not learn, learned prefixes that would skip the firewall,
+    and test VMs' effective routes. A file missing from the capture is a warning.
+
+    Exit 0 when nothing is wrong (warnings allowed), 1 with errors, 2 when a capture file is not
+    the JSON an az command writes or the folder does not exist.
+
+    \b
+    Example:
+      gen verify spec.json capture --format markdown
+    """
+    from . import verify as verifier
+    from .report import render_findings
+
+    topology = _routable_topology(spec_file)
+    if not Path(capture).is_dir():
+        raise InputError(f"{capture}: no such folder; `gen collect {spec_file}` writes the script that fills it")
+    try:
+        findings = verifier.verify(topology, Path(capture))
+    except verifier.CaptureError as exc:
+        raise InputError(str(exc)) from None
+    click.echo(render_findings(findings, capture.rstrip("/"), "", fmt), nl=False)
+    finish(EXIT_FINDINGS if any(f.severity == "error" for f in findings) else EXIT_OK)
+
+
 @main.command(short_help="Print the spec's JSON Schema or field table.")
 @click.option("--format", "fmt", type=click.Choice(["json", "markdown"]), default="json", show_default=True,
               help="json: the JSON Schema itself (point editors at it); markdown: the field reference table.")

@@ -20,9 +20,13 @@ class Finding:
     title: str = ""
     link: str = ""
     accepted: str = ""  # the reason, when the spec accepts this warning deliberately (acceptedWarnings)
+    file: str = ""  # another file than the spec it is about (gen verify: a file of the capture)
 
     def accept(self, reason: str) -> "Finding":
         return replace(self, accepted=reason)
+
+    def at_file(self, file: str) -> "Finding":
+        return replace(self, file=file)
 
     def sort_key(self) -> tuple:
         return (path_sort_key(self.path), self.rule_id, self.message)

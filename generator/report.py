@@ -28,13 +28,17 @@ def _counts(findings: list[Finding]) -> tuple[int, int, int]:
     return errors, len(findings) - errors - accepted, accepted
 
 
+def _where(f: Finding, spec_path: str, line: int) -> str:
+    return f"{spec_path}/{f.file}" if f.file else f"{spec_path}:{line}"
+
+
 def as_text(located: list[tuple[int, Finding]], spec_path: str) -> str:
     out, accepted = [], []
     for line, f in located:
         if f.accepted:
-            accepted.append(f"{spec_path}:{line}: accepted {f.rule_id} {f.path}: {f.accepted}")
+            accepted.append(f"{_where(f, spec_path, line)}: accepted {f.rule_id} {f.path}: {f.accepted}")
             continue
-        out.append(f"{spec_path}:{line}: {f.severity} {f.rule_id} {f.path}: {f.message}")
+        out.append(f"{_where(f, spec_path, line)}: {f.severity} {f.rule_id} {f.path}: {f.message}")
         if f.link:
             out.append(f"    see {f.link}")
     errors, warnings, n_accepted = _counts([f for _, f in located])
@@ -45,6 +49,8 @@ def as_text(located: list[tuple[int, Finding]], spec_path: str) -> str:
 def _json_item(line: int, f: Finding) -> dict:
     item = {"ruleId": f.rule_id, "severity": f.severity, "path": f.path, "line": line, "message": f.message,
             "title": f.title, "link": f.link}
+    if f.file:
+        item["file"] = f.file
     if f.accepted:
         item["accepted"] = f.accepted
     return item
@@ -85,7 +91,8 @@ def as_sarif(located: list[tuple[int, Finding]], spec_path: str, successful: boo
             "message": {"text": f"{f.path}: {f.message}"},
             "locations": [
                 {
-                    "physicalLocation": {"artifactLocation": {"uri": spec_path}, "region": {"startLine": line}},
+                    "physicalLocation": {"artifactLocation": {"uri": f"{spec_path}/{f.file}" if f.file else spec_path},
+                                         "region": {"startLine": line}},
                     "logicalLocations": [{"fullyQualifiedName": f.path}],
                 }
             ],
@@ -105,8 +112,22 @@ def as_sarif(located: list[tuple[int, Finding]], spec_path: str, successful: boo
     return json.dumps(sarif, indent=2) + "\n"
 
 
+def as_markdown(located: list[tuple[int, Finding]], spec_path: str) -> str:
+    """A table for a pull-request comment or a run log."""
+    errors, warnings, accepted = _counts([f for _, f in located])
+    lines = [f"**{spec_path}**: {errors} error(s), {warnings} warning(s)" + (f", {accepted} accepted" if accepted else ""), ""]
+    if located:
+        lines += ["| severity | rule | where | finding |", "|---|---|---|---|"]
+        for line, f in located:
+            message = ((f.accepted and f"accepted: {f.accepted}") or f.message).replace("|", "\\|")
+            where = f"`{f.file}` {f.path}" if f.file else f"line {line}, `{f.path}`"
+            lines.append(f"| {f.severity} | [{f.rule_id}]({f.link}) | {where} | {message} |")
+    return "\n".join(lines) + "\n"
+
+
 def render_findings(findings: list[Finding], spec_path: str, spec_text: str, fmt: str) -> str:
-    return {"text": as_text, "json": as_json, "sarif": as_sarif}[fmt](_by_line(findings, spec_text), spec_path)
+    formats = {"text": as_text, "json": as_json, "sarif": as_sarif, "markdown": as_markdown}
+    return formats[fmt](_by_line(findings, spec_text), spec_path)
 
 
 def render_input_error(finding: Finding, spec_path: str, line: int, fmt: str) -> str:

@@ -247,6 +247,34 @@ def _onprem_routes(topology: Topology) -> list[RouteEntry]:
     return [RouteEntry(p, er.name, EXPRESSROUTE, f"{BGP} via {er.name}") for p in learned]
 
 
+def _branch_learned(topology: Topology, branch) -> list[str]:
+    """The prefixes a branch learns from the hub VPN gateway over BGP."""
+    learned = _valid(topology.hub.vnet.address_space) + _branch_prefixes(topology, skip=branch.name)
+    if topology.exchanges_routes:
+        learned += _on_premises_prefixes(topology)
+    return learned
+
+
+def expected_learned(topology: Topology) -> dict[str, list[str]]:
+    """Gateway name -> the prefixes it must learn over BGP in this design (what `gen verify` checks).
+
+    ExpressRoute gateway: the on-premises prefixes from its circuits, and the branches' through Route Server
+    with branch-to-branch; hub VPN gateway: the branches', and on-premises through Route Server; each VNet
+    branch's gateway: what the hub VPN gateway advertises to it.
+    """
+    hub = topology.hub
+    found: dict[str, list[str]] = {}
+    if hub.expressroute_gateway:
+        found[hub.expressroute_gateway.name] = _on_premises_prefixes(topology) + (
+            _branch_prefixes(topology) if topology.exchanges_routes else [])
+    if hub.vpn_gateway:
+        found[hub.vpn_gateway.name] = _branch_prefixes(topology) + (
+            _on_premises_prefixes(topology) if topology.exchanges_routes else [])
+        for branch in topology.vnet_branches:
+            found[branch.vpn_gateway.name] = _branch_learned(topology, branch)
+    return {gateway: list(dict.fromkeys(p for p in prefixes if p != DEFAULT_ROUTE)) for gateway, prefixes in found.items()}
+
+
 def _branch_routes(topology: Topology, branch) -> list[RouteEntry]:
     """What a branch learns over BGP from the hub's VPN gateway (and a VNet branch's own system routes).
 
@@ -257,9 +285,7 @@ def _branch_routes(topology: Topology, branch) -> list[RouteEntry]:
     vpn = topology.hub.vpn_gateway
     routes = []
     if vpn:
-        learned = _valid(topology.hub.vnet.address_space) + _branch_prefixes(topology, skip=branch.name)
-        if topology.exchanges_routes:
-            learned += _on_premises_prefixes(topology)
+        learned = _branch_learned(topology, branch)
         if isinstance(branch, VnetBranch):  # the branch VNet sends to its own VPN gateway, which tunnels to the hub's
             routes = [RouteEntry(p, branch.vpn_gateway.name, GATEWAY, f"{BGP} via {vpn.name}") for p in learned]
         else:  # the site's VPN device sends into its tunnel to the hub's VPN gateway

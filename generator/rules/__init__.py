@@ -35,7 +35,7 @@ class Rule:
     link: str
     description: str
     check: Callable[..., Iterator[tuple[str, str]]] | None = None
-    stage: str = "rules"  # "input"/"schema" (spec.py), "rules", "acceptances" (acceptedWarnings), "plan" (gen plan)
+    stage: str = "rules"  # "input"/"schema" (spec.py), "rules", "acceptances", "plan" (gen plan), "verify" (gen verify)
 
     def finding(self, path: str, message: str) -> Finding:
         return Finding(path, self.id, self.severity, message, self.title, self.link)
@@ -44,7 +44,7 @@ class Rule:
 REGISTRY: dict[str, Rule] = {}
 
 
-STAGES = ("input", "schema", "rules", "acceptances", "plan")
+STAGES = ("input", "schema", "rules", "acceptances", "plan", "verify")
 
 
 def register(found: Rule) -> Rule:
@@ -117,7 +117,7 @@ def check(topology, data: dict) -> list[Finding]:
 
 def _load_families() -> None:
     # Importing a family module registers its rules.
-    from . import acceptance, addressing, asn, firewall, gateways, naming, routeserver, secrets  # noqa: F401
+    from . import acceptance, addressing, asn, firewall, gateways, naming, routeserver, secrets, verification  # noqa: F401
 
 
 __all__ = ["ERROR", "WARNING", "Rule", "rule", "all_rules", "check", "INPUT", "SCHEMA", "SECRET_FIELD"]
