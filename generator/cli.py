@@ -18,7 +18,7 @@ from . import __version__
 
 EXIT_OK, EXIT_FINDINGS, EXIT_INPUT = 0, 1, 2
 FORMATS = ("text", "json", "sarif")
-EXAMPLES = {"seed": "seed-b2b-azfw.json", "multi-site": "multi-site.json"}
+EXAMPLES = {"seed": "seed-b2b-azfw.json", "multi-site": "multi-site.json", "hub-spoke": "hub-spoke.json"}
 
 
 class InputError(click.ClickException):
@@ -422,7 +422,8 @@ def schema(fmt: str) -> None:
 @main.command(short_help="Write a starter spec.")
 @click.argument("path", required=False, default="spec.json", type=click.Path(dir_okay=False))
 @click.option("--example", type=click.Choice(sorted(EXAMPLES)), default="seed", show_default=True,
-              help="seed: the field report's design (one circuit, one VNet branch); multi-site: two circuits, two VNet branches and a real VPN site.")
+              help="seed: the field report's design (one circuit, one VNet branch); multi-site: two circuits, two VNet "
+                   "branches and a real VPN site; hub-spoke: the seed with two spokes and the hub's own subnets inspected.")
 @click.option("--force", is_flag=True, help="Overwrite PATH if it exists.")
 def init(path: str, example: str, force: bool) -> None:
     """Write a starter spec to PATH (default spec.json) to edit and render.

@@ -8,6 +8,7 @@ from .model import Topology
 
 
 def _id(kind: str, name: str) -> str:
+    # Site, branch and spoke names are lowercase letters, digits and hyphens: '-' -> '_' keeps them apart.
     return f"{kind}_{re.sub(r'[^A-Za-z0-9]', '_', name)}"
 
 
@@ -48,18 +49,27 @@ def mermaid(t: Topology) -> str:
             link = "site-to-site, BGP"
         if hub.vpn_gateway:
             lines.append(f"  vpngw ---|{_label(link)}| {node}")
+    for spoke in t.spokes:
+        node = _id("spoke", spoke.name)
+        lines.append(f"  {node}[{_label(spoke.name, spoke.vnet.name + ' ' + ', '.join(spoke.vnet.address_space), 'spoke')}]")
+        lines.append(f"  hub ---|{_label('peering, gateway transit')}| {node}")
     if hub.route_server:
         for gateway in ("ergw", "vpngw"):
             if (gateway == "ergw" and hub.expressroute_gateway) or (gateway == "vpngw" and hub.vpn_gateway):
                 lines.append(f"  {gateway} -.-|BGP| ars")
     if t.gateway_subnet_routes:
+        also = " and spoke" if t.spokes else ""
         if hub.expressroute_gateway:
-            lines.append(f"  ergw ==>|{_label('UDR: branch prefixes')}| afw")
+            lines.append(f"  ergw ==>|{_label(f'UDR: branch{also} prefixes')}| afw")
         if hub.vpn_gateway:
-            lines.append(f"  vpngw ==>|{_label('UDR: on-premises prefixes')}| afw")
-    for vm in t.test_vms:
-        node = _id("vm", vm.name)
+            lines.append(f"  vpngw ==>|{_label(f'UDR: on-premises{also} prefixes')}| afw")
+    for spoke, table in zip(t.spokes, t.spoke_route_tables):
+        internet = ", 0.0.0.0/0" if spoke.internet_through_firewall else ""
+        lines.append(f"  {_id('spoke', spoke.name)} ==>|{_label(f'UDR: on-premises and branch prefixes{internet}')}| afw")
+    for index, vm in enumerate(t.test_vms):
+        node = f"vm_{index}"  # VM names may hold '.' and '_': numbered, so that two never share a node
         lines.append(f"  {node}([{_label(vm.name, 'test VM in ' + vm.subnet)}])")
-        target = "hub" if vm.vnet_ref == "hub" else _id("branch", vm.vnet_ref)
+        kind = "spoke" if any(s.name == vm.vnet_ref for s in t.spokes) else "branch"
+        target = "hub" if vm.vnet_ref == "hub" else _id(kind, vm.vnet_ref)
         lines.append(f"  {node} --- {target}")
     return "\n".join(lines)

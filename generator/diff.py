@@ -33,7 +33,10 @@ ROUTE_TABLE = "Microsoft.Network/routeTables"
 CONNECTION = "Microsoft.Network/connections"
 LOCAL_GATEWAY = "Microsoft.Network/localNetworkGateways"
 NIC = "Microsoft.Network/networkInterfaces"
+PEERING = "Microsoft.Network/virtualNetworks/virtualNetworkPeerings"
 VM = "Microsoft.Compute/virtualMachines"
+WORKSPACE = "Microsoft.OperationalInsights/workspaces"
+DIAGNOSTIC_SETTING = "Microsoft.Insights/diagnosticSettings"
 
 SKU_UPGRADE = "https://learn.microsoft.com/azure/vpn-gateway/gateway-sku-upgrade"
 ACTIVE_ACTIVE = "https://learn.microsoft.com/azure/vpn-gateway/gateway-change-active-active"
@@ -53,11 +56,14 @@ ER_WEIGHT = "https://learn.microsoft.com/azure/expressroute/expressroute-optimiz
 ER_PEER = "https://github.com/Azure/azure-cli/issues/9447"
 FASTPATH = "https://learn.microsoft.com/azure/expressroute/about-fastpath"
 VM_RESIZE = "https://learn.microsoft.com/azure/virtual-machines/resize-vm"
+DIAGNOSTIC_SETTINGS = "https://learn.microsoft.com/azure/azure-monitor/essentials/diagnostic-settings"
+RETENTION = "https://learn.microsoft.com/azure/azure-monitor/logs/data-retention-configure"
+WORKSPACE_DELETE = "https://learn.microsoft.com/azure/azure-monitor/logs/delete-workspace"
 MODES = "https://learn.microsoft.com/azure/azure-resource-manager/templates/deployment-modes"
 ARM = "https://learn.microsoft.com/azure/azure-resource-manager/management/overview"
 
 # How to delete what leaves the spec, and in which order Azure accepts it: connections before the
-# gateways they use, gateways before their VNet, NICs after their VM.
+# gateways they use, gateways before their VNet, NICs after their VM, route tables after their subnets.
 DELETE_COMMANDS = {
     CONNECTION: (10, "az network vpn-connection delete --resource-group {rg} --name {name}"),
     VM: (20, "az vm delete --resource-group {rg} --name {name} --yes"),
@@ -68,8 +74,15 @@ DELETE_COMMANDS = {
     GATEWAY: (50, "az network vnet-gateway delete --resource-group {rg} --name {name}"),
     LOCAL_GATEWAY: (55, "az network local-gateway delete --resource-group {rg} --name {name}"),
     PUBLIC_IP: (60, "az network public-ip delete --resource-group {rg} --name {name}"),
-    ROUTE_TABLE: (70, "az network route-table delete --resource-group {rg} --name {name}"),
+    PEERING: (65, "az network vnet peering delete --resource-group {rg} --vnet-name {parent} --name {child}"),
+    DIAGNOSTIC_SETTING: (5, "az monitor diagnostic-settings delete --resource-group {rg} --resource {parent} "
+                            "--resource-type Microsoft.Network/azureFirewalls --name {child}"),
+    # Soft-deleted for 14 days: the logs in it can be recovered until then, and the name stays taken.
+    WORKSPACE: (85, "az monitor log-analytics workspace delete --resource-group {rg} --workspace-name {name} --yes"),
     VNET: (80, "az network vnet delete --resource-group {rg} --name {name}"),
+    # After the VNet whose subnets use it: "You can't delete a route table that's associated to any subnets"
+    # (https://learn.microsoft.com/azure/virtual-network/manage-route-table#delete-a-route-table); a hub table is detached by the redeploy.
+    ROUTE_TABLE: (82, "az network route-table delete --resource-group {rg} --name {name}"),
 }
 
 
@@ -124,6 +137,13 @@ def inventory(t: Topology) -> dict[tuple[str, str], Resource]:
         add(ROUTE_TABLE, table.name, f"{hub.vnet.path}.subnets", f"route table of {table.subnet}",
             routes=tuple((r.name, r.address_prefix, r.next_hop_type, r.next_hop_ip) for r in table.routes),
             propagate=table.propagate_gateway_routes)
+    for spoke, table in zip(t.spokes, t.spoke_route_tables):
+        add(ROUTE_TABLE, table.name, spoke.path, f"route table of spoke {spoke.name}",
+            routes=tuple((r.name, r.address_prefix, r.next_hop_type, r.next_hop_ip) for r in table.routes),
+            propagate=table.propagate_gateway_routes)
+    for spoke in t.spokes:
+        add(PEERING, f"{hub.vnet.name}/{spoke.hub_to_spoke_peering}", spoke.path, f"peering hub -> {spoke.name}")
+        add(PEERING, f"{spoke.vnet.name}/{spoke.spoke_to_hub_peering}", spoke.path, f"peering {spoke.name} -> hub")
     for derived in t.derived_names:
         if derived.resource_type == "public IP":
             # The role names the IP by its place (its owner's spec path and its suffix), so a renamed owner is a rename.
@@ -146,6 +166,13 @@ def inventory(t: Topology) -> dict[tuple[str, str], Resource]:
         add(RULES, f"{fw.policy_name}/network-rules", fw.path, "firewall rules",
             rules=tuple((r.name, r.source_addresses, r.destination_addresses, r.destination_ports, r.protocols)
                         for r in fw.network_rules))
+        if fw.diagnostics:
+            logs = fw.diagnostics
+            # Named on the firewall (it is an extension resource of it): "<firewall>/<setting>".
+            add(DIAGNOSTIC_SETTING, f"{fw.name}/{logs.setting_name}", logs.path, "firewall diagnostic setting",
+                destination=str(logs.workspace_resource_id or logs.workspace_name).lower(), categories=logs.categories)
+            if logs.workspace_name:
+                add(WORKSPACE, logs.workspace_name, logs.path, "Log Analytics workspace", retention=logs.retention_days)
     for site in t.on_premises:
         add(CONNECTION, site.connection_name, site.path, f"ExpressRoute connection of {site.name}",
             circuit=str(site.circuit_id).lower(), weight=site.routing_weight, fastPath=site.fast_path)
@@ -297,6 +324,24 @@ def _local_gateway(old: Resource, new: Resource):
                               f"VPN device must match"), LNG_CHANGES
 
 
+def _diagnostic_setting(old: Resource, new: Resource):
+    o, n = old.props, new.props
+    if o["destination"] != n["destination"]:
+        yield MODIFY, NONE, ("the firewall's logs go to the other workspace from now on; what the old one holds stays there "
+                             "until its retention ends"), DIAGNOSTIC_SETTINGS
+    if o["categories"] != n["categories"]:
+        yield MODIFY, NONE, f"log categories -> {', '.join(n['categories'])}", DIAGNOSTIC_SETTINGS
+
+
+def _workspace(old: Resource, new: Resource):
+    o, n = old.props["retention"], new.props["retention"]
+    if n > o:
+        yield MODIFY, NONE, f"retention {o} -> {n} days in place, for the logs it already holds too", RETENTION
+    elif n < o:
+        yield MODIFY, NONE, (f"retention {o} -> {n} days: logs older than {n} days are removed 30 days after the change "
+                             f"(set it back within 30 days to keep them)"), RETENTION
+
+
 def _vm(old: Resource, new: Resource):
     o, n = old.props, new.props
     if o["placement"] != n["placement"] or o["admin"] != n["admin"]:
@@ -311,7 +356,8 @@ def _nic(old: Resource, new: Resource):
 
 
 JUDGES = {VNET: _vnet, ROUTE_TABLE: _route_table, ROUTE_SERVER: _route_server, FIREWALL: _firewall, POLICY: _policy,
-          RULES: _rules, CONNECTION: _connection, LOCAL_GATEWAY: _local_gateway, VM: _vm, NIC: _nic}
+          RULES: _rules, CONNECTION: _connection, LOCAL_GATEWAY: _local_gateway, VM: _vm, NIC: _nic,
+          DIAGNOSTIC_SETTING: _diagnostic_setting, WORKSPACE: _workspace}
 
 
 def _judge(old: Resource, new: Resource):
@@ -328,9 +374,10 @@ def _delete(resource: Resource, resource_group: str, why: str) -> Change:
     _, command = DELETE_COMMANDS.get(resource.type, (90, "az resource delete --resource-group {rg} --name {name} "
                                                          f"--resource-type {resource.type}"))
     downtime = LONG if "takes them down" in why else NONE
+    parent, _, child = resource.name.partition("/")
     return Change(resource.name, resource.type, DELETE, downtime,
                   f"{why}; az deployment group create is incremental, so it stays deployed until you run the command", MODES,
-                  command.format(rg=resource_group, name=resource.name))
+                  command.format(rg=resource_group, name=resource.name, parent=parent, child=child))
 
 
 def compare(old: Topology | None, new: Topology, resource_group: str | None = None) -> list[Change]:
@@ -379,6 +426,8 @@ def compare(old: Topology | None, new: Topology, resource_group: str | None = No
         why = f"{resource.role} is no longer in the spec"
         if resource.type == ROUTE_SERVER and any(r.type == GATEWAY for r in after.values()):
             why += "; deleting a Route Server where gateways exist takes them down until it completes"
+        elif resource.type == WORKSPACE:
+            why += f"; deleting it deletes the logs it holds (soft-deleted, recoverable for 14 days: {WORKSPACE_DELETE})"
         deletes.append((DELETE_COMMANDS.get(resource.type, (90,))[0], _delete(resource, resource_group, why)))
     if old.tags != new.tags:
         changes.append(Change("(every resource)", "tags", MODIFY, NONE, "tags updated in place", ARM))

@@ -154,6 +154,21 @@ class NetworkRule:
 
 
 @dataclass(frozen=True)
+class FirewallDiagnostics:
+    """Where the firewall's logs go: an existing Log Analytics workspace, or one gen creates."""
+
+    workspace_resource_id: SpecString | None
+    workspace_name: SpecString | None
+    retention_days: int
+    path: str = ""
+
+    # Resource-specific tables (logAnalyticsDestinationType Dedicated); the costly flow trace and aggregation
+    # categories are left out. https://learn.microsoft.com/azure/azure-monitor/reference/supported-logs/microsoft-network-azurefirewalls-logs
+    categories = ("AZFWNetworkRule", "AZFWApplicationRule", "AZFWNatRule", "AZFWThreatIntel", "AZFWIdpsSignature", "AZFWDnsQuery")
+    setting_name = "to-log-analytics"  # the diagnostic setting on the firewall
+
+
+@dataclass(frozen=True)
 class Firewall:
     name: SpecString
     tier: str
@@ -161,6 +176,7 @@ class Firewall:
     forced_tunneling: bool
     network_rules: tuple[NetworkRule, ...]
     inspect_hub_subnets: bool = False
+    diagnostics: FirewallDiagnostics | None = None
     path: str = ""
 
     @property
@@ -269,6 +285,34 @@ class SiteBranch:
 
 
 @dataclass(frozen=True)
+class Spoke:
+    """A workload VNet peered with the hub: it uses the hub's gateways, and its subnets send on-premises and
+    branch prefixes to the firewall."""
+
+    name: SpecString
+    vnet: VirtualNetwork
+    internet_through_firewall: bool
+    propagate_gateway_routes: bool
+    hub_to_spoke_peering: str
+    spoke_to_hub_peering: str
+    path: str = ""
+
+    in_azure = True
+
+    @property
+    def label(self) -> str:
+        return f"spoke '{self.name}'"
+
+    @property
+    def address_prefixes(self) -> tuple[SpecString, ...]:
+        return self.vnet.address_space
+
+    @property
+    def advertised_prefixes(self) -> tuple[SpecString, ...]:
+        return self.vnet.address_space  # the hub's gateways advertise peered VNets that use them
+
+
+@dataclass(frozen=True)
 class TestVm:
     name: SpecString
     vnet_ref: SpecString  # "hub" or a VNet branch's name
@@ -292,12 +336,18 @@ class Route:
 
 @dataclass(frozen=True)
 class RouteTable:
-    """A route table gen writes, and the hub subnet it is associated with."""
+    """A route table gen writes, and the subnet it is associated with: a hub subnet, or "*" for every subnet of a spoke."""
 
     name: str
     subnet: str
     routes: tuple[Route, ...]
     propagate_gateway_routes: bool = True
+    vnet: str = ""  # a spoke's VNet, for subnet "*"
+
+    @property
+    def placement(self) -> str:
+        """Where it applies, for people: "`GatewaySubnet`" or "every subnet of `vnet-spoke-app`"."""
+        return f"every subnet of `{self.vnet}`" if self.subnet == "*" else f"`{self.subnet}`"
 
 
 @dataclass(frozen=True)
@@ -342,7 +392,8 @@ class Hub:
 # Component names: what the design contains. render maps each to its module file(s).
 COMPONENTS = (
     "virtual-network", "route-table", "expressroute-gateway", "expressroute-connection", "vpn-gateway",
-    "vnet-to-vnet-connection", "site-to-site-connection", "route-server", "firewall", "linux-vm",
+    "vnet-to-vnet-connection", "site-to-site-connection", "route-server", "firewall", "firewall-diagnostics", "vnet-peering",
+    "linux-vm",
 )
 
 
@@ -356,6 +407,7 @@ class Topology:
     branches: tuple[VnetBranch | SiteBranch, ...]  # in spec order, VNet and site alike
     test_vms: tuple[TestVm, ...]
     accepted_warnings: tuple[AcceptedWarning, ...] = ()
+    spokes: tuple[Spoke, ...] = ()
 
     # --- walking: every object with its spec path ---------------------------------------------------
 
@@ -379,8 +431,8 @@ class Topology:
 
     @property
     def vnets(self) -> tuple[VirtualNetwork, ...]:
-        """The hub VNet first, then each VNet branch's."""
-        return (self.hub.vnet,) + tuple(b.vnet for b in self.vnet_branches)
+        """The hub VNet first, then each VNet branch's, then each spoke's."""
+        return (self.hub.vnet,) + tuple(b.vnet for b in self.vnet_branches) + tuple(s.vnet for s in self.spokes)
 
     @property
     def vpn_gateways(self) -> tuple[VpnGateway, ...]:
@@ -394,7 +446,7 @@ class Topology:
 
         Each has `label`, `in_azure` and `address_prefixes` (SpecStrings).
         """
-        return (self.hub.vnet,) + self.branches + self.on_premises
+        return (self.hub.vnet,) + self.branches + self.spokes + self.on_premises
 
     @property
     def has_expressroute_connections(self) -> bool:
@@ -458,7 +510,7 @@ class Topology:
         if not self.inspects_transit or self.firewall_private_ip is None:
             return None
         hub_subnets = self.hub_workload_subnets if self.inspects_hub_subnets else ()
-        routes = self._firewall_routes(self.on_premises + self.branches) + tuple(
+        routes = self._firewall_routes(self.on_premises + self.branches + self.spokes) + tuple(
             Route(f"{s.name}-{s.prefix.replace('/', '_')}", s.prefix, "VirtualAppliance", self.firewall_private_ip, s.path)
             for s in hub_subnets
         )
@@ -523,6 +575,22 @@ class Topology:
         return tuple(t for t in tables if t) + self.hub_subnet_route_tables
 
     @property
+    def spoke_route_tables(self) -> tuple[RouteTable, ...]:
+        """One route table per spoke, on every subnet of it: on-premises and branch prefixes (and with
+        internetThroughFirewall 0.0.0.0/0) to the firewall, gateway routes not propagated unless the spec says so.
+        https://learn.microsoft.com/azure/firewall/tutorial-hybrid-portal"""
+        if not self.inspects_transit or self.firewall_private_ip is None:
+            return ()
+        transit = self._firewall_routes(self.on_premises + self.branches)
+        tables = []
+        for spoke in self.spokes:
+            internet = (Route("default-to-firewall", "0.0.0.0/0", "VirtualAppliance", self.firewall_private_ip, spoke.path),) \
+                if spoke.internet_through_firewall else ()
+            tables.append(RouteTable(f"{spoke.vnet.name}-rt", "*", transit + internet, spoke.propagate_gateway_routes,
+                                     vnet=str(spoke.vnet.name)))
+        return tuple(tables)
+
+    @property
     def public_address_prefixes(self) -> tuple[SpecString, ...]:
         """On-premises and branch prefixes outside IANA's private ranges: Azure Firewall would SNAT traffic to them."""
         private = [parse_network(r) for r in IANA_PRIVATE_RANGES]
@@ -556,11 +624,13 @@ class Topology:
         """What the design contains, in the fixed order of COMPONENTS."""
         present = {
             "virtual-network": True,
-            "route-table": bool(self.route_tables),
+            "route-table": bool(self.route_tables or self.spoke_route_tables),
             "expressroute-gateway": bool(self.hub.expressroute_gateway),
             "expressroute-connection": self.has_expressroute_connections,
             "vpn-gateway": bool(self.vpn_gateways),
             "vnet-to-vnet-connection": bool(self.vnet_branches),
+            "vnet-peering": bool(self.spokes),
+            "firewall-diagnostics": bool(self.hub.firewall and self.hub.firewall.diagnostics),
             "site-to-site-connection": bool(self.site_branches),
             "route-server": bool(self.hub.route_server),
             "firewall": bool(self.hub.firewall),
@@ -574,6 +644,11 @@ class Topology:
         hub, names = self.hub, []
         for table in self.route_tables:
             names.append(DerivedName(hub.vnet.name.path, table.name, "route table", (hub.vnet.name,)))
+        for spoke, table in zip(self.spokes, self.spoke_route_tables):
+            names.append(DerivedName(spoke.vnet.name.path, table.name, "route table", (spoke.vnet.name,)))
+        for spoke in self.spokes:
+            for peering in (spoke.hub_to_spoke_peering, spoke.spoke_to_hub_peering):
+                names.append(DerivedName(spoke.vnet.name.path, peering, "peering", (hub.vnet.name, spoke.vnet.name)))
         if hub.expressroute_gateway:
             gateway = hub.expressroute_gateway
             names.append(DerivedName(gateway.name.path, gateway.public_ip_name, "public IP", (gateway.name,)))
@@ -605,11 +680,11 @@ class Topology:
         return _gateway_names(self.hub)
 
     def vnet_named(self, ref: str) -> VirtualNetwork | None:
-        """The VNet a test VM refers to: `hub` or a VNet branch's name."""
+        """The VNet a test VM refers to: `hub`, a VNet branch's name or a spoke's."""
         if ref == "hub":
             return self.hub.vnet
-        branch = next((b for b in self.vnet_branches if b.name == ref), None)
-        return branch.vnet if branch else None
+        owner = next((o for o in self.vnet_branches + self.spokes if o.name == ref), None)
+        return owner.vnet if owner else None
 
 
 def _gateway_names(hub: Hub) -> tuple[str, str]:
@@ -669,6 +744,16 @@ def _vpn_gateway(data: dict, path: str, label: str, *, hub: bool) -> VpnGateway:
     )
 
 
+def _diagnostics(data: dict, path: str) -> FirewallDiagnostics:
+    workspace = data.get("workspace") or {}
+    return FirewallDiagnostics(
+        workspace_resource_id=_text(data, "workspaceResourceId", path),
+        workspace_name=_text(workspace, "name", f"{path}.workspace") if workspace else None,
+        retention_days=workspace.get("retentionInDays", 30),
+        path=path,
+    )
+
+
 def _firewall(data: dict) -> Firewall:
     path = "hub.firewall"
     rules = []
@@ -690,6 +775,7 @@ def _firewall(data: dict) -> Firewall:
         forced_tunneling=data.get("forcedTunneling", False),
         network_rules=tuple(rules),
         inspect_hub_subnets=data.get("inspectHubSubnets", False),
+        diagnostics=_diagnostics(data["diagnostics"], f"{path}.diagnostics") if "diagnostics" in data else None,
         path=path,
     )
 
@@ -737,6 +823,20 @@ def _branch(b: dict, path: str, vpn_name: str) -> VnetBranch | SiteBranch:
     )
 
 
+def _spoke(data: dict, path: str, hub_vnet: str) -> Spoke:
+    name = _text(data, "name", path)
+    vnet = _vnet(data["vnet"], f"{path}.vnet", f"spoke '{name}' (VNet '{data['vnet']['name']}')")
+    return Spoke(
+        name=name,
+        vnet=vnet,
+        internet_through_firewall=data.get("internetThroughFirewall", False),
+        propagate_gateway_routes=data.get("propagateGatewayRoutes", False),
+        hub_to_spoke_peering=f"{hub_vnet}-to-{vnet.name}",
+        spoke_to_hub_peering=f"{vnet.name}-to-{hub_vnet}",
+        path=path,
+    )
+
+
 def build(data: dict) -> Topology:
     """Turn a schema-valid spec into a Topology."""
     hub = _hub(data["hub"])
@@ -756,7 +856,8 @@ def build(data: dict) -> Topology:
         for i, s in enumerate(data.get("onPremises", []))
     )
     branches = tuple(_branch(b, f"branches[{i}]", vpn_name) for i, b in enumerate(data.get("branches", [])))
-    vnet_of = {"hub": hub.vnet.name, **{b.name: b.vnet.name for b in branches if isinstance(b, VnetBranch)}}
+    spokes = tuple(_spoke(s, f"spokes[{i}]", hub.vnet.name) for i, s in enumerate(data.get("spokes", [])))
+    vnet_of = {"hub": hub.vnet.name, **{b.name: b.vnet.name for b in branches + spokes if not isinstance(b, SiteBranch)}}
     test_vms = tuple(
         TestVm(
             name=_text(v, "name", f"testVms[{i}]"),
@@ -783,4 +884,5 @@ def build(data: dict) -> Topology:
         branches=branches,
         test_vms=test_vms,
         accepted_warnings=accepted,
+        spokes=spokes,
     )

@@ -30,6 +30,10 @@ FIREWALL_AFTER_GATEWAYS = ("the firewall writes the hub VNet too: after the gate
 ROUTE_SERVER_AFTER = "the Route Server peers with the gateways of its VNet as it is created: after them and the firewall"
 CONNECTIONS_AFTER = ("creating the Route Server updates the gateways, and connections write them (and, assumed, their "
                      "GatewaySubnet): one kind of connection after the other, one at a time")
+PEERINGS_AFTER = ("a peering writes the hub VNet, and the spoke uses the hub's gateways (RemoteVnetHasNoGateways before "
+                  "they exist): after the gateways and the Route Server, one at a time")
+DIAGNOSTICS_AFTER = ("the diagnostic setting is written on the firewall, named from the parameters (so that what-if "
+                     "sees it): after the firewall exists")
 VMS_AFTER = "a test VM's NIC joins a subnet of a VNet the gateways and connections write (assumed): after them"
 
 
@@ -79,9 +83,22 @@ def steps(t: Topology) -> tuple[Step, ...]:
     if hub.firewall:
         add(Step("firewallDeployment", "firewall", "Azure Firewall and its policy", (hub.firewall.name,),
                  needs=("hubNetwork",), why=FIREWALL_AFTER_GATEWAYS), in_chain=True)
+    if hub.firewall and hub.firewall.diagnostics:
+        found.append(Step("firewallDiagnosticsDeployment", "firewall-diagnostics", "firewall logs to Log Analytics",
+                          (hub.firewall.diagnostics.workspace_name or "diagnostic setting",), after=("firewallDeployment",),
+                          why=DIAGNOSTICS_AFTER))
     if hub.route_server:
         add(Step("routeServerDeployment", "route-server", "Route Server", (hub.route_server.name,),
                  needs=("hubNetwork",), why=ROUTE_SERVER_AFTER), in_chain=True)
+    if t.spokes:
+        if t.spoke_route_tables:
+            found.append(Step("spokeRouteTables", "route-table", "spoke route table", tuple(r.name for r in t.spoke_route_tables),
+                              loop=True))
+        found.append(Step("spokeNetworks", "virtual-network", "spoke VNet", tuple(s.vnet.name for s in t.spokes), loop=True,
+                          needs=("spokeRouteTables[]",) if t.spoke_route_tables else ()))
+        # The peerings name their VNets (from the parameters, so that what-if sees them): ordered explicitly.
+        add(Step("spokePeerings", "vnet-peering", "hub and spoke peering", tuple(s.hub_to_spoke_peering for s in t.spokes),
+                 loop=True, serial=True, after=("spokeNetworks[]",), why=PEERINGS_AFTER), in_chain=True)
     if t.has_expressroute_connections:
         add(Step("expressRouteConnectionDeployments", "expressroute-connection", "ExpressRoute connection",
                  tuple(s.connection_name for s in t.on_premises), loop=True, serial=True,

@@ -13,7 +13,7 @@ from importlib import resources
 
 import jinja2
 
-from . import cache, order, plan, routing
+from . import cache, logs, order, plan, routing
 from .plan import text as plan_text
 from .diagram import mermaid
 from .model import SSH_KEY_ENV, RouteTable, Topology, VirtualNetwork, VpnGateway
@@ -157,6 +157,15 @@ def parameter_values(t: Topology) -> dict:
                 for r in fw.network_rules
             ],
         }
+    if hub.firewall and hub.firewall.diagnostics:
+        diagnostics = hub.firewall.diagnostics
+        values["firewallDiagnostics"] = {
+            "workspaceResourceId": diagnostics.workspace_resource_id or "",
+            "workspaceName": diagnostics.workspace_name or "",
+            "retentionInDays": diagnostics.retention_days,
+            "categories": list(diagnostics.categories),
+            "settingName": diagnostics.setting_name,
+        }
     if t.vnet_branches:
         values["vnetBranches"] = [
             {
@@ -176,6 +185,16 @@ def parameter_values(t: Topology) -> dict:
             site.update({"addressPrefixes": list(s.address_prefixes), "bgpAsn": s.bgp_asn, "bgpPeeringAddress": s.bgp_peering_address})
             sites.append(site)
         values["siteBranches"] = sites
+    if t.spokes:
+        spokes = []
+        tables = dict(zip((s.name for s in t.spokes), t.spoke_route_tables))
+        for spoke in t.spokes:
+            value = {"name": spoke.name, "virtualNetwork": _vnet_value(spoke.vnet)}
+            if spoke.name in tables:
+                value["routeTable"] = _route_table_value(tables[spoke.name])  # subnetName "*": every subnet of the spoke
+            value.update(hubToSpokePeeringName=spoke.hub_to_spoke_peering, spokeToHubPeeringName=spoke.spoke_to_hub_peering)
+            spokes.append(value)
+        values["spokes"] = spokes
     if t.test_vms:
         values["testVms"] = [
             {"name": v.name, "virtualNetworkName": v.vnet_name, "subnetName": v.subnet, "size": v.size, "adminUsername": v.admin_username}
@@ -221,12 +240,15 @@ MODULES = {
     "site-to-site-connection": (("site-to-site-connection.bicep",), ("siteBranchType",)),
     "route-server": (("route-server.bicep", "public-ip.bicep"), ("routeServerType",)),
     "firewall": (("firewall.bicep", "public-ip.bicep"), ("firewallType",)),
+    # spokeType holds the spoke's route table: route-table.bicep comes along even without one.
+    "vnet-peering": (("vnet-peering.bicep", "route-table.bicep"), ("spokeType",)),
+    "firewall-diagnostics": (("firewall-diagnostics.bicep",), ("firewallDiagnosticsType",)),
     "linux-vm": (("linux-vm.bicep",), ("testVmType",)),
 }
 
 MODULE_DESCRIPTIONS = {
-    "virtual-network": "a virtual network with its subnets inline (hub and VNet branches)",
-    "route-table": "a route table of one hub subnet (GatewaySubnet, AzureFirewallSubnet, AzureFirewallManagementSubnet)",
+    "virtual-network": "a virtual network with its subnets inline (hub, VNet branches and spokes)",
+    "route-table": "a route table: of one hub subnet (GatewaySubnet, AzureFirewallSubnet, ...) or of a spoke's subnets",
     "expressroute-gateway": "the ExpressRoute gateway and its public IP",
     "expressroute-connection": "one connection to an existing ExpressRoute circuit",
     "vpn-gateway": "a VPN gateway with BGP and its public IPs (hub and VNet branches)",
@@ -234,6 +256,8 @@ MODULE_DESCRIPTIONS = {
     "site-to-site-connection": "a Local Network Gateway and its IPsec connection with BGP",
     "route-server": "Azure Route Server (virtualHubs), its IP configuration and public IP",
     "firewall": "Azure Firewall, its policy, rule collection group and public IP(s)",
+    "vnet-peering": "the two peerings of a spoke with the hub, gateway transit on the hub side",
+    "firewall-diagnostics": "the firewall's logs to a Log Analytics workspace (resource-specific tables), and the workspace if created",
     "linux-vm": "a test VM and its NIC, no public IP",
     "public-ip": "a Standard, Static, zone-redundant public IP (gateways, Route Server, firewall)",
 }
@@ -270,7 +294,8 @@ def depends_on(steps: dict, symbol: str, level: int) -> str:
     if not step.after:
         return ""
     pad = "  " * level
-    entries = "".join(f"{pad}  {after}\n" for after in step.after)
+    # "symbol[]": the instance of a loop with the same index as this one.
+    entries = "".join(f"{pad}  {after[:-2] + '[index]' if after.endswith('[]') else after}\n" for after in step.after)
     return f"{pad}// {step.why[0].upper()}{step.why[1:]}.\n{pad}dependsOn: [\n{entries}{pad}]\n"
 
 
@@ -294,6 +319,7 @@ def _environment() -> jinja2.Environment:
         lstrip_blocks=True,
     )
     env.filters["bicep"] = bicep_literal
+    env.filters["key"] = bicep_key
     env.filters["secret"] = secret_expression
     return env
 
@@ -341,6 +367,7 @@ def render(t: Topology, source: Provenance) -> dict[str, str]:
         "transit_assumptions": list(dict.fromkeys(a for pair in transit for a in pair.assumptions)),
         "public_ips": [d.name for d in t.derived_names if d.resource_type == "public IP"],
         "accepted": t.accepted_warnings,
+        "transit_query": logs.transit_query(t) if t.hub.firewall and t.hub.firewall.diagnostics else "",
         "plan": plan_text.as_markdown(plan.from_steps(order.steps(t)), "Deployment plan (main.bicep's modules)"),
     }
     files = {
@@ -351,4 +378,6 @@ def render(t: Topology, source: Provenance) -> dict[str, str]:
     }
     for file_name in module_files(t):
         files[f"modules/{file_name}"] = f"{header}\n{_module_text(file_name)}"
+    if context["transit_query"]:
+        files["transit.kql"] = f"{header}\n{context['transit_query']}"
     return dict(sorted(files.items()))

@@ -39,6 +39,7 @@ _PREFERENCE = {UDR: 0, BGP: 1, SYSTEM: 2}  # for the same prefix, the lower wins
 APPLIANCE = "VirtualAppliance"
 GATEWAY = "VirtualNetworkGateway"
 VNET_LOCAL = "VnetLocal"
+PEERING = "VNetPeering"  # a system route to a peered VNet (hub <-> spoke)
 INTERNET = "Internet"
 NONE = "None"
 EXPRESSROUTE = "ExpressRoute"  # on-premises edge -> the hub's ExpressRoute gateway, over the circuit
@@ -89,7 +90,7 @@ class RouteEntry:
 class Endpoint:
     """Where an address lives: an on-premises site, a branch, or the hub VNet (a hub workload)."""
 
-    kind: str  # "onprem", "vnet-branch", "site-branch" or "hub"
+    kind: str  # "onprem", "vnet-branch", "site-branch", "spoke" or "hub"
     name: str  # site or branch name; the hub VNet's name for the hub
     address: str
     hop: str  # the hop whose routes traffic from here follows
@@ -214,7 +215,27 @@ def _udr_entries(topology: Topology, routes: Sequence[Route]) -> list[RouteEntry
 
 
 def _hub_system_routes(topology: Topology) -> list[RouteEntry]:
+    """The hub VNet itself, each peered spoke, and the Internet."""
     routes = [RouteEntry(p, VNET_LOCAL, VNET_LOCAL, SYSTEM) for p in _valid(topology.hub.vnet.address_space)]
+    routes += [RouteEntry(p, spoke.name, PEERING, SYSTEM) for spoke in topology.spokes for p in _valid(spoke.vnet.address_space)]
+    return routes + [RouteEntry(DEFAULT_ROUTE, INTERNET, INTERNET, SYSTEM)]
+
+
+def _spoke_prefixes(topology: Topology) -> list[str]:
+    """The spokes, which the hub's gateways advertise because the spokes use them (useRemoteGateways)."""
+    return [p for spoke in topology.spokes for p in _valid(spoke.vnet.address_space)]
+
+
+def _spoke_routes(topology: Topology, spoke) -> list[RouteEntry]:
+    """A spoke subnet: its route table (on-premises and branch prefixes to the firewall), the routes the hub's
+    gateways teach it when propagation is on (or there is no table), its own VNet, the hub over the peering."""
+    tables = dict(zip((s.name for s in topology.spokes), topology.spoke_route_tables))
+    table = tables.get(spoke.name)
+    routes = _udr_entries(topology, table.routes) if table else []
+    if table is None or table.propagate_gateway_routes:
+        routes += _learned_in_hub(topology)
+    routes += [RouteEntry(p, VNET_LOCAL, VNET_LOCAL, SYSTEM) for p in _valid(spoke.vnet.address_space)]
+    routes += [RouteEntry(p, topology.hub.vnet.name, PEERING, SYSTEM) for p in _valid(topology.hub.vnet.address_space)]
     return routes + [RouteEntry(DEFAULT_ROUTE, INTERNET, INTERNET, SYSTEM)]
 
 
@@ -241,7 +262,7 @@ def _onprem_routes(topology: Topology) -> list[RouteEntry]:
     er = topology.hub.expressroute_gateway
     if er is None:
         return []
-    learned = _valid(topology.hub.vnet.address_space)
+    learned = _valid(topology.hub.vnet.address_space) + _spoke_prefixes(topology)
     if topology.exchanges_routes:
         learned += _branch_prefixes(topology)
     return [RouteEntry(p, er.name, EXPRESSROUTE, f"{BGP} via {er.name}") for p in learned]
@@ -249,7 +270,7 @@ def _onprem_routes(topology: Topology) -> list[RouteEntry]:
 
 def _branch_learned(topology: Topology, branch) -> list[str]:
     """The prefixes a branch learns from the hub VPN gateway over BGP."""
-    learned = _valid(topology.hub.vnet.address_space) + _branch_prefixes(topology, skip=branch.name)
+    learned = _valid(topology.hub.vnet.address_space) + _spoke_prefixes(topology) + _branch_prefixes(topology, skip=branch.name)
     if topology.exchanges_routes:
         learned += _on_premises_prefixes(topology)
     return learned
@@ -332,6 +353,8 @@ def effective_routes(topology: Topology, gateway_udrs: Sequence[Route] | None = 
                                    + _hub_system_routes(topology))
     for branch in topology.branches:
         tables[f"branch:{branch.name}"] = _choose(_branch_routes(topology, branch))
+    for spoke in topology.spokes:
+        tables[f"spoke:{spoke.name}"] = _choose(_spoke_routes(topology, spoke))
     return tables
 
 
@@ -354,6 +377,8 @@ def _places(topology: Topology) -> list[tuple[ipaddress.IPv4Network, str, str, s
     for branch in topology.branches:
         kind = "vnet-branch" if isinstance(branch, VnetBranch) else "site-branch"
         places += [(parse_network(p), kind, branch.name, f"branch:{branch.name}") for p in _announced(branch)]
+    for spoke in topology.spokes:
+        places += [(parse_network(p), "spoke", spoke.name, f"spoke:{spoke.name}") for p in _valid(spoke.vnet.address_space)]
     hub = topology.hub.vnet
     places += [(parse_network(p), "hub", hub.name, HUB_VNET_HOP) for p in _valid(hub.address_space)]
     return places
@@ -469,6 +494,10 @@ class _Walker:
             if (destination.kind == "hub") if in_hub else (destination.hop == hop):
                 return _Outcome(delivered=True)
             return _Outcome(where=hop, reason=f"{hop} sees {destination.address} as local, but it lives elsewhere")
+        if route.next_hop_kind == PEERING:  # to a peered VNet: the spoke from the hub, the hub from a spoke
+            if route.next_hop == destination.name or (destination.kind == "hub" and route.next_hop == self.topology.hub.vnet.name):
+                return _Outcome(delivered=True)
+            return _Outcome(where=hop, reason=f"{hop} sends {destination.address} over the peering to {route.next_hop}, not its owner")
         if route.next_hop == self.firewall:
             return _Outcome(_Node("firewall", route.next_hop))
         if route.next_hop in (self.expressroute, self.vpn):
@@ -479,8 +508,8 @@ class _Walker:
 
     def _leave_source(self, source: Endpoint, destination: Endpoint) -> _Outcome:
         # From on-premises or a site the packet enters the hub through a gateway (inbound);
-        # from a hub workload it is already inside the hub.
-        return self._follow(source.hop, destination, inbound=source.kind != "hub")
+        # from a hub workload or a spoke it is already inside Azure and leaves through one.
+        return self._follow(source.hop, destination, inbound=source.kind not in ("hub", "spoke"))
 
     def _gateway_in(self, gateway: str, destination: Endpoint) -> _Outcome:
         """Traffic entering the hub through a gateway goes where GatewaySubnet's effective routes say.
@@ -595,9 +624,9 @@ def _representative(topology: Topology, name: str) -> str | None:
 
     Never an address in GatewaySubnet (or another special subnet): no VM lives there.
     """
-    branch = next((b for b in topology.branches if b.name == name), None)
-    if isinstance(branch, VnetBranch):
-        spaces = branch.vnet.networks  # a subnet outside the (readable) address space is not an address of the branch
+    branch = next((b for b in topology.branches + topology.spokes if b.name == name), None)
+    if branch is not None and branch.in_azure:
+        spaces = branch.vnet.networks  # a subnet outside the (readable) address space is not an address of the VNet
         workload = [s.network for s in branch.vnet.subnets
                     if s.name not in SPECIAL_SUBNETS and s.network and any(s.network.subnet_of(n) for n in spaces)]
         if workload:
@@ -623,11 +652,13 @@ def _host(network: ipaddress.IPv4Network) -> ipaddress.IPv4Address:
 
 
 def transit_matrix(topology: Topology, gateway_udrs: Sequence[Route] | None = None) -> list[TransitPair]:
-    """Every on-premises site to every branch, then every pair of branches, traced from representative hosts, in spec order."""
+    """Every on-premises site to every branch, every pair of branches, then every spoke to every site and branch,
+    traced from representative hosts, in spec order."""
     pairs = []
     routes, places = effective_routes(topology, gateway_udrs), _places(topology)
     ends = [(site.name, branch.name) for site in topology.on_premises for branch in topology.branches]
     ends += [(a.name, b.name) for i, a in enumerate(topology.branches) for b in topology.branches[i + 1:]]
+    ends += [(spoke.name, other.name) for spoke in topology.spokes for other in topology.on_premises + topology.branches]
     for source_name, destination_name in ends:
         source_ip, destination_ip = _representative(topology, source_name), _representative(topology, destination_name)
         if source_ip is None or destination_ip is None:

@@ -65,9 +65,14 @@ def _gateways(t: Topology) -> list[str]:
     return names + [g.name for g in t.vpn_gateways]
 
 
-def _nics(t: Topology) -> list[tuple[str, str]]:
-    """(NIC name, routing hop) of each test VM."""
-    return [(f"{vm.name}-nic", routing.HUB_VNET_HOP if vm.vnet_ref == "hub" else f"branch:{vm.vnet_ref}") for vm in t.test_vms]
+def test_vm_nics(t: Topology) -> list[tuple[str, str]]:
+    """(NIC name, routing hop) of each test VM: the hub's workload subnets, a VNet branch or a spoke."""
+    spokes = {s.name for s in t.spokes}
+
+    def hop(ref: str) -> str:
+        return routing.HUB_VNET_HOP if ref == "hub" else f"spoke:{ref}" if ref in spokes else f"branch:{ref}"
+
+    return [(f"{vm.name}-nic", hop(vm.vnet_ref)) for vm in t.test_vms]
 
 
 # --- gen collect -----------------------------------------------------------------------------------------
@@ -108,7 +113,7 @@ def collect_script(t: Topology, resource_group: str, deployment: str) -> str:
             f'--resource-group "$RG" --name {g} --peer "$peer"',
             "done",
         ]
-    for nic, _ in _nics(t):
+    for nic, _ in test_vm_nics(t):
         lines += ["", f'capture {q(effective_routes_file(nic))} az network nic show-effective-route-table --resource-group "$RG" --name {q(nic)}']
     lines += ["", 'echo "captured into $CAPTURE/: run gen verify SPEC $CAPTURE"']
     return "\n".join(lines) + "\n"
@@ -189,7 +194,7 @@ def verify(t: Topology, root: Path) -> list[Finding]:
         learned = capture.read(learned_routes_file(gateway))
         if learned is not None:
             _check_learned(t, gateway, entries(learned), report)
-    for nic, hop in _nics(t):
+    for nic, hop in test_vm_nics(t):
         table = capture.read(effective_routes_file(nic))
         if table is not None:
             _check_nic(t, nic, hop, entries(table), report)

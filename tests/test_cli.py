@@ -39,9 +39,10 @@ def write_spec(tmp_path: Path, data, name="spec.json") -> Path:
 def test_help_teaches_the_commands_and_exit_codes():
     result = run("--help")
     assert result.exit_code == 0
-    for word in ("validate", "render", "build", "schema", "init", "rules", "routes", "trace", "Exit codes"):
+    commands = ("validate", "render", "build", "plan", "diff", "collect", "verify", "routes", "trace", "rules", "schema", "init")
+    for word in (*commands, "Exit codes"):
         assert word in result.output
-    for command in ("validate", "render", "build", "schema", "init", "rules", "routes", "trace"):
+    for command in commands:
         sub = run(command, "--help")
         assert sub.exit_code == 0 and "Usage: gen " + command in sub.output
 
@@ -190,6 +191,10 @@ def test_init_writes_the_seed_shaped_starter_that_validates(tmp_path):
     assert run("init", tmp_path / "spec.json").exit_code == 2  # never overwrites by surprise
     assert run("init", tmp_path / "spec.json", "--example", "multi-site", "--force").exit_code == 0
     assert json.loads((tmp_path / "spec.json").read_text()) == load_example(MULTI_SITE)
+    from generator.cli import EXAMPLES as OFFERED
+    assert sorted(OFFERED.values()) == sorted(p.name for p in (ROOT / "examples").glob("*.json"))  # every example is offered
+    assert run("init", tmp_path / "spokes.json", "--example", "hub-spoke").exit_code == 0
+    assert run("validate", tmp_path / "spokes.json").exit_code == 0
 
 
 def test_schema_prints_the_json_schema():

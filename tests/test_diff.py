@@ -7,10 +7,12 @@ import subprocess
 
 import pytest
 
-from conftest import MULTI_SITE, SEED, load_example, variant
+from conftest import EXAMPLES, MULTI_SITE, SEED, load_example, variant
 from generator import diff, model
 from test_cli import run, write_spec
 
+HUB_SPOKE = EXAMPLES / "hub-spoke.json"
+WORKSPACE = "/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/rg-logs/providers/Microsoft.OperationalInsights/workspaces/central"
 CIRCUIT = "/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/rg-er/providers/Microsoft.Network/expressRouteCircuits/er-{}"
 
 
@@ -28,6 +30,10 @@ def seed(mutate=lambda d: None) -> dict:
 
 def multi(mutate=lambda d: None) -> dict:
     return variant(load_example(MULTI_SITE), mutate)
+
+
+def spokes(mutate=lambda d: None) -> dict:
+    return variant(load_example(HUB_SPOKE), mutate)
 
 
 def hub(key, **values):
@@ -67,6 +73,17 @@ ROWS = {
     "routing weight": (seed(), seed(lambda d: d["onPremises"][0].update(routingWeight=5)), "ergw-hub-onprem", [("modify", "none")]),
     "circuit replaced": (seed(), seed(lambda d: d["onPremises"][0].update(expressRouteCircuitId=CIRCUIT.format("other"))),
                          "ergw-hub-onprem", [("blocked", "long")]),
+    "spoke added": (spokes(lambda d: d["spokes"].pop()), spokes(), "vnet-spoke-shared", [("create", "none")]),
+    "spoke removed": (spokes(), spokes(lambda d: d["spokes"].pop()), "vnet-hub/vnet-hub-to-vnet-spoke-shared", [("delete", "none")]),
+    "spoke internet through the firewall": (spokes(), spokes(lambda d: d["spokes"][0].update(internetThroughFirewall=True)),
+                                            "vnet-spoke-app-rt", [("modify", "none")]),
+    "firewall logs stopped": (spokes(), spokes(lambda d: d["hub"]["firewall"].pop("diagnostics")), "afw-hub/to-log-analytics",
+                              [("delete", "none")]),
+    "log workspace removed": (spokes(), spokes(lambda d: d["hub"]["firewall"].pop("diagnostics")), "log-hub-spoke", [("delete", "none")]),
+    "log retention shortened": (spokes(), spokes(lambda d: d["hub"]["firewall"]["diagnostics"]["workspace"].update(retentionInDays=30)),
+                                "log-hub-spoke", [("modify", "none")]),
+    "logs to another workspace": (spokes(), spokes(lambda d: d["hub"]["firewall"].update(diagnostics={"workspaceResourceId": WORKSPACE})),
+                                  "afw-hub/to-log-analytics", [("modify", "none")]),
     "site device moved": (multi(), multi(lambda d: d["branches"][2].update(fqdn="vpn2.warehouse-lyon.example.net")),
                           "lng-warehouse-lyon", [("modify", "brief")]),
 }
@@ -107,6 +124,24 @@ def test_a_removed_branch_leaves_resources_behind_and_says_how_to_delete_them_in
     assert "--resource-group rg-multi-site --name vnet-shop-madrid" in deletes[-1].command
     added = changes(multi(lambda d: d["branches"].pop(1)), multi())
     assert added["vnet-shop-madrid"] == [("create", "none")] and added["vpngw-shop-madrid"] == [("create", "none")]
+
+
+def test_a_removed_spoke_and_its_logs_say_how_to_delete_them_in_order():
+    found = diff.compare(model.build(spokes()), model.build(spokes(lambda d: (d["spokes"].pop(), d["hub"]["firewall"].pop("diagnostics")))))
+    deletes = [(c.resource, c.command) for c in found if c.action == "delete"]
+    assert deletes == [
+        ("afw-hub/to-log-analytics", "az monitor diagnostic-settings delete --resource-group rg-hub-spoke --resource afw-hub "
+                                     "--resource-type Microsoft.Network/azureFirewalls --name to-log-analytics"),
+        ("vnet-hub/vnet-hub-to-vnet-spoke-shared", "az network vnet peering delete --resource-group rg-hub-spoke --vnet-name vnet-hub "
+                                                   "--name vnet-hub-to-vnet-spoke-shared"),
+        ("vnet-spoke-shared/vnet-spoke-shared-to-vnet-hub", "az network vnet peering delete --resource-group rg-hub-spoke "
+                                                            "--vnet-name vnet-spoke-shared --name vnet-spoke-shared-to-vnet-hub"),
+        ("vnet-spoke-shared", "az network vnet delete --resource-group rg-hub-spoke --name vnet-spoke-shared"),
+        ("vnet-spoke-shared-rt", "az network route-table delete --resource-group rg-hub-spoke --name vnet-spoke-shared-rt"),
+        ("log-hub-spoke", "az monitor log-analytics workspace delete --resource-group rg-hub-spoke --workspace-name log-hub-spoke --yes"),
+    ]
+    workspace = next(c for c in found if c.resource == "log-hub-spoke")
+    assert "deletes the logs it holds" in workspace.detail
 
 
 def test_cli_exit_codes_and_formats(tmp_path):

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import MULTI_SITE, ROOT, SEED, load_example, render_data
+from conftest import EXAMPLES, MULTI_SITE, ROOT, SEED, load_example, render_data
 from generator import output
 from generator import spec as spec_module
 from generator.provenance import GENERATED_MARK
@@ -94,18 +94,19 @@ def test_sigkill_during_render_leaves_old_or_new_output_never_a_mix(tmp_path):
     assert "old" in outcomes  # at least one kill landed before the swap
 
 
-def test_output_is_byte_identical_across_hash_seeds_directories_and_locales(tmp_path):
+@pytest.mark.parametrize("example", sorted(EXAMPLES.glob("*.json")), ids=lambda p: p.stem)
+def test_output_is_byte_identical_across_hash_seeds_directories_and_locales(tmp_path, example):
     results = []
-    for index, (seed, locale) in enumerate((("0", "C"), ("1", "C.UTF-8"), ("12345", "POSIX"))):
+    for index, (seed, locale) in enumerate((("0", "C"), ("1", "C.UTF-8"), ("12345", "POSIX"), ("7", "C"))):
         cwd = tmp_path / f"cwd{index}"
         cwd.mkdir()
-        env = {**os.environ, "PYTHONHASHSEED": seed, "LC_ALL": locale, "LANG": locale}
-        spec = os.path.relpath(MULTI_SITE, cwd)
+        env = {**os.environ, "PYTHONHASHSEED": seed, "LC_ALL": locale, "LANG": locale, "GEN_NO_CACHE": "1"}
+        spec = os.path.relpath(example, cwd)
         subprocess.run([sys.executable, "-m", "generator.cli", "render", spec, "-o", "rendered"], cwd=cwd, env=env, check=True, capture_output=True)
         results.append(snapshot(cwd / "rendered"))
-    assert results[0] == results[1] == results[2]
+    assert results[0] == results[1] == results[2] == results[3]
     manifest = json.loads(results[0][output.MANIFEST])
-    assert manifest["specSha256"] == spec_module.content_hash(json.loads(MULTI_SITE.read_text()))
+    assert manifest["specSha256"] == spec_module.content_hash(json.loads(example.read_text()))
 
 
 def test_every_generated_file_carries_the_mark_and_only_the_manifest_and_readme_the_provenance(tmp_path):
@@ -193,7 +194,7 @@ def test_committed_example_output_is_fresh():
     """out/<name>/ holds the rendered examples; a stale copy fails here (run `make out`)."""
     from generator import pipeline
 
-    for spec in (SEED, MULTI_SITE):
+    for spec in sorted(EXAMPLES.glob("*.json")):
         analysis = pipeline.analyse(spec)
         directory = ROOT / "out" / analysis.topology.name
         files = pipeline.render_files(analysis, directory)

@@ -354,6 +354,6 @@ def test_output_readme_for_a_reviewer(compiled):
     assert "| shop-paris (10.110.1.4) | shop-madrid (10.120.1.4) |" in text  # branch <-> branch in the matrix
     assert "Assumed: branch to branch through the firewall" in text
     assert "## What your routers must advertise" in text and "| warehouse-lyon | 192.168.50.0/24 |" in text
-    assert "`modules/route-table.bicep` | a route table of one hub subnet" in text
+    assert "`modules/route-table.bicep` | a route table: of one hub subnet" in text
     assert "critical path **2 h 36 min**" in text
     assert "incremental" in text and "ASN 65515" in text

@@ -11,7 +11,9 @@ from pathlib import Path
 
 import pytest
 
-from conftest import MULTI_SITE, SEED, load_example
+from conftest import EXAMPLES, MULTI_SITE, SEED, load_example
+
+HUB_SPOKE = EXAMPLES / "hub-spoke.json"
 from generator import model, routing, verify
 from test_cli import run, write_spec
 
@@ -77,8 +79,7 @@ def healthy_capture(t: model.Topology, root: Path, bare_lists: bool = False) -> 
                      "origin": "EBgp" if i % 2 else "IBgp", "sourcePeer": listed[0]["neighbor"], "weight": 32768}
                     for i, p in enumerate(expected.get(gateway, []))]
         write(verify.learned_routes_file(gateway), wrap(learned))
-    for vm in t.test_vms:
-        hop = routing.HUB_VNET_HOP if vm.vnet_ref == "hub" else f"branch:{vm.vnet_ref}"
+    for nic, hop in verify.test_vm_nics(t):
         table = []
         for entry in routing.effective_routes(t)[hop]:
             ip = [t.firewall_private_ip] if entry.next_hop_kind == routing.APPLIANCE else ["13.81.113.28"] if entry.next_hop_kind == routing.GATEWAY else []
@@ -87,7 +88,7 @@ def healthy_capture(t: model.Topology, root: Path, bare_lists: bool = False) -> 
                           "state": "Active" if entry.effective else "Invalid",
                           # The older CLI shape: the propagation flag inside additionalProperties.
                           "additionalProperties": {"disableBgpRoutePropagation": False}})
-        write(verify.effective_routes_file(f"{vm.name}-nic"), {"nextLink": None, "value": table})
+        write(verify.effective_routes_file(nic), {"nextLink": None, "value": table})
     return root
 
 
@@ -101,7 +102,8 @@ def ids(findings) -> set[tuple[str, str]]:
     return {(f.rule_id, f.path) for f in findings}
 
 
-@pytest.mark.parametrize("example,bare", [(SEED, False), (SEED, True), (MULTI_SITE, False)], ids=["seed", "seed-bare-lists", "multi-site"])
+@pytest.mark.parametrize("example,bare", [(SEED, False), (SEED, True), (MULTI_SITE, False), (HUB_SPOKE, False)],
+                         ids=["seed", "seed-bare-lists", "multi-site", "hub-spoke"])
 def test_a_healthy_capture_verifies_clean(tmp_path, example, bare):
     data = with_vms(load_example(example)) if example == SEED else load_example(example)
     t = model.build(data)
@@ -181,6 +183,20 @@ def test_a_nic_route_pointing_elsewhere(tmp_path):
     _edit(capture / verify.effective_routes_file("vm-hub-nic"), elsewhere)
     found = verify.verify(t, capture)
     assert ("VER007", "vm-hub-nic") in ids(found)
+
+
+def test_a_spoke_nic_that_reaches_on_premises_past_the_firewall(tmp_path):
+    """The spoke's route table missing: its VM learns on-premises from the hub's gateways (useRemoteGateways)."""
+    t = model.build(load_example(HUB_SPOKE))
+    capture = healthy_capture(t, tmp_path / "capture")
+
+    def gateway(d):
+        for route in d["value"]:
+            if route["addressPrefix"] == ["10.20.0.0/16"] and route["state"] == "Active":
+                route.update(source="VirtualNetworkGateway", nextHopType="VirtualNetworkGateway", nextHopIpAddress=["10.0.0.4"])
+
+    _edit(capture / verify.effective_routes_file("vm-spoke-app-nic"), gateway)
+    assert ("VER007", "vm-spoke-app-nic") in ids(verify.verify(t, capture))
 
 
 def test_a_missing_file_is_a_warning_and_a_corrupt_one_exits_2(tmp_path):

@@ -258,7 +258,7 @@ def _schedule(operations: list[Operation], source: str) -> Plan:
         current = max(ordered, key=lambda op: (op.end, -ordered.index(op)))
         while current is not None:
             path.append(current)
-            before = [by_key[k] for k in current.after]
+            before = [by_key[k] for k in sorted(current.after)]  # sorted: ties go the same way in every run
             current = max(before, key=lambda op: op.end, default=None)
         path.reverse()
     ordered.sort(key=lambda op: (op.wave, op.start, op.key))

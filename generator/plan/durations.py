@@ -68,4 +68,6 @@ MODULE_MINUTES = {
     "vnet-to-vnet-connection": 2 * CONNECTION.minutes,  # one direction after the other
     "site-to-site-connection": SMALL.minutes + CONNECTION.minutes,  # Local Network Gateway, then the connection
     "linux-vm": SMALL.minutes + VIRTUAL_MACHINE.minutes,  # NIC, then the VM
+    "vnet-peering": 2 * SMALL.minutes,  # hub -> spoke, then spoke -> hub
+    "firewall-diagnostics": 2 * SMALL.minutes,  # the workspace, then the diagnostic setting
 }

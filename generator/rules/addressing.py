@@ -105,13 +105,14 @@ def subnets_overlap(topology, data):
             seen.append(subnet)
 
 
-@rule("ADDR005", "Address spaces of the hub, branches and sites overlap", VNET_LINK)
+@rule("ADDR005", "Address spaces of the hub, branches, spokes and sites overlap", VNET_LINK)
 def spaces_overlap(topology, data):
-    """Every network joined through the hub (hub VNet, VNet branches, VPN sites, on-premises sites) needs its own
-    addresses: Azure refuses overlapping VNet-to-VNet/site-to-site address spaces, and an overlap that it accepts
-    sends one side's traffic to the other. On-premises sites may share prefixes: that is one network reached over
-    several circuits (two peering locations), where the connection's routing weight picks the circuit
-    (https://learn.microsoft.com/azure/expressroute/expressroute-optimize-routing)."""
+    """Every network joined through the hub (hub VNet, VNet branches, spokes, VPN sites, on-premises sites) needs its
+    own addresses: Azure refuses overlapping VNet-to-VNet/site-to-site address spaces, an overlap that it accepts
+    sends one side's traffic to the other, and a site prefix inside the hub would become a spoke UDR that sends the
+    spokes' traffic for that part of the hub to the firewall instead of over the peering (a hairpin). On-premises
+    sites may share prefixes: that is one network reached over several circuits (two peering locations), where the
+    connection's routing weight picks the circuit (https://learn.microsoft.com/azure/expressroute/expressroute-optimize-routing)."""
     owners = topology.address_owners
     for b, owner in enumerate(owners[1:], start=1):
         for prefix in owner.address_prefixes:
@@ -126,10 +127,13 @@ def spaces_overlap(topology, data):
                 clash = next((p for p in earlier.address_prefixes
                               if (n := parse_network(p)) is not None and not _is_default(n, earlier) and network.overlaps(n)), None)
                 if clash:
+                    # A spoke route table sends this prefix to the firewall: for the part inside the hub, a hairpin.
+                    hairpin = ("; the spokes' route tables would send their traffic for that part of the hub to the "
+                               "firewall instead of over the peering (a hairpin)" if earlier is owners[0] and topology.spoke_route_tables else "")
                     yield prefix.path, (
                         f"{prefix} of {owner.label} overlaps {clash} of {earlier.label}: every network joined through the hub needs "
                         f"its own addresses, otherwise Azure refuses the VNet-to-VNet/site-to-site connection or routes "
-                        f"one of them to the wrong place. Renumber one side")
+                        f"one of them to the wrong place{hairpin}. Renumber one side")
                     break
 
 

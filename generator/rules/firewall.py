@@ -159,3 +159,26 @@ def hub_subnets_not_inspected(topology, data):
             f"traffic from the hub's workload subnet(s) {', '.join(names)} to on-premises and branches skips the firewall "
             f"(only what enters through a gateway is steered to it). Set hub.firewall.inspectHubSubnets: true to inspect it "
             f"too, or accept this warning (acceptedWarnings) if those subnets are trusted")
+
+
+LOGS_LINK = "https://learn.microsoft.com/azure/firewall/monitor-firewall"
+WORKSPACE_ID = re.compile(r"^/subscriptions/[0-9a-f-]{36}/resourceGroups/[^/]+/providers/Microsoft\.OperationalInsights/workspaces/[^/]+$", re.IGNORECASE)
+
+
+@rule("FW008", "Firewall diagnostics need exactly one workspace", LOGS_LINK)
+def diagnostics_workspace(topology, data):
+    """The firewall's logs go to one Log Analytics workspace: an existing one named by its resource ID, or one gen
+    creates (`workspace`), not both and not neither."""
+    firewall = topology.hub.firewall
+    diagnostics = firewall.diagnostics if firewall else None
+    if diagnostics is None:
+        return
+    given = [bool(diagnostics.workspace_resource_id), bool(diagnostics.workspace_name)]
+    if given.count(True) != 1:
+        yield diagnostics.path, ("give exactly one of workspaceResourceId (an existing Log Analytics workspace) and workspace "
+                                 "(one gen creates)")
+    elif diagnostics.workspace_resource_id and not WORKSPACE_ID.match(diagnostics.workspace_resource_id):
+        yield diagnostics.workspace_resource_id.path, (
+            f"{diagnostics.workspace_resource_id!r} is not a Log Analytics workspace resource ID: expected /subscriptions/<id>/"
+            f"resourceGroups/<group>/providers/Microsoft.OperationalInsights/workspaces/<name> "
+            f"(az monitor log-analytics workspace show --query id)")

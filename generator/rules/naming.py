@@ -143,7 +143,7 @@ def gateway_names_unique(topology, data):
 @rule("NAME006", "Branch and on-premises site names must be unique", NAMING_LINK)
 def site_names_unique(topology, data):
     """Branch and on-premises site names key the connections, parameters and secret environment variables."""
-    entries = [(s.name.path, s.name, s.path) for s in topology.on_premises + topology.branches]
+    entries = [(s.name.path, s.name, s.path) for s in topology.on_premises + topology.branches + topology.spokes]
     for path, name, first in _duplicates(entries):
         yield path, (f"name '{name}' is also used at {first}: branch and on-premises site names key the connections, "
                      f"parameters and secret environment variables (VPN_SHARED_KEY_<NAME>, ER_AUTH_KEY_<NAME>). Rename one")
@@ -188,8 +188,8 @@ def circuit_ids(topology, data):
 
 @rule("NAME010", "Test VM refers to an unknown VNet", NAMING_LINK)
 def vm_vnet_refs(topology, data):
-    """A test VM goes into the hub VNet or a kind: vnet branch, named by `hub` or the branch's name."""
-    choices = ["hub"] + [b.name for b in topology.vnet_branches]
+    """A test VM goes into the hub VNet, a kind: vnet branch or a spoke, named by `hub` or the branch's or spoke's name."""
+    choices = ["hub"] + [b.name for b in topology.vnet_branches + topology.spokes]
     sites = {b.name for b in topology.site_branches}
     for vm in topology.test_vms:
         if vm.vnet_name is not None:
@@ -199,7 +199,7 @@ def vm_vnet_refs(topology, data):
         else:
             guess = difflib.get_close_matches(vm.vnet_ref, choices, n=1)
             why = f"no VNet is called {vm.vnet_ref!r}" + (f" (did you mean '{guess[0]}'?)" if guess else "")
-        yield vm.vnet_ref.path, f"{why}: a test VM goes into 'hub' or a kind: vnet branch ({', '.join(choices)})"
+        yield vm.vnet_ref.path, f"{why}: a test VM goes into 'hub', a kind: vnet branch or a spoke ({', '.join(choices)})"
 
 
 @rule("NAME011", "Test VM subnet is unknown or reserved for Azure", NAMING_LINK)

@@ -1,0 +1,48 @@
+"""Rules: spokes, the workload VNets peered with the hub (SPOKE)."""
+
+from __future__ import annotations
+
+from ..findings import WARNING
+from ..model import SPECIAL_SUBNETS
+from . import rule
+
+PEERING_LINK = "https://learn.microsoft.com/azure/virtual-network/virtual-network-peering-overview"
+LIMITS_LINK = "https://learn.microsoft.com/azure/azure-resource-manager/management/azure-subscription-service-limits#azure-networking-limits"
+HYBRID_LINK = "https://learn.microsoft.com/azure/firewall/tutorial-hybrid-portal"
+
+MAX_PEERINGS = 500
+
+
+@rule("SPOKE001", "Spoke subnet named like one of Azure's special subnets", PEERING_LINK)
+def spoke_special_subnet(topology, data):
+    """A spoke uses the hub's gateways (useRemoteGateways), Route Server and firewall: it has workload subnets only.
+    A GatewaySubnet there would be for a gateway of its own, which cannot coexist with useRemoteGateways."""
+    for spoke in topology.spokes:
+        for subnet in spoke.vnet.subnets:
+            if subnet.name in SPECIAL_SUBNETS:
+                yield subnet.name.path, (
+                    f"spoke '{spoke.name}' has a subnet named {subnet.name}: a spoke uses the hub's gateways, Route Server and "
+                    f"firewall (a gateway of its own cannot coexist with useRemoteGateways). Give it a workload name")
+
+
+@rule("SPOKE002", "More spokes than a VNet takes peerings", LIMITS_LINK)
+def peering_limit(topology, data):
+    """Each spoke is one peering of the hub VNet; a VNet takes at most 500 peerings."""
+    if len(topology.spokes) > MAX_PEERINGS:
+        yield "spokes", (f"{len(topology.spokes)} spokes need {len(topology.spokes)} peerings on the hub VNet; a VNet takes at "
+                         f"most {MAX_PEERINGS}. Split them over several hubs")
+
+
+@rule("SPOKE003", "Spoke learns gateway routes: a more specific prefix skips the firewall", HYBRID_LINK, severity=WARNING)
+def spoke_propagation(topology, data):
+    """With gateway route propagation on, a spoke learns what the sites advertise; a prefix more specific than the
+    spoke's UDR wins (longest prefix first) and goes to the gateway, past the firewall. Microsoft's hybrid
+    firewall tutorial turns propagation off on the spoke route table."""
+    if not topology.inspects_transit:
+        return
+    for spoke in topology.spokes:
+        if spoke.propagate_gateway_routes:
+            yield f"{spoke.path}.propagateGatewayRoutes", (
+                f"spoke '{spoke.name}' learns the gateways' routes: a prefix a site advertises more specifically than its UDR "
+                f"would reach the gateway directly and skip the firewall one way. Leave propagateGatewayRoutes off unless "
+                f"the sites advertise exactly their addressPrefixes")
