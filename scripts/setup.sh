@@ -5,6 +5,9 @@
 #            Debian/Ubuntu as root: Debian's python3-* packages (apt) + a venv with
 #            --system-site-packages, because PyPI may be unreachable there.
 #            Elsewhere: a plain venv and `pip install -e .[test]` from PyPI.
+#   Node:    tools/node/node_modules: the Mermaid and Kusto parsers the tests run on generated
+#            output, exactly as pinned in tools/node/package-lock.json (npm ci). Node.js from
+#            the machine, or Debian's nodejs/npm (apt) when absent.
 #   Bicep:   .tools/bin/bicep, from the first that works: a `bicep` already on PATH,
 #            the pinned NuGet package Azure.Bicep.CommandLine.linux-x64 (dotnet restore),
 #            or `az bicep install`.
@@ -13,6 +16,7 @@ cd "$(dirname "$0")/.."
 
 BICEP_VERSION=$(sed -n 's/.*Version="\[\(.*\)\]".*/\1/p' tools/bicep/bicep.csproj)
 APT_PACKAGES=(python3-click python3-jinja2 python3-jsonschema python3-pytest python3-hypothesis python3-venv python3-pip azure-cli)
+NODE_APT_PACKAGES=(nodejs npm)
 say() { printf 'setup: %s\n' "$*"; }
 
 # --- Python packages ---------------------------------------------------------------------------
@@ -52,6 +56,25 @@ else
     touch .venv/.gen-installed
   fi
   say "python: .venv with dependencies from PyPI (setup.cfg)"
+fi
+
+# --- Node.js parsers (tests only) ------------------------------------------------------------------
+# Not needed to run gen: without them setup says so and the tests that need them fail, loudly.
+if ! command -v node >/dev/null 2>&1 && command -v apt-get >/dev/null 2>&1 && [ "$(id -u)" = 0 ]; then
+  say "installing Debian packages: ${NODE_APT_PACKAGES[*]}"
+  apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${NODE_APT_PACKAGES[@]}" >/dev/null
+fi
+lock_stamp=tools/node/node_modules/.package-lock.sha256
+if ! command -v npm >/dev/null 2>&1; then
+  say "WARNING: no Node.js/npm: the tests that parse the generated Mermaid and KQL will fail (install Node.js 20.19+)" >&2
+elif [ "$(cat "$lock_stamp" 2>/dev/null)" != "$(sha256sum tools/node/package-lock.json | cut -d' ' -f1)" ]; then
+  say "node: npm ci in tools/node (mermaid, jsdom, @kusto/language-service-next as locked)"
+  (cd tools/node && npm ci --no-audit --no-fund --loglevel=error >/dev/null)
+  sha256sum tools/node/package-lock.json | cut -d' ' -f1 > "$lock_stamp"
+  say "node: $(node --version), tools/node/node_modules installed"
+else
+  say "node: $(node --version), tools/node/node_modules as locked"
 fi
 
 # --- Bicep compiler ---------------------------------------------------------------------------
