@@ -39,6 +39,6 @@ bench: setup
 clean:
 	rm -rf .venv .tools .pytest_cache .hypothesis tools/bicep/obj
 
-# The README's generated sections: field reference, rule table, the seed's trace.
+# The README's generated sections: field reference, rule table, traces and routes.
 readme: setup
 	python scripts/update_readme.py

@@ -85,10 +85,16 @@ def main() -> None:
       gen validate spec.json          # schema and Azure rules, all findings at once
       gen render spec.json            # Bicep into out/<name>/
       gen build out/<name>            # compile with the real Bicep compiler
+      gen plan out/<name>             # waves, critical path, conflicting writes
       gen trace spec.json --from 10.20.10.133 --to 10.50.1.4
+      gen diff --git origin/main spec.json   # what the change does to the running hub
+    After deploying:
+      gen collect spec.json -o collect.sh && bash collect.sh capture
+      gen verify spec.json capture    # sessions, learned routes, NIC routes
 
     Exit codes: 0 ok, 1 findings (spec errors, compiler diagnostics, drift,
-    an undelivered trace), 2 usage errors or unreadable input.
+    an undelivered trace, plan conflicts, disruptive changes, verify
+    findings), 2 usage errors or unreadable input.
     """
 
 
@@ -423,7 +429,8 @@ def schema(fmt: str) -> None:
 @click.argument("path", required=False, default="spec.json", type=click.Path(dir_okay=False))
 @click.option("--example", type=click.Choice(sorted(EXAMPLES)), default="seed", show_default=True,
               help="seed: the field report's design (one circuit, one VNet branch); multi-site: two circuits, two VNet "
-                   "branches and a real VPN site; hub-spoke: the seed with two spokes and the hub's own subnets inspected.")
+                   "branches and a real VPN site; hub-spoke: the seed with two spokes, the hub's own subnets inspected and "
+                   "firewall logs.")
 @click.option("--force", is_flag=True, help="Overwrite PATH if it exists.")
 def init(path: str, example: str, force: bool) -> None:
     """Write a starter spec to PATH (default spec.json) to edit and render.
@@ -461,7 +468,8 @@ def _routable_topology(spec_file: str):
 
 @main.command(short_help="Show the effective routes at each hop.")
 @click.argument("spec_file", metavar="SPEC", type=click.Path(dir_okay=True))
-@click.option("--at", "hop", metavar="HOP", help="Only this hop, e.g. gateway-subnet (or GatewaySubnet), firewall-subnet, onprem:<site>, branch:<name>.")
+@click.option("--at", "hop", metavar="HOP", help="Only this hop, e.g. gateway-subnet (or GatewaySubnet), firewall-subnet, onprem:<site>, branch:<name>, "
+                   "spoke:<name>.")
 def routes(spec_file: str, hop: str | None) -> None:
     """Show the effective route table at each hop the design produces.
 
@@ -472,6 +480,7 @@ def routes(spec_file: str, hop: str | None) -> None:
           firewall-subnet   what Azure Firewall forwards by
           hub-vnet          what a workload subnet of the hub forwards by
           branch:<name>     what a branch learns over BGP
+          spoke:<name>      what a spoke's subnets forward by (its UDRs, the peering)
     Every route shows its source: UDR, BGP via which gateway, or system.
     Computed from the spec alone: nothing is deployed or queried.
 

@@ -40,7 +40,8 @@ def transit_query(t: Topology, hours: int = 1) -> str:
         f"| where TimeGenerated > ago({hours}h)\n"
         "| extend From = place(SourceIp), To = place(DestinationIp)\n"
         "| where isnotempty(From) and isnotempty(To) and From != To\n"
+        # A flow no rule matched has an empty Rule and ActionReason "Default Action".
         "| summarize Flows = count(), Ports = make_set(DestinationPort, 10), LastSeen = max(TimeGenerated)\n"
-        "    by From, To, Protocol, Action, Rule\n"
+        "    by From, To, Protocol, Action, Rule, ActionReason\n"
         "| order by From asc, To asc, Action asc\n"
     )

@@ -15,7 +15,7 @@ from __future__ import annotations
 import ipaddress
 import re
 from dataclasses import dataclass, fields, is_dataclass
-from functools import lru_cache
+from functools import cached_property, lru_cache
 
 ROUTE_SERVER_ASN = 65515
 
@@ -24,6 +24,8 @@ ROUTE_SERVER_SUBNET = "RouteServerSubnet"
 FIREWALL_SUBNET = "AzureFirewallSubnet"
 FIREWALL_MANAGEMENT_SUBNET = "AzureFirewallManagementSubnet"
 SPECIAL_SUBNETS = (GATEWAY_SUBNET, ROUTE_SERVER_SUBNET, FIREWALL_SUBNET, FIREWALL_MANAGEMENT_SUBNET)
+# Azure Bastion does not take a route table on its subnet: https://learn.microsoft.com/azure/bastion/bastion-faq#udr
+NO_ROUTE_TABLE_SUBNETS = ("AzureBastionSubnet",)
 
 # What Azure Firewall does not SNAT by default: IANA RFC 1918 and RFC 6598 (shared address space).
 # https://learn.microsoft.com/azure/firewall/snat-private-range
@@ -162,10 +164,19 @@ class FirewallDiagnostics:
     retention_days: int
     path: str = ""
 
-    # Resource-specific tables (logAnalyticsDestinationType Dedicated); the costly flow trace and aggregation
-    # categories are left out. https://learn.microsoft.com/azure/azure-monitor/reference/supported-logs/microsoft-network-azurefirewalls-logs
-    categories = ("AZFWNetworkRule", "AZFWApplicationRule", "AZFWNatRule", "AZFWThreatIntel", "AZFWIdpsSignature", "AZFWDnsQuery")
+    tier: str = "Standard"  # the firewall's: IDPS signatures exist on Premium only
+
     setting_name = "to-log-analytics"  # the diagnostic setting on the firewall
+
+    @property
+    def categories(self) -> tuple[str, ...]:
+        """Resource-specific tables (logAnalyticsDestinationType Dedicated) this firewall can fill. Left out: flow
+        trace and top flows (they need enabling on the firewall first), the aggregations, DNS queries (DNS proxy is
+        off), and IDPS below Premium.
+        https://learn.microsoft.com/azure/azure-monitor/reference/supported-logs/microsoft-network-azurefirewalls-logs
+        https://learn.microsoft.com/azure/firewall/premium-features"""
+        found = ("AZFWNetworkRule", "AZFWApplicationRule", "AZFWNatRule", "AZFWThreatIntel")
+        return found + (("AZFWIdpsSignature",) if self.tier == "Premium" else ())
 
 
 @dataclass(frozen=True)
@@ -311,6 +322,11 @@ class Spoke:
     def advertised_prefixes(self) -> tuple[SpecString, ...]:
         return self.vnet.address_space  # the hub's gateways advertise peered VNets that use them
 
+    @property
+    def route_table_subnets(self) -> tuple[str, ...]:
+        """The subnets its route table goes on: every one Azure lets take a route table."""
+        return tuple(str(s.name) for s in self.vnet.subnets if s.name not in NO_ROUTE_TABLE_SUBNETS)
+
 
 @dataclass(frozen=True)
 class TestVm:
@@ -343,11 +359,14 @@ class RouteTable:
     routes: tuple[Route, ...]
     propagate_gateway_routes: bool = True
     vnet: str = ""  # a spoke's VNet, for subnet "*"
+    vnet_has_exempt: bool = False  # that VNet has a subnet that takes no route table (NO_ROUTE_TABLE_SUBNETS)
 
     @property
     def placement(self) -> str:
         """Where it applies, for people: "`GatewaySubnet`" or "every subnet of `vnet-spoke-app`"."""
-        return f"every subnet of `{self.vnet}`" if self.subnet == "*" else f"`{self.subnet}`"
+        if self.subnet != "*":
+            return f"`{self.subnet}`"
+        return f"every subnet of `{self.vnet}`" + (f" but {', '.join(NO_ROUTE_TABLE_SUBNETS)}" if self.vnet_has_exempt else "")
 
 
 @dataclass(frozen=True)
@@ -485,7 +504,7 @@ class Topology:
     @property
     def hub_workload_subnets(self) -> tuple[Subnet, ...]:
         """The hub's own subnets for workloads (test VMs, shared services): not a gateway, Route Server or firewall subnet."""
-        return tuple(s for s in self.hub.vnet.subnets if s.name not in SPECIAL_SUBNETS)
+        return tuple(s for s in self.hub.vnet.subnets if s.name not in SPECIAL_SUBNETS + NO_ROUTE_TABLE_SUBNETS)
 
     @property
     def inspects_hub_subnets(self) -> bool:
@@ -587,10 +606,11 @@ class Topology:
             internet = (Route("default-to-firewall", "0.0.0.0/0", "VirtualAppliance", self.firewall_private_ip, spoke.path),) \
                 if spoke.internet_through_firewall else ()
             tables.append(RouteTable(f"{spoke.vnet.name}-rt", "*", transit + internet, spoke.propagate_gateway_routes,
-                                     vnet=str(spoke.vnet.name)))
+                                     vnet=str(spoke.vnet.name),
+                                     vnet_has_exempt=len(spoke.route_table_subnets) < len(spoke.vnet.subnets)))
         return tuple(tables)
 
-    @property
+    @cached_property  # every trace through the firewall asks (SNAT): computed once per design
     def public_address_prefixes(self) -> tuple[SpecString, ...]:
         """On-premises and branch prefixes outside IANA's private ranges: Azure Firewall would SNAT traffic to them."""
         private = [parse_network(r) for r in IANA_PRIVATE_RANGES]
@@ -602,7 +622,7 @@ class Topology:
                     found.append(prefix)
         return tuple(dict.fromkeys(found))
 
-    @property
+    @cached_property
     def snat_private_ranges(self) -> tuple[str, ...]:
         """The firewall policy's SNAT private ranges: IANA's, plus every public-range prefix of a site or branch,
         so that transit keeps its source address both ways. https://learn.microsoft.com/azure/firewall/snat-private-range"""
@@ -744,12 +764,13 @@ def _vpn_gateway(data: dict, path: str, label: str, *, hub: bool) -> VpnGateway:
     )
 
 
-def _diagnostics(data: dict, path: str) -> FirewallDiagnostics:
+def _diagnostics(data: dict, path: str, tier: str) -> FirewallDiagnostics:
     workspace = data.get("workspace") or {}
     return FirewallDiagnostics(
         workspace_resource_id=_text(data, "workspaceResourceId", path),
         workspace_name=_text(workspace, "name", f"{path}.workspace") if workspace else None,
         retention_days=workspace.get("retentionInDays", 30),
+        tier=tier,
         path=path,
     )
 
@@ -775,7 +796,7 @@ def _firewall(data: dict) -> Firewall:
         forced_tunneling=data.get("forcedTunneling", False),
         network_rules=tuple(rules),
         inspect_hub_subnets=data.get("inspectHubSubnets", False),
-        diagnostics=_diagnostics(data["diagnostics"], f"{path}.diagnostics") if "diagnostics" in data else None,
+        diagnostics=_diagnostics(data["diagnostics"], f"{path}.diagnostics", data["tier"]) if "diagnostics" in data else None,
         path=path,
     )
 

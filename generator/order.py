@@ -31,7 +31,7 @@ ROUTE_SERVER_AFTER = "the Route Server peers with the gateways of its VNet as it
 CONNECTIONS_AFTER = ("creating the Route Server updates the gateways, and connections write them (and, assumed, their "
                      "GatewaySubnet): one kind of connection after the other, one at a time")
 PEERINGS_AFTER = ("a peering writes the hub VNet, and the spoke uses the hub's gateways (RemoteVnetHasNoGateways before "
-                  "they exist): after the gateways and the Route Server, one at a time")
+                  "they exist): after the gateways, one at a time, and (assumed) after the Route Server, which updates them")
 DIAGNOSTICS_AFTER = ("the diagnostic setting is written on the firewall, named from the parameters (so that what-if "
                      "sees it): after the firewall exists")
 VMS_AFTER = "a test VM's NIC joins a subnet of a VNet the gateways and connections write (assumed): after them"

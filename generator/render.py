@@ -191,7 +191,8 @@ def parameter_values(t: Topology) -> dict:
         for spoke in t.spokes:
             value = {"name": spoke.name, "virtualNetwork": _vnet_value(spoke.vnet)}
             if spoke.name in tables:
-                value["routeTable"] = _route_table_value(tables[spoke.name])  # subnetName "*": every subnet of the spoke
+                value["routeTable"] = _route_table_value(tables[spoke.name])  # subnetName "*": see routeTableSubnets
+            value["routeTableSubnets"] = list(spoke.route_table_subnets) if spoke.name in tables else []
             value.update(hubToSpokePeeringName=spoke.hub_to_spoke_peering, spokeToHubPeeringName=spoke.spoke_to_hub_peering)
             spokes.append(value)
         values["spokes"] = spokes

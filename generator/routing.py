@@ -363,9 +363,27 @@ def effective_routes(topology: Topology, gateway_udrs: Sequence[Route] | None = 
 
 def lookup(routes: Sequence[RouteEntry], address: str) -> RouteEntry | None:
     """The effective route for an address: longest prefix; `_choose` already settled equal prefixes."""
-    target = ipaddress.ip_address(address)
-    matches = [r for r in routes if r.effective and target in r.network]
-    return max(matches, key=lambda r: r.network.prefixlen, default=None)
+    return _RouteIndex(routes).lookup(address)
+
+
+class _RouteIndex:
+    """One hop's effective routes by prefix length and network, for longest-prefix lookups in a few
+    dictionary probes instead of a scan (a transit matrix of 100 branches does tens of thousands)."""
+
+    def __init__(self, routes: Sequence[RouteEntry]):
+        by_length: dict[int, dict[int, RouteEntry]] = {}
+        for route in routes:
+            if route.effective and route.network is not None:
+                by_length.setdefault(route.network.prefixlen, {}).setdefault(int(route.network.network_address), route)
+        self.lengths = sorted(by_length.items(), reverse=True)
+
+    def lookup(self, address: str) -> RouteEntry | None:
+        target = int(ipaddress.ip_address(address))
+        for length, networks in self.lengths:
+            route = networks.get(target & ((0xFFFFFFFF << (32 - length)) & 0xFFFFFFFF))
+            if route is not None:
+                return route
+        return None
 
 
 def _places(topology: Topology) -> list[tuple[ipaddress.IPv4Network, str, str, str]]:
@@ -444,6 +462,17 @@ class _Walker:
         self.expressroute = hub.expressroute_gateway.name if hub.expressroute_gateway else None
         self.vpn = hub.vpn_gateway.name if hub.vpn_gateway else None
         self.branch_gateways = {b.vpn_gateway.name: b for b in topology.vnet_branches}
+        self.indexes: dict[str, _RouteIndex] = {}
+        # What each hub gateway's connections advertise, parsed once for every walk of this walker.
+        self.advertised = {
+            gateway: [(network, peer) for peer in peers for network in (parse_network(p) for p in _announced(peer))]
+            for gateway, peers in ((self.expressroute, topology.on_premises), (self.vpn, topology.branches)) if gateway
+        }
+
+    def _index(self, hop: str) -> _RouteIndex:
+        if hop not in self.indexes:
+            self.indexes[hop] = _RouteIndex(self.routes.get(hop, []))
+        return self.indexes[hop]
 
     def walk(self, source: Endpoint, destination: Endpoint) -> Path:
         if (source.kind, source.name) == (destination.kind, destination.name):
@@ -484,7 +513,7 @@ class _Walker:
 
     def _follow(self, hop: str, destination: Endpoint, inbound: bool) -> _Outcome:
         """Look the destination up in `hop`'s routes and turn the route into the next step."""
-        route = lookup(self.routes.get(hop, []), destination.address)
+        route = self._index(hop).lookup(destination.address)
         if route is None or route.next_hop_kind == NONE:
             return _Outcome(where=hop, reason=f"{hop} has no route to {destination.address}")
         if route.next_hop_kind == INTERNET:
@@ -519,7 +548,7 @@ class _Walker:
         steers this: an NVA advertising the prefixes to Route Server with next hop = firewall does
         not (seed appendix), so the model has no such route. The spec has no NVAs anyway.
         """
-        route = lookup(self.routes.get(GATEWAY_SUBNET_HOP, []), destination.address)
+        route = self._index(GATEWAY_SUBNET_HOP).lookup(destination.address)
         if route is not None and route.next_hop == gateway:
             return self._gateway_out(gateway, destination)  # e.g. branch to branch through the VPN gateway alone
         outcome = self._follow(GATEWAY_SUBNET_HOP, destination, inbound=False)
@@ -533,12 +562,8 @@ class _Walker:
         The packet leaves encapsulated (IPsec on the VPN side), so GatewaySubnet's UDRs do not match
         it again. Seed: this is why firewall -> VPN gateway -> tunnel does not loop back to the firewall.
         """
-        peers = self.topology.on_premises if gateway == self.expressroute else self.topology.branches
         target = ipaddress.ip_address(destination.address)
-        owners = [
-            (network, peer) for peer in peers
-            for network in (parse_network(p) for p in _announced(peer)) if target in network
-        ]
+        owners = [(network, peer) for network, peer in self.advertised.get(gateway, ()) if target in network]
         if not owners:
             return _Outcome(where=gateway, reason=f"{gateway} has no connection that advertises {destination.address}")
         longest = max(network.prefixlen for network, _ in owners)
@@ -582,18 +607,19 @@ class _Walker:
 
 def trace(topology: Topology, source_ip: str, destination_ip: str, gateway_udrs: Sequence[Route] | None = None,
           protocol: str | None = None, port: int | None = None, routes: dict[str, list[RouteEntry]] | None = None,
-          places: list | None = None) -> TraceResult:
+          places: list | None = None, walker: _Walker | None = None) -> TraceResult:
     """Walk a packet from source to destination and the reply back, and judge the pair.
 
     Seed symmetry: the reply arrives at the VPN gateway and follows GatewaySubnet's routes too, so
     the UDRs must cover both directions; with only one direction covered the trace is asymmetric.
     A delivered, inspected flow is then put to the firewall policy (stateful: the forward direction
     decides); `protocol` and `port` narrow the question, else any protocol and port counts.
-    `routes` and `places` let a caller tracing many pairs build the tables once.
+    `routes`, `places` and `walker` let a caller tracing many pairs build the tables once.
     """
     places = _places(topology) if places is None else places
     source, destination = locate(topology, source_ip, places), locate(topology, destination_ip, places)
-    walker = _Walker(topology, routes if routes is not None else effective_routes(topology, gateway_udrs))
+    if walker is None:
+        walker = _Walker(topology, routes if routes is not None else effective_routes(topology, gateway_udrs))
     forward, back = walker.walk(source, destination), walker.walk(destination, source)
     verdict, where = DELIVERED, None
     for path in (forward, back):
@@ -655,7 +681,7 @@ def transit_matrix(topology: Topology, gateway_udrs: Sequence[Route] | None = No
     """Every on-premises site to every branch, every pair of branches, then every spoke to every site and branch,
     traced from representative hosts, in spec order."""
     pairs = []
-    routes, places = effective_routes(topology, gateway_udrs), _places(topology)
+    places, walker = _places(topology), _Walker(topology, effective_routes(topology, gateway_udrs))
     ends = [(site.name, branch.name) for site in topology.on_premises for branch in topology.branches]
     ends += [(a.name, b.name) for i, a in enumerate(topology.branches) for b in topology.branches[i + 1:]]
     ends += [(spoke.name, other.name) for spoke in topology.spokes for other in topology.on_premises + topology.branches]
@@ -663,7 +689,7 @@ def transit_matrix(topology: Topology, gateway_udrs: Sequence[Route] | None = No
         source_ip, destination_ip = _representative(topology, source_name), _representative(topology, destination_name)
         if source_ip is None or destination_ip is None:
             continue  # no valid prefix: the rules report it
-        result = trace(topology, source_ip, destination_ip, routes=routes, places=places)
+        result = trace(topology, source_ip, destination_ip, places=places, walker=walker)
         pairs.append(TransitPair(
             source_name=source_name,
             destination_name=destination_name,

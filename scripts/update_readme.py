@@ -1,4 +1,4 @@
-"""Refresh the generated sections of README.md (field reference, rule table, seed trace).
+"""Refresh the generated sections of README.md (field reference, rule table, traces and routes).
 
 Each section sits between `<!-- BEGIN: <command> -->` and `<!-- END: <command> -->`
 and holds that command's output; tests/test_readme.py fails when one is stale.

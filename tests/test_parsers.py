@@ -89,3 +89,4 @@ def test_the_transit_query_names_every_site_branch_and_spoke():
         assert f'ipv4_is_in_any_range(ip, dynamic([{json.dumps(prefixes)}])), "{name}",' in query
     assert "| where TimeGenerated > ago(1h)" in query
     assert "From != To" in query  # transit only: flows inside one place are not listed
+    assert "Rule, ActionReason" in query  # a flow no rule matched has an empty Rule: the reason says "Default Action"

@@ -28,7 +28,14 @@ def test_readme_has_the_two_commands_and_every_rule():
     assert "make demo" in readme and "make test" in readme
     for rule in all_rules():
         assert f"[{rule.id}]" in readme, rule.id
-    assert len(update_readme.SECTION.findall(readme)) == 4
+    assert len(update_readme.SECTION.findall(readme)) == 5
+
+
+def test_pre_commit_example_names_the_release_tag_of_this_version():
+    from generator import __version__
+
+    readme = (ROOT / "README.md").read_text("utf-8")
+    assert f"rev: v{__version__}\n" in readme
 
 
 def test_ci_runs_the_readme_test_command():

@@ -121,7 +121,8 @@ def test_each_spoke_subnet_sends_sites_and_branches_to_the_firewall(compiled):
         assert {(r["nextHopType"], r["nextHopIpAddress"]) for r in table["routes"]} == {("VirtualAppliance", firewall_ip)}
         assert table["propagateGatewayRoutes"] is False
     # Every subnet of a spoke gets its spoke's table.
-    assert "spokeRouteTables" in module_param(compiled.template, "spokeNetworks")["subnetRouteTableResourceId"]
+    assert "spokeRouteTables" in module_param(compiled.template, "spokeNetworks")["routeTableResourceIds"]
+    assert [s["routeTableSubnets"] for s in values["spokes"]] == [["snet-app", "snet-data"], ["snet-shared"]]
     gateway = next(t for t in values["routeTables"] if t["subnetName"] == "GatewaySubnet")
     assert {"10.60.0.0/16", "10.61.0.0/16"} <= {r["addressPrefix"] for r in gateway["routes"]}  # the return is inspected
 
@@ -146,6 +147,22 @@ def test_a_dropped_depends_on_of_the_peerings_is_a_conflict(bicep_rpc, tmp_path)
     _drop_depends_on(directory / "main.bicep", "spokePeerings")
     conflicts = _plan_of(bicep_rpc, directory).conflicts
     assert any("vnet-hub/" in c.first.name + c.second.name for c in conflicts), [c.message for c in conflicts]
+
+
+def test_azure_bastion_subnet_of_a_spoke_gets_no_route_table():
+    """Azure Bastion does not take a route table on its subnet (https://learn.microsoft.com/azure/bastion/bastion-faq#udr)."""
+    t = model.build(hub_spoke(lambda d: d["spokes"][0]["vnet"]["subnets"].append({"name": "AzureBastionSubnet", "prefix": "10.60.3.0/26"})))
+    assert t.spokes[0].route_table_subnets == ("snet-app", "snet-data")
+    assert t.spoke_route_tables[0].placement == "every subnet of `vnet-spoke-app` but AzureBastionSubnet"
+    hub = model.build(hub_spoke(lambda d: d["hub"]["vnet"]["subnets"].append({"name": "AzureBastionSubnet", "prefix": "10.0.4.0/26"})))
+    assert "AzureBastionSubnet" not in {s.name for s in hub.hub_workload_subnets}
+
+
+def test_log_categories_are_the_ones_the_firewall_can_fill():
+    standard = model.build(hub_spoke()).hub.firewall.diagnostics.categories
+    assert "AZFWNetworkRule" in standard and "AZFWIdpsSignature" not in standard and "AZFWDnsQuery" not in standard
+    premium = model.build(hub_spoke(lambda d: d["hub"]["firewall"].update(tier="Premium"))).hub.firewall.diagnostics.categories
+    assert "AZFWIdpsSignature" in premium
 
 
 @pytest.mark.compiler

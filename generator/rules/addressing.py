@@ -16,6 +16,7 @@ from ..model import (
     GATEWAY_SUBNET,
     ROUTE_SERVER_SUBNET,
     OnPremisesSite,
+    Spoke,
     parse_network,
 )
 from . import rule
@@ -25,6 +26,7 @@ VNET_LINK = "https://learn.microsoft.com/azure/virtual-network/virtual-networks-
 UDR_LINK = "https://learn.microsoft.com/azure/virtual-network/virtual-networks-udr-overview"
 GATEWAY_SUBNET_LINK = "https://learn.microsoft.com/azure/vpn-gateway/vpn-gateway-about-vpn-gateway-settings#gwsub"
 ROUTE_SERVER_LINK = "https://learn.microsoft.com/azure/route-server/route-server-faq"
+PEERING_LINK = "https://learn.microsoft.com/azure/virtual-network/virtual-network-manage-peering#requirements-and-constraints"
 FIREWALL_LINK = "https://learn.microsoft.com/azure/firewall/firewall-faq"
 
 
@@ -108,9 +110,9 @@ def subnets_overlap(topology, data):
 @rule("ADDR005", "Address spaces of the hub, branches, spokes and sites overlap", VNET_LINK)
 def spaces_overlap(topology, data):
     """Every network joined through the hub (hub VNet, VNet branches, spokes, VPN sites, on-premises sites) needs its
-    own addresses: Azure refuses overlapping VNet-to-VNet/site-to-site address spaces, an overlap that it accepts
-    sends one side's traffic to the other, and a site prefix inside the hub would become a spoke UDR that sends the
-    spokes' traffic for that part of the hub to the firewall instead of over the peering (a hairpin). On-premises
+    own addresses: Azure refuses overlapping VNet-to-VNet/site-to-site address spaces and peerings of overlapping VNets,
+    an overlap that it accepts sends one side's traffic to the other, and a site prefix inside the hub would become a
+    spoke UDR that sends the spokes' traffic for that part of the hub to the firewall instead of over the peering. On-premises
     sites may share prefixes: that is one network reached over several circuits (two peering locations), where the
     connection's routing weight picks the circuit (https://learn.microsoft.com/azure/expressroute/expressroute-optimize-routing)."""
     owners = topology.address_owners
@@ -127,14 +129,25 @@ def spaces_overlap(topology, data):
                 clash = next((p for p in earlier.address_prefixes
                               if (n := parse_network(p)) is not None and not _is_default(n, earlier) and network.overlaps(n)), None)
                 if clash:
-                    # A spoke route table sends this prefix to the firewall: for the part inside the hub, a hairpin.
-                    hairpin = ("; the spokes' route tables would send their traffic for that part of the hub to the "
-                               "firewall instead of over the peering (a hairpin)" if earlier is owners[0] and topology.spoke_route_tables else "")
-                    yield prefix.path, (
-                        f"{prefix} of {owner.label} overlaps {clash} of {earlier.label}: every network joined through the hub needs "
-                        f"its own addresses, otherwise Azure refuses the VNet-to-VNet/site-to-site connection or routes "
-                        f"one of them to the wrong place{hairpin}. Renumber one side")
+                    yield prefix.path, (f"{prefix} of {owner.label} overlaps {clash} of {earlier.label}: every network joined "
+                                        f"through the hub needs its own addresses: {_overlap_harm(topology, owner, earlier)}. "
+                                        f"Renumber one side")
                     break
+
+
+def _overlap_harm(topology, owner, earlier) -> str:
+    """What an overlap between two address owners breaks, for the message."""
+    hub = topology.address_owners[0]
+    if isinstance(owner, Spoke) and earlier is hub:
+        return f"Azure refuses to peer VNets whose address spaces overlap ({PEERING_LINK})"
+    if isinstance(owner, Spoke) or isinstance(earlier, Spoke):
+        return "the hub's gateways would advertise both, and one of them would receive the other's traffic"
+    harm = "Azure refuses the VNet-to-VNet/site-to-site connection or routes one of them to the wrong place"
+    if earlier is hub and topology.spoke_route_tables:
+        # Site and branch prefixes become spoke UDRs: for the part inside the hub, a hairpin through the firewall.
+        harm += ("; and the spokes' route tables would send their traffic for that part of the hub to the firewall "
+                 "instead of over the peering (a hairpin)")
+    return harm
 
 
 @rule("ADDR006", "0.0.0.0/0 would become a GatewaySubnet UDR", UDR_LINK)

@@ -57,18 +57,17 @@ def routes_towards_expressroute(topology, data):
 
 @rule("ARS003", "GatewaySubnet route table would exceed 400 routes", LIMITS_LINK)
 def gateway_subnet_route_count(topology, data):
-    """Inspecting transit puts one UDR per on-premises and branch prefix on GatewaySubnet; a route table holds at
-    most 400 routes."""
+    """Inspecting transit puts one UDR per on-premises, branch and spoke prefix on GatewaySubnet; a route table holds
+    at most 400 routes."""
     if not topology.inspects_transit:
         return
     # Count what the route table would hold even when the firewall address is not computable yet.
     count = max(len(topology.gateway_subnet_routes),
-                sum(len(s.address_prefixes) for s in topology.on_premises)
-                + sum(len(b.address_prefixes) for b in topology.branches))
+                sum(len(owner.address_prefixes) for owner in topology.on_premises + topology.branches + topology.spokes))
     if count > MAX_ROUTES_PER_ROUTE_TABLE:
         yield f"{topology.hub.firewall.path}.inspectTransit", (
-            f"inspecting transit puts one UDR per on-premises and branch prefix on GatewaySubnet: {count} routes, but a "
-            f"route table holds at most {MAX_ROUTES_PER_ROUTE_TABLE}. Summarise the prefixes")
+            f"inspecting transit puts one UDR per on-premises, branch and spoke prefix on GatewaySubnet: {count} routes, "
+            f"but a route table holds at most {MAX_ROUTES_PER_ROUTE_TABLE}. Summarise the prefixes")
 
 
 @rule("ARS004", "Route Server without both an ExpressRoute and a VPN gateway", ROUTE_SERVER_LINK, severity=WARNING)

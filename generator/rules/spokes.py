@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import ipaddress
+
 from ..findings import WARNING
-from ..model import SPECIAL_SUBNETS
+from ..model import IANA_PRIVATE_RANGES, SPECIAL_SUBNETS
 from . import rule
 
 PEERING_LINK = "https://learn.microsoft.com/azure/virtual-network/virtual-network-peering-overview"
 LIMITS_LINK = "https://learn.microsoft.com/azure/azure-resource-manager/management/azure-subscription-service-limits#azure-networking-limits"
 HYBRID_LINK = "https://learn.microsoft.com/azure/firewall/tutorial-hybrid-portal"
+RULES_LINK = "https://learn.microsoft.com/azure/firewall/rule-processing"
 
 MAX_PEERINGS = 500
 
@@ -46,3 +49,35 @@ def spoke_propagation(topology, data):
                 f"spoke '{spoke.name}' learns the gateways' routes: a prefix a site advertises more specifically than its UDR "
                 f"would reach the gateway directly and skip the firewall one way. Leave propagateGatewayRoutes off unless "
                 f"the sites advertise exactly their addressPrefixes")
+
+
+@rule("SPOKE004", "Spoke Internet traffic goes to a firewall that allows none", RULES_LINK, severity=WARNING)
+def internet_denied(topology, data):
+    """internetThroughFirewall sends a spoke's Internet traffic (0.0.0.0/0) to the firewall, which denies what no rule
+    allows: without a network rule to a public destination, the spoke reaches nothing on the Internet (OS updates,
+    public PaaS endpoints)."""
+    firewall = topology.hub.firewall
+    if not topology.spoke_route_tables or any(_allows_public(r) for r in firewall.network_rules):
+        return
+    for spoke in topology.spokes:
+        if spoke.internet_through_firewall:
+            yield f"{spoke.path}.internetThroughFirewall", (
+                f"spoke '{spoke.name}' sends its Internet traffic to {firewall.name}, but no network rule allows a public "
+                f"destination: the firewall denies all of it. Add a rule for what the spoke needs, or leave "
+                f"internetThroughFirewall off")
+
+
+def _allows_public(network_rule) -> bool:
+    """Whether a network rule lets anything through to an address outside IANA's private ranges."""
+    private = [ipaddress.ip_network(r) for r in IANA_PRIVATE_RANGES]
+    for address in network_rule.destination_addresses:
+        if address == "*":
+            return True
+        first = address.split("-")[0].split("/")[0]
+        try:
+            network = ipaddress.ip_network(f"{first}/{address.split('/')[1]}" if "/" in address else first, strict=False)
+        except (ValueError, IndexError):
+            continue  # FW002 reports it
+        if not any(network.subnet_of(p) for p in private if network.version == p.version):
+            return True
+    return False

@@ -28,7 +28,7 @@ param tags object = {}
 @description('The hub virtual network.')
 param hubVirtualNetwork virtualNetworkType
 
-@description('Route tables of hub subnets: GatewaySubnet (on-premises and branch prefixes to the firewall, both directions), AzureFirewallSubnet and AzureFirewallManagementSubnet (0.0.0.0/0 to Internet).')
+@description('Route tables of hub subnets (GatewaySubnet, subnet-001); README.md lists their routes.')
 param routeTables routeTableType[]
 
 @description('The hub ExpressRoute gateway.')
@@ -298,7 +298,11 @@ module spokeNetworks 'modules/virtual-network.bicep' = [
       tags: tags
       addressPrefixes: spoke.virtualNetwork.addressPrefixes
       subnets: spoke.virtualNetwork.subnets
-      subnetRouteTableResourceId: spokeRouteTables[index].outputs.resourceId
+      routeTableResourceIds: toObject(
+        spoke.routeTableSubnets,
+        subnetName => subnetName,
+        subnetName => spokeRouteTables[index].outputs.resourceId
+      )
     }
   }
 ]
@@ -315,7 +319,7 @@ module spokePeerings 'modules/vnet-peering.bicep' = [
       hubToSpokeName: spoke.hubToSpokePeeringName
       spokeToHubName: spoke.spokeToHubPeeringName
     }
-    // A peering writes the hub VNet, and the spoke uses the hub's gateways (RemoteVnetHasNoGateways before they exist): after the gateways and the Route Server, one at a time.
+    // A peering writes the hub VNet, and the spoke uses the hub's gateways (RemoteVnetHasNoGateways before they exist): after the gateways, one at a time, and (assumed) after the Route Server, which updates them.
     dependsOn: [
       spokeNetworks[index]
       routeServerDeployment

@@ -198,6 +198,23 @@ param firewall = {
         'Any'
       ]
     }
+    {
+      name: 'spoke-shared-to-internet-web'
+      description: 'spoke-shared\'s Internet egress (internetThroughFirewall): HTTP and HTTPS only.'
+      sourceAddresses: [
+        '10.61.0.0/16'
+      ]
+      destinationAddresses: [
+        '*'
+      ]
+      destinationPorts: [
+        '80'
+        '443'
+      ]
+      ipProtocols: [
+        'TCP'
+      ]
+    }
   ]
 }
 
@@ -210,8 +227,6 @@ param firewallDiagnostics = {
     'AZFWApplicationRule'
     'AZFWNatRule'
     'AZFWThreatIntel'
-    'AZFWIdpsSignature'
-    'AZFWDnsQuery'
   ]
   settingName: 'to-log-analytics'
 }
@@ -288,6 +303,10 @@ param spokes = [
         }
       ]
     }
+    routeTableSubnets: [
+      'snet-app'
+      'snet-data'
+    ]
     hubToSpokePeeringName: 'vnet-hub-to-vnet-spoke-app'
     spokeToHubPeeringName: 'vnet-spoke-app-to-vnet-hub'
   }
@@ -330,6 +349,9 @@ param spokes = [
         }
       ]
     }
+    routeTableSubnets: [
+      'snet-shared'
+    ]
     hubToSpokePeeringName: 'vnet-hub-to-vnet-spoke-shared'
     spokeToHubPeeringName: 'vnet-spoke-shared-to-vnet-hub'
   }

@@ -26,7 +26,7 @@ param tags object = {}
 @description('The hub virtual network.')
 param hubVirtualNetwork virtualNetworkType
 
-@description('Route tables of hub subnets: GatewaySubnet (on-premises and branch prefixes to the firewall, both directions), AzureFirewallSubnet and AzureFirewallManagementSubnet (0.0.0.0/0 to Internet).')
+@description('Route tables of hub subnets (GatewaySubnet); README.md lists their routes.')
 param routeTables routeTableType[]
 
 @description('The hub ExpressRoute gateway.')

@@ -1,5 +1,5 @@
 metadata name = 'Route table'
-metadata description = 'A route table for one hub subnet. Gateway route propagation stays on where the subnet needs the routes the gateways learn (GatewaySubnet requires it; the firewall must learn on-premises and branch routes).'
+metadata description = 'A route table for one hub subnet or for the subnets of a spoke. Gateway route propagation stays on where the subnet needs the routes the gateways learn (GatewaySubnet requires it; the firewall must learn on-premises and branch routes).'
 
 @export()
 @description('A user-defined route.')
@@ -18,12 +18,12 @@ type routeType = {
 }
 
 @export()
-@description('A route table, its routes and the hub subnet it is associated with.')
+@description('A route table, its routes and the subnet it is associated with.')
 type routeTableType = {
   @description('Required. Name of the route table.')
   name: string
 
-  @description('Required. The hub subnet the table is associated with.')
+  @description('Required. The hub subnet the table is associated with; * for a spoke\'s (see its routeTableSubnets).')
   subnetName: string
 
   @description('Required. Whether routes learned by the gateways reach the subnet (BGP route propagation).')

@@ -43,9 +43,6 @@ param subnets subnetType[]
 @description('Optional. Route table resource IDs by subnet name, for the subnets that have one.')
 param routeTableResourceIds object = {}
 
-@description('Optional. A route table for every subnet not named in routeTableResourceIds (a spoke\'s); empty for none.')
-param subnetRouteTableResourceId string = ''
-
 resource virtualNetwork 'Microsoft.Network/virtualNetworks@2025-05-01' = {
   name: name
   location: location
@@ -59,9 +56,7 @@ resource virtualNetwork 'Microsoft.Network/virtualNetworks@2025-05-01' = {
         name: subnet.name
         properties: {
           addressPrefix: subnet.addressPrefix
-          routeTable: contains(routeTableResourceIds, subnet.name)
-            ? { id: routeTableResourceIds[subnet.name] }
-            : (empty(subnetRouteTableResourceId) ? null : { id: subnetRouteTableResourceId })
+          routeTable: contains(routeTableResourceIds, subnet.name) ? { id: routeTableResourceIds[subnet.name] } : null
         }
       }
     ]

@@ -14,8 +14,11 @@ type spokeType = {
   @description('Required. The spoke virtual network.')
   virtualNetwork: virtualNetworkType
 
-  @description('Optional. The route table of every subnet of the spoke; absent when transit is not inspected.')
+  @description('Optional. The route table of the spoke\'s subnets; present for every spoke when transit is inspected, for none otherwise.')
   routeTable: routeTableType?
+
+  @description('Required. The subnets that get the route table (all but those Azure refuses it on); empty without one.')
+  routeTableSubnets: string[]
 
   @description('Required. Name of the hub -> spoke peering.')
   hubToSpokePeeringName: string
