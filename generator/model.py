@@ -60,6 +60,12 @@ def parse_network(text: str) -> ipaddress.IPv4Network | None:
     return network if isinstance(network, ipaddress.IPv4Network) and "/" in text else None
 
 
+@lru_cache(maxsize=8192)
+def address_number(text: str) -> int:
+    """An IPv4 address as a number (ValueError for anything else); a trace asks for the same few at every hop."""
+    return int(ipaddress.IPv4Address(text))
+
+
 def env_suffix(name: str) -> str:
     """`shop-paris` -> `SHOP_PARIS`: the suffix of environment variables derived from spec names."""
     return re.sub(r"[^A-Z0-9]+", "_", name.upper()).strip("_")

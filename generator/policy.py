@@ -9,21 +9,31 @@ so the question becomes "does some rule allow anything from here to there".
 from __future__ import annotations
 
 import ipaddress
+from functools import lru_cache
 
-from .model import Firewall, NetworkRule, Topology, parse_network
+from .model import Firewall, NetworkRule, Topology, address_number, parse_network
 
 
-def _address_matches(pattern: str, address: ipaddress.IPv4Address) -> bool:
+@lru_cache(maxsize=4096)
+def _address_range(pattern: str) -> tuple[int, int] | None:
+    """A rule's address pattern (*, an address, a range a-b, a CIDR) as the first and last address it covers, as
+    numbers; None when it is none of those (FW002 reports it). Parsed once: every trace asks again."""
     pattern = pattern.strip()
     if pattern == "*":
-        return True
+        return 0, 2**32 - 1
     try:
         if "-" in pattern:
-            first, last = (ipaddress.IPv4Address(part.strip()) for part in pattern.split("-", 1))
-            return first <= address <= last
-        return address in ipaddress.IPv4Network(pattern, strict=False)
+            first, last = (int(ipaddress.IPv4Address(part.strip())) for part in pattern.split("-", 1))
+            return first, last
+        network = ipaddress.IPv4Network(pattern, strict=False)
+        return int(network.network_address), int(network.broadcast_address)
     except ValueError:
-        return False  # the rules (FW002) report the bad pattern
+        return None
+
+
+def _address_matches(pattern: str, address: int) -> bool:
+    covered = _address_range(pattern)
+    return covered is not None and covered[0] <= address <= covered[1]
 
 
 def _port_matches(pattern: str, port: int | None) -> bool:
@@ -38,7 +48,7 @@ def _port_matches(pattern: str, port: int | None) -> bool:
 
 def matching_rule(firewall: Firewall, source: str, destination: str, protocol: str | None = None, port: int | None = None) -> NetworkRule | None:
     """The first network rule that allows the flow, or None: then the firewall drops it."""
-    src, dst = ipaddress.IPv4Address(source), ipaddress.IPv4Address(destination)
+    src, dst = address_number(source), address_number(destination)
     for rule in firewall.network_rules:
         if protocol is not None and not ({"Any", protocol.upper()} & set(rule.protocols)):
             continue

@@ -341,11 +341,16 @@ def _module_text(file_name: str) -> str:
     return resources.files("generator.templates.modules").joinpath(file_name).read_text("utf-8")
 
 
+README_BRANCH_PAIRS = 45  # ten branches
+
+
 def render(t: Topology, source: Provenance) -> dict[str, str]:
     """All files of the output directory: relative path -> text."""
     env = _environment()
     steps = {step.symbol: step for step in order.steps(t)}
-    transit = routing.transit_matrix(t)
+    # The README lists branch-to-branch pairs while they stay readable; beyond, it says how many and how to trace one.
+    listed = routing.branch_pair_count(t) <= README_BRANCH_PAIRS
+    transit = routing.transit_matrix(t, with_branch_pairs=listed)
     spec_file = safe_file_name(source.spec)
     header = comment_header("//")
     context = {
@@ -365,6 +370,7 @@ def render(t: Topology, source: Provenance) -> dict[str, str]:
         "module_descriptions": MODULE_DESCRIPTIONS,
         "parameter_summary": parameter_summary,
         "transit": transit,
+        "unlisted_branch_pairs": 0 if listed else routing.branch_pair_count(t),
         "transit_assumptions": list(dict.fromkeys(a for pair in transit for a in pair.assumptions)),
         "public_ips": [d.name for d in t.derived_names if d.resource_type == "public IP"],
         "accepted": t.accepted_warnings,

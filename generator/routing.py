@@ -26,7 +26,7 @@ from functools import cached_property
 from typing import Sequence
 
 from . import policy
-from .model import SPECIAL_SUBNETS, Route, SiteBranch, Topology, VnetBranch, parse_network
+from .model import SPECIAL_SUBNETS, Route, SiteBranch, Topology, VnetBranch, address_number, parse_network
 
 # --- data types -----------------------------------------------------------------------------------
 
@@ -366,29 +366,49 @@ def lookup(routes: Sequence[RouteEntry], address: str) -> RouteEntry | None:
     return _RouteIndex(routes).lookup(address)
 
 
-class _RouteIndex:
-    """One hop's effective routes by prefix length and network, for longest-prefix lookups in a few
-    dictionary probes instead of a scan (a transit matrix of 100 branches does tens of thousands)."""
+class _PrefixIndex:
+    """Values keyed by IPv4 prefix, for longest-prefix lookups in a few dictionary probes instead of a scan
+    (a transit matrix of 100 branches does tens of thousands of lookups)."""
 
-    def __init__(self, routes: Sequence[RouteEntry]):
-        by_length: dict[int, dict[int, RouteEntry]] = {}
-        for route in routes:
-            if route.effective and route.network is not None:
-                by_length.setdefault(route.network.prefixlen, {}).setdefault(int(route.network.network_address), route)
+    def __init__(self, items):
+        by_length: dict[int, dict[int, list]] = {}
+        for network, value in items:
+            if network is not None:
+                by_length.setdefault(network.prefixlen, {}).setdefault(int(network.network_address), []).append(value)
         self.lengths = sorted(by_length.items(), reverse=True)
 
-    def lookup(self, address: str) -> RouteEntry | None:
-        target = int(ipaddress.ip_address(address))
+    def longest(self, address) -> list:
+        """The values of the longest prefix that holds `address`, in the order they were given; [] when none does."""
+        target = address_number(str(address))
         for length, networks in self.lengths:
-            route = networks.get(target & ((0xFFFFFFFF << (32 - length)) & 0xFFFFFFFF))
-            if route is not None:
-                return route
-        return None
+            found = networks.get(target & ((0xFFFFFFFF << (32 - length)) & 0xFFFFFFFF))
+            if found:
+                return found
+        return []
 
 
-def _places(topology: Topology) -> list[tuple[ipaddress.IPv4Network, str, str, str]]:
+class _RouteIndex(_PrefixIndex):
+    """One hop's effective routes; `_choose` already settled equal prefixes, so the first one is the route."""
+
+    def __init__(self, routes: Sequence[RouteEntry]):
+        super().__init__((r.network, r) for r in routes if r.effective)
+
+    def lookup(self, address: str) -> RouteEntry | None:
+        found = self.longest(address)
+        return found[0] if found else None
+
+
+class _Places(list):
+    """(prefix, kind, name, hop) of every place an address can live, with an index for `locate`."""
+
+    @cached_property
+    def index(self) -> _PrefixIndex:
+        return _PrefixIndex((place[0], place) for place in self)
+
+
+def _places(topology: Topology) -> _Places:
     """(prefix, kind, name, hop) of every place an address can live."""
-    places = []
+    places = _Places()
     for site in topology.on_premises:
         prefixes = dict.fromkeys(_valid(site.address_prefixes) + _valid(site.advertised_prefixes))
         places += [(parse_network(p), "onprem", site.name, f"onprem:{site.name}") for p in prefixes]
@@ -415,10 +435,10 @@ def locate(topology: Topology, ip: str, places: list | None = None) -> Endpoint:
         address = ipaddress.ip_address(ip)
     except ValueError:
         raise ValueError(f"{ip!r} is not an IP address; known prefixes: {known()}") from None
-    matches = [place for place in places if address in place[0]]
+    matches = (places if isinstance(places, _Places) else _Places(places)).index.longest(address) if address.version == 4 else []
     if not matches:
         raise ValueError(f"{ip} is in no prefix of the design; known prefixes: {known()}")
-    _, kind, name, hop = max(matches, key=lambda place: place[0].prefixlen)
+    _, kind, name, hop = matches[0]
     return Endpoint(kind, name, str(address), hop)
 
 
@@ -463,9 +483,9 @@ class _Walker:
         self.vpn = hub.vpn_gateway.name if hub.vpn_gateway else None
         self.branch_gateways = {b.vpn_gateway.name: b for b in topology.vnet_branches}
         self.indexes: dict[str, _RouteIndex] = {}
-        # What each hub gateway's connections advertise, parsed once for every walk of this walker.
+        # What each hub gateway's connections advertise, indexed once for every walk of this walker.
         self.advertised = {
-            gateway: [(network, peer) for peer in peers for network in (parse_network(p) for p in _announced(peer))]
+            gateway: _PrefixIndex((parse_network(p), peer) for peer in peers for p in _announced(peer))
             for gateway, peers in ((self.expressroute, topology.on_premises), (self.vpn, topology.branches)) if gateway
         }
 
@@ -562,12 +582,10 @@ class _Walker:
         The packet leaves encapsulated (IPsec on the VPN side), so GatewaySubnet's UDRs do not match
         it again. Seed: this is why firewall -> VPN gateway -> tunnel does not loop back to the firewall.
         """
-        target = ipaddress.ip_address(destination.address)
-        owners = [(network, peer) for network, peer in self.advertised.get(gateway, ()) if target in network]
-        if not owners:
+        index = self.advertised.get(gateway)
+        candidates = list(dict.fromkeys(index.longest(destination.address))) if index else []
+        if not candidates:
             return _Outcome(where=gateway, reason=f"{gateway} has no connection that advertises {destination.address}")
-        longest = max(network.prefixlen for network, _ in owners)
-        candidates = list(dict.fromkeys(peer for network, peer in owners if network.prefixlen == longest))
         if gateway == self.expressroute and len(candidates) > 1:
             return self._choose_circuit(candidates, destination)
         peer = candidates[0]
@@ -677,16 +695,25 @@ def _host(network: ipaddress.IPv4Network) -> ipaddress.IPv4Address:
     return network.network_address + (1 if network.num_addresses > 2 else 0)
 
 
-def transit_matrix(topology: Topology, gateway_udrs: Sequence[Route] | None = None) -> list[TransitPair]:
-    """Every on-premises site to every branch, every pair of branches, then every spoke to every site and branch,
-    traced from representative hosts, in spec order."""
+def branch_pair_count(topology: Topology) -> int:
+    n = len(topology.branches)
+    return n * (n - 1) // 2
+
+
+def transit_matrix(topology: Topology, gateway_udrs: Sequence[Route] | None = None,
+                   with_branch_pairs: bool = True) -> list[TransitPair]:
+    """Every on-premises site to every branch, every pair of branches (unless `with_branch_pairs` is False: they
+    grow with the square of the branches), then every spoke to every site and branch, traced from
+    representative hosts, in spec order."""
     pairs = []
     places, walker = _places(topology), _Walker(topology, effective_routes(topology, gateway_udrs))
     ends = [(site.name, branch.name) for site in topology.on_premises for branch in topology.branches]
-    ends += [(a.name, b.name) for i, a in enumerate(topology.branches) for b in topology.branches[i + 1:]]
+    if with_branch_pairs:
+        ends += [(a.name, b.name) for i, a in enumerate(topology.branches) for b in topology.branches[i + 1:]]
     ends += [(spoke.name, other.name) for spoke in topology.spokes for other in topology.on_premises + topology.branches]
+    hosts = {name: _representative(topology, name) for name in dict.fromkeys(name for pair in ends for name in pair)}
     for source_name, destination_name in ends:
-        source_ip, destination_ip = _representative(topology, source_name), _representative(topology, destination_name)
+        source_ip, destination_ip = hosts[source_name], hosts[destination_name]
         if source_ip is None or destination_ip is None:
             continue  # no valid prefix: the rules report it
         result = trace(topology, source_ip, destination_ip, places=places, walker=walker)

@@ -199,3 +199,25 @@ def test_committed_example_output_is_fresh():
         directory = ROOT / "out" / analysis.topology.name
         files = pipeline.render_files(analysis, directory)
         assert output.check(files, directory) == [], f"{directory} is stale: run `make out`"
+
+
+def _branches(count: int) -> dict:
+    """The seed with `count` VNet branches, each a /24 with its own gateway and ASN."""
+    data = load_example(SEED)
+    data["branches"] = [
+        {"name": f"b{i}", "kind": "vnet",
+         "vnet": {"name": f"vnet-b{i}", "addressSpace": [f"10.100.{i}.0/24"],
+                  "subnets": [{"name": "GatewaySubnet", "prefix": f"10.100.{i}.0/27"}, {"name": "app", "prefix": f"10.100.{i}.128/25"}]},
+         "vpnGateway": {"name": f"vpngw-b{i}", "sku": "VpnGw1AZ", "asn": 64600 + i}}
+        for i in range(count)
+    ]
+    return data
+
+
+@pytest.mark.parametrize("count,listed", [(10, True), (11, False)])
+def test_readme_lists_branch_pairs_while_they_stay_readable(count, listed):
+    readme = render_data(_branches(count))["README.md"]
+    pairs = count * (count - 1) // 2
+    assert ("| b0 (10.100.0.132) | b1 (10.100.1.132) |" in readme) == listed
+    assert (f"Branch to branch: {pairs} pairs, too many to list" in readme) == (not listed)
+    assert "| onprem (10.20.0.4) | b10 (10.100.10.132) |" in readme or count == 10  # site to branch: always listed
