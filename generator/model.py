@@ -242,8 +242,23 @@ class OnPremisesSite:
         return f"ER_AUTH_KEY_{env_suffix(self.name)}"
 
 
+class _AzureNetwork:
+    """An Azure VNet joined through the hub (a VNet branch, a spoke): its addresses are its address space, and
+    that is what BGP carries for it (its own VPN gateway, or the hub's gateways for a peered VNet that uses them)."""
+
+    in_azure = True
+
+    @property
+    def address_prefixes(self) -> tuple[SpecString, ...]:
+        return self.vnet.address_space
+
+    @property
+    def advertised_prefixes(self) -> tuple[SpecString, ...]:
+        return self.vnet.address_space
+
+
 @dataclass(frozen=True)
-class VnetBranch:
+class VnetBranch(_AzureNetwork):
     name: SpecString
     vnet: VirtualNetwork
     vpn_gateway: VpnGateway
@@ -252,19 +267,10 @@ class VnetBranch:
     path: str = ""
 
     kind = "vnet"
-    in_azure = True
 
     @property
     def label(self) -> str:
         return f"branch '{self.name}'"
-
-    @property
-    def address_prefixes(self) -> tuple[SpecString, ...]:
-        return self.vnet.address_space
-
-    @property
-    def advertised_prefixes(self) -> tuple[SpecString, ...]:
-        return self.vnet.address_space  # a VPN gateway advertises its VNet's address space
 
     @property
     def secret_env(self) -> str:
@@ -302,7 +308,7 @@ class SiteBranch:
 
 
 @dataclass(frozen=True)
-class Spoke:
+class Spoke(_AzureNetwork):
     """A workload VNet peered with the hub: it uses the hub's gateways, and its subnets send on-premises and
     branch prefixes to the firewall."""
 
@@ -314,19 +320,9 @@ class Spoke:
     spoke_to_hub_peering: str
     path: str = ""
 
-    in_azure = True
-
     @property
     def label(self) -> str:
         return f"spoke '{self.name}'"
-
-    @property
-    def address_prefixes(self) -> tuple[SpecString, ...]:
-        return self.vnet.address_space
-
-    @property
-    def advertised_prefixes(self) -> tuple[SpecString, ...]:
-        return self.vnet.address_space  # the hub's gateways advertise peered VNets that use them
 
     @property
     def route_table_subnets(self) -> tuple[str, ...]:
