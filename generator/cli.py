@@ -1,7 +1,8 @@
 """The `gen` command line: parse options, call the library, print, map results to exit codes.
 
 Exit codes scripts can rely on: 0 ok, 1 findings (spec errors, compiler diagnostics, drift,
-an undelivered trace), 2 usage or unreadable input. Only click and the light parts of gen are
+an undelivered trace, plan conflicts, disruptive changes, verify findings), 2 usage or
+unreadable input. Only click and the light parts of gen are
 imported here; each command loads what it needs (the schema validator, Jinja, the routing
 model), so that `gen --help` and the fast commands start fast.
 """

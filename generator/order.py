@@ -121,7 +121,3 @@ def steps(t: Topology) -> tuple[Step, ...]:
         add(Step("testVmDeployments", "linux-vm", "test VM", tuple(v.name for v in t.test_vms), loop=True,
                  after=networks, why=VMS_AFTER), in_chain=True)
     return tuple(found)
-
-
-def step_named(t: Topology, symbol: str) -> Step:
-    return next(s for s in steps(t) if s.symbol == symbol)

@@ -347,7 +347,8 @@ README_BRANCH_PAIRS = 45  # ten branches
 def render(t: Topology, source: Provenance) -> dict[str, str]:
     """All files of the output directory: relative path -> text."""
     env = _environment()
-    steps = {step.symbol: step for step in order.steps(t)}
+    ordered = order.steps(t)
+    steps = {step.symbol: step for step in ordered}
     # The README lists branch-to-branch pairs while they stay readable; beyond, it says how many and how to trace one.
     listed = routing.branch_pair_count(t) <= README_BRANCH_PAIRS
     transit = routing.transit_matrix(t, with_branch_pairs=listed)
@@ -375,7 +376,7 @@ def render(t: Topology, source: Provenance) -> dict[str, str]:
         "public_ips": [d.name for d in t.derived_names if d.resource_type == "public IP"],
         "accepted": t.accepted_warnings,
         "transit_query": logs.transit_query(t) if t.hub.firewall and t.hub.firewall.diagnostics else "",
-        "plan": plan_text.as_markdown(plan.from_steps(order.steps(t)), "Deployment plan (main.bicep's modules)"),
+        "plan": plan_text.as_markdown(plan.from_steps(ordered), "Deployment plan (main.bicep's modules)"),
     }
     files = {
         "main.bicep": env.get_template("main.bicep.j2").render(context),

@@ -109,7 +109,7 @@ def collect_script(t: Topology, resource_group: str, deployment: str) -> str:
             # The peers are known once deployed: read them from the gateway (either output shape).
             f'for peer in $(az network vnet-gateway list-bgp-peer-status --resource-group "$RG" --name {g} '
             '--query "value[].neighbor || [].neighbor" --output tsv); do',
-            f'  capture "gateways/{gateway}/advertised-routes/$peer.json" az network vnet-gateway list-advertised-routes '
+            f'  capture "{advertised_routes_file(gateway, "$peer")}" az network vnet-gateway list-advertised-routes '
             f'--resource-group "$RG" --name {g} --peer "$peer"',
             "done",
         ]
@@ -187,17 +187,19 @@ def verify(t: Topology, root: Path) -> list[Finding]:
     outputs = _outputs(capture.read(DEPLOYMENT))
     _check_firewall(t, outputs, report)
     sessions = _expected_sessions(t, outputs, capture)
+    expected_learned = routing.expected_learned(t)
     for gateway in _gateways(t):
         status = capture.read(bgp_status_file(gateway))
         if status is not None:
             _check_sessions(gateway, sessions.get(gateway, {}), entries(status), report)
         learned = capture.read(learned_routes_file(gateway))
         if learned is not None:
-            _check_learned(t, gateway, entries(learned), report)
+            _check_learned(t, gateway, expected_learned.get(gateway, []), entries(learned), report)
+    model_routes = routing.effective_routes(t)
     for nic, hop in test_vm_nics(t):
         table = capture.read(effective_routes_file(nic))
         if table is not None:
-            _check_nic(t, nic, hop, entries(table), report)
+            _check_nic(t, nic, model_routes.get(hop, []), entries(table), report)
     for rel in capture.missing:
         report(NOT_CAPTURED, rel, f"{rel} is not in {root}: the checks that need it are skipped (gen collect writes it)", rel)
     return findings
@@ -257,13 +259,13 @@ def _check_sessions(gateway: str, expected: dict[str, str], listed: list[dict], 
                                           f"{entry.get('state')}, not Connected", file)
 
 
-def _check_learned(t: Topology, gateway: str, routes: list[dict], report) -> None:
+def _check_learned(t: Topology, gateway: str, expected: list[str], routes: list[dict], report) -> None:
     file = learned_routes_file(gateway)
     learned = {}
     for route in routes:
         if route.get("origin") in LEARNED_ORIGINS and parse_network(str(route.get("network"))):
             learned.setdefault(str(route["network"]), route)
-    for prefix in routing.expected_learned(t).get(gateway, []):
+    for prefix in expected:
         if prefix not in learned:
             report(ROUTE_MISSING, gateway, f"{gateway} has not learned {prefix} over BGP: nothing routes that traffic", file)
     hub_gateways = [g.name for g in (t.hub.expressroute_gateway, t.hub.vpn_gateway) if g]
@@ -299,7 +301,7 @@ NEXT_HOP_TYPES = {routing.APPLIANCE: "VirtualAppliance", routing.GATEWAY: "Virtu
                   routing.VNET_LOCAL: "VnetLocal", routing.INTERNET: "Internet"}
 
 
-def _check_nic(t: Topology, nic: str, hop: str, routes: list[dict], report) -> None:
+def _check_nic(t: Topology, nic: str, model_routes: list, routes: list[dict], report) -> None:
     file = effective_routes_file(nic)
     active: dict[str, list[dict]] = {}
     for route in routes:
@@ -307,7 +309,7 @@ def _check_nic(t: Topology, nic: str, hop: str, routes: list[dict], report) -> N
             continue
         for prefix in _as_list(route.get("addressPrefix")):
             active.setdefault(str(prefix), []).append(route)
-    for entry in routing.effective_routes(t).get(hop, []):
+    for entry in model_routes:
         if not entry.effective or entry.next_hop_kind not in NEXT_HOP_TYPES:
             continue
         wanted = NEXT_HOP_TYPES[entry.next_hop_kind]

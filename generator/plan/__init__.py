@@ -57,7 +57,7 @@ class Conflict:
     @property
     def message(self) -> str:
         written = ", ".join(f"{kind.rsplit('/', 1)[-1]} '{name}'" for kind, name in self.resources)
-        basis = "assumed, not documented" if self.assumed else "Azure refuses it with AnotherOperationInProgress"
+        basis = ASSUMED if self.assumed else "Azure refuses it with AnotherOperationInProgress"
         return (f"{self.first.label} and {self.second.label} may run at the same time and both write {written} "
                 f"({basis}): make one wait for the other with dependsOn")
 
@@ -114,7 +114,6 @@ def of_directory(directory, source: str | None = None) -> Plan:
         raise PlanInputError(f"{directory}: does not compile ({shown}); `gen build {directory}` shows every diagnostic")
     name = result.template.get("metadata", {}).get("name") or directory.name
     return from_template(result.template, result.parameter_values, name, source or str(directory))
-
 
 
 def from_template(template: dict, parameters: dict, deployment_name: str, source: str = "") -> Plan:
@@ -255,14 +254,15 @@ def _schedule(operations: list[Operation], source: str) -> Plan:
         op.wave = 1 + max((b.wave for b in before), default=0)
     path = []
     if ordered:
-        current = max(ordered, key=lambda op: (op.end, -ordered.index(op)))
+        # The operation that ends last (max keeps the first of a tie), then back along what it waited for.
+        current = max(ordered, key=lambda op: op.end)
         while current is not None:
             path.append(current)
             before = [by_key[k] for k in sorted(current.after)]  # sorted: ties go the same way in every run
             current = max(before, key=lambda op: op.end, default=None)
         path.reverse()
     ordered.sort(key=lambda op: (op.wave, op.start, op.key))
-    return Plan(ordered, path, _conflicts(ordered, by_key), source)
+    return Plan(ordered, path, _conflicts(ordered), source)
 
 
 def _topological(operations: list[Operation], by_key: dict) -> list[Operation]:
@@ -280,7 +280,7 @@ def _topological(operations: list[Operation], by_key: dict) -> list[Operation]:
     return ordered
 
 
-def _conflicts(operations: list[Operation], by_key: dict) -> list[Conflict]:
+def _conflicts(operations: list[Operation]) -> list[Conflict]:
     """Pairs that write the same resource and may run at the same time (neither waits for the other)."""
     ancestors: dict[str, set[str]] = {}
     for op in operations:  # in topological order already (waves ascend)

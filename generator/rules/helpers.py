@@ -6,7 +6,7 @@ import ipaddress
 import re
 import unicodedata
 
-from ..model import GATEWAY_SUBNET, parse_network
+from ..model import GATEWAY_SUBNET
 
 
 def loose_network(text: str):
@@ -57,11 +57,3 @@ def hits_gateway_subnet(topology, network) -> bool:
     """A non-default UDR prefix that overlaps GatewaySubnet (ADDR007's case)."""
     gateway = gateway_subnet_network(topology)
     return bool(topology.inspects_transit and gateway and network.prefixlen > 0 and network.overlaps(gateway))
-
-
-def valid_networks(prefixes):
-    """(prefix, network) for the prefixes that parse; the ADDR rules report the others."""
-    for prefix in prefixes:
-        network = parse_network(prefix)
-        if network is not None:
-            yield prefix, network
