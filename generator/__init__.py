@@ -1,5 +1,9 @@
 """gen: render an Azure hub network spec into deployable Bicep."""
 
 __version__ = "0.2.0"
-# Where the README lives; links to its sections (field reference, accepted warnings) start here.
-PROJECT_URL = "https://github.com/azure-hub-gen/gen"
+
+
+def readme_link(section: str) -> str:
+    """A link to a section of gen's README, which ships with the package (share/doc/azure-hub-gen/README.md) and
+    sits at the root of its repository; `gen rules --explain ID` prints the same text offline."""
+    return f"README.md#{section}"

@@ -2,7 +2,8 @@
 
 Exit codes scripts can rely on: 0 ok, 1 findings (spec errors, compiler diagnostics, drift,
 an undelivered trace, plan conflicts, disruptive changes, verify findings), 2 usage or
-unreadable input. Only click and the light parts of gen are
+unreadable input, 3 a bug in gen (an unexpected error: one line, GEN_DEBUG=1 shows the
+traceback), 130 interrupted. Only click and the light parts of gen are
 imported here; each command loads what it needs (the schema validator, Jinja, the routing
 model), so that `gen --help` and the fast commands start fast.
 """
@@ -10,6 +11,8 @@ model), so that `gen --help` and the fast commands start fast.
 from __future__ import annotations
 
 import json
+import os
+import sys
 from pathlib import Path
 from typing import NoReturn
 
@@ -17,7 +20,8 @@ import click
 
 from . import __version__
 
-EXIT_OK, EXIT_FINDINGS, EXIT_INPUT = 0, 1, 2
+EXIT_OK, EXIT_FINDINGS, EXIT_INPUT, EXIT_BUG = 0, 1, 2, 3
+EXIT_INTERRUPTED = 130  # the shell's code for SIGINT
 FORMATS = ("text", "json", "sarif")
 EXAMPLES = {"seed": "seed-b2b-azfw.json", "multi-site": "multi-site.json", "hub-spoke": "hub-spoke.json"}
 
@@ -64,6 +68,32 @@ def _say(message: str, fmt: str) -> None:
     click.echo(message, err=(fmt != "text"))
 
 
+class GenGroup(click.Group):
+    """The one boundary for unexpected errors: whatever escapes a command becomes one line and exit 3, never a
+    traceback a user must read and never exit 1 (which scripts take for findings)."""
+
+    def invoke(self, ctx: click.Context):
+        try:
+            return super().invoke(ctx)
+        except (click.exceptions.ClickException, click.exceptions.Exit, click.exceptions.Abort, BrokenPipeError):
+            raise
+        except KeyboardInterrupt:
+            click.echo("gen: interrupted", err=True)
+            ctx.exit(EXIT_INTERRUPTED)
+        except Exception as exc:  # noqa: BLE001 - the boundary
+            if os.environ.get("GEN_DEBUG"):
+                import traceback
+
+                traceback.print_exc()
+            command = " ".join(sys.argv[1:]) or ctx.invoked_subcommand or ""
+            command = command if len(command) <= 200 else command[:197] + "..."
+            reason = str(exc).splitlines()[0][:200] if str(exc) else ""
+            click.echo(f"gen: internal error ({type(exc).__name__}{': ' + reason if reason else ''}) while running "
+                       f"`gen {command}`: this is a bug in gen: please report it with the command and its input "
+                       f"(GEN_DEBUG=1 shows the traceback)", err=True)
+            ctx.exit(EXIT_BUG)
+
+
 format_option = click.option(
     "--format", "fmt", type=click.Choice(FORMATS), default="text", show_default=True,
     help="How to print findings: text for people, json for scripts, sarif for pull-request annotations.",
@@ -71,7 +101,7 @@ format_option = click.option(
 strict_option = click.option("--strict", is_flag=True, help="Treat warnings as errors (exit 1); accepted warnings still pass.")
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+@click.group(cls=GenGroup, context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
 @click.version_option(__version__, prog_name="gen")
 def main() -> None:
     """Turn a short spec of an Azure hub network into deployable Bicep.
@@ -95,30 +125,38 @@ def main() -> None:
 
     Exit codes: 0 ok, 1 findings (spec errors, compiler diagnostics, drift,
     an undelivered trace, plan conflicts, disruptive changes, verify
-    findings), 2 usage errors or unreadable input.
+    findings), 2 usage errors or unreadable input, 3 a bug in gen
+    (GEN_DEBUG=1 shows its traceback), 130 interrupted.
     """
 
 
-@main.command(short_help="Check a spec: schema and every rule.")
-@click.argument("spec_file", metavar="SPEC", type=click.Path(dir_okay=True))
+@main.command(short_help="Check specs: schema and every rule.")
+@click.argument("spec_files", metavar="SPEC...", nargs=-1, required=True, type=click.Path(dir_okay=True))
 @format_option
 @strict_option
-def validate(spec_file: str, fmt: str, strict: bool) -> None:
-    """Check SPEC against the schema and every rule (`gen rules` lists them).
+def validate(spec_files: tuple[str, ...], fmt: str, strict: bool) -> None:
+    """Check each SPEC against the schema and every rule (`gen rules` lists them).
 
     Prints every finding with its rule id, spec path, line and a documentation link,
     in the order of the spec's lines; warnings the spec accepts (acceptedWarnings) are
-    listed with their reason. Writes nothing. Exit 1 on errors (or unaccepted warnings
-    with --strict), 2 when SPEC cannot be read (json and sarif still carry the error).
+    listed with their reason. Writes nothing. Exit 1 on errors in any spec (or unaccepted
+    warnings with --strict), 2 when a SPEC cannot be read (json and sarif still carry the
+    error). --format json and sarif take one SPEC (one document per run).
 
     \b
     Examples:
       gen validate spec.json
+      gen validate specs/*.json
       gen validate spec.json --format sarif > gen.sarif
     """
-    analysis = _analyse(spec_file, fmt)
-    _report(analysis, fmt)
-    finish(EXIT_FINDINGS if analysis.failed(strict) else EXIT_OK)
+    if fmt != "text" and len(spec_files) > 1:
+        raise click.UsageError(f"--format {fmt} takes one SPEC (one findings document per run)")
+    worst = EXIT_OK
+    for spec_file in spec_files:
+        analysis = _analyse(spec_file, fmt)
+        _report(analysis, fmt)
+        worst = max(worst, EXIT_FINDINGS if analysis.failed(strict) else EXIT_OK)
+    finish(worst)
 
 
 @main.command(short_help="Render specs into Bicep (or --check drift).")
@@ -149,7 +187,7 @@ def render(spec_files: tuple[str, ...], out_dir: str | None, check: bool, show_d
     """
     from . import output, pipeline
 
-    if out_dir and len(spec_files) > 1:
+    if out_dir is not None and len(spec_files) > 1:
         raise click.UsageError("-o/--output takes one SPEC; without it each spec renders into out/<name>/")
     if fmt != "text" and len(spec_files) > 1:
         raise click.UsageError(f"--format {fmt} takes one SPEC (one findings document per run)")
@@ -164,7 +202,11 @@ def render(spec_files: tuple[str, ...], out_dir: str | None, check: bool, show_d
             worst = max(worst, EXIT_FINDINGS)
             continue
         _report(analysis, fmt, quiet_when_clean=True)
-        directory = Path(out_dir) if out_dir else analysis.default_directory()
+        try:
+            directory = output.target_directory(out_dir if out_dir is not None else analysis.default_directory())
+        except output.OutputConflict as exc:
+            raise InputError(str(exc)) from None
+        directory = Path(os.path.relpath(directory)) if directory.is_relative_to(Path.cwd()) else directory
         files = pipeline.render_files(analysis, directory)
         if check:
             worst = max(worst, _check(spec_file, files, directory, show_diff, fmt))
@@ -173,8 +215,6 @@ def render(spec_files: tuple[str, ...], out_dir: str | None, check: bool, show_d
             written = output.write(files, directory, analysis.provenance(directory), force=force)
         except output.OutputConflict as exc:
             raise InputError(str(exc)) from None
-        except OSError as exc:
-            raise InputError(f"{directory}: cannot write ({exc.strerror or exc})") from None
         _say(f"wrote {len(written)} files to {directory}/ (see its README.md to deploy)", fmt)
         for secret in analysis.topology.secrets:
             _say(f"  deploying needs ${secret.env}: {secret.purpose}", fmt)
@@ -218,16 +258,23 @@ def build(directories: tuple[str, ...]) -> None:
 
     paths = [Path(d) for d in directories]
     for path in paths:
-        if path.is_file():
-            raise InputError(f"{path}: is a file; gen build takes the directory `gen render` wrote (e.g. {path.parent or '.'})")
-        if not path.exists():
-            raise InputError(f"{path}: no such directory; render a spec into it first: gen render SPEC -o {path}")
-        if not (path / "main.bicep").is_file():
-            raise InputError(f"{path}: no main.bicep here; run `gen render SPEC -o {path}` first")
+        if not str(path).strip():
+            raise InputError("an empty directory name; give the directory `gen render` wrote")
+        try:
+            if path.is_file():
+                raise InputError(f"{path}: is a file; gen build takes the directory `gen render` wrote (e.g. {path.parent or '.'})")
+            if not path.exists():
+                raise InputError(f"{path}: no such directory; render a spec into it first: gen render SPEC -o {path}")
+            if not (path / "main.bicep").is_file():
+                raise InputError(f"{path}: no main.bicep here; run `gen render SPEC -o {path}` first")
+        except OSError as exc:
+            raise InputError(f"{path}: cannot be read ({exc.strerror or exc})") from None
     try:
         results = compiler.build_all(paths)
     except (compiler.CompilerNotFound, compiler.CompilerFailed) as exc:
         raise InputError(str(exc)) from None
+    except OSError as exc:
+        raise InputError(f"cannot compile ({exc.strerror or exc}{': ' + exc.filename if exc.filename else ''})") from None
     for path, result in zip(paths, results):
         for diagnostic in result.diagnostics:
             click.echo(str(diagnostic))
@@ -261,13 +308,13 @@ def plan(target: str, fmt: str) -> None:
     """
     import tempfile
 
-    from . import compiler, pipeline
+    from . import compiler, output, pipeline
     from . import plan as planner
     from .plan.text import FORMATS as PLAN_FORMATS
 
     path = Path(target)
     try:
-        if path.is_dir():
+        if _is_dir(path):
             if not (path / "main.bicep").is_file():
                 raise InputError(f"{path}: no main.bicep here; give a spec, or a directory `gen render` wrote")
             result = planner.of_directory(path)
@@ -278,13 +325,13 @@ def plan(target: str, fmt: str) -> None:
                 click.echo(f"gen: {target}: nothing to plan: fix the errors above first", err=True)
                 finish(EXIT_FINDINGS)
             with tempfile.TemporaryDirectory(prefix="gen-plan-") as temporary:
-                from . import output
-
                 directory = Path(temporary) / analysis.topology.name
                 output.write(pipeline.render_files(analysis, directory), directory)
                 result = planner.of_directory(directory, source=target)
-    except (compiler.CompilerNotFound, compiler.CompilerFailed, planner.PlanInputError) as exc:
+    except (compiler.CompilerNotFound, compiler.CompilerFailed, planner.PlanInputError, output.OutputConflict) as exc:
         raise InputError(str(exc)) from None
+    except OSError as exc:
+        raise InputError(f"{target}: cannot be read or compiled ({exc.strerror or exc})") from None
     click.echo(PLAN_FORMATS[fmt](result), nl=False)
     finish(EXIT_FINDINGS if result.conflicts else EXIT_OK)
 
@@ -315,9 +362,9 @@ def diff(specs: tuple[str, ...], revision: str | None, resource_group: str | Non
     from . import diff as differ
     from . import model, pipeline, spec
 
-    if revision and len(specs) != 1:
+    if revision is not None and len(specs) != 1:
         raise click.UsageError("with --git give only NEW: OLD comes from the revision")
-    if not revision and len(specs) != 2:
+    if revision is None and len(specs) != 2:
         raise click.UsageError("give OLD and NEW, or NEW with --git REV")
     new = _analyse(specs[-1])
     if new.failed():
@@ -325,7 +372,7 @@ def diff(specs: tuple[str, ...], revision: str | None, resource_group: str | Non
         click.echo(f"gen: {specs[-1]}: fix the errors above before comparing", err=True)
         finish(EXIT_FINDINGS)
     try:
-        if revision:
+        if revision is not None:
             raw = differ.read_revision(revision, specs[-1])
             old = None if raw is None else spec.parse(raw, f"{revision}:{specs[-1]}")
         else:
@@ -344,34 +391,62 @@ def diff(specs: tuple[str, ...], revision: str | None, resource_group: str | Non
     finish(EXIT_FINDINGS if differ.disruptive(changes) else EXIT_OK)
 
 
-@main.command(short_help="Write the read-only az script that captures a deployed hub.")
-@click.argument("spec_file", metavar="SPEC", type=click.Path(dir_okay=False))
-@click.option("-g", "--resource-group", metavar="NAME", help="Resource group of the deployment [default: rg-<name>, as the output README deploys].")
-@click.option("-n", "--deployment", metavar="NAME", help="Name of the deployment [default: the spec's name].")
+@main.command(short_help="Write the read-only az script that captures a hub.")
+@click.argument("spec_file", metavar="[SPEC]", required=False, type=click.Path(dir_okay=False))
+@click.option("-g", "--resource-group", "groups", metavar="NAME", multiple=True,
+              help="Resource group to capture; repeat for several [with SPEC, default: rg-<name>, as the output README deploys].")
+@click.option("-n", "--deployment", metavar="NAME", help="With SPEC: name of the deployment [default: the spec's name].")
 @click.option("-o", "--output", "script", type=click.Path(dir_okay=False), help="Write the script here instead of printing it.")
-def collect(spec_file: str, resource_group: str | None, deployment: str | None, script: str | None) -> None:
-    """Write a bash script of read-only az commands (show and list only) that captures, for
-    the deployment of SPEC, what `gen verify` compares: deployment outputs, the Route Server,
-    each gateway's BGP sessions, learned and advertised routes, and the test VMs' effective
-    routes, into the capture folder layout the README documents.
+def collect(spec_file: str | None, groups: tuple[str, ...], deployment: str | None, script: str | None) -> None:
+    """Write a bash script of read-only az commands that captures a hub into a folder: every
+    resource of the resource group(s) as Azure Resource Manager returns it, each gateway's BGP
+    sessions, learned and advertised routes, and with SPEC the deployment's outputs, the Route
+    Server and the test VMs' effective routes. `gen verify` (with SPEC) and `gen import`
+    (without) read that folder. Running it needs Reader on the groups plus the actions that read
+    BGP and effective routes (Network Contributor has them; Reader alone does not).
 
     \b
     Examples:
       gen collect spec.json -o collect.sh && bash collect.sh capture
       gen verify spec.json capture
+      gen collect --resource-group rg-hub-weu -o collect.sh    # a hub gen did not deploy
+      bash collect.sh capture && gen import capture -o hub.json
     """
-    from .verify import collect_script
+    from . import collect as collector
+    from .output import write_file
 
-    topology = _routable_topology(spec_file)
-    text = collect_script(topology, resource_group or f"rg-{topology.name}", deployment or topology.name)
+    if any(not g.strip() for g in groups):
+        raise click.UsageError("an empty --resource-group; name the resource group to capture")
+    if spec_file is None:
+        if not groups:
+            raise click.UsageError("give SPEC (a hub gen deployed), or --resource-group RG (a hub to import)")
+        if deployment:
+            raise click.UsageError("--deployment goes with SPEC")
+        text = collector.script(list(groups))
+        next_step = "gen import CAPTURE"
+    else:
+        if deployment is not None and not deployment.strip():
+            raise click.UsageError("an empty --deployment; name the deployment, or leave it out for the spec's name")
+        analysis = _analyse(spec_file)
+        if analysis.failed():
+            _report(analysis, "text")
+            click.echo(f"gen: {spec_file}: fix the errors above first: a spec with errors was not deployed", err=True)
+            finish(EXIT_FINDINGS)
+        t = analysis.topology
+        from .verify import test_vm_nics
+
+        text = collector.script(list(groups) or [f"rg-{t.name}"], deployment or t.name, t.name,
+                                t.hub.route_server.name if t.hub.route_server else None,
+                                tuple(nic for nic, _ in test_vm_nics(t)))
+        next_step = f"gen verify {spec_file} CAPTURE"
     if script is None:
         click.echo(text, nl=False)
         finish(EXIT_OK)
     try:
-        Path(script).write_text(text, encoding="utf-8")
+        write_file(script, text, executable=True)
     except OSError as exc:
-        raise InputError(f"{script}: cannot write ({exc.strerror or exc})") from None
-    click.echo(f"wrote {script}; run: bash {script} capture && gen verify {spec_file} capture", err=True)
+        raise InputError(f"{script}: cannot write ({exc.strerror or exc}); nothing was changed") from None
+    click.echo(f"wrote {script}; run: bash {script} capture && {next_step.replace('CAPTURE', 'capture')}", err=True)
     finish(EXIT_OK)
 
 
@@ -383,12 +458,15 @@ def collect(spec_file: str, resource_group: str | None, deployment: str | None, 
 def verify(spec_file: str, capture: str, fmt: str) -> None:
     """Compare a CAPTURE folder (what `gen collect`'s script writes) with how SPEC's design
     should route, and report each difference with its rule id (VER..., `gen rules` lists
-    them): the firewall's address against the UDRs' next hop, BGP sessions that are down or
-    missing, prefixes a gateway did not learn, learned prefixes that would skip the firewall,
-    and test VMs' effective routes. A file missing from the capture is a warning.
+    them): the deployment's state, the firewall's address against the UDRs' next hop, BGP
+    sessions down or missing, Route Server branch-to-branch, the route table on each subnet
+    and the routes in it, prefixes a gateway did not learn or does not advertise, learned
+    prefixes that would skip the firewall, and the test VMs' effective routes.
 
-    Exit 0 when nothing is wrong (warnings allowed), 1 with errors, 2 when a capture file is not
-    the JSON an az command writes or the folder does not exist.
+    Findings come causes first (evidence missing, a table detached, a session down), then the
+    effects they explain, each cause with the az command that shows it. Exit 0 when nothing is
+    wrong (warnings allowed), 1 with errors (missing evidence included: a capture that proves
+    nothing does not pass), 2 when the folder or a file in it is not what gen collect writes.
 
     \b
     Example:
@@ -398,13 +476,13 @@ def verify(spec_file: str, capture: str, fmt: str) -> None:
     from .report import render_findings
 
     topology = _routable_topology(spec_file)
-    if not Path(capture).is_dir():
-        raise InputError(f"{capture}: no such folder; `gen collect {spec_file}` writes the script that fills it")
     try:
         findings = verifier.verify(topology, Path(capture))
     except verifier.CaptureError as exc:
         raise InputError(str(exc)) from None
-    click.echo(render_findings(findings, capture.rstrip("/"), "", fmt), nl=False)
+    if fmt == "text":
+        click.echo(f"{capture.rstrip('/')}: {verifier.summary(findings)}")
+    click.echo(render_findings(findings, capture.rstrip("/"), "", fmt, keep_order=True), nl=False)
     finish(EXIT_FINDINGS if any(f.severity == "error" for f in findings) else EXIT_OK)
 
 
@@ -443,15 +521,40 @@ def init(path: str, example: str, force: bool) -> None:
     """
     from importlib import resources
 
+    from .output import write_file
+
     target = Path(path)
+    if not path.strip():
+        raise InputError("an empty file name; name the spec to write, e.g. gen init spec.json")
     if target.exists() and not force:
         raise InputError(f"{target}: exists; pass --force to overwrite")
-    text = resources.files("generator.examples").joinpath(EXAMPLES[example]).read_text("utf-8")
+    text = _pinned(resources.files("generator.examples").joinpath(EXAMPLES[example]).read_text("utf-8"))
     try:
-        target.write_text(text, encoding="utf-8")
+        write_file(target, text)
     except OSError as exc:
-        raise InputError(f"{target}: cannot write ({exc.strerror or exc})") from None
+        raise InputError(f"{target}: cannot write ({exc.strerror or exc}); nothing was changed") from None
     click.echo(f"wrote {target}; next: gen validate {target}")
+
+
+def _pinned(text: str) -> str:
+    """A starter spec with each VPN gateway's generation written out: a later SKU change then stays a resize in place
+    (gen diff explains why it matters)."""
+    import re
+
+    from .model import default_generation
+
+    def pin(match: re.Match) -> str:
+        return f'{match.group(0)}, "generation": "{default_generation(match.group(2))}"'
+
+    return re.sub(r'("sku": "(VpnGw[1-5]AZ)")', pin, text)
+
+
+def _is_dir(path: Path) -> bool:
+    """Whether `path` is a directory; a path the system cannot even look up (too long, a loop) is bad input."""
+    try:
+        return path.is_dir()
+    except OSError as exc:
+        raise InputError(f"{path}: cannot be read ({exc.strerror or exc})") from None
 
 
 def _routable_topology(spec_file: str):
@@ -538,24 +641,37 @@ def trace(spec_file: str, source: str, destination: str, protocol: str | None, p
     finish(EXIT_OK if result.verdict == "delivered" else EXIT_FINDINGS)
 
 
-@main.command(name="rules", short_help="List every validation rule.")
+@main.command(name="rules", short_help="List every validation rule, or explain one.")
 @click.option("--format", "fmt", type=click.Choice(["text", "markdown", "json"]), default="text", show_default=True,
               help="text: id, severity, title and link; markdown and json add each rule's description.")
-def list_rules(fmt: str) -> None:
+@click.option("--explain", "explain_id", metavar="ID", help="Print one rule's whole text (what goes wrong in Azure, and the source), offline.")
+def list_rules(fmt: str, explain_id: str | None) -> None:
     """List every validation rule: id, severity, title and documentation link.
 
-    INPUT, SCHEMA and SEC000 come from reading the spec and its schema check; the others
-    run on a schema-valid spec; ACC001/ACC002 check acceptedWarnings.
+    INPUT, SCHEMA, JSON001 and SEC000 come from reading the spec and its schema check; the others
+    run on a schema-valid spec; ACC001/ACC002 check acceptedWarnings; PLAN and VER rules come
+    from gen plan and gen verify.
 
     \b
     Examples:
       gen rules
+      gen rules --explain ARS001
       gen rules --format markdown
     """
-    from .report import rules_listing
+    from .report import explain, rules_listing
     from .rules import all_rules
 
-    click.echo(rules_listing(all_rules(), fmt), nl=False)
+    catalogue = all_rules()
+    if explain_id is not None:
+        found = next((r for r in catalogue if r.id.lower() == explain_id.strip().lower()), None)
+        if found is None:
+            import difflib
+
+            guess = difflib.get_close_matches(explain_id.upper(), [r.id for r in catalogue], n=1)
+            raise InputError(f"no rule {explain_id!r}" + (f"; did you mean {guess[0]}?" if guess else "; `gen rules` lists them"))
+        click.echo(explain(found), nl=False)
+        return
+    click.echo(rules_listing(catalogue, fmt), nl=False)
 
 
 if __name__ == "__main__":

@@ -1,19 +1,26 @@
 """Write rendered files into the output directory all at once, or compare them with it.
 
 The new output is assembled in a staging directory beside the target and swapped
-in with one atomic rename, so a crash or SIGKILL leaves either the old output or
-the new one, never a mix. Files gen did not write (not in its manifest) are
-carried over untouched, and never overwritten.
+in with one atomic rename, so a crash, a full disk or SIGKILL leaves either the old
+output or the new one, never a mix. Files gen did not write (not in its manifest) are
+carried over untouched, and never overwritten. A lock on the directory that holds it
+keeps two gen processes from deciding and swapping at the same time. Single files gen writes
+(a collect script, a starter spec) go through `write_file`: the same write-then-rename.
 """
 
 from __future__ import annotations
 
+import contextlib
 import difflib
+import errno
+import fcntl
 import hashlib
 import json
 import os
 import shutil
+import stat
 import tempfile
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -22,8 +29,46 @@ from .provenance import GENERATED_MARK, Provenance
 MANIFEST = ".gen-manifest.json"
 
 
+LOCK_WAIT_SECONDS = 60  # a render takes well under a second; a holder past this is stuck or very slow
+
+
 class OutputConflict(Exception):
-    """Writing would lose something: a file gen did not write, a hand edit, or another spec's output."""
+    """Writing would lose something: a file gen did not write, a hand edit, or another spec's output; or the
+    directory cannot be written at all (its path, the disk). The message names the path (exit 2)."""
+
+
+def target_directory(directory: str | Path) -> Path:
+    """The absolute output directory, or OutputConflict for a path that cannot be one (empty, a symlink loop)."""
+    if not str(directory).strip():
+        raise OutputConflict("the output directory is empty ('-o \"\"'); name a directory, or leave -o out for out/<name>/")
+    try:
+        return Path(directory).resolve()
+    except (OSError, RuntimeError) as exc:  # RuntimeError: a symlink loop on Python < 3.13
+        raise OutputConflict(f"{directory}: cannot be an output directory ({getattr(exc, 'strerror', None) or exc})") from None
+
+
+@contextlib.contextmanager
+def locked(directory: Path, wait: float = LOCK_WAIT_SECONDS):
+    """Hold a lock on the directory that holds `directory` while deciding what to write and swapping it in, so
+    that two gen processes never both decide "nothing of another spec is here". Locking the parent (flock on its
+    descriptor) leaves no lock file behind in a repository. A second gen waits for the first; after `wait`
+    seconds it gives up with OutputConflict."""
+    directory.parent.mkdir(parents=True, exist_ok=True)
+    descriptor = os.open(directory.parent, os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        deadline = time.monotonic() + wait
+        while True:
+            try:
+                fcntl.flock(descriptor, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except OSError as exc:
+                if exc.errno not in (errno.EAGAIN, errno.EACCES) or time.monotonic() >= deadline:
+                    raise OutputConflict(f"{directory}: another gen process has been writing into {directory.parent} "
+                                         f"for {wait:.0f} s; try again when it has finished") from None
+                time.sleep(0.05)
+        yield
+    finally:
+        os.close(descriptor)  # releases the lock
 
 
 @dataclass(frozen=True)
@@ -89,7 +134,15 @@ def write(files: dict[str, str], directory: Path, provenance: Provenance | None 
     Refuses (OutputConflict) to overwrite a file gen did not write, and, unless `force`, output rendered
     from another spec or a generated file edited by hand: both would be lost without a word.
     """
-    directory = Path(directory).resolve()
+    directory = target_directory(directory)
+    try:
+        with locked(directory):
+            return _write_locked(files, directory, provenance, force)
+    except OSError as exc:  # a full disk, a read-only file system, a name too long: the old output is intact
+        raise OutputConflict(f"{directory}: cannot write ({exc.strerror or exc}); the previous output is unchanged") from None
+
+
+def _write_locked(files: dict[str, str], directory: Path, provenance: Provenance | None, force: bool) -> list[str]:
     if not force and directory.is_dir():
         _refuse_losing_work(directory, provenance)
     if directory.exists() and not directory.is_dir():
@@ -106,9 +159,11 @@ def write(files: dict[str, str], directory: Path, provenance: Provenance | None 
         raise OutputConflict(
             f"{directory}: would overwrite files gen did not write: {', '.join(sorted(conflicts))}; move them away or pick another -o"
         )
-    directory.parent.mkdir(parents=True, exist_ok=True)
+    # Under the lock, a staging directory of this target can only be left by a render that was killed.
     for leftover in directory.parent.glob(f".{directory.name}.gen-*"):
-        shutil.rmtree(leftover, ignore_errors=True)  # from a render that was killed
+        if leftover.is_dir() and not leftover.is_symlink():
+            shutil.rmtree(leftover, ignore_errors=True)
+    mode = stat.S_IMODE(directory.stat().st_mode) if directory.is_dir() else 0o777 & ~_umask()
     staging = Path(tempfile.mkdtemp(prefix=f".{directory.name}.gen-", dir=directory.parent))
     try:
         if directory.is_dir():
@@ -119,11 +174,43 @@ def write(files: dict[str, str], directory: Path, provenance: Provenance | None 
             target.write_text(text, encoding="utf-8", newline="\n")
         (staging / MANIFEST).write_text(manifest_text(files, provenance), encoding="utf-8", newline="\n")
         _fsync_tree(staging)
-        os.chmod(staging, 0o755)
+        os.chmod(staging, mode)  # the directory keeps the mode its owner gave it
         _swap_in(staging, directory)
     finally:
         shutil.rmtree(staging, ignore_errors=True)
     return sorted(files)
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
+def write_file(path: str | Path, text: str, executable: bool = False) -> None:
+    """Replace one file atomically: write a temporary file beside it, fsync, rename. A full disk or a kill leaves
+    the previous file whole. Raises OSError (with the path) for the caller to report."""
+    path = Path(path)
+    if not str(path).strip():
+        raise OSError(errno.ENOENT, "the file name is empty")
+    if path.is_dir():
+        raise IsADirectoryError(errno.EISDIR, "is a directory", str(path))
+    try:
+        mode = stat.S_IMODE(path.stat().st_mode)
+    except FileNotFoundError:
+        mode = (0o777 if executable else 0o666) & ~_umask()
+    handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".gen-tmp", dir=path.parent if str(path.parent) else ".")
+    try:
+        with os.fdopen(handle, "w", encoding="utf-8", newline="\n") as out:
+            out.write(text)
+            out.flush()
+            os.fsync(out.fileno())
+        os.chmod(temporary, mode)
+        os.replace(temporary, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(temporary)
+        raise
 
 
 def _refuse_losing_work(directory: Path, provenance: Provenance | None) -> None:

@@ -54,7 +54,7 @@ def analyse(path: str | Path) -> Analysis:
 
 def analyse_loaded(loaded: spec.LoadedSpec) -> Analysis:
     """Check a spec already read (a file, or a git revision of one)."""
-    findings = spec.schema_findings(loaded.data)
+    findings = sort_findings(spec.schema_findings(loaded.data) + spec.duplicate_key_findings(loaded))
     if findings:
         # The rules need the schema's shape: stop here and report the schema findings all at once.
         return Analysis(loaded, findings, None)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 
-from . import __version__
+from . import __version__, markdown
 from .findings import ERROR, Finding
 from .locate import line_index, line_of
 
@@ -20,6 +20,11 @@ def _by_line(findings: list[Finding], spec_text: str) -> list[tuple[int, Finding
     lines_by_path = line_index(spec_text)
     located = [(line_of(lines_by_path, f.path), f) for f in findings]
     return sorted(located, key=lambda item: (item[0], item[1].sort_key()))
+
+
+def see(rule_id: str, link: str) -> str:
+    """Where to read more: a Microsoft page, or gen's own README section and the command that prints it offline."""
+    return f"{link} (or: gen rules --explain {rule_id})" if link.startswith("README.md") else link
 
 
 def _counts(findings: list[Finding]) -> tuple[int, int, int]:
@@ -40,7 +45,7 @@ def as_text(located: list[tuple[int, Finding]], spec_path: str) -> str:
             continue
         out.append(f"{_where(f, spec_path, line)}: {f.severity} {f.rule_id} {f.path}: {f.message}")
         if f.link:
-            out.append(f"    see {f.link}")
+            out.append(f"    see {see(f.rule_id, f.link)}")
     errors, warnings, n_accepted = _counts([f for _, f in located])
     summary = f"{errors} error(s), {warnings} warning(s)" + (f", {n_accepted} accepted" if n_accepted else "")
     return "\n".join(out + accepted + [f"{summary} in {spec_path}"]) + "\n"
@@ -115,19 +120,21 @@ def as_sarif(located: list[tuple[int, Finding]], spec_path: str, successful: boo
 def as_markdown(located: list[tuple[int, Finding]], spec_path: str) -> str:
     """A table for a pull-request comment or a run log."""
     errors, warnings, accepted = _counts([f for _, f in located])
-    lines = [f"**{spec_path}**: {errors} error(s), {warnings} warning(s)" + (f", {accepted} accepted" if accepted else ""), ""]
+    lines = [f"**{markdown.text(spec_path)}**: {errors} error(s), {warnings} warning(s)" + (f", {accepted} accepted" if accepted else ""), ""]
     if located:
         lines += ["| severity | rule | where | finding |", "|---|---|---|---|"]
         for line, f in located:
-            message = ((f.accepted and f"accepted: {f.accepted}") or f.message).replace("|", "\\|")
-            where = f"`{f.file}` {f.path}" if f.file else f"line {line}, `{f.path}`"
+            message = markdown.text((f.accepted and f"accepted: {f.accepted}") or f.message)
+            where = f"{markdown.code(f.file)} {markdown.code(f.path)}" if f.file else f"line {line}, {markdown.code(f.path)}"
             lines.append(f"| {f.severity} | [{f.rule_id}]({f.link}) | {where} | {message} |")
     return "\n".join(lines) + "\n"
 
 
-def render_findings(findings: list[Finding], spec_path: str, spec_text: str, fmt: str) -> str:
+def render_findings(findings: list[Finding], spec_path: str, spec_text: str, fmt: str, keep_order: bool = False) -> str:
+    """`keep_order`: the findings come in the order to read them (gen verify: causes first), not by spec line."""
     formats = {"text": as_text, "json": as_json, "sarif": as_sarif, "markdown": as_markdown}
-    return formats[fmt](_by_line(findings, spec_text), spec_path)
+    located = [(1, f) for f in findings] if keep_order else _by_line(findings, spec_text)
+    return formats[fmt](located, spec_path)
 
 
 def render_input_error(finding: Finding, spec_path: str, line: int, fmt: str) -> str:
@@ -152,3 +159,17 @@ def rules_listing(catalogue, fmt: str) -> str:
             lines.append(f"| [{r.id}]({r.link}) | {r.severity} | **{r.title}**. {description} |")
         return "\n".join(lines) + "\n"
     return "".join(f"{r.id:9} {r.severity:8} {r.title}\n{'':18}{r.link}\n" for r in catalogue)
+
+
+def explain(r) -> str:
+    """`gen rules --explain ID`: one rule's whole text, readable offline."""
+    import textwrap
+
+    body = textwrap.fill(" ".join(r.description.split()), width=88, break_on_hyphens=False)
+    return (f"{r.id}  {r.severity}  (checked by: {STAGE_WORDS.get(r.stage, r.stage)})\n{r.title}\n\n{body}\n\n"
+            f"Source: {r.link}\n")
+
+
+STAGE_WORDS = {"input": "reading the spec", "schema": "the schema check", "rules": "gen validate (every command that reads a spec)",
+               "acceptances": "gen validate, on acceptedWarnings", "plan": "gen plan", "verify": "gen verify",
+               "check": "gen check"}

@@ -52,8 +52,8 @@ def fields(schema: dict) -> list[tuple[str, str, bool, str, str]]:
 
     def walk_object(node: dict, path: str, note: str) -> None:
         for name, child in node.get("properties", {}).items():
-            if path.endswith("[]") and name == "kind" and note:
-                continue
+            if (path.endswith("[]") and name == "kind" and note) or name == "$comment":
+                continue  # a kind is listed once; `$comment` is allowed everywhere, said once below the table
             walk(child, f"{path}.{name}" if path else name, name in node.get("required", []), note)
 
     walk(schema, "", True)
@@ -68,4 +68,7 @@ def markdown(schema: dict) -> str:
         shown_default = f"`{default}`" if default else ""
         text = description.replace("|", "\\|")
         lines.append(f"| `{path}` | {kind} | {'yes' if required else ''} | {shown_default} | {text} |")
+    comment = schema.get("$defs", {}).get("comment", {}).get("description")
+    if comment:
+        lines += ["", f"Every object also takes `$comment`: {comment}"]
     return "\n".join(lines) + "\n"

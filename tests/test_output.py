@@ -65,7 +65,7 @@ def test_a_crash_before_the_swap_leaves_the_previous_output(tmp_path, monkeypatc
         raise OSError("disk full")
 
     monkeypatch.setattr(output, "_swap_in", crash)
-    with pytest.raises(OSError):
+    with pytest.raises(output.OutputConflict, match="disk full.*previous output is unchanged"):
         output.write(render_data(load_example(MULTI_SITE)), out)
     assert snapshot(out) == before
     assert [p.name for p in tmp_path.iterdir()] == ["out"]

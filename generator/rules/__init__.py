@@ -21,7 +21,7 @@ import inspect
 from dataclasses import dataclass
 from typing import Callable, Iterator
 
-from .. import PROJECT_URL
+from .. import readme_link
 from ..findings import ERROR, WARNING, Finding, sort_findings
 
 SECRETS_LINK = "https://learn.microsoft.com/azure/azure-resource-manager/bicep/scenarios-secrets"
@@ -67,15 +67,21 @@ def rule(rule_id: str, title: str, link: str, severity: str = ERROR):
 
 # The checks of the load and schema stage, in the catalogue like every other rule.
 INPUT = register(Rule(
-    "INPUT", ERROR, "Spec file cannot be read as a JSON object", f"{PROJECT_URL}#errors-you-can-get",
+    "INPUT", ERROR, "Spec file cannot be read as a JSON object", readme_link("errors-you-can-get"),
     "The file is missing, unreadable, not UTF-8, empty, not JSON (a trailing comma, a comment) or not a JSON "
     "object. Reported as one line (exit 2), or as the only finding of --format json/sarif.",
     stage="input",
 ))
 SCHEMA = register(Rule(
-    "SCHEMA", ERROR, "Spec does not match the schema", f"{PROJECT_URL}#field-reference",
+    "SCHEMA", ERROR, "Spec does not match the schema", readme_link("field-reference"),
     "The spec's shape: required fields, types, allowed values and unknown keys (with a did-you-mean), all "
     "listed at once. The rules run only on a spec with the right shape, because they reason about it.",
+    stage="schema",
+))
+DUPLICATE_KEY = register(Rule(
+    "JSON001", ERROR, "A key appears twice in one JSON object", "https://www.rfc-editor.org/rfc/rfc8259#section-4",
+    "RFC 8259: the names within an object should be unique, and parsers differ on duplicates (most keep the last "
+    "one silently). A reviewer reading the first and gen reading the last would disagree on the design.",
     stage="schema",
 ))
 SECRET_FIELD = register(Rule(
@@ -120,4 +126,4 @@ def _load_families() -> None:
     from . import acceptance, addressing, asn, firewall, gateways, naming, routeserver, secrets, spokes, verification  # noqa: F401
 
 
-__all__ = ["ERROR", "WARNING", "Rule", "rule", "all_rules", "check", "INPUT", "SCHEMA", "SECRET_FIELD"]
+__all__ = ["ERROR", "WARNING", "Rule", "rule", "all_rules", "check", "INPUT", "SCHEMA", "SECRET_FIELD", "DUPLICATE_KEY"]

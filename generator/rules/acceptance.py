@@ -7,11 +7,11 @@ Errors are what Azure would refuse or what breaks the design: they can never be 
 
 from __future__ import annotations
 
-from .. import PROJECT_URL
+from .. import readme_link
 from ..findings import ERROR, WARNING, Finding
 from . import REGISTRY, Rule, register
 
-ACCEPT_LINK = f"{PROJECT_URL}#accepting-a-warning"
+ACCEPT_LINK = readme_link("accepting-a-warning")
 
 ACCEPTS_AN_ERROR = register(Rule(
     "ACC001", ERROR, "Accepted warning names an error or an unknown rule", ACCEPT_LINK,

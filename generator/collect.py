@@ -1,0 +1,167 @@
+"""`gen collect`: the bash script of read-only `az` commands that fills a capture folder (capture.py reads it).
+
+Two kinds of capture, one script shape:
+- of a spec's deployment (`gen collect SPEC`): the deployment's outputs, the Route Server, the test VMs'
+  effective routes, and everything below;
+- of resource groups gen did not deploy (`gen collect --resource-group RG ...`), for `gen import`:
+  every resource in them, each gateway's BGP sessions and routes.
+
+Every value that reaches the script is quoted for the shell by `shell.quote`, and the script is
+checked with `bash -n` before anyone sees it: a name in a spec never runs as a command.
+"""
+
+from __future__ import annotations
+
+import shlex
+import shutil
+import subprocess
+
+from .capture import (
+    DEPLOYMENT,
+    RESOURCES,
+    ROUTE_SERVER,
+    advertised_routes_dir,
+    bgp_status_file,
+    effective_routes_file,
+    learned_routes_file,
+)
+
+# The API reads the script makes besides `show` and `list`: POST operations that change nothing, which the Reader
+# role does not grant (it has only */read). https://learn.microsoft.com/azure/role-based-access-control/built-in-roles
+READ_ACTIONS = (
+    "Microsoft.Network/virtualNetworkGateways/getBgpPeerStatus/action",
+    "Microsoft.Network/virtualNetworkGateways/getLearnedRoutes/action",
+    "Microsoft.Network/virtualNetworkGateways/getAdvertisedRoutes/action",
+    "Microsoft.Network/networkInterfaces/effectiveRouteTable/action",
+)
+ROLE_NOTE = ("Needs Reader on the resource group(s), plus the actions that read BGP sessions, learned and advertised "
+             "routes and effective routes: " + ", ".join(READ_ACTIONS) + " (Network Contributor grants them; Reader "
+             "alone does not).")
+# Children that ARM returns by ID only, read one by one: (parent type, property that lists their IDs).
+CHILD_LISTS = (
+    ("Microsoft.Network/firewallPolicies", "properties.ruleCollectionGroups[].id"),
+    ("Microsoft.Network/virtualHubs", "properties.ipConfigurations[].id"),
+    ("Microsoft.Network/virtualHubs", "properties.bgpConnections[].id"),
+)
+
+
+class ScriptError(Exception):
+    """The script gen wrote does not parse: never handed to a user (a bug in gen; the message says where)."""
+
+
+def quote(value: str) -> str:
+    """The one way a value enters the script: one shell word, whatever it holds."""
+    return shlex.quote(str(value))
+
+
+def script(resource_groups: list[str], deployment: str | None = None, spec_name: str | None = None,
+           route_server: str | None = None, nics: tuple[str, ...] = ()) -> str:
+    """The capture script. With `deployment`, the spec's deployment is captured too (its outputs, its Route Server
+    `route_server`, the test VM `nics`); without, only what the resource groups hold."""
+    what = f"the deployed hub {spec_name}" if spec_name else f"the resource group(s) {', '.join(resource_groups)}"
+    reader = "gen verify SPEC CAPTURE" if deployment else "gen import CAPTURE"
+    q = quote
+    lines = [
+        "#!/usr/bin/env bash",
+        f"# Captures {what} for `{reader}`.",
+        "# Read-only: az show and list, and the POST queries that read BGP sessions and routes; nothing in Azure changes.",
+        *(f"# {part}" for part in _wrap(ROLE_NOTE)),
+        "# Usage: bash collect.sh [CAPTURE]   (default: capture)",
+        "set -uo pipefail",
+        f"RESOURCE_GROUPS=({' '.join(q(g) for g in resource_groups)})",
+        'CAPTURE="${1:-capture}"',
+        'mkdir -p "$CAPTURE"',
+        "FAILED=0",
+        "",
+        "capture() {  # capture FILE COMMAND...: the command's JSON into CAPTURE/FILE; a failure is counted, not fatal",
+        '  local file="$CAPTURE/$1"; shift',
+        '  mkdir -p "$(dirname "$file")"',
+        '  if "$@" --output json > "$file.part"; then',
+        '    mv "$file.part" "$file"; echo "captured: $file" >&2',
+        "  else",
+        '    rm -f "$file.part"; FAILED=$((FAILED + 1)); echo "FAILED: $file ($*)" >&2',
+        "  fi",
+        "}",
+        "",
+        "resource_file() {  # a resource ID -> resources/<group>/<provider>/<type>/<name>[/<child type>/<child name>].json",
+        '  local rest="${1#*/resourceGroups/}"',
+        f'  printf "{RESOURCES}/%s.json" "${{rest//\\/providers\\//\\/}}"',
+        "}",
+        "",
+    ]
+    if deployment:
+        lines += [f'capture {q(DEPLOYMENT)} az deployment group show --resource-group "${{RESOURCE_GROUPS[0]}}" --name {q(deployment)}']
+        if route_server:
+            lines += [f'capture {q(ROUTE_SERVER)} az network routeserver show --resource-group "${{RESOURCE_GROUPS[0]}}" '
+                      f'--name {q(route_server)}']
+        lines.append("")
+    lines += [
+        "# Every resource, as Azure Resource Manager returns it (subnets, peerings and routes inline).",
+        'for group in "${RESOURCE_GROUPS[@]}"; do',
+        '  az resource list --resource-group "$group" --query "[].[id, type]" --output tsv > "$CAPTURE.ids" || FAILED=$((FAILED + 1))',
+        "  while IFS=$'\\t' read -r id type; do",
+        '    capture "$(resource_file "$id")" az resource show --ids "$id"',
+        '    case "${type,,}" in',
+    ]
+    for parent in dict.fromkeys(parent for parent, _ in CHILD_LISTS):
+        queries = [query for kind, query in CHILD_LISTS if kind == parent]
+        lines.append(f"      {parent.lower()})")
+        for query in queries:
+            lines += [
+                f'        for child in $(az resource show --ids "$id" --query {q(query)} --output tsv); do',
+                '          capture "$(resource_file "$child")" az resource show --ids "$child"',
+                "        done",
+            ]
+        lines.append("        ;;")
+    lines += [
+        "      microsoft.network/virtualnetworkgateways)",
+        '        gateway="${id##*/}"; gateway_group="${id#*/resourceGroups/}"; gateway_group="${gateway_group%%/*}"',
+        f'        capture "{_template(bgp_status_file)}" az network vnet-gateway list-bgp-peer-status --resource-group "$gateway_group" --name "$gateway"',
+        f'        capture "{_template(learned_routes_file)}" az network vnet-gateway list-learned-routes --resource-group "$gateway_group" --name "$gateway"',
+        "        # The peers are known once deployed: read them from the gateway (either output shape).",
+        '        for peer in $(az network vnet-gateway list-bgp-peer-status --resource-group "$gateway_group" --name "$gateway" '
+        '--query "value[].neighbor || [].neighbor" --output tsv); do',
+        f'          capture "{_template(advertised_routes_dir)}/$peer.json" az network vnet-gateway list-advertised-routes '
+        '--resource-group "$gateway_group" --name "$gateway" --peer "$peer"',
+        "        done",
+        "        ;;",
+        "    esac",
+        '  done < "$CAPTURE.ids"',
+        'rm -f "$CAPTURE.ids"',
+        "done",
+    ]
+    for nic in nics:
+        lines += ["", f'capture {q(effective_routes_file(nic))} az network nic show-effective-route-table '
+                      f'--resource-group "${{RESOURCE_GROUPS[0]}}" --name {q(nic)}']
+    lines += [
+        "",
+        'if [ "$FAILED" -gt 0 ]; then',
+        '  echo "$FAILED capture(s) failed (see above): the checks that need them will say so" >&2',
+        "  exit 1",
+        "fi",
+        f'echo "captured into $CAPTURE/: run {reader.replace("CAPTURE", "$CAPTURE")}"',
+    ]
+    text = "\n".join(lines) + "\n"
+    check_syntax(text)
+    return text
+
+
+def _template(layout) -> str:
+    """A capture path of capture.py's layout with the shell's $gateway in it (the layout is decided there, once)."""
+    return layout("\x00").replace("\x00", "$gateway")
+
+
+def _wrap(text: str, width: int = 110) -> list[str]:
+    import textwrap
+
+    return textwrap.wrap(text, width)
+
+
+def check_syntax(text: str) -> None:
+    """`bash -n`: refuse to hand out a script bash would not parse. Without bash there is nothing to ask."""
+    bash = shutil.which("bash")
+    if bash is None:
+        return
+    checked = subprocess.run([bash, "-n"], input=text, capture_output=True, text=True)
+    if checked.returncode != 0:
+        raise ScriptError(f"the capture script does not parse ({checked.stderr.strip()[:200]})")
