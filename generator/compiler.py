@@ -19,6 +19,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 PLACEHOLDER_SECRET = "gen-build-placeholder"
+# The Bicep release gen's tests compile with (tools/bicep/bicep.csproj pins it; a test keeps the two equal).
+TESTED_BICEP = "0.49.2"
 MIN_VERSION = "0.29"  # `bicep jsonrpc` is stable from here
 _READ_ENV = re.compile(r"readEnvironmentVariable\('([A-Za-z0-9_]+)'")
 _AZ_DIAGNOSTIC = re.compile(r"^(?P<file>.+?)\((?P<line>\d+),(?P<col>\d+)\) : (?P<level>Error|Warning|Info) (?P<code>[^:]+): (?P<message>.*)$")

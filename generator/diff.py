@@ -17,40 +17,48 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field
 
-from .model import ROUTE_SERVER_SUBNET, SPECIAL_SUBNETS, Topology, VnetBranch
+from . import markdown
+from .inventory import (
+    CONNECTION,
+    DIAGNOSTIC_SETTING,
+    FIREWALL,
+    GATEWAY,
+    LOCAL_GATEWAY,
+    NIC,
+    PEERING,
+    POLICY,
+    PUBLIC_IP,
+    ROUTE_SERVER,
+    ROUTE_TABLE,
+    RULES,
+    SUBNET,
+    VM,
+    VNET,
+    WORKSPACE,
+    Resource,
+    inventory,
+)
+from .model import GENERATION1_ONLY, GENERATION2_ONLY, Topology, parse_network
 
 CREATE, MODIFY, RECREATE, DELETE, BLOCKED = "create", "modify", "recreate", "delete", "blocked"
 NONE, BRIEF, LONG = "none", "brief", "long"
 
-VNET = "Microsoft.Network/virtualNetworks"
-GATEWAY = "Microsoft.Network/virtualNetworkGateways"
-PUBLIC_IP = "Microsoft.Network/publicIPAddresses"
-ROUTE_SERVER = "Microsoft.Network/virtualHubs"
-FIREWALL = "Microsoft.Network/azureFirewalls"
-POLICY = "Microsoft.Network/firewallPolicies"
-RULES = "Microsoft.Network/firewallPolicies/ruleCollectionGroups"
-ROUTE_TABLE = "Microsoft.Network/routeTables"
-CONNECTION = "Microsoft.Network/connections"
-LOCAL_GATEWAY = "Microsoft.Network/localNetworkGateways"
-NIC = "Microsoft.Network/networkInterfaces"
-PEERING = "Microsoft.Network/virtualNetworks/virtualNetworkPeerings"
-VM = "Microsoft.Compute/virtualMachines"
-WORKSPACE = "Microsoft.OperationalInsights/workspaces"
-DIAGNOSTIC_SETTING = "Microsoft.Insights/diagnosticSettings"
-
 SKU_UPGRADE = "https://learn.microsoft.com/azure/vpn-gateway/gateway-sku-upgrade"
+GATEWAY_SKUS = "https://learn.microsoft.com/azure/vpn-gateway/about-gateway-skus"
+SKU_CONSOLIDATION = "https://learn.microsoft.com/azure/vpn-gateway/gateway-sku-consolidation"
 ACTIVE_ACTIVE = "https://learn.microsoft.com/azure/vpn-gateway/gateway-change-active-active"
 BGP_FAQ = "https://learn.microsoft.com/azure/vpn-gateway/vpn-gateway-vpn-faq#bgp"
 ER_GATEWAY = "https://learn.microsoft.com/azure/expressroute/expressroute-about-virtual-network-gateways"
 ER_MIGRATION = "https://learn.microsoft.com/azure/expressroute/expressroute-howto-gateway-migration-portal"
 ROUTE_SERVER_DOWNTIME = "https://learn.microsoft.com/azure/route-server/expressroute-vpn-support"
 ROUTE_SERVER_CONFIG = "https://learn.microsoft.com/azure/route-server/configure-route-server"
-FIREWALL_UPGRADE = "https://learn.microsoft.com/azure/firewall/premium-migrate"
-FIREWALL_EASY = "https://learn.microsoft.com/azure/firewall/easy-upgrade"
+FIREWALL_CHANGE_SKU = "https://learn.microsoft.com/azure/firewall/change-sku"
 FORCED_TUNNELLING = "https://learn.microsoft.com/azure/firewall/forced-tunneling"
 GATEWAY_UDR = "https://learn.microsoft.com/azure/vpn-gateway/vpn-gateway-about-vpn-gateway-settings#gwsub"
 ADDRESS_SPACE = "https://learn.microsoft.com/azure/virtual-network/update-virtual-network-peering-address-space"
-INLINE_SUBNETS = "https://github.com/Azure/bicep/issues/4653"
+SUBNETS = "https://learn.microsoft.com/azure/virtual-network/virtual-network-manage-subnet"
+CHILD_SUBNETS = "https://learn.microsoft.com/azure/azure-resource-manager/bicep/scenarios-virtual-networks"
+NSG = "https://learn.microsoft.com/azure/virtual-network/network-security-groups-overview"
 LNG_CHANGES = "https://learn.microsoft.com/azure/vpn-gateway/vpn-gateway-modify-local-network-gateway-portal"
 ER_WEIGHT = "https://learn.microsoft.com/azure/expressroute/expressroute-optimize-routing"
 ER_PEER = "https://github.com/Azure/azure-cli/issues/9447"
@@ -79,22 +87,13 @@ DELETE_COMMANDS = {
                             "--resource-type Microsoft.Network/azureFirewalls --name {child}"),
     # Soft-deleted for 14 days: the logs in it can be recovered until then, and the name stays taken.
     WORKSPACE: (85, "az monitor log-analytics workspace delete --resource-group {rg} --workspace-name {name} --yes"),
+    # A subnet gen no longer declares stays (the VNet is written without its subnet list); refused while in use.
+    SUBNET: (78, "az network vnet subnet delete --resource-group {rg} --vnet-name {parent} --name {child}"),
     VNET: (80, "az network vnet delete --resource-group {rg} --name {name}"),
     # After the VNet whose subnets use it: "You can't delete a route table that's associated to any subnets"
     # (https://learn.microsoft.com/azure/virtual-network/manage-route-table#delete-a-route-table); a hub table is detached by the redeploy.
     ROUTE_TABLE: (82, "az network route-table delete --resource-group {rg} --name {name}"),
 }
-
-
-@dataclass(frozen=True)
-class Resource:
-    """One Azure resource a design deploys, with what a redeploy compares."""
-
-    type: str
-    name: str
-    path: str  # the spec path of what it comes from
-    role: str  # what it is in the design: "hub VPN gateway", "public IP 2 of the hub VPN gateway"
-    props: dict = field(default_factory=dict, compare=False, hash=False)
 
 
 @dataclass(frozen=True)
@@ -106,90 +105,19 @@ class Change:
     detail: str
     link: str
     command: str = ""  # for a delete: the az command that removes it
+    before_deploying: bool = False  # the command must run before the redeploy (traffic stays symmetric)
 
     def as_json(self) -> dict:
         found = {"resource": self.resource, "type": self.type, "action": self.action, "downtime": self.downtime,
                  "detail": self.detail, "link": self.link}
         if self.command:
             found["command"] = self.command
+            found["when"] = "before deploying" if self.before_deploying else "after deploying"
         return found
 
     @property
     def disruptive(self) -> bool:
         return self.action in (RECREATE, DELETE, BLOCKED) or self.downtime != NONE
-
-
-# --- what each design deploys ---------------------------------------------------------------------------
-
-
-def inventory(t: Topology) -> dict[tuple[str, str], Resource]:
-    """Every Azure resource the design deploys, keyed by (type, name)."""
-    found: list[Resource] = []
-    hub = t.hub
-
-    def add(type_: str, name: str, path: str, role: str, **props) -> None:
-        found.append(Resource(type_, str(name), path, role, props))
-
-    for vnet in t.vnets:
-        add(VNET, vnet.name, vnet.path, vnet.label, addressSpace=tuple(vnet.address_space),
-            subnets={str(s.name): str(s.prefix) for s in vnet.subnets})
-    for table in t.route_tables:
-        add(ROUTE_TABLE, table.name, f"{hub.vnet.path}.subnets", f"route table of {table.subnet}",
-            routes=tuple((r.name, r.address_prefix, r.next_hop_type, r.next_hop_ip) for r in table.routes),
-            propagate=table.propagate_gateway_routes)
-    for spoke, table in zip(t.spokes, t.spoke_route_tables):
-        add(ROUTE_TABLE, table.name, spoke.path, f"route table of spoke {spoke.name}",
-            routes=tuple((r.name, r.address_prefix, r.next_hop_type, r.next_hop_ip) for r in table.routes),
-            propagate=table.propagate_gateway_routes)
-    for spoke in t.spokes:
-        add(PEERING, f"{hub.vnet.name}/{spoke.hub_to_spoke_peering}", spoke.path, f"peering hub -> {spoke.name}")
-        add(PEERING, f"{spoke.vnet.name}/{spoke.spoke_to_hub_peering}", spoke.path, f"peering {spoke.name} -> hub")
-    for derived in t.derived_names:
-        if derived.resource_type == "public IP":
-            # The role names the IP by its place (its owner's spec path and its suffix), so a renamed owner is a rename.
-            add(PUBLIC_IP, derived.name, derived.path, f"public IP {derived.name.rsplit('-', 1)[-1]} of {derived.path.rsplit('.', 1)[0]}")
-    if hub.expressroute_gateway:
-        er = hub.expressroute_gateway
-        add(GATEWAY, er.name, er.path, "ExpressRoute gateway", sku=str(er.sku))
-    for gateway in t.vpn_gateways:
-        add(GATEWAY, gateway.name, gateway.path, gateway.label, sku=str(gateway.sku), generation=gateway.generation,
-            asn=gateway.asn, activeActive=gateway.active_active)
-    if hub.route_server:
-        ars = hub.route_server
-        subnet = hub.vnet.subnet(ROUTE_SERVER_SUBNET)
-        add(ROUTE_SERVER, ars.name, ars.path, "Route Server", branchToBranch=ars.branch_to_branch,
-            preference=ars.hub_routing_preference, subnet=str(subnet.prefix) if subnet else None)
-    if hub.firewall:
-        fw = hub.firewall
-        add(FIREWALL, fw.name, fw.path, "Azure Firewall", tier=fw.tier, management=fw.needs_management_ip)
-        add(POLICY, fw.policy_name, fw.path, "firewall policy", tier=fw.tier, snat=t.snat_private_ranges)
-        add(RULES, f"{fw.policy_name}/network-rules", fw.path, "firewall rules",
-            rules=tuple((r.name, r.source_addresses, r.destination_addresses, r.destination_ports, r.protocols)
-                        for r in fw.network_rules))
-        if fw.diagnostics:
-            logs = fw.diagnostics
-            # Named on the firewall (it is an extension resource of it): "<firewall>/<setting>".
-            add(DIAGNOSTIC_SETTING, f"{fw.name}/{logs.setting_name}", logs.path, "firewall diagnostic setting",
-                destination=str(logs.workspace_resource_id or logs.workspace_name).lower(), categories=logs.categories)
-            if logs.workspace_name:
-                add(WORKSPACE, logs.workspace_name, logs.path, "Log Analytics workspace", retention=logs.retention_days)
-    for site in t.on_premises:
-        add(CONNECTION, site.connection_name, site.path, f"ExpressRoute connection of {site.name}",
-            circuit=str(site.circuit_id).lower(), weight=site.routing_weight, fastPath=site.fast_path)
-    for branch in t.branches:
-        if isinstance(branch, VnetBranch):
-            add(CONNECTION, branch.hub_to_branch_connection, branch.path, f"connection hub -> {branch.name}")
-            add(CONNECTION, branch.branch_to_hub_connection, branch.path, f"connection {branch.name} -> hub")
-        else:
-            add(LOCAL_GATEWAY, branch.local_network_gateway_name, branch.path, f"Local Network Gateway of {branch.name}",
-                address=branch.gateway_ip_address or branch.fqdn, prefixes=tuple(branch.address_prefixes),
-                asn=branch.bgp_asn, peer=str(branch.bgp_peering_address))
-            add(CONNECTION, branch.connection_name, branch.path, f"site-to-site connection of {branch.name}")
-    for vm in t.test_vms:
-        add(VM, vm.name, vm.path, "test VM", size=str(vm.size), placement=(vm.vnet_name, str(vm.subnet)),
-            admin=str(vm.admin_username))
-        add(NIC, f"{vm.name}-nic", vm.path, "test VM NIC", placement=(vm.vnet_name, str(vm.subnet)))
-    return {(r.type, r.name.lower()): r for r in found}
 
 
 # --- judging each difference -------------------------------------------------------------------------------
@@ -198,18 +126,34 @@ VPN_RANK = {f"VpnGw{i}AZ": i for i in range(1, 6)}
 ER_RANK = {"ErGw1AZ": 1, "ErGw2AZ": 2, "ErGw3AZ": 3}
 
 
+def _generations_of(sku: str) -> tuple[str, ...]:
+    """The generations a VPN SKU exists in (about-gateway-skus): VpnGw2AZ and VpnGw3AZ in both."""
+    if sku in GENERATION1_ONLY:
+        return ("Generation1",)
+    if sku in GENERATION2_ONLY:
+        return ("Generation2",)
+    return ("Generation1", "Generation2")
+
+
 def _vpn_gateway(old: Resource, new: Resource):
     o, n = old.props, new.props
-    if o["sku"] != n["sku"]:
+    if o["generation"] != n["generation"]:
+        detail = (f"{o['sku']} {o['generation']} -> {n['sku']} {n['generation']}: a generation change is not a resize; Azure "
+                  f"deletes and creates the gateway again, with new public IPs: every VPN device must be re-pointed "
+                  f"(gateway-sku-upgrade; Microsoft moves Generation1 gateways to Generation2 itself: {SKU_CONSOLIDATION})")
+        if not n.get("pinned") and o["generation"] in _generations_of(n["sku"]):
+            detail += (f". The new generation comes only from gen's default for {n['sku']}: pin `generation: "
+                       f"\"{o['generation']}\"` on this gateway in the spec to resize it in place instead")
+        yield RECREATE, LONG, detail, SKU_UPGRADE
+    elif o["sku"] != n["sku"]:
         if o["sku"] not in VPN_RANK:
             yield RECREATE, LONG, f"{o['sku']} is a legacy SKU: moving to {n['sku']} means delete and create again (new public IPs)", SKU_UPGRADE
-        elif o["generation"] != n["generation"]:
-            yield BLOCKED, LONG, (f"{o['sku']} -> {n['sku']} also moves {o['generation']} -> {n['generation']}: Microsoft's pages "
-                                  f"disagree on whether that is a resize or a delete and create; verify before deploying"), SKU_UPGRADE
         elif VPN_RANK[n["sku"]] > VPN_RANK[o["sku"]]:
-            yield MODIFY, BRIEF, f"resize {o['sku']} -> {n['sku']} in place: about 45 minutes, minimal downtime, public IPs kept", SKU_UPGRADE
+            yield MODIFY, BRIEF, (f"resize {o['sku']} -> {n['sku']} in place within {n['generation']}: about 45 minutes, "
+                                  f"minimal downtime, public IPs kept"), SKU_UPGRADE
         else:
-            yield RECREATE, LONG, f"{o['sku']} -> {n['sku']} is a downgrade: not in place; delete and create again (new public IPs)", SKU_UPGRADE
+            yield RECREATE, LONG, (f"{o['sku']} -> {n['sku']} is a downgrade: \"You can't downgrade a SKU without deleting the "
+                                   f"gateway and creating a new one\" (new public IPs)"), SKU_UPGRADE
     if o["activeActive"] != n["activeActive"]:
         mode = "active-active" if n["activeActive"] else "active-standby"
         yield MODIFY, LONG, (f"to {mode} in place, 30-45 minutes with downtime; the BGP addresses change: on-premises BGP peers "
@@ -224,10 +168,13 @@ def _expressroute_gateway(old: Resource, new: Resource):
         return
     if o not in ER_RANK or n not in ER_RANK:
         yield BLOCKED, BRIEF, f"{o} -> {n} moves between the legacy and the AZ SKU families: use the gateway migration procedure", ER_MIGRATION
-    elif ER_RANK[n] > ER_RANK[o] or ER_RANK[o] - ER_RANK[n] == 1:
-        yield MODIFY, BRIEF, f"resize {o} -> {n} in place within the family; the brief interruption is assumed, not documented", ER_GATEWAY
+    elif ER_RANK[n] > ER_RANK[o]:
+        yield MODIFY, BRIEF, (f"upgrade {o} -> {n} in place within the AZ family; private endpoint traffic may see "
+                              f"intermittent interruptions meanwhile (the rest: assumed brief)"), ER_GATEWAY
     else:
-        yield RECREATE, LONG, f"{o} -> {n} is more than one step down: delete and create again, with downtime", ER_GATEWAY
+        yield RECREATE, LONG, (f"{o} -> {n} is a downgrade: \"including downgrades ..., you must delete and recreate the "
+                               f"gateway. This process incurs downtime\"; its connections are recreated too (about 45 minutes "
+                               f"to create it again)"), ER_GATEWAY
 
 
 def _route_server(old: Resource, new: Resource):
@@ -245,9 +192,21 @@ def _firewall(old: Resource, new: Resource):
     o, n = old.props, new.props
     if o["tier"] != n["tier"]:
         if "Basic" in (o["tier"], n["tier"]):
-            yield BLOCKED, LONG, f"{o['tier']} -> {n['tier']}: Basic cannot be upgraded or downgraded in place; deploy a new firewall", FIREWALL_EASY
+            yield BLOCKED, LONG, (f"{o['tier']} -> {n['tier']}: \"Azure Firewall Basic SKU doesn't support SKU changes\"; deploy "
+                                  f"a new firewall (Basic -> Standard is a migration to a new firewall, not an update)"), FIREWALL_CHANGE_SKU
+        elif o["policy"] == n["policy"]:
+            yield BLOCKED, NONE, (f"{o['tier']} -> {n['tier']} with the same policy: a policy cannot change tier "
+                                  f"(FirewallPolicySkuChangeDisallowed). Follow Learn's Change SKU: either set "
+                                  f"hub.firewall.policyName to a new name (e.g. {o['policy']}-{n['tier'].lower()}) so the redeploy "
+                                  f"creates a {n['tier']} policy with the same rules and moves the firewall to it, or run Change "
+                                  f"SKU in the portal and set policyName to the policy it attached"), FIREWALL_CHANGE_SKU
         else:
-            yield MODIFY, BRIEF, f"{o['tier']} -> {n['tier']} in place (about 10 minutes observed): plan a window", FIREWALL_UPGRADE
+            extra = "; Premium-only features must be off first (gen sets none)" if n["tier"] == "Standard" else ""
+            yield MODIFY, NONE, (f"{o['tier']} -> {n['tier']} in place with the {n['tier']} policy {n['policy']} created "
+                                 f"first: Learn's Change SKU, \"zero downtime\" where the region offers it (elsewhere the "
+                                 f"manual method stops the firewall for 20-30 minutes){extra}"), FIREWALL_CHANGE_SKU
+    elif o["policy"] != n["policy"]:
+        yield MODIFY, NONE, f"moves to the firewall policy {n['policy']} (created first, with the spec's rules)", FIREWALL_CHANGE_SKU
     if o["management"] != n["management"] and "Basic" not in (o["tier"], n["tier"]):
         yield BLOCKED, LONG, "a management IP configuration (forced tunnelling) is set when a firewall is created: deallocate and allocate it again", FORCED_TUNNELLING
 
@@ -256,7 +215,8 @@ def _policy(old: Resource, new: Resource):
     o, n = old.props, new.props
     if o["tier"] != n["tier"]:
         yield BLOCKED, NONE, (f"a policy cannot change tier ({o['tier']} -> {n['tier']}: FirewallPolicySkuChangeDisallowed); "
-                              f"create a policy of the new tier and point the firewall at it"), FIREWALL_UPGRADE
+                              f"give the {n['tier']} firewall a new policy name (hub.firewall.policyName), as Learn's "
+                              f"Change SKU does"), FIREWALL_CHANGE_SKU
     if o["snat"] != n["snat"]:
         yield MODIFY, NONE, f"SNAT private ranges -> {', '.join(n['snat'])}", "https://learn.microsoft.com/azure/firewall/snat-private-range"
 
@@ -282,28 +242,46 @@ def _route_table(old: Resource, new: Resource):
         yield MODIFY, NONE, f"routes updated in place ({', '.join(filter(None, parts)) or 'next hops change'})", GATEWAY_UDR
 
 
-def _vnet(old: Resource, new: Resource):
+def _covered(prefix: str, prefixes) -> bool:
+    """Whether `prefix` lies inside one of `prefixes` (an expansion keeps it)."""
+    network = parse_network(prefix)
+    return network is not None and any(other is not None and network.subnet_of(other) for other in map(parse_network, prefixes))
+
+
+def _vnet(old: Resource, new: Resource, resource_group: str = "{rg}"):
     o, n = old.props, new.props
-    if set(o["addressSpace"]) != set(n["addressSpace"]):
-        removed = sorted(set(o["addressSpace"]) - set(n["addressSpace"]))
-        note = f"; {', '.join(removed)} must hold no subnet before it can go" if removed else ""
-        yield MODIFY, NONE, f"address space -> {', '.join(n['addressSpace'])} in place; peerings must be synced afterwards{note}", ADDRESS_SPACE
-    for name in sorted(set(o["subnets"]) | set(n["subnets"])):
-        before, after = o["subnets"].get(name), n["subnets"].get(name)
-        if before == after:
-            continue
-        special = name in SPECIAL_SUBNETS
-        if after is None:
-            if special:
-                yield BLOCKED, LONG, f"{name} is removed but its gateway, Route Server or firewall still uses it (InUseSubnetCannotBeDeleted)", INLINE_SUBNETS
-            else:
-                yield MODIFY, NONE, f"subnet {name} is deleted by the redeploy (subnets are inline); refused while a NIC uses it", INLINE_SUBNETS
-        elif before is None:
-            yield MODIFY, NONE, f"subnet {name} {after} added in place", INLINE_SUBNETS
-        elif special:
-            yield BLOCKED, LONG, f"{name} {before} -> {after}: an in-use gateway, Route Server or firewall subnet cannot change its prefix", INLINE_SUBNETS
+    if set(o["addressSpace"]) == set(n["addressSpace"]):
+        return
+    dropped = sorted(p for p in set(o["addressSpace"]) - set(n["addressSpace"]) if not _covered(p, n["addressSpace"]))
+    detail = f"address space -> {', '.join(n['addressSpace'])} in place, no downtime"
+    if dropped:
+        detail += f"; {', '.join(dropped)} must hold no subnet before it can go"
+    if n["remotes"]:
+        commands = "; ".join(f"az network vnet peering sync --resource-group {resource_group} --vnet-name {vnet} --name {peering}"
+                             for vnet, peering in n["remotes"])
+        detail += f"; then sync each remote peering, or the peered VNets keep routing to the old ranges: {commands}"
+    yield MODIFY, NONE, detail, ADDRESS_SPACE
+
+
+def _subnet(old: Resource, new: Resource, resource_group: str = "{rg}"):
+    o, n = old.props, new.props
+    name = new.name.split("/", 1)[1]
+    if o["prefix"] != n["prefix"]:
+        user = n.get("user") or o.get("user")
+        if user:
+            yield BLOCKED, LONG, (f"{name} {o['prefix']} -> {n['prefix']}: {user} use(s) it, and Azure changes a subnet's range only "
+                                  f"when nothing is deployed in it (InUseSubnetCannotBeUpdated): remove what uses it first"), SUBNETS
         else:
-            yield MODIFY, NONE, f"subnet {name} {before} -> {after}; refused while a NIC uses it", INLINE_SUBNETS
+            yield BLOCKED, NONE, (f"{name} {o['prefix']} -> {n['prefix']}: refused while anything is deployed in it "
+                                  f"(InUseSubnetCannotBeUpdated); gen cannot see what others put there: check with az network "
+                                  f"vnet subnet show --resource-group {resource_group} --vnet-name {new.name.split('/')[0]} "
+                                  f"--name {name} --query ipConfigurations, or compare with a capture (gen diff --live)"), SUBNETS
+    if o["nsg"] != n["nsg"]:
+        what = f"the network security group {n['nsg'].rsplit('/', 1)[-1]}" if n["nsg"] else "no network security group"
+        yield MODIFY, NONE, f"{name} gets {what}: its rules filter the subnet's traffic from now on", NSG
+    if o["routeTable"] != n["routeTable"]:
+        what = f"route table {n['routeTable']}" if n["routeTable"] else "no route table"
+        yield MODIFY, NONE, f"{name} gets {what}", GATEWAY_UDR
 
 
 def _connection(old: Resource, new: Resource):
@@ -355,14 +333,16 @@ def _nic(old: Resource, new: Resource):
         yield RECREATE, BRIEF, "the NIC moves to another subnet: it is deleted and created again with its VM", VM_RESIZE
 
 
-JUDGES = {VNET: _vnet, ROUTE_TABLE: _route_table, ROUTE_SERVER: _route_server, FIREWALL: _firewall, POLICY: _policy,
+JUDGES = {VNET: _vnet, SUBNET: _subnet, ROUTE_TABLE: _route_table, ROUTE_SERVER: _route_server, FIREWALL: _firewall, POLICY: _policy,
           RULES: _rules, CONNECTION: _connection, LOCAL_GATEWAY: _local_gateway, VM: _vm, NIC: _nic,
           DIAGNOSTIC_SETTING: _diagnostic_setting, WORKSPACE: _workspace}
 
 
-def _judge(old: Resource, new: Resource):
+def _judge(old: Resource, new: Resource, resource_group: str):
     if old.type == GATEWAY:
         return _expressroute_gateway(old, new) if "generation" not in old.props else _vpn_gateway(old, new)
+    if old.type in (VNET, SUBNET):
+        return JUDGES[old.type](old, new, resource_group)
     judge = JUDGES.get(old.type)
     return judge(old, new) if judge else ()
 
@@ -370,14 +350,25 @@ def _judge(old: Resource, new: Resource):
 # --- comparing ---------------------------------------------------------------------------------------------
 
 
-def _delete(resource: Resource, resource_group: str, why: str) -> Change:
+ASYMMETRY = "https://learn.microsoft.com/azure/firewall/integrate-lb"
+
+
+def _delete(resource: Resource, resource_group: str, why: str, before_deploying: bool = False) -> Change:
     _, command = DELETE_COMMANDS.get(resource.type, (90, "az resource delete --resource-group {rg} --name {name} "
                                                          f"--resource-type {resource.type}"))
     downtime = LONG if "takes them down" in why else NONE
     parent, _, child = resource.name.partition("/")
-    return Change(resource.name, resource.type, DELETE, downtime,
-                  f"{why}; az deployment group create is incremental, so it stays deployed until you run the command", MODES,
-                  command.format(rg=resource_group, name=resource.name, parent=parent, child=child))
+    if before_deploying:
+        # Not a documented Microsoft sequence: what the firewall's statefulness implies (integrate-lb: "Since the
+        # firewall is stateful, it drops the returning packet").
+        detail = (f"{why}; delete it BEFORE deploying: the redeploy removes the GatewaySubnet UDRs of its prefixes, and while "
+                  f"it is still connected its traffic would cross the firewall one way and go gateway to gateway the other, "
+                  f"so the stateful firewall drops it")
+        link = ASYMMETRY
+    else:
+        detail, link = f"{why}; az deployment group create is incremental, so it stays deployed until you run the command", MODES
+    return Change(resource.name, resource.type, DELETE, downtime, detail, link,
+                  command.format(rg=resource_group, name=resource.name, parent=parent, child=child), before_deploying)
 
 
 def compare(old: Topology | None, new: Topology, resource_group: str | None = None) -> list[Change]:
@@ -420,18 +411,24 @@ def compare(old: Topology | None, new: Topology, resource_group: str | None = No
             else:
                 changes.append(Change(resource.name, resource.type, CREATE, NONE, f"new {resource.role}", ARM))
         else:
-            for action, downtime, detail, link in _judge(before[key], resource):
+            for action, downtime, detail, link in _judge(before[key], resource, resource_group):
                 changes.append(Change(resource.name, resource.type, action, downtime, detail, link))
+    gone_vnets = {r.name.lower() for r in gone.values() if r.type == VNET}
     for resource in gone.values():
+        if resource.type == SUBNET and resource.name.split("/")[0].lower() in gone_vnets:
+            continue  # deleting the VNet deletes its subnets
         why = f"{resource.role} is no longer in the spec"
         if resource.type == ROUTE_SERVER and any(r.type == GATEWAY for r in after.values()):
             why += "; deleting a Route Server where gateways exist takes them down until it completes"
         elif resource.type == WORKSPACE:
             why += f"; deleting it deletes the logs it holds (soft-deleted, recoverable for 14 days: {WORKSPACE_DELETE})"
-        deletes.append((DELETE_COMMANDS.get(resource.type, (90,))[0], _delete(resource, resource_group, why)))
+        # What carries traffic of a site, circuit, branch or spoke that leaves an inspected design goes first.
+        first = old.inspects_transit and resource.type in (CONNECTION, PEERING)
+        deletes.append((DELETE_COMMANDS.get(resource.type, (90,))[0], _delete(resource, resource_group, why, first)))
     if old.tags != new.tags:
         changes.append(Change("(every resource)", "tags", MODIFY, NONE, "tags updated in place", ARM))
-    return changes + [c for _, c in sorted(deletes, key=lambda d: (d[0], d[1].resource))]
+    ordered = [c for _, c in sorted(deletes, key=lambda d: (not d[1].before_deploying, d[0], d[1].resource))]
+    return changes + ordered
 
 
 # --- the old side from git ---------------------------------------------------------------------------------
@@ -441,19 +438,35 @@ class RevisionError(Exception):
     """The git revision cannot be read: not a repository, or no such revision. The message says which."""
 
 
+MAX_REVISION = 256  # a branch name, a tag, a hash, `origin/main~3`: far shorter than this
+
+
 def read_revision(revision: str, path) -> bytes | None:
     """The file at `path` as it was at `revision`; None when it did not exist then (a spec new in the change)."""
+    import shutil
     import subprocess
     from pathlib import Path
 
-    path = Path(path).resolve()
-    git = ["git", "-C", str(path.parent)]
-    check = subprocess.run([*git, "rev-parse", "--verify", "--quiet", f"{revision}^{{commit}}"], capture_output=True, text=True)
-    if check.returncode != 0:
-        said = subprocess.run([*git, "rev-parse", "--git-dir"], capture_output=True, text=True)
-        where = "is not a git revision" if said.returncode == 0 else f"cannot be read: {path.parent} is not in a git repository"
-        raise RevisionError(f"{revision!r} {where}")
-    shown = subprocess.run([*git, "show", f"{revision}:./{path.name}"], capture_output=True)
+    if not revision.strip() or len(revision) > MAX_REVISION or any(not c.isprintable() for c in revision):
+        shown = revision if len(revision) <= 40 else revision[:37] + "..."
+        raise RevisionError(f"{shown!r} is not a git revision (empty, longer than {MAX_REVISION} characters, or with control characters)")
+    if revision.startswith("-"):
+        raise RevisionError(f"{revision!r} is not a git revision (it would be read as an option)")
+    git_binary = shutil.which("git")
+    if git_binary is None:
+        raise RevisionError("--git needs git on PATH; install git, or give OLD as a file")
+    try:
+        path = Path(path).resolve()
+        git = [git_binary, "-C", str(path.parent)]
+        check = subprocess.run([*git, "rev-parse", "--verify", "--quiet", "--end-of-options", f"{revision}^{{commit}}"],
+                               capture_output=True, text=True)
+        if check.returncode != 0:
+            said = subprocess.run([*git, "rev-parse", "--git-dir"], capture_output=True, text=True)
+            where = "is not a git revision" if said.returncode == 0 else f"cannot be read: {path.parent} is not in a git repository"
+            raise RevisionError(f"{revision!r} {where}")
+        shown = subprocess.run([*git, "show", f"{check.stdout.strip()}:./{path.name}"], capture_output=True)
+    except (OSError, RuntimeError) as exc:
+        raise RevisionError(f"git could not be run for {revision!r} ({getattr(exc, 'strerror', None) or exc})") from None
     return shown.stdout if shown.returncode == 0 else None
 
 
@@ -468,6 +481,12 @@ def as_json(changes: list[Change]) -> str:
     return json.dumps({"changes": [c.as_json() for c in changes], "disruptive": disruptive(changes)}, indent=2) + "\n"
 
 
+def steps(changes: list[Change]) -> tuple[list[str], list[str]]:
+    """The az commands to run before deploying, and after it, in order."""
+    return ([c.command for c in changes if c.command and c.before_deploying],
+            [c.command for c in changes if c.command and not c.before_deploying])
+
+
 def as_text(changes: list[Change]) -> str:
     if not changes:
         return "no changes\n"
@@ -477,6 +496,12 @@ def as_text(changes: list[Change]) -> str:
         lines.append(f"{'':17}{c.detail}")
         if c.command:
             lines.append(f"{'':17}$ {c.command}")
+    before, after = steps(changes)
+    if before or after:
+        lines += ["", "in this order:"]
+        lines += [f"  1. before deploying: $ {command}" for command in before]
+        lines += [f"  {2 if before else 1}. deploy: az deployment group create ... (the output README's command)"]
+        lines += [f"  {3 if before else 2}. after deploying:  $ {command}" for command in after]
     verdict = "disruptive: recreates, deletes, refusals or downtime" if disruptive(changes) else "no downtime"
     return "\n".join(lines + [f"{len(changes)} change(s), {verdict}"]) + "\n"
 
@@ -487,12 +512,15 @@ def as_markdown(changes: list[Change]) -> str:
     lines = ["**gen diff**: " + ("⚠️ disruptive" if disruptive(changes) else "no downtime") + f", {len(changes)} change(s).", "",
              "| resource | type | action | downtime | what it means |", "|---|---|---|---|---|"]
     for c in changes:
-        detail = c.detail.replace("|", "\\|")
-        lines.append(f"| `{c.resource}` | {c.type.split('/', 1)[-1]} | {c.action} | {c.downtime} | {detail} ([source]({c.link})) |")
-    commands = [c.command for c in changes if c.command]
-    if commands:
+        lines.append(f"| {markdown.code(c.resource)} | {c.type.split('/', 1)[-1]} | {c.action} | {c.downtime} | "
+                     f"{markdown.text(c.detail)} ([source]({c.link})) |")
+    before, after = steps(changes)
+    if before:
+        lines += ["", "**Before deploying**, delete these in this order (their traffic would otherwise cross the firewall one "
+                      "way only, and be dropped):", "", "```sh", *before, "```"]
+    if after:
         lines += ["", "Removed from the spec is not removed from Azure (incremental mode). After deploying, delete in this order:",
-                  "", "```sh", *commands, "```"]
+                  "", "```sh", *after, "```"]
     return "\n".join(lines) + "\n"
 
 

@@ -79,6 +79,7 @@ class Subnet:
     name: SpecString
     prefix: SpecString
     path: str = ""
+    nsg_id: SpecString | None = None  # an existing network security group to associate
 
     @property
     def network(self):
@@ -107,6 +108,17 @@ class VirtualNetwork:
         return self.address_space
 
 
+GENERATION1_ONLY = ("Basic", "VpnGw1", "VpnGw1AZ")
+GENERATION2_ONLY = ("VpnGw4", "VpnGw5", "VpnGw4AZ", "VpnGw5AZ")
+
+
+def default_generation(sku: str) -> str:
+    """The generation gen 0.2 rendered for a SKU (it had no `generation` field): VpnGw1(AZ) and Basic exist only in
+    Generation1; the larger SKUs were rendered as Generation2. Kept as the default so that no deployed gateway
+    changes generation when gen is upgraded."""
+    return "Generation1" if sku in GENERATION1_ONLY else "Generation2"
+
+
 @dataclass(frozen=True)
 class VpnGateway:
     name: SpecString
@@ -115,11 +127,11 @@ class VpnGateway:
     active_active: bool
     label: str = ""  # "hub VPN gateway", "branch 'b1' VPN gateway"
     path: str = ""
+    pinned_generation: SpecString | None = None  # `generation` as the spec gives it
 
     @property
     def generation(self) -> str:
-        # VpnGw1(AZ) and Basic exist only in Generation1; the larger SKUs run faster as Generation2.
-        return "Generation1" if self.sku in ("Basic", "VpnGw1", "VpnGw1AZ") else "Generation2"
+        return str(self.pinned_generation) if self.pinned_generation else default_generation(self.sku)
 
     @property
     def public_ip_names(self) -> tuple[str, ...]:
@@ -195,10 +207,11 @@ class Firewall:
     inspect_hub_subnets: bool = False
     diagnostics: FirewallDiagnostics | None = None
     path: str = ""
+    named_policy: SpecString | None = None  # `policyName` as the spec gives it
 
     @property
     def policy_name(self) -> str:
-        return f"{self.name}-policy"
+        return str(self.named_policy) if self.named_policy else f"{self.name}-policy"
 
     @property
     def public_ip_name(self) -> str:
@@ -378,6 +391,19 @@ class Secret:
     env: str
     purpose: str
     required: bool
+
+
+@dataclass(frozen=True)
+class Permission:
+    """A right the deployer needs: the built-in role that grants it, where, and for what in this design."""
+
+    role: str
+    scope: str
+    needed_for: str
+    link: str
+
+
+ROLES_LINK = "https://learn.microsoft.com/azure/role-based-access-control/built-in-roles"
 
 
 @dataclass(frozen=True)
@@ -661,6 +687,45 @@ class Topology:
         return tuple(c for c in COMPONENTS if present[c])
 
     @property
+    def permissions(self) -> tuple[Permission, ...]:
+        """What deploying this design needs, component by component (each from Learn's built-in roles and the
+        services' permission pages)."""
+        group = f"rg-{self.name}"
+        found = [Permission("Network Contributor", f"resource group {group}",
+                            "the VNets, gateways, Route Server, firewall, route tables and connections, and the deployment "
+                            "itself (Microsoft.Network/*, Microsoft.Resources/deployments/*)",
+                            f"{ROLES_LINK}/networking#network-contributor")]
+        if self.test_vms:
+            found.append(Permission("Virtual Machine Contributor", f"resource group {group}",
+                                    "the test VMs (Network Contributor alone does not create VMs; it grants the NICs' subnet "
+                                    "join)", f"{ROLES_LINK}/compute#virtual-machine-contributor"))
+        for site in self.on_premises:
+            circuit_group = _resource_group_of(site.circuit_id)
+            if circuit_group and circuit_group.lower() != group.lower():
+                found.append(Permission(
+                    "Network Contributor (or a role with Microsoft.Network/expressRouteCircuits/join/action)",
+                    f"the circuit of {site.name} (resource group {circuit_group})",
+                    f"connecting to it without an authorization key in {site.secret_env}; with a key from the circuit's "
+                    f"owner no right on the circuit is needed", "https://learn.microsoft.com/azure/expressroute/roles-permissions"))
+        firewall = self.hub.firewall
+        if firewall and firewall.diagnostics:
+            found.append(Permission("Monitoring Contributor", f"the firewall {firewall.name}", "its diagnostic setting",
+                                    f"{ROLES_LINK}/monitor#monitoring-contributor"))
+            where = (f"resource group {group}" if firewall.diagnostics.workspace_name else
+                     f"the workspace {str(firewall.diagnostics.workspace_resource_id).rsplit('/', 1)[-1]}")
+            found.append(Permission("Log Analytics Contributor", where,
+                                    "creating the workspace" if firewall.diagnostics.workspace_name else
+                                    "sending the firewall's logs to it (assumed enough: Learn names no narrower role)",
+                                    f"{ROLES_LINK}/analytics#log-analytics-contributor"))
+        for subnet in self.each(Subnet):
+            if subnet.nsg_id:
+                found.append(Permission("Network Contributor (or Microsoft.Network/networkSecurityGroups/join/action)",
+                                        f"the network security group {subnet.nsg_id.rsplit('/', 1)[-1]}",
+                                        f"associating it with subnet {subnet.name}",
+                                        "https://learn.microsoft.com/azure/virtual-network/manage-network-security-group#permissions"))
+        return tuple(dict.fromkeys(found))
+
+    @property
     def derived_names(self) -> tuple[DerivedName, ...]:
         """Every resource name gen makes up from spec names (NAME002, NAME007 and NAME008 check them)."""
         hub, names = self.hub, []
@@ -681,7 +746,8 @@ class Topology:
             names.append(DerivedName(ars.name.path, ars.public_ip_name, "public IP", (ars.name,)))
         if hub.firewall:
             fw = hub.firewall
-            names.append(DerivedName(fw.name.path, fw.policy_name, "firewall policy", (fw.name,)))
+            if not fw.named_policy:
+                names.append(DerivedName(fw.name.path, fw.policy_name, "firewall policy", (fw.name,)))
             names.append(DerivedName(fw.name.path, fw.public_ip_name, "public IP", (fw.name,)))
             if fw.needs_management_ip:
                 names.append(DerivedName(fw.name.path, fw.management_public_ip_name, "public IP", (fw.name,)))
@@ -707,6 +773,12 @@ class Topology:
             return self.hub.vnet
         owner = next((o for o in self.vnet_branches + self.spokes if o.name == ref), None)
         return owner.vnet if owner else None
+
+
+def _resource_group_of(resource_id: str) -> str | None:
+    parts = str(resource_id).split("/")
+    lowered = [p.lower() for p in parts]
+    return parts[lowered.index("resourcegroups") + 1] if "resourcegroups" in lowered[:-1] else None
 
 
 def _gateway_names(hub: Hub) -> tuple[str, str]:
@@ -747,7 +819,8 @@ def _vnet(data: dict, path: str, label: str) -> VirtualNetwork:
         name=_text(data, "name", path),
         address_space=_texts(data, "addressSpace", path),
         subnets=tuple(
-            Subnet(_text(s, "name", f"{path}.subnets[{j}]"), _text(s, "prefix", f"{path}.subnets[{j}]"), f"{path}.subnets[{j}]")
+            Subnet(_text(s, "name", f"{path}.subnets[{j}]"), _text(s, "prefix", f"{path}.subnets[{j}]"), f"{path}.subnets[{j}]",
+                   _text(s, "networkSecurityGroupId", f"{path}.subnets[{j}]"))
             for j, s in enumerate(data["subnets"])
         ),
         label=label,
@@ -763,6 +836,7 @@ def _vpn_gateway(data: dict, path: str, label: str, *, hub: bool) -> VpnGateway:
         active_active=data.get("activeActive", hub),
         label=label,
         path=path,
+        pinned_generation=_text(data, "generation", path),
     )
 
 
@@ -800,6 +874,7 @@ def _firewall(data: dict) -> Firewall:
         inspect_hub_subnets=data.get("inspectHubSubnets", False),
         diagnostics=_diagnostics(data["diagnostics"], f"{path}.diagnostics", data["tier"]) if "diagnostics" in data else None,
         path=path,
+        named_policy=_text(data, "policyName", path),
     )
 
 

@@ -23,6 +23,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from .model import Topology
+from .plan import modules
 
 SAME_GATEWAY_SUBNET = "two gateways in one GatewaySubnet write the same VNet: one after the other"
 FIREWALL_AFTER_GATEWAYS = ("the firewall writes the hub VNet too: after the gateways, as Azure Landing Zones order it "
@@ -50,6 +51,7 @@ class Step:
     needs: tuple[str, ...] = ()  # symbols whose outputs it reads; "symbol[]" means the same loop index
     after: tuple[str, ...] = ()  # its explicit dependsOn
     why: str = ""  # why `after`
+    operations: tuple = ()  # per instance, the Azure operations of its module (plan/modules.py)
 
     def waits_for(self) -> tuple[str, ...]:
         return tuple(dict.fromkeys(s.removesuffix("[]") for s in self.needs + self.after))
@@ -72,52 +74,77 @@ def steps(t: Topology) -> tuple[Step, ...]:
 
     tables = ("routeTableDeployments",) if t.route_tables else ()
     if t.route_tables:
-        found.append(Step("routeTableDeployments", "route-table", "route table", tuple(r.name for r in t.route_tables), loop=True))
-    found.append(Step("hubNetwork", "virtual-network", "hub VNet", (hub.vnet.name,), needs=tables))
+        found.append(Step("routeTableDeployments", "route-table", "route table", tuple(r.name for r in t.route_tables), loop=True,
+                          operations=tuple(modules.route_table(r.name) for r in t.route_tables)))
+    found.append(Step("hubNetwork", "virtual-network", "hub VNet", (hub.vnet.name,), needs=tables,
+                      operations=(_network(hub.vnet),)))
     if hub.expressroute_gateway:
+        er = hub.expressroute_gateway
         add(Step("expressRouteGatewayDeployment", "expressroute-gateway", "ExpressRoute gateway",
-                 (hub.expressroute_gateway.name,), needs=("hubNetwork",)), in_chain=True)
+                 (er.name,), needs=("hubNetwork",), operations=(modules.gateway(er.name, (er.public_ip_name,)),)), in_chain=True)
     if hub.vpn_gateway:
         add(Step("hubVpnGatewayDeployment", "vpn-gateway", "hub VPN gateway", (hub.vpn_gateway.name,),
-                 needs=("hubNetwork",), why=SAME_GATEWAY_SUBNET), in_chain=True)
+                 needs=("hubNetwork",), why=SAME_GATEWAY_SUBNET,
+                 operations=(modules.gateway(hub.vpn_gateway.name, hub.vpn_gateway.public_ip_names),)), in_chain=True)
     if hub.firewall:
-        add(Step("firewallDeployment", "firewall", "Azure Firewall and its policy", (hub.firewall.name,),
-                 needs=("hubNetwork",), why=FIREWALL_AFTER_GATEWAYS), in_chain=True)
+        fw = hub.firewall
+        ips = (fw.public_ip_name,) + ((fw.management_public_ip_name,) if fw.needs_management_ip else ())
+        add(Step("firewallDeployment", "firewall", "Azure Firewall and its policy", (fw.name,),
+                 needs=("hubNetwork",), why=FIREWALL_AFTER_GATEWAYS, operations=(modules.firewall(fw.name, fw.policy_name, ips),)),
+            in_chain=True)
     if hub.firewall and hub.firewall.diagnostics:
+        logs = hub.firewall.diagnostics
         found.append(Step("firewallDiagnosticsDeployment", "firewall-diagnostics", "firewall logs to Log Analytics",
-                          (hub.firewall.diagnostics.workspace_name or "diagnostic setting",), after=("firewallDeployment",),
-                          why=DIAGNOSTICS_AFTER))
+                          (logs.workspace_name or "diagnostic setting",), after=("firewallDeployment",),
+                          why=DIAGNOSTICS_AFTER,
+                          operations=(modules.diagnostics(logs.setting_name, str(logs.workspace_name) if logs.workspace_name else None),)))
     if hub.route_server:
-        add(Step("routeServerDeployment", "route-server", "Route Server", (hub.route_server.name,),
-                 needs=("hubNetwork",), why=ROUTE_SERVER_AFTER), in_chain=True)
+        ars = hub.route_server
+        add(Step("routeServerDeployment", "route-server", "Route Server", (ars.name,),
+                 needs=("hubNetwork",), why=ROUTE_SERVER_AFTER, operations=(modules.route_server(ars.name, ars.public_ip_name),)),
+            in_chain=True)
     if t.spokes:
         if t.spoke_route_tables:
             found.append(Step("spokeRouteTables", "route-table", "spoke route table", tuple(r.name for r in t.spoke_route_tables),
-                              loop=True))
+                              loop=True, operations=tuple(modules.route_table(r.name) for r in t.spoke_route_tables)))
         found.append(Step("spokeNetworks", "virtual-network", "spoke VNet", tuple(s.vnet.name for s in t.spokes), loop=True,
-                          needs=("spokeRouteTables[]",) if t.spoke_route_tables else ()))
+                          needs=("spokeRouteTables[]",) if t.spoke_route_tables else (),
+                          operations=tuple(_network(s.vnet) for s in t.spokes)))
         # The peerings name their VNets (from the parameters, so that what-if sees them): ordered explicitly.
         add(Step("spokePeerings", "vnet-peering", "hub and spoke peering", tuple(s.hub_to_spoke_peering for s in t.spokes),
-                 loop=True, serial=True, after=("spokeNetworks[]",), why=PEERINGS_AFTER), in_chain=True)
+                 loop=True, serial=True, after=("spokeNetworks[]",), why=PEERINGS_AFTER,
+                 operations=tuple(modules.peering(f"{hub.vnet.name}/{s.hub_to_spoke_peering}", f"{s.vnet.name}/{s.spoke_to_hub_peering}")
+                                  for s in t.spokes)), in_chain=True)
     if t.has_expressroute_connections:
         add(Step("expressRouteConnectionDeployments", "expressroute-connection", "ExpressRoute connection",
                  tuple(s.connection_name for s in t.on_premises), loop=True, serial=True,
-                 needs=("expressRouteGatewayDeployment",), why=CONNECTIONS_AFTER), in_chain=True)
+                 needs=("expressRouteGatewayDeployment",), why=CONNECTIONS_AFTER,
+                 operations=tuple(modules.connection(s.connection_name) for s in t.on_premises)), in_chain=True)
     if t.vnet_branches:
         names = tuple(b.vnet.name for b in t.vnet_branches)
-        found.append(Step("branchNetworks", "virtual-network", "branch VNet", names, loop=True))
+        found.append(Step("branchNetworks", "virtual-network", "branch VNet", names, loop=True,
+                          operations=tuple(_network(b.vnet) for b in t.vnet_branches)))
         found.append(Step("branchVpnGateways", "vpn-gateway", "branch VPN gateway",
-                          tuple(b.vpn_gateway.name for b in t.vnet_branches), loop=True, needs=("branchNetworks[]",)))
+                          tuple(b.vpn_gateway.name for b in t.vnet_branches), loop=True, needs=("branchNetworks[]",),
+                          operations=tuple(modules.gateway(b.vpn_gateway.name, b.vpn_gateway.public_ip_names) for b in t.vnet_branches)))
         add(Step("vnetToVnetConnections", "vnet-to-vnet-connection", "VNet-to-VNet connection pair",
                  tuple(b.hub_to_branch_connection for b in t.vnet_branches), loop=True, serial=True,
-                 needs=("hubVpnGatewayDeployment", "branchVpnGateways[]"), why=CONNECTIONS_AFTER), in_chain=True)
+                 needs=("hubVpnGatewayDeployment", "branchVpnGateways[]"), why=CONNECTIONS_AFTER,
+                 operations=tuple(modules.connection_pair(b.hub_to_branch_connection, b.branch_to_hub_connection)
+                                  for b in t.vnet_branches)), in_chain=True)
     if t.site_branches:
         add(Step("siteToSiteConnections", "site-to-site-connection", "site-to-site connection and its Local Network Gateway",
                  tuple(s.connection_name for s in t.site_branches), loop=True, serial=True,
-                 needs=("hubVpnGatewayDeployment",), why=CONNECTIONS_AFTER), in_chain=True)
+                 needs=("hubVpnGatewayDeployment",), why=CONNECTIONS_AFTER,
+                 operations=tuple(modules.site_connection(s.local_network_gateway_name, s.connection_name) for s in t.site_branches)),
+            in_chain=True)
     if t.test_vms:
         # The VMs name their subnet (resourceId), so nothing orders them after the networks but this.
         networks = () if chain else ("hubNetwork",) + (("branchNetworks",) if t.vnet_branches else ())
         add(Step("testVmDeployments", "linux-vm", "test VM", tuple(v.name for v in t.test_vms), loop=True,
-                 after=networks, why=VMS_AFTER), in_chain=True)
+                 after=networks, why=VMS_AFTER, operations=tuple(modules.linux_vm(v.name) for v in t.test_vms)), in_chain=True)
     return tuple(found)
+
+
+def _network(vnet) -> list:
+    return modules.virtual_network(str(vnet.name), tuple(str(s.name) for s in vnet.subnets))

@@ -62,6 +62,17 @@ def matching_rule(firewall: Firewall, source: str, destination: str, protocol: s
     return None
 
 
+def rules_from(firewall: Firewall, network) -> list[NetworkRule]:
+    """The network rules whose sources cover any address of `network` (an IPv4Network): what lets it through at all."""
+    first, last = int(network.network_address), int(network.broadcast_address)
+    found = []
+    for rule in firewall.network_rules:
+        ranges = [r for r in (_address_range(p) for p in rule.source_addresses) if r]
+        if any(low <= last and first <= high for low, high in ranges):
+            found.append(rule)
+    return found
+
+
 def describe(rule: NetworkRule) -> str:
     return f"rule '{rule.name}' ({'/'.join(rule.protocols)} {', '.join(rule.destination_ports)})"
 

@@ -9,12 +9,14 @@ from __future__ import annotations
 
 import json
 import re
+import urllib.parse
 from importlib import resources
 
 import jinja2
 
-from . import cache, logs, order, plan, routing
+from . import cache, logs, markdown, order, plan, routing
 from .plan import text as plan_text
+from .compiler import TESTED_BICEP
 from .diagram import mermaid
 from .model import SSH_KEY_ENV, RouteTable, Topology, VirtualNetwork, VpnGateway
 from .provenance import Provenance, comment_header
@@ -84,7 +86,8 @@ def _vnet_value(vnet: VirtualNetwork) -> dict:
     return {
         "name": vnet.name,
         "addressPrefixes": list(vnet.address_space),
-        "subnets": [{"name": s.name, "addressPrefix": s.prefix} for s in vnet.subnets],
+        "subnets": [{"name": s.name, "addressPrefix": s.prefix, **({"networkSecurityGroupId": s.nsg_id} if s.nsg_id else {})}
+                    for s in vnet.subnets],
     }
 
 
@@ -248,7 +251,7 @@ MODULES = {
 }
 
 MODULE_DESCRIPTIONS = {
-    "virtual-network": "a virtual network with its subnets inline (hub, VNet branches and spokes)",
+    "virtual-network": "a virtual network and the subnets gen manages, each a child resource (hub, VNet branches and spokes)",
     "route-table": "a route table: of one hub subnet (GatewaySubnet, AzureFirewallSubnet, ...) or of a spoke's subnets",
     "expressroute-gateway": "the ExpressRoute gateway and its public IP",
     "expressroute-connection": "one connection to an existing ExpressRoute circuit",
@@ -275,15 +278,15 @@ def type_imports(t: Topology) -> list[str]:
 
 
 def parameter_summary(value) -> str:
-    """A short, reviewable rendering of a parameter value for the generated README."""
+    """A short, reviewable rendering of a parameter value for the generated README (Markdown, escaped)."""
     if isinstance(value, list):
         names = [item.get("name") for item in value if isinstance(item, dict) and item.get("name")]
-        return f"{len(value)} item(s)" + (f": {', '.join(names)}" if names else "")
+        return f"{len(value)} item(s)" + (f": {markdown.text(', '.join(names))}" if names else "")
     if isinstance(value, dict):
         if "name" in value:
-            return f"`{value['name']}`"
-        return ", ".join(f"{k}={v}" for k, v in value.items()) or "{}"
-    return f"`{json.dumps(value)}`"
+            return markdown.code(value["name"])
+        return markdown.text(", ".join(f"{k}={v}" for k, v in value.items())) or "{}"
+    return markdown.code(json.dumps(value))
 
 
 # --- ordering: decided in order.py, written here as dependsOn --------------------------------------------
@@ -322,6 +325,9 @@ def _environment() -> jinja2.Environment:
     env.filters["bicep"] = bicep_literal
     env.filters["key"] = bicep_key
     env.filters["secret"] = secret_expression
+    env.filters["md"] = markdown.text
+    env.filters["code"] = markdown.code
+    env.filters["urlpath"] = lambda path: urllib.parse.quote(str(path), safe="/._-")
     return env
 
 
@@ -376,7 +382,8 @@ def render(t: Topology, source: Provenance) -> dict[str, str]:
         "public_ips": [d.name for d in t.derived_names if d.resource_type == "public IP"],
         "accepted": t.accepted_warnings,
         "transit_query": logs.transit_query(t) if t.hub.firewall and t.hub.firewall.diagnostics else "",
-        "plan": plan_text.as_markdown(plan.from_steps(ordered), "Deployment plan (main.bicep's modules)"),
+        "plan": plan_text.as_markdown(plan.from_steps(ordered), "Deployment plan"),
+        "bicep_tested": f"Bicep {TESTED_BICEP}",
     }
     files = {
         "main.bicep": env.get_template("main.bicep.j2").render(context),

@@ -52,6 +52,12 @@ ASYMMETRIC = "asymmetric"
 DENIED = "denied"  # routed through the firewall, but its policy allows no such flow
 PARTIAL = "partial"  # routed through the firewall, which lets some protocols through and drops the others
 
+INTERNET_KIND = "internet"  # a public address outside the design: the Internet
+# An Internet destination answers the flow: the reply returns the way the flow left. Through the firewall that is
+# documented (it SNATs traffic to public addresses to its own public IP, so the reply comes back to it:
+# https://learn.microsoft.com/azure/firewall/snat-private-range); straight out of a VNet it is assumed.
+INTERNET_RETURN = "replies from the Internet come back the way the flow left the VNet (its default outbound path)"
+
 GATEWAY_SUBNET_HOP = "gateway-subnet"
 FIREWALL_SUBNET_HOP = "firewall-subnet"
 HUB_VNET_HOP = "hub-vnet"
@@ -296,6 +302,21 @@ def expected_learned(topology: Topology) -> dict[str, list[str]]:
     return {gateway: list(dict.fromkeys(p for p in prefixes if p != DEFAULT_ROUTE)) for gateway, prefixes in found.items()}
 
 
+def expected_advertised(topology: Topology) -> dict[str, dict[str, list[str]]]:
+    """Gateway name -> {peer: the prefixes it must advertise to that peer} (what `gen verify` checks in the captured
+    advertised routes). The ExpressRoute gateway's peers are its circuits' edge routers ("circuits": the same for
+    every one); the hub VPN gateway's are each site's BGP address and each VNet branch's name."""
+    hub = topology.hub
+    found: dict[str, dict[str, list[str]]] = {}
+    if hub.expressroute_gateway and topology.on_premises:
+        found[hub.expressroute_gateway.name] = {"circuits": [r.prefix for r in _onprem_routes(topology)]}
+    if hub.vpn_gateway:
+        found[hub.vpn_gateway.name] = {
+            (str(b.bgp_peering_address) if isinstance(b, SiteBranch) else b.name): list(dict.fromkeys(_branch_learned(topology, b)))
+            for b in topology.branches}
+    return found
+
+
 def _branch_routes(topology: Topology, branch) -> list[RouteEntry]:
     """What a branch learns over BGP from the hub's VPN gateway (and a VNet branch's own system routes).
 
@@ -436,8 +457,10 @@ def locate(topology: Topology, ip: str, places: list | None = None) -> Endpoint:
     except ValueError:
         raise ValueError(f"{ip!r} is not an IP address; known prefixes: {known()}") from None
     matches = (places if isinstance(places, _Places) else _Places(places)).index.longest(address) if address.version == 4 else []
+    if not matches and address.version == 4 and address.is_global:
+        return Endpoint(INTERNET_KIND, INTERNET, str(address), INTERNET_KIND)
     if not matches:
-        raise ValueError(f"{ip} is in no prefix of the design; known prefixes: {known()}")
+        raise ValueError(f"{ip} is in no prefix of the design and is not a public (Internet) address; known prefixes: {known()}")
     _, kind, name, hop = matches[0]
     return Endpoint(kind, name, str(address), hop)
 
@@ -537,6 +560,8 @@ class _Walker:
         if route is None or route.next_hop_kind == NONE:
             return _Outcome(where=hop, reason=f"{hop} has no route to {destination.address}")
         if route.next_hop_kind == INTERNET:
+            if destination.kind == INTERNET_KIND:
+                return _Outcome(delivered=True)
             return _Outcome(where=hop, reason=f"{hop} has no route to {destination.address} but {route.prefix} → Internet")
         if route.next_hop_kind == VNET_LOCAL:  # the destination is in this hop's own VNet
             in_hub = hop in (GATEWAY_SUBNET_HOP, FIREWALL_SUBNET_HOP, HUB_VNET_HOP)
@@ -638,7 +663,16 @@ def trace(topology: Topology, source_ip: str, destination_ip: str, gateway_udrs:
     source, destination = locate(topology, source_ip, places), locate(topology, destination_ip, places)
     if walker is None:
         walker = _Walker(topology, routes if routes is not None else effective_routes(topology, gateway_udrs))
-    forward, back = walker.walk(source, destination), walker.walk(destination, source)
+    forward = walker.walk(source, destination)
+    if destination.kind == INTERNET_KIND:  # the Internet only answers: the reply retraces the flow
+        assumed = () if forward.firewalls else (INTERNET_RETURN,)
+        back = replace(forward, hops=tuple(reversed(forward.hops)), assumptions=forward.assumptions + assumed) \
+            if forward.status == DELIVERED else forward
+    elif source.kind == INTERNET_KIND:
+        raise ValueError(f"{source.address} is on the Internet: the design takes no flow from there (gen traces flows "
+                         f"that start inside it; trace the other way: --from a host --to {source.address})")
+    else:
+        back = walker.walk(destination, source)
     verdict, where = DELIVERED, None
     for path in (forward, back):
         if path.status != DELIVERED:
@@ -702,16 +736,37 @@ def branch_pair_count(topology: Topology) -> int:
 
 def transit_matrix(topology: Topology, gateway_udrs: Sequence[Route] | None = None,
                    with_branch_pairs: bool = True) -> list[TransitPair]:
-    """Every on-premises site to every branch, every pair of branches (unless `with_branch_pairs` is False: they
-    grow with the square of the branches), then every spoke to every site and branch, traced from
-    representative hosts, in spec order."""
+    """One row per distinct flow between the places of the design, traced from representative hosts, in spec order:
+    each on-premises network to each branch, every pair of branches (unless `with_branch_pairs` is False: they grow
+    with the square of the branches), each spoke to each site, branch and later spoke, and each hub workload subnet
+    to each site, branch and spoke. Sites that share their prefixes (one network over several circuits) are one
+    network: one row, named after all of them."""
     pairs = []
     places, walker = _places(topology), _Walker(topology, effective_routes(topology, gateway_udrs))
-    ends = [(site.name, branch.name) for site in topology.on_premises for branch in topology.branches]
+    networks: dict[frozenset, list] = {}
+    for site in topology.on_premises:
+        networks.setdefault(frozenset(_valid(site.address_prefixes)), []).append(site)
+    hosts = {}
+    onprem = []
+    for sites in networks.values():
+        label = " / ".join(str(s.name) for s in sites)
+        hosts[label] = _representative(topology, sites[0].name)
+        onprem.append(label)
+    for item in topology.branches + topology.spokes:
+        hosts[str(item.name)] = _representative(topology, item.name)
+    hub_subnets = []
+    for subnet in topology.hub_workload_subnets:
+        if subnet.network is not None and any(subnet.network.subnet_of(n) for n in topology.hub.vnet.networks):
+            label = f"hub/{subnet.name}"
+            hosts[label] = str(_host(subnet.network))
+            hub_subnets.append(label)
+    branches = [str(b.name) for b in topology.branches]
+    spokes = [str(s.name) for s in topology.spokes]
+    ends = [(site, branch) for site in onprem for branch in branches]
     if with_branch_pairs:
-        ends += [(a.name, b.name) for i, a in enumerate(topology.branches) for b in topology.branches[i + 1:]]
-    ends += [(spoke.name, other.name) for spoke in topology.spokes for other in topology.on_premises + topology.branches]
-    hosts = {name: _representative(topology, name) for name in dict.fromkeys(name for pair in ends for name in pair)}
+        ends += [(a, b) for i, a in enumerate(branches) for b in branches[i + 1:]]
+    ends += [(spoke, other) for i, spoke in enumerate(spokes) for other in onprem + branches + spokes[i + 1:]]
+    ends += [(subnet, other) for subnet in hub_subnets for other in onprem + branches + spokes]
     for source_name, destination_name in ends:
         source_ip, destination_ip = hosts[source_name], hosts[destination_name]
         if source_ip is None or destination_ip is None:

@@ -1,65 +1,71 @@
-"""`gen collect` and `gen verify`: capture a deployed hub with read-only `az` commands, and compare
-the capture with the routing model.
+"""`gen verify`: compare a capture of the deployed hub (capture.py reads it) with the design.
 
-The capture folder is the contract between the two (others may produce it too; the README
-documents it):
+Two kinds of checks. The control plane: BGP sessions, the prefixes each gateway learned and
+advertises, the Route Server's branch-to-branch flag, the firewall's address. The data path:
+the route tables on each subnet and the routes in them, read from the resources as Azure
+Resource Manager returns them, and each test VM's effective routes. Evidence that is missing
+or a deployment that did not succeed is an error, never a skipped check: a capture that proves
+nothing must not pass.
 
-    CAPTURE/
-      deployment.json                                az deployment group show -g RG -n NAME
-      route-server.json                              az network routeserver show -g RG -n ARS
-      gateways/<gateway>/bgp-peer-status.json        az network vnet-gateway list-bgp-peer-status -g RG -n GW
-      gateways/<gateway>/learned-routes.json         az network vnet-gateway list-learned-routes -g RG -n GW
-      gateways/<gateway>/advertised-routes/<ip>.json az network vnet-gateway list-advertised-routes -g RG -n GW --peer IP
-      nics/<nic>/effective-routes.json               az network nic show-effective-route-table -g RG -n NIC
-
-Every reader accepts the shapes Azure CLI versions have produced (shared/docs/azure-cli-outputs.md):
-`{"value": [...]}` or a bare list, `disableBgpRoutePropagation` at the top or inside
-`additionalProperties`, Route Server route dictionaries keyed by instance.
+Findings come in the order a person fixes them (rules/verification.py): missing evidence, then
+causes (a table detached, a session down), then the effects they explain (prefixes not learned,
+NIC routes), each cause with the `az` command that shows it.
 """
 
 from __future__ import annotations
 
-import json
-import shlex
 from pathlib import Path
 
 from . import routing
+from .capture import (
+    DEPLOYMENT,
+    ROUTE_SERVER,
+    Capture,
+    CaptureError,
+    advertised_routes_dir,
+    bgp_status_file,
+    effective_routes_file,
+    learned_routes_file,
+)
 from .findings import Finding
-from .model import Topology, VnetBranch, parse_network
+from .inventory import DIAGNOSTIC_SETTING, ROUTE_TABLE, SUBNET, VNET, inventory
+from .model import (
+    FIREWALL_SUBNET,
+    GATEWAY_SUBNET,
+    ROUTE_SERVER_SUBNET,
+    RouteTable,
+    Topology,
+    VnetBranch,
+    parse_network,
+)
 from .rules.verification import (
+    BRANCH_TO_BRANCH,
+    CAUSES,
+    DEPLOYMENT_STATE,
+    EVIDENCE,
     FIREWALL_ADDRESS,
     FIREWALL_BYPASS,
     NIC_ROUTE,
+    NOT_ADVERTISED,
     NOT_CAPTURED,
+    RESOURCE_MISSING,
+    ROUTE_CONTENT,
     ROUTE_MISSING,
+    ROUTE_TABLE_PLACEMENT,
     SESSION_DOWN,
     SESSION_MISSING,
     UNKNOWN_PREFIX,
 )
 
-DEPLOYMENT = "deployment.json"
-ROUTE_SERVER = "route-server.json"
+__all__ = ["CaptureError", "verify", "test_vm_nics", "summary"]
+
 LEARNED_ORIGINS = ("EBgp", "IBgp")  # what a gateway learned over BGP; "Network" is its own VNet or an LNG's static prefixes
 EXPRESSROUTE_ASN = 12076  # the Microsoft edge routers (MSEE) an ExpressRoute gateway peers with
+NEXT_HOP_TYPES = {routing.APPLIANCE: "VirtualAppliance", routing.GATEWAY: "VirtualNetworkGateway",
+                  routing.VNET_LOCAL: "VnetLocal", routing.INTERNET: "Internet"}
 
 
-def bgp_status_file(gateway: str) -> str:
-    return f"gateways/{gateway}/bgp-peer-status.json"
-
-
-def learned_routes_file(gateway: str) -> str:
-    return f"gateways/{gateway}/learned-routes.json"
-
-
-def advertised_routes_file(gateway: str, peer: str) -> str:
-    return f"gateways/{gateway}/advertised-routes/{peer}.json"
-
-
-def effective_routes_file(nic: str) -> str:
-    return f"nics/{nic}/effective-routes.json"
-
-
-def _gateways(t: Topology) -> list[str]:
+def gateways(t: Topology) -> list[str]:
     """The gateways a capture holds: the hub's, then each VNet branch's."""
     names = [t.hub.expressroute_gateway.name] if t.hub.expressroute_gateway else []
     return names + [g.name for g in t.vpn_gateways]
@@ -75,85 +81,358 @@ def test_vm_nics(t: Topology) -> list[tuple[str, str]]:
     return [(f"{vm.name}-nic", hop(vm.vnet_ref)) for vm in t.test_vms]
 
 
-# --- gen collect -----------------------------------------------------------------------------------------
+def verify(t: Topology, root: Path) -> list[Finding]:
+    """Every way the capture differs from what the design should do, in the order to fix them."""
+    check = _Verification(t, Capture(root))
+    check.run()
+    return check.ordered()
 
 
-def collect_script(t: Topology, resource_group: str, deployment: str) -> str:
-    """A bash script of read-only az commands that fills a capture folder for `gen verify`."""
-    q = shlex.quote
-    lines = [
-        "#!/usr/bin/env bash",
-        f"# Captures the deployed hub {t.name} for `gen verify SPEC CAPTURE`. Read-only: only `show` and `list`",
-        "# commands; nothing in Azure changes. Usage: bash collect.sh [CAPTURE]  (default: capture)",
-        "set -euo pipefail",
-        f"RG={q(resource_group)}",
-        'CAPTURE="${1:-capture}"',
-        "",
-        "capture() {  # capture FILE COMMAND...: write the command's JSON output to CAPTURE/FILE",
-        '  local file="$CAPTURE/$1"; shift',
-        '  mkdir -p "$(dirname "$file")"',
-        '  echo "capture: $file"',
-        '  "$@" --output json > "$file"',
-        "}",
-        "",
-        f'capture {DEPLOYMENT} az deployment group show --resource-group "$RG" --name {q(deployment)}',
-    ]
-    if t.hub.route_server:
-        lines.append(f'capture {ROUTE_SERVER} az network routeserver show --resource-group "$RG" --name {q(t.hub.route_server.name)}')
-    for gateway in _gateways(t):
-        g = q(gateway)
-        lines += [
-            "",
-            f'capture {q(bgp_status_file(gateway))} az network vnet-gateway list-bgp-peer-status --resource-group "$RG" --name {g}',
-            f'capture {q(learned_routes_file(gateway))} az network vnet-gateway list-learned-routes --resource-group "$RG" --name {g}',
-            # The peers are known once deployed: read them from the gateway (either output shape).
-            f'for peer in $(az network vnet-gateway list-bgp-peer-status --resource-group "$RG" --name {g} '
-            '--query "value[].neighbor || [].neighbor" --output tsv); do',
-            f'  capture "{advertised_routes_file(gateway, "$peer")}" az network vnet-gateway list-advertised-routes '
-            f'--resource-group "$RG" --name {g} --peer "$peer"',
-            "done",
-        ]
-    for nic, _ in test_vm_nics(t):
-        lines += ["", f'capture {q(effective_routes_file(nic))} az network nic show-effective-route-table --resource-group "$RG" --name {q(nic)}']
-    lines += ["", 'echo "captured into $CAPTURE/: run gen verify SPEC $CAPTURE"']
-    return "\n".join(lines) + "\n"
+def summary(findings: list[Finding]) -> str:
+    """One line: how many causes and how many effects they explain."""
+    evidence = sum(f.rule_id in EVIDENCE for f in findings)
+    causes = sum(f.rule_id in CAUSES for f in findings)
+    effects = len(findings) - evidence - causes
+    if not findings:
+        return "the deployment routes as designed"
+    parts = [f"{evidence} missing piece(s) of evidence" if evidence else "", f"{causes} cause(s)" if causes else "",
+             f"{effects} effect(s){' they may explain' if causes or evidence else ''}" if effects else ""]
+    return "; ".join(p for p in parts if p) + " (fix the first lines first)"
 
 
-# --- reading a capture -------------------------------------------------------------------------------------
+class _Verification:
+    def __init__(self, t: Topology, capture: Capture):
+        self.t = t
+        self.capture = capture
+        self.findings: list[Finding] = []
+        self.deployment = capture.deployment()
+        group = (self.deployment.resource_group if self.deployment else "") or next(
+            (r.resource_group for r in capture.resources.values() if r.resource_group), "")
+        self.group = group or f"rg-{t.name}"
 
+    def report(self, rule, where: str, message: str, file: str) -> None:
+        self.findings.append(rule.finding(where, message).at_file(file))
 
-class CaptureError(Exception):
-    """A capture file that is not the JSON a command produces; the message names it (exit 2)."""
+    def ordered(self) -> list[Finding]:
+        rank = {rule: i for i, rule in enumerate(EVIDENCE + CAUSES)}
+        return sorted(self.findings, key=lambda f: rank.get(f.rule_id, len(rank)))  # stable: effects keep their order
 
+    def run(self) -> None:
+        t, capture = self.t, self.capture
+        self._check_deployment()
+        outputs = self.deployment.outputs if self.deployment else {}
+        self._check_firewall(outputs)
+        self._check_route_server()
+        sessions = self._expected_sessions(outputs)
+        expected_learned = routing.expected_learned(t)
+        listed: dict[str, list] = {}
+        for gateway in gateways(t):
+            found = capture.bgp_sessions(gateway)
+            if found is not None:
+                listed[gateway] = found
+                self._check_sessions(gateway, sessions.get(gateway, {}), found)
+            learned = capture.learned_routes(gateway)
+            if learned is not None:
+                self._check_learned(gateway, expected_learned.get(gateway, []), learned)
+        self._check_advertised(listed, outputs)
+        self._check_resources()
+        model_routes = routing.effective_routes(t)
+        for nic, hop in test_vm_nics(t):
+            table = capture.effective_routes(nic)
+            if table is not None:
+                self._check_nic(nic, model_routes.get(hop, []), table)
+        for rel in capture.missing:
+            self.report(NOT_CAPTURED, rel, f"{rel} is not in the capture: the checks that need it cannot run. Run the "
+                                           f"collect script again (gen collect SPEC) and read what it says failed", rel)
 
-class _Capture:
-    def __init__(self, root: Path):
-        self.root = Path(root)
-        self.missing: list[str] = []
+    # --- the deployment --------------------------------------------------------------------------------
 
-    def read(self, rel: str):
-        """The parsed file, or None (and noted as not captured) when it is absent."""
-        path = self.root / rel
-        if not path.is_file():
-            self.missing.append(rel)
-            return None
-        try:
-            return json.loads(path.read_text("utf-8-sig"))
-        except (OSError, UnicodeDecodeError, ValueError) as exc:
-            raise CaptureError(f"{path}: not the JSON an az command writes ({exc})") from None
+    def _check_deployment(self) -> None:
+        deployment = self.deployment
+        if deployment is None:
+            return  # listed as missing evidence
+        if deployment.provisioning_state != "Succeeded":
+            why = f": {deployment.error}" if deployment.error else ""
+            self.report(DEPLOYMENT_STATE, self.t.name,
+                        f"the deployment {self.t.name} is {deployment.provisioning_state or 'in no known state'}, not "
+                        f"Succeeded{why}; what follows may all come from that. Show: az deployment group show "
+                        f"--resource-group {self.group} --name {self.t.name} --query properties.error", DEPLOYMENT)
 
+    def _check_firewall(self, outputs: dict) -> None:
+        t = self.t
+        if t.hub.firewall is None or not outputs:
+            return
+        actual, expected = outputs.get("firewallPrivateIpAddress"), t.firewall_private_ip
+        if outputs.get("firewallPrivateIpAddressMatches") is False or (actual and expected and actual != expected):
+            self.report(FIREWALL_ADDRESS, t.hub.firewall.name,
+                        f"firewall {t.hub.firewall.name} got {actual or 'another address'}, but the route tables send transit "
+                        f"to {expected}: redeploy with the firewall's address in AzureFirewallSubnet's first usable place, or "
+                        f"fix the UDRs. Show: az network firewall show --resource-group {self.group} --name "
+                        f"{t.hub.firewall.name} --query ipConfigurations[0].privateIPAddress", DEPLOYMENT)
 
-def entries(document) -> list[dict]:
-    """The list of an az output: `{"value": [...]}`, a bare list, or (Route Server peer routes) a dictionary of
-    lists keyed by instance (`RouteServiceRole_IN_0`)."""
-    if isinstance(document, list):
-        return [e for e in document if isinstance(e, dict)]
-    if isinstance(document, dict):
-        if isinstance(document.get("value"), list):
-            return [e for e in document["value"] if isinstance(e, dict)]
-        if document and all(isinstance(v, list) for v in document.values()):
-            return [e for v in document.values() for e in entries(v)]
-    return []
+    def _check_route_server(self) -> None:
+        ars = self.t.hub.route_server
+        if ars is None or not ars.branch_to_branch:
+            return
+        state = self.capture.route_server()
+        flag, file = (state.branch_to_branch, ROUTE_SERVER) if state else (None, ROUTE_SERVER)
+        if state is None:
+            resource = self.capture.resources.get(("microsoft.network/virtualhubs", ars.name.lower()))
+            if resource is not None:
+                flag, file = resource.prop("allowBranchToBranchTraffic"), resource.file
+        if flag is False:
+            self.report(BRANCH_TO_BRANCH, ars.name,
+                        f"Route Server {ars.name} has branch-to-branch off: the ExpressRoute and VPN gateways stop exchanging "
+                        f"routes, so on-premises and the branches lose each other. Fix: az network routeserver update "
+                        f"--resource-group {self.group} --name {ars.name} --allow-b2b-traffic true (or redeploy)", file)
+
+    # --- BGP -------------------------------------------------------------------------------------------
+
+    def _expected_sessions(self, outputs: dict) -> dict[str, dict[str, str]]:
+        """Gateway -> {neighbour address: what the neighbour is}: the BGP sessions the design needs."""
+        t, hub = self.t, self.t.hub
+        found: dict[str, dict[str, str]] = {name: {} for name in gateways(t)}
+        if hub.route_server:
+            state = self.capture.route_server()
+            ips = list(state.ips) if state and state.ips else _strings(outputs.get("routeServerIps"))
+            for gateway in [g.name for g in (hub.expressroute_gateway, hub.vpn_gateway) if g]:
+                found[gateway].update({ip: f"Route Server {hub.route_server.name} instance {ip}" for ip in ips})
+        if hub.vpn_gateway:
+            hub_addresses = _addresses(outputs.get("hubVpnGatewayBgpPeeringAddress"))
+            by_name = {str(entry.get("name")): entry for entry in _as_list(outputs.get("branchVpnGateways")) if isinstance(entry, dict)}
+            for branch in t.branches:
+                if isinstance(branch, VnetBranch):
+                    for address in _addresses((by_name.get(branch.name) or {}).get("bgpPeeringAddress")):
+                        found[hub.vpn_gateway.name][address] = f"branch {branch.name} gateway {branch.vpn_gateway.name}"
+                    for address in hub_addresses:
+                        found[branch.vpn_gateway.name][address] = f"hub VPN gateway {hub.vpn_gateway.name}"
+                else:
+                    found[hub.vpn_gateway.name][str(branch.bgp_peering_address)] = f"site {branch.name}'s VPN device"
+        return found
+
+    def _check_sessions(self, gateway: str, expected: dict[str, str], listed) -> None:
+        file = bgp_status_file(gateway)
+        show = f"Show: az network vnet-gateway list-bgp-peer-status --resource-group {self.group} --name {gateway}"
+        by_neighbor: dict[str, list] = {}
+        for session in listed:
+            by_neighbor.setdefault(session.neighbor, []).append(session)
+        for address, who in expected.items():
+            if address not in by_neighbor:
+                self.report(SESSION_MISSING, gateway, f"{gateway} has no BGP session with {who} ({address}). {show}", file)
+                continue
+            for session in by_neighbor[address]:
+                if session.state != "Connected":
+                    local = f" from {session.local_address}" if session.local_address else ""
+                    self.report(SESSION_DOWN, gateway, f"{gateway}{local} <-> {who} ({address}): {session.state}, not "
+                                                       f"Connected. {show}", file)
+        edge = [s for s in listed if s.asn == EXPRESSROUTE_ASN]
+        er = self.t.hub.expressroute_gateway
+        if er is not None and gateway == er.name and self.t.has_expressroute_connections and not edge:
+            self.report(SESSION_MISSING, gateway, f"{gateway} has no BGP session with the ExpressRoute edge (ASN "
+                                                  f"{EXPRESSROUTE_ASN}): no circuit is connected and up. {show}", file)
+        for session in edge:
+            if session.state != "Connected":
+                self.report(SESSION_DOWN, gateway, f"{gateway} <-> ExpressRoute edge {session.neighbor} (ASN {EXPRESSROUTE_ASN}): "
+                                                   f"{session.state}, not Connected. {show}", file)
+
+    def _check_learned(self, gateway: str, expected: list[str], routes) -> None:
+        t = self.t
+        file = learned_routes_file(gateway)
+        learned = {}
+        for route in routes:
+            if route.origin in LEARNED_ORIGINS and parse_network(route.network):
+                learned.setdefault(route.network, route)
+        for prefix in expected:
+            if prefix not in learned:
+                self.report(ROUTE_MISSING, gateway, f"{gateway} has not learned {prefix} over BGP: nothing routes that traffic", file)
+        hub_gateways = [g.name for g in (t.hub.expressroute_gateway, t.hub.vpn_gateway) if g]
+        if gateway in hub_gateways and t.inspects_transit:
+            self._check_bypass(gateway, learned, file)
+
+    def _check_bypass(self, gateway: str, learned: dict, file: str) -> None:
+        t = self.t
+        udrs = [n for n in (parse_network(r.address_prefix) for r in t.gateway_subnet_routes) if n]
+        known = [n for owner in t.address_owners for n in (parse_network(p) for p in owner.address_prefixes) if n]
+        for prefix in learned:
+            network = parse_network(prefix)
+            if network in udrs or any(network.subnet_of(v) for v in t.hub.vnet.networks):
+                continue
+            covering = [u for u in udrs if network.subnet_of(u)]
+            if covering:
+                udr = max(covering, key=lambda u: u.prefixlen)
+                self.report(FIREWALL_BYPASS, gateway, (
+                    f"{gateway} learned {prefix}, more specific than the UDR for {udr}: Azure takes the longest prefix first, "
+                    f"so traffic to {prefix} leaves GatewaySubnet gateway to gateway and skips the firewall one way while the "
+                    f"reply crosses it, and the firewall drops it. Advertise {udr} only, or add {prefix} to the spec"), file)
+            elif any(network.overlaps(k) for k in known):
+                self.report(FIREWALL_BYPASS, gateway, (
+                    f"{gateway} learned {prefix}, which overlaps the spec's networks but no GatewaySubnet UDR covers: transit "
+                    f"to it goes gateway to gateway, past the firewall. Advertise the spec's prefixes exactly"), file)
+            else:
+                self.report(UNKNOWN_PREFIX, gateway, (
+                    f"{gateway} learned {prefix}, which belongs to nothing in the spec: transit to it is not inspected. Add "
+                    f"the network to the spec, or stop advertising it"), file)
+
+    def _check_advertised(self, listed: dict[str, list], outputs: dict) -> None:
+        """What the hub gateways advertise: the ExpressRoute gateway the branch and spoke prefixes to its circuits,
+        the VPN gateway the on-premises prefixes to its sites."""
+        t = self.t
+        expected = routing.expected_advertised(t)
+        branch_addresses = {str(e.get("name")): _addresses(e.get("bgpPeeringAddress"))
+                            for e in _as_list(outputs.get("branchVpnGateways")) if isinstance(e, dict)}
+        for gateway, peers in expected.items():
+            sessions = listed.get(gateway)
+            if sessions is None:
+                continue  # its BGP sessions are missing evidence already
+            advertised = self.capture.advertised_routes(gateway)
+            if advertised is None:
+                continue  # listed as missing evidence
+            for peer, prefixes in peers.items():
+                if peer == "circuits":
+                    addresses = [s.neighbor for s in sessions if s.asn == EXPRESSROUTE_ASN]
+                    label = "its circuits (ExpressRoute edge {})"
+                else:
+                    addresses = branch_addresses.get(peer, [peer])
+                    label = f"{'site' if peer[0].isdigit() else 'branch'} {peer} ({{}})"
+                for address in addresses:
+                    routes = advertised.get(address)
+                    file = f"{advertised_routes_dir(gateway)}/{address}.json"
+                    if routes is None:
+                        self.report(NOT_CAPTURED, file, f"{file} is not in the capture: what {gateway} advertises to "
+                                                        f"{label.format(address)} cannot be checked", file)
+                        continue
+                    networks = {r.network for r in routes}
+                    for prefix in prefixes:
+                        if prefix not in networks and prefix != routing.DEFAULT_ROUTE:
+                            self.report(NOT_ADVERTISED, gateway, (
+                                f"{gateway} does not advertise {prefix} to {label.format(address)}: that side has no route to it. "
+                                f"Show: az network vnet-gateway list-advertised-routes --resource-group {self.group} --name "
+                                f"{gateway} --peer {address}"), file)
+
+    # --- the data path: subnets and their route tables -----------------------------------------------------
+
+    def _check_resources(self) -> None:
+        t, capture = self.t, self.capture
+        resources = capture.resources
+        if not resources:
+            capture.missing.append("resources/")
+            return
+        for key, resource in inventory(t).items():
+            if resource.type in (DIAGNOSTIC_SETTING,):
+                continue  # an extension resource: az resource list does not list it
+            if (resource.type.lower(), resource.name.lower()) not in resources:
+                self.report(RESOURCE_MISSING, resource.name, f"{resource.type.split('/', 1)[-1]} {resource.name} ({resource.role}) "
+                                                             f"is not in the resource group {self.group}", "resources/")
+        for vnet, subnet_name, table in self._designed_placements():
+            self._check_placement(vnet, subnet_name, table)
+        for table in t.route_tables + t.spoke_route_tables:
+            self._check_routes(table)
+
+    def _designed_placements(self):
+        """(VNet, subnet, designed table or None) for every subnet whose table gen decides."""
+        t = self.t
+        hub = t.hub.vnet
+        by_subnet = {table.subnet: table for table in t.route_tables}
+        for subnet in hub.subnets:
+            name = str(subnet.name)
+            if name in by_subnet or name in (GATEWAY_SUBNET, ROUTE_SERVER_SUBNET, FIREWALL_SUBNET):
+                yield hub.name, name, by_subnet.get(name)
+        for spoke, table in zip(t.spokes, t.spoke_route_tables):
+            for name in spoke.route_table_subnets:
+                yield spoke.vnet.name, name, table
+
+    def _check_placement(self, vnet: str, subnet_name: str, table: RouteTable | None) -> None:
+        subnet = self.capture.resources.get((SUBNET.lower(), f"{vnet}/{subnet_name}".lower()))
+        if subnet is None:
+            vnet_resource = self.capture.resources.get((VNET.lower(), vnet.lower()))
+            if vnet_resource is not None:
+                self.report(RESOURCE_MISSING, f"{vnet}/{subnet_name}", f"subnet {subnet_name} is not in VNet {vnet}", vnet_resource.file)
+            return
+        attached = subnet.prop("routeTable", "id")
+        attached_name = attached.rsplit("/", 1)[-1] if isinstance(attached, str) else None
+        show = (f"Show: az network vnet subnet show --resource-group {self.group} --vnet-name {vnet} --name {subnet_name} "
+                f"--query routeTable.id")
+        if table is None:
+            if attached_name:
+                why = ("Route Server does not support a route table on its subnet" if subnet_name == ROUTE_SERVER_SUBNET else
+                       "the firewall needs its own Internet path and the gateway routes; only the designed 0.0.0.0/0 -> "
+                       "Internet table belongs there")
+                self.report(ROUTE_TABLE_PLACEMENT, f"{vnet}/{subnet_name}", f"{subnet_name} has the route table {attached_name}, "
+                                                                          f"which the design does not give it: {why}. {show}",
+                            subnet.file)
+            return
+        if attached_name is None:
+            effect = ("transit between on-premises and the branches goes gateway to gateway both ways: symmetric, so it "
+                      "works, but the firewall never sees it" if subnet_name == GATEWAY_SUBNET else
+                      "its traffic to on-premises and the branches goes straight to the gateways, past the firewall one way")
+            self.report(ROUTE_TABLE_PLACEMENT, f"{vnet}/{subnet_name}", f"{subnet_name} of {vnet} has no route table; the design "
+                                                                      f"attaches {table.name}: {effect}. Fix: redeploy, or az "
+                                                                      f"network vnet subnet update --resource-group {self.group} "
+                                                                      f"--vnet-name {vnet} --name {subnet_name} --route-table "
+                                                                      f"{table.name}", subnet.file)
+        elif attached_name.lower() != table.name.lower():
+            self.report(ROUTE_TABLE_PLACEMENT, f"{vnet}/{subnet_name}", f"{subnet_name} of {vnet} has the route table "
+                                                                      f"{attached_name}, not the designed {table.name}. {show}",
+                        subnet.file)
+
+    def _check_routes(self, table: RouteTable) -> None:
+        resource = self.capture.resources.get((ROUTE_TABLE.lower(), table.name.lower()))
+        if resource is None:
+            return  # RESOURCE_MISSING says so
+        show = f"Show: az network route-table route list --resource-group {self.group} --route-table-name {table.name} --output table"
+        propagation_off = resource.prop("disableBgpRoutePropagation")
+        if propagation_off is not None and bool(propagation_off) == table.propagate_gateway_routes:
+            state = "off" if propagation_off else "on"
+            why = (" (GatewaySubnet needs it on, or the gateways stop working as Learn warns)" if table.subnet == GATEWAY_SUBNET
+                   else "")
+            self.report(ROUTE_CONTENT, table.name, f"{table.name} has gateway route propagation {state}; the design has it "
+                                                   f"{'on' if table.propagate_gateway_routes else 'off'}{why}. {show}",
+                        resource.file)
+        routes = {}
+        for entry in resource.prop("routes", default=[]) or []:
+            if isinstance(entry, dict):
+                properties = entry.get("properties") if isinstance(entry.get("properties"), dict) else entry
+                routes[str(properties.get("addressPrefix"))] = properties
+        for route in table.routes:
+            found = routes.get(route.address_prefix)
+            if found is None:
+                self.report(ROUTE_CONTENT, table.name, f"{table.name} has no route for {route.address_prefix}: that traffic "
+                                                       f"skips the firewall. {show}", resource.file)
+                continue
+            if str(found.get("nextHopType")) != route.next_hop_type or (route.next_hop_ip and found.get("nextHopIpAddress") != route.next_hop_ip):
+                now = f"{found.get('nextHopType')} {found.get('nextHopIpAddress') or ''}".strip()
+                self.report(ROUTE_CONTENT, table.name, f"{table.name} sends {route.address_prefix} to {now}, not "
+                                                       f"{route.next_hop_type} {route.next_hop_ip or ''}".rstrip()
+                            + f": where no firewall listens, that traffic is lost or uninspected. {show}", resource.file)
+
+    # --- test VMs --------------------------------------------------------------------------------------
+
+    def _check_nic(self, nic: str, model_routes: list, routes) -> None:
+        t = self.t
+        file = effective_routes_file(nic)
+        active: dict[str, list] = {}
+        for route in routes:
+            if route.state != "Active":
+                continue
+            for prefix in route.prefixes:
+                active.setdefault(prefix, []).append(route)
+        for entry in model_routes:
+            if not entry.effective or entry.next_hop_kind not in NEXT_HOP_TYPES:
+                continue
+            wanted = NEXT_HOP_TYPES[entry.next_hop_kind]
+            found = active.get(entry.prefix)
+            if not found:
+                self.report(NIC_ROUTE, nic, f"{nic} has no active route for {entry.prefix}; the model expects {wanted}", file)
+                continue
+            types = {r.next_hop_type for r in found}
+            if wanted not in types:
+                self.report(NIC_ROUTE, nic, f"{nic} sends {entry.prefix} to {', '.join(sorted(types))}; the model expects "
+                                            f"{wanted} ({entry.source})", file)
+            elif wanted == "VirtualAppliance" and t.firewall_private_ip:
+                ips = {ip for r in found for ip in r.next_hop_ips}
+                if t.firewall_private_ip not in ips:
+                    self.report(NIC_ROUTE, nic, f"{nic} sends {entry.prefix} to {', '.join(sorted(ips))}; the firewall is "
+                                                f"{t.firewall_private_ip}", file)
 
 
 def _as_list(value) -> list:
@@ -162,165 +441,12 @@ def _as_list(value) -> list:
     return value if isinstance(value, list) else [value]
 
 
-def _outputs(deployment) -> dict:
-    """Deployment outputs, name -> value (`properties.outputs.<name>.value`)."""
-    found = ((deployment or {}).get("properties") or {}).get("outputs") or {}
-    return {name: (entry or {}).get("value") for name, entry in found.items() if isinstance(entry, dict)}
+def _strings(value) -> list[str]:
+    return [v for v in _as_list(value) if isinstance(v, str)]
 
 
 def _addresses(text) -> list[str]:
     """The BGP peering addresses of a gateway output: comma-separated ("10.0.0.4,10.0.0.5")."""
-    return [part.strip() for part in str(text or "").split(",") if part.strip()]
-
-
-# --- gen verify --------------------------------------------------------------------------------------------
-
-
-def verify(t: Topology, root: Path) -> list[Finding]:
-    """Every way the capture differs from what the design should do."""
-    capture = _Capture(root)
-    findings: list[Finding] = []
-
-    def report(rule, where: str, message: str, file: str) -> None:
-        findings.append(rule.finding(where, message).at_file(file))
-
-    outputs = _outputs(capture.read(DEPLOYMENT))
-    _check_firewall(t, outputs, report)
-    sessions = _expected_sessions(t, outputs, capture)
-    expected_learned = routing.expected_learned(t)
-    for gateway in _gateways(t):
-        status = capture.read(bgp_status_file(gateway))
-        if status is not None:
-            _check_sessions(gateway, sessions.get(gateway, {}), entries(status), report)
-        learned = capture.read(learned_routes_file(gateway))
-        if learned is not None:
-            _check_learned(t, gateway, expected_learned.get(gateway, []), entries(learned), report)
-    model_routes = routing.effective_routes(t)
-    for nic, hop in test_vm_nics(t):
-        table = capture.read(effective_routes_file(nic))
-        if table is not None:
-            _check_nic(t, nic, model_routes.get(hop, []), entries(table), report)
-    for rel in capture.missing:
-        report(NOT_CAPTURED, rel, f"{rel} is not in {root}: the checks that need it are skipped (gen collect writes it)", rel)
-    return findings
-
-
-def _check_firewall(t: Topology, outputs: dict, report) -> None:
-    if t.hub.firewall is None or not outputs:
-        return
-    actual, expected = outputs.get("firewallPrivateIpAddress"), t.firewall_private_ip
-    if outputs.get("firewallPrivateIpAddressMatches") is False or (actual and expected and actual != expected):
-        report(FIREWALL_ADDRESS, t.hub.firewall.name,
-               f"firewall {t.hub.firewall.name} got {actual or 'another address'}, but the route tables send transit to "
-               f"{expected}: redeploy with the firewall's address in AzureFirewallSubnet's first usable place, or fix the UDRs",
-               DEPLOYMENT)
-
-
-def _expected_sessions(t: Topology, outputs: dict, capture: _Capture) -> dict[str, dict[str, str]]:
-    """Gateway -> {neighbour address: what the neighbour is}: the BGP sessions the design needs."""
-    found: dict[str, dict[str, str]] = {name: {} for name in _gateways(t)}
-    hub = t.hub
-    if hub.route_server:
-        route_server = capture.read(ROUTE_SERVER) or {}
-        ips = _as_list(route_server.get("virtualRouterIps")) or _as_list(outputs.get("routeServerIps"))
-        for gateway in ([hub.expressroute_gateway.name] if hub.expressroute_gateway else []) + ([hub.vpn_gateway.name] if hub.vpn_gateway else []):
-            found[gateway].update({ip: f"Route Server {hub.route_server.name} instance {ip}" for ip in ips})
-    if hub.vpn_gateway:
-        hub_addresses = _addresses(outputs.get("hubVpnGatewayBgpPeeringAddress"))
-        by_name = {entry.get("name"): entry for entry in _as_list(outputs.get("branchVpnGateways")) if isinstance(entry, dict)}
-        for branch in t.branches:
-            if isinstance(branch, VnetBranch):
-                for address in _addresses((by_name.get(branch.name) or {}).get("bgpPeeringAddress")):
-                    found[hub.vpn_gateway.name][address] = f"branch {branch.name} gateway {branch.vpn_gateway.name}"
-                for address in hub_addresses:
-                    found[branch.vpn_gateway.name][address] = f"hub VPN gateway {hub.vpn_gateway.name}"
-            else:
-                found[hub.vpn_gateway.name][str(branch.bgp_peering_address)] = f"site {branch.name}'s VPN device"
-    return found
-
-
-def _check_sessions(gateway: str, expected: dict[str, str], listed: list[dict], report) -> None:
-    file = bgp_status_file(gateway)
-    by_neighbor: dict[str, list[dict]] = {}
-    for entry in listed:
-        by_neighbor.setdefault(str(entry.get("neighbor")), []).append(entry)
-    for address, who in expected.items():
-        if address not in by_neighbor:
-            report(SESSION_MISSING, gateway, f"{gateway} has no BGP session with {who} ({address})", file)
-            continue
-        for entry in by_neighbor[address]:
-            if entry.get("state") != "Connected":
-                local = f" from {entry['localAddress']}" if entry.get("localAddress") else ""
-                report(SESSION_DOWN, gateway, f"{gateway}{local} <-> {who} ({address}): {entry.get('state')}, not Connected", file)
-    msee = [e for e in listed if e.get("asn") == EXPRESSROUTE_ASN]
-    for entry in msee:
-        if entry.get("state") != "Connected":
-            report(SESSION_DOWN, gateway, f"{gateway} <-> ExpressRoute edge {entry.get('neighbor')} (ASN {EXPRESSROUTE_ASN}): "
-                                          f"{entry.get('state')}, not Connected", file)
-
-
-def _check_learned(t: Topology, gateway: str, expected: list[str], routes: list[dict], report) -> None:
-    file = learned_routes_file(gateway)
-    learned = {}
-    for route in routes:
-        if route.get("origin") in LEARNED_ORIGINS and parse_network(str(route.get("network"))):
-            learned.setdefault(str(route["network"]), route)
-    for prefix in expected:
-        if prefix not in learned:
-            report(ROUTE_MISSING, gateway, f"{gateway} has not learned {prefix} over BGP: nothing routes that traffic", file)
-    hub_gateways = [g.name for g in (t.hub.expressroute_gateway, t.hub.vpn_gateway) if g]
-    if gateway in hub_gateways and t.inspects_transit:
-        _check_bypass(t, gateway, learned, report, file)
-
-
-def _check_bypass(t: Topology, gateway: str, learned: dict, report, file: str) -> None:
-    udrs = [n for n in (parse_network(r.address_prefix) for r in t.gateway_subnet_routes) if n]
-    known = [n for owner in t.address_owners for n in (parse_network(p) for p in owner.address_prefixes) if n]
-    for prefix in learned:
-        network = parse_network(prefix)
-        if network in udrs or any(network.subnet_of(v) for v in t.hub.vnet.networks):
-            continue
-        covering = [u for u in udrs if network.subnet_of(u)]
-        if covering:
-            udr = max(covering, key=lambda u: u.prefixlen)
-            report(FIREWALL_BYPASS, gateway, (
-                f"{gateway} learned {prefix}, more specific than the UDR for {udr}: Azure takes the longest prefix first, so "
-                f"traffic to {prefix} leaves GatewaySubnet gateway to gateway and skips the firewall one way while the reply "
-                f"crosses it, and the firewall drops it. Advertise {udr} only, or add {prefix} to the spec"), file)
-        elif any(network.overlaps(k) for k in known):
-            report(FIREWALL_BYPASS, gateway, (
-                f"{gateway} learned {prefix}, which overlaps the spec's networks but no GatewaySubnet UDR covers: transit to it "
-                f"goes gateway to gateway, past the firewall. Advertise the spec's prefixes exactly"), file)
-        else:
-            report(UNKNOWN_PREFIX, gateway, (
-                f"{gateway} learned {prefix}, which belongs to nothing in the spec: transit to it is not inspected. Add the "
-                f"network to the spec, or stop advertising it"), file)
-
-
-NEXT_HOP_TYPES = {routing.APPLIANCE: "VirtualAppliance", routing.GATEWAY: "VirtualNetworkGateway",
-                  routing.VNET_LOCAL: "VnetLocal", routing.INTERNET: "Internet"}
-
-
-def _check_nic(t: Topology, nic: str, model_routes: list, routes: list[dict], report) -> None:
-    file = effective_routes_file(nic)
-    active: dict[str, list[dict]] = {}
-    for route in routes:
-        if route.get("state", "Active") != "Active":
-            continue
-        for prefix in _as_list(route.get("addressPrefix")):
-            active.setdefault(str(prefix), []).append(route)
-    for entry in model_routes:
-        if not entry.effective or entry.next_hop_kind not in NEXT_HOP_TYPES:
-            continue
-        wanted = NEXT_HOP_TYPES[entry.next_hop_kind]
-        found = active.get(entry.prefix)
-        if not found:
-            report(NIC_ROUTE, nic, f"{nic} has no active route for {entry.prefix}; the model expects {wanted}", file)
-            continue
-        types = {str(r.get("nextHopType")) for r in found}
-        if wanted not in types:
-            report(NIC_ROUTE, nic, f"{nic} sends {entry.prefix} to {', '.join(sorted(types))}; the model expects {wanted} ({entry.source})", file)
-        elif wanted == "VirtualAppliance" and t.firewall_private_ip:
-            ips = {ip for r in found for ip in _as_list(r.get("nextHopIpAddress"))}
-            if t.firewall_private_ip not in ips:
-                report(NIC_ROUTE, nic, f"{nic} sends {entry.prefix} to {', '.join(sorted(ips))}; the firewall is {t.firewall_private_ip}", file)
+    if not isinstance(text, str):
+        return []
+    return [part.strip() for part in text.split(",") if part.strip()]

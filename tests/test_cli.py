@@ -184,13 +184,20 @@ def test_render_check_reports_drift_and_writes_nothing(tmp_path):
     assert "stale    modules/firewall.bicep" in stale.stderr
 
 
+def _unpinned(data: dict) -> dict:
+    """A starter spec without the generations gen init pins (test_init_pins_each_vpn_gateway_generation)."""
+    for gateway in [data["hub"].get("vpnGateway")] + [b.get("vpnGateway") for b in data.get("branches", [])]:
+        (gateway or {}).pop("generation", None)
+    return data
+
+
 def test_init_writes_the_seed_shaped_starter_that_validates(tmp_path):
     result = run("init", tmp_path / "spec.json")
     assert result.exit_code == 0
-    assert json.loads((tmp_path / "spec.json").read_text()) == load_example()
+    assert _unpinned(json.loads((tmp_path / "spec.json").read_text())) == load_example()
     assert run("init", tmp_path / "spec.json").exit_code == 2  # never overwrites by surprise
     assert run("init", tmp_path / "spec.json", "--example", "multi-site", "--force").exit_code == 0
-    assert json.loads((tmp_path / "spec.json").read_text()) == load_example(MULTI_SITE)
+    assert _unpinned(json.loads((tmp_path / "spec.json").read_text())) == load_example(MULTI_SITE)
     from generator.cli import EXAMPLES as OFFERED
     assert sorted(OFFERED.values()) == sorted(p.name for p in (ROOT / "examples").glob("*.json"))  # every example is offered
     assert run("init", tmp_path / "spokes.json", "--example", "hub-spoke").exit_code == 0
@@ -202,11 +209,39 @@ def test_schema_prints_the_json_schema():
     assert schema["$schema"] == "https://json-schema.org/draft/2020-12/schema"
 
 
-def test_rules_lists_ids_titles_and_links():
+# Hosts whose pages the rules cite: Microsoft's documentation and repositories, and the JSON RFC.
+CITED_HOSTS = ("https://learn.microsoft.com/", "https://github.com/Azure/", "https://github.com/MicrosoftDocs/",
+               "https://www.rfc-editor.org/")
+
+
+def readme_anchors() -> set[str]:
+    """The anchors GitHub gives the README's headings."""
+    import re
+
+    headings = re.findall(r"^#+ (.+)$", (Path(__file__).parent.parent / "README.md").read_text("utf-8"), re.MULTILINE)
+    return {re.sub(r"[^\w\- ]", "", h.strip().lower()).replace(" ", "-") for h in headings}
+
+
+def test_rules_lists_ids_titles_and_links_that_exist():
     result = run("rules", "--format", "json")
     listed = json.loads(result.output)
     assert len(listed) >= 20
-    assert all(r["id"] and r["title"] and r["link"].startswith("https://") for r in listed)
+    anchors = readme_anchors()
+    for r in listed:
+        assert r["id"] and r["title"], r
+        link = r["link"]
+        if link.startswith("README.md#"):
+            assert link.split("#", 1)[1] in anchors, f"{r['id']}: {link} names no section of the README"
+        else:
+            assert link.startswith(CITED_HOSTS), f"{r['id']}: {link} is not a Microsoft page"
+
+
+def test_rules_explain_prints_one_rule_offline():
+    result = run("rules", "--explain", "ars001")
+    assert result.exit_code == 0
+    assert result.output.startswith("ARS001  error") and "Source: https://learn.microsoft.com/" in result.output
+    unknown = run("rules", "--explain", "ARS01")
+    assert unknown.exit_code == 2 and "did you mean ARS001?" in unknown.stderr
 
 
 def test_build_without_main_bicep_exits_2(tmp_path):
@@ -311,8 +346,10 @@ def test_trace_exit_codes_follow_the_verdict():
     assert denied.exit_code == 1 and "verdict: denied" in denied.output
     allowed = run("trace", MULTI_SITE, "--from", "172.16.0.4", "--to", "10.110.1.4", "--protocol", "tcp", "--port", "22")
     assert allowed.exit_code == 0 and "allowed by rule 'dc-to-branches-ssh-https'" in allowed.output
-    nowhere = run("trace", SEED, "--from", "8.8.8.8", "--to", "10.50.1.4")
-    assert nowhere.exit_code == 2 and "8.8.8.8 is in no prefix of the design" in nowhere.stderr
+    nowhere = run("trace", SEED, "--from", "172.31.0.1", "--to", "10.50.1.4")
+    assert nowhere.exit_code == 2 and "172.31.0.1 is in no prefix of the design and is not a public" in nowhere.stderr
+    from_internet = run("trace", SEED, "--from", "8.8.8.8", "--to", "10.50.1.4")
+    assert from_internet.exit_code == 2 and "the design takes no flow from there" in from_internet.stderr
 
 
 def test_routes_shows_one_hop_or_all_and_refuses_unknown_hops():
@@ -456,3 +493,26 @@ def test_trace_says_which_protocols_pass_without_protocol():
 def test_every_command_help_has_an_example(command):
     result = run(command, "--help")
     assert result.exit_code == 0 and "Example" in result.output, result.output
+
+
+def test_the_tested_bicep_version_is_the_pinned_one():
+    from generator.compiler import TESTED_BICEP
+
+    assert f'Version="[{TESTED_BICEP}]"' in (ROOT / "tools" / "bicep" / "bicep.csproj").read_text()
+
+
+def test_init_pins_each_vpn_gateway_generation(tmp_path):
+    assert run("init", tmp_path / "hub.json", "--example", "multi-site").exit_code == 0
+    data = json.loads((tmp_path / "hub.json").read_text())
+    assert data["hub"]["vpnGateway"]["generation"] == "Generation2"
+    assert {b["vpnGateway"]["generation"] for b in data["branches"] if b["kind"] == "vnet"} == {"Generation1"}
+    assert run("validate", tmp_path / "hub.json").exit_code == 0
+
+
+def test_validate_takes_several_specs_and_exits_with_the_worst(tmp_path):
+    bad = ROOT / "tests" / "fixtures" / "specs" / "bad" / "ARS001-branch-to-branch-off.json"
+    both = run("validate", SEED, MULTI_SITE)
+    assert both.exit_code == 0 and both.output.count("0 error(s)") == 2
+    assert run("validate", SEED, bad).exit_code == 1
+    assert run("validate", SEED, tmp_path / "missing.json").exit_code == 2
+    assert run("validate", SEED, MULTI_SITE, "--format", "sarif").exit_code == 2

@@ -13,6 +13,7 @@ from test_cli import run, write_spec
 
 HUB_SPOKE = EXAMPLES / "hub-spoke.json"
 WORKSPACE = "/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/rg-logs/providers/Microsoft.OperationalInsights/workspaces/central"
+NSG = "/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/rg-sec/providers/Microsoft.Network/networkSecurityGroups/nsg-app"
 CIRCUIT = "/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/rg-er/providers/Microsoft.Network/expressRouteCircuits/er-{}"
 
 
@@ -45,19 +46,30 @@ ROWS = {
     "vpn sku up, same generation": (multi(), multi(hub("vpnGateway", sku="VpnGw3AZ")), "vpngw-hub-weu", [("modify", "brief")]),
     "vpn sku down": (multi(hub("vpnGateway", sku="VpnGw3AZ")), multi(), "vpngw-hub-weu", [("recreate", "long")]),
     "vpn legacy to AZ": (multi(hub("vpnGateway", sku="VpnGw2")), multi(), "vpngw-hub-weu", [("recreate", "long")]),
-    "vpn generation 1 to 2": (seed(), seed(hub("vpnGateway", sku="VpnGw2AZ")), "vpngw-hub", [("blocked", "long")]),
+    "vpn sku up, generation from the default": (seed(), seed(hub("vpnGateway", sku="VpnGw2AZ")), "vpngw-hub", [("recreate", "long")]),
+    "vpn sku up, generation 1 pinned": (seed(), seed(hub("vpnGateway", sku="VpnGw2AZ", generation="Generation1")), "vpngw-hub",
+                                        [("modify", "brief")]),
+    "vpn generation pinned to 2": (seed(hub("vpnGateway", sku="VpnGw2AZ", generation="Generation1")),
+                                   seed(hub("vpnGateway", sku="VpnGw2AZ", generation="Generation2")), "vpngw-hub", [("recreate", "long")]),
     "active-active on": (seed(), seed(lambda d: d["branches"][0]["vpnGateway"].update(activeActive=True)), "vpngw-branch1",
                          [("modify", "long")]),
     "vpn asn": (seed(), seed(lambda d: d["branches"][0]["vpnGateway"].update(asn=65051)), "vpngw-branch1", [("modify", "brief")]),
     "er sku within family": (seed(), seed(hub("expressRouteGateway", sku="ErGw2AZ")), "ergw-hub", [("modify", "brief")]),
     "er sku two steps down": (seed(hub("expressRouteGateway", sku="ErGw3AZ")), seed(), "ergw-hub", [("recreate", "long")]),
+    "er sku one step down": (seed(hub("expressRouteGateway", sku="ErGw2AZ")), seed(), "ergw-hub", [("recreate", "long")]),
+    "er sku 3 to 2": (seed(hub("expressRouteGateway", sku="ErGw3AZ")), seed(hub("expressRouteGateway", sku="ErGw2AZ")), "ergw-hub",
+                      [("recreate", "long")]),
     "er legacy to AZ": (seed(hub("expressRouteGateway", sku="Standard")), seed(), "ergw-hub", [("blocked", "brief")]),
     "route server added": (seed(lambda d: d["hub"].pop("routeServer")), seed(), "ars-hub", [("create", "long")]),
     "route server removed": (seed(), seed(lambda d: d["hub"].pop("routeServer")), "ars-hub", [("delete", "long")]),
     "branch-to-branch toggled": (seed(), seed(hub("routeServer", branchToBranch=False)), "ars-hub", [("modify", "brief")]),
     "address space": (seed(), seed(lambda d: d["hub"]["vnet"]["addressSpace"].append("10.1.0.0/16")), "vnet-hub", [("modify", "none")]),
-    "firewall standard to premium": (seed(), seed(hub("firewall", tier="Premium")), "afw-hub", [("modify", "brief")]),
+    "firewall standard to premium, same policy": (seed(), seed(hub("firewall", tier="Premium")), "afw-hub", [("blocked", "none")]),
     "policy cannot change tier": (seed(), seed(hub("firewall", tier="Premium")), "afw-hub-policy", [("blocked", "none")]),
+    "firewall standard to premium, new policy": (seed(), seed(hub("firewall", tier="Premium", policyName="afw-hub-policy-premium")),
+                                                 "afw-hub", [("modify", "none")]),
+    "premium policy created": (seed(), seed(hub("firewall", tier="Premium", policyName="afw-hub-policy-premium")),
+                               "afw-hub-policy-premium", [("recreate", "none")]),
     "firewall basic to standard": (
         seed(lambda d: (d["hub"]["firewall"].update(tier="Basic"),
                         d["hub"]["vnet"]["subnets"].append({"name": "AzureFirewallManagementSubnet", "prefix": "10.0.4.0/26"}))),
@@ -67,9 +79,17 @@ ROWS = {
                       "afw-hub-policy/network-rules", [("modify", "none")]),
     "gateway subnet route": (seed(), seed(lambda d: d["onPremises"][0]["addressPrefixes"].append("10.21.0.0/16")),
                              "vnet-hub-GatewaySubnet-rt", [("modify", "none")]),
-    "in-use subnet prefix": (seed(), seed(lambda d: d["hub"]["vnet"]["subnets"][3].update(prefix="10.0.4.0/24")), "vnet-hub",
-                             [("blocked", "long")]),
-    "workload subnet removed": (seed(), seed(lambda d: d["hub"]["vnet"]["subnets"].pop(2)), "vnet-hub", [("modify", "none")]),
+    "in-use subnet prefix": (seed(), seed(lambda d: d["hub"]["vnet"]["subnets"][3].update(prefix="10.0.4.0/24")),
+                             "vnet-hub/AzureFirewallSubnet", [("blocked", "long")]),
+    "workload subnet renumbered": (seed(), seed(lambda d: d["hub"]["vnet"]["subnets"][2].update(prefix="10.0.5.0/24")),
+                                   "vnet-hub/subnet-001", [("blocked", "none")]),
+    "subnet under a test VM renumbered": (spokes(), spokes(lambda d: d["spokes"][0]["vnet"]["subnets"][0].update(prefix="10.60.9.0/24")),
+                                          "vnet-spoke-app/snet-app", [("blocked", "long")]),
+    "workload subnet removed": (seed(), seed(lambda d: d["hub"]["vnet"]["subnets"].pop(2)), "vnet-hub/subnet-001", [("delete", "none")]),
+    "subnet added": (seed(), seed(lambda d: d["hub"]["vnet"]["subnets"].append({"name": "dns", "prefix": "10.0.9.0/24"})),
+                     "vnet-hub/dns", [("create", "none")]),
+    "nsg associated": (seed(), seed(lambda d: d["hub"]["vnet"]["subnets"][2].update(networkSecurityGroupId=NSG)), "vnet-hub/subnet-001",
+                       [("modify", "none")]),
     "routing weight": (seed(), seed(lambda d: d["onPremises"][0].update(routingWeight=5)), "ergw-hub-onprem", [("modify", "none")]),
     "circuit replaced": (seed(), seed(lambda d: d["onPremises"][0].update(expressRouteCircuitId=CIRCUIT.format("other"))),
                          "ergw-hub-onprem", [("blocked", "long")]),
@@ -120,7 +140,13 @@ def test_a_removed_branch_leaves_resources_behind_and_says_how_to_delete_them_in
     deletes = [c for c in found if c.action == "delete"]
     assert [c.type.rsplit("/", 1)[-1] for c in deletes] == [
         "connections", "connections", "virtualNetworkGateways", "publicIPAddresses", "virtualNetworks"]
-    assert all("incremental" in c.detail and c.command.startswith("az network ") for c in deletes)
+    assert all(c.command.startswith("az network ") for c in deletes)
+    # The connections go first, before the redeploy drops the branch's UDRs; the rest after it.
+    assert [c.before_deploying for c in deletes] == [True, True, False, False, False]
+    assert all("BEFORE deploying" in c.detail for c in deletes[:2]) and all("incremental" in c.detail for c in deletes[2:])
+    text = diff.as_text(found)
+    assert text.index("1. before deploying: $ az network vpn-connection delete") < text.index("2. deploy:") < \
+        text.index("3. after deploying:  $ az network vnet-gateway delete")
     assert "--resource-group rg-multi-site --name vnet-shop-madrid" in deletes[-1].command
     added = changes(multi(lambda d: d["branches"].pop(1)), multi())
     assert added["vnet-shop-madrid"] == [("create", "none")] and added["vpngw-shop-madrid"] == [("create", "none")]
@@ -129,13 +155,15 @@ def test_a_removed_branch_leaves_resources_behind_and_says_how_to_delete_them_in
 def test_a_removed_spoke_and_its_logs_say_how_to_delete_them_in_order():
     found = diff.compare(model.build(spokes()), model.build(spokes(lambda d: (d["spokes"].pop(), d["hub"]["firewall"].pop("diagnostics")))))
     deletes = [(c.resource, c.command) for c in found if c.action == "delete"]
+    assert [c.before_deploying for c in found if c.action == "delete"] == [True, True, False, False, False, False]
     assert deletes == [
-        ("afw-hub/to-log-analytics", "az monitor diagnostic-settings delete --resource-group rg-hub-spoke --resource afw-hub "
-                                     "--resource-type Microsoft.Network/azureFirewalls --name to-log-analytics"),
+        # The peerings first, before deploying: the redeploy drops the spoke's GatewaySubnet UDRs.
         ("vnet-hub/vnet-hub-to-vnet-spoke-shared", "az network vnet peering delete --resource-group rg-hub-spoke --vnet-name vnet-hub "
                                                    "--name vnet-hub-to-vnet-spoke-shared"),
         ("vnet-spoke-shared/vnet-spoke-shared-to-vnet-hub", "az network vnet peering delete --resource-group rg-hub-spoke "
                                                             "--vnet-name vnet-spoke-shared --name vnet-spoke-shared-to-vnet-hub"),
+        ("afw-hub/to-log-analytics", "az monitor diagnostic-settings delete --resource-group rg-hub-spoke --resource afw-hub "
+                                     "--resource-type Microsoft.Network/azureFirewalls --name to-log-analytics"),
         ("vnet-spoke-shared", "az network vnet delete --resource-group rg-hub-spoke --name vnet-spoke-shared"),
         ("vnet-spoke-shared-rt", "az network route-table delete --resource-group rg-hub-spoke --name vnet-spoke-shared-rt"),
         ("log-hub-spoke", "az monitor log-analytics workspace delete --resource-group rg-hub-spoke --workspace-name log-hub-spoke --yes"),
@@ -179,3 +207,58 @@ def test_git_revision_as_old(tmp_path):
     new_spec = write_spec(tmp_path, load_example(MULTI_SITE), "new.json")  # not in HEAD: everything is created
     created = json.loads(run("diff", "--git", "HEAD", new_spec, "--format", "json").output)
     assert {c["action"] for c in created["changes"]} == {"create"}
+
+
+def _only(old: dict, new: dict, resource: str) -> diff.Change:
+    found = [c for c in diff.compare(model.build(old), model.build(new)) if c.resource == resource]
+    assert len(found) == 1, found
+    return found[0]
+
+
+def test_a_generation_change_from_the_default_says_which_generation_to_pin():
+    change = _only(seed(), seed(hub("vpnGateway", sku="VpnGw2AZ")), "vpngw-hub")
+    assert "new public IPs" in change.detail and "re-pointed" in change.detail
+    assert 'pin `generation: "Generation1"`' in change.detail
+    pinned = _only(seed(hub("vpnGateway", sku="VpnGw2AZ", generation="Generation1")),
+                   seed(hub("vpnGateway", sku="VpnGw2AZ", generation="Generation2")), "vpngw-hub")
+    assert "pin" not in pinned.detail  # the spec asked for the new generation: nothing to pin
+
+
+def test_an_expressroute_downgrade_recreates_the_gateway_and_its_connections():
+    change = _only(seed(hub("expressRouteGateway", sku="ErGw2AZ")), seed(), "ergw-hub")
+    assert (change.action, change.downtime) == ("recreate", "long") and "connections are recreated" in change.detail
+
+
+def test_a_firewall_tier_change_prescribes_learns_change_sku_and_the_spec_edit():
+    same_policy = _only(seed(), seed(hub("firewall", tier="Premium")), "afw-hub")
+    assert "hub.firewall.policyName" in same_policy.detail and "change-sku" in same_policy.link
+    moved = _only(seed(), seed(hub("firewall", tier="Premium", policyName="afw-hub-policy-premium")), "afw-hub")
+    assert "zero downtime" in moved.detail
+    old_policy = _only(seed(), seed(hub("firewall", tier="Premium", policyName="afw-hub-policy-premium")), "afw-hub-policy")
+    assert old_policy.action == "delete" and not old_policy.before_deploying
+
+
+def test_a_spoke_range_expansion_is_in_place_with_the_peering_sync_command():
+    old = spokes(lambda d: d["spokes"][0]["vnet"].update(addressSpace=["10.60.0.0/22"]))
+    new = spokes(lambda d: d["spokes"][0]["vnet"].update(addressSpace=["10.60.0.0/21"]))
+    change = _only(old, new, "vnet-spoke-app")
+    assert (change.action, change.downtime) == ("modify", "none")
+    assert "must hold no subnet" not in change.detail
+    assert "az network vnet peering sync --resource-group rg-hub-spoke --vnet-name vnet-hub --name vnet-hub-to-vnet-spoke-app" in change.detail
+
+
+def test_a_branch_address_space_change_mentions_no_peering():
+    change = _only(seed(), seed(lambda d: d["branches"][0]["vnet"]["addressSpace"].append("10.51.0.0/16")), "vnet-branch1")
+    assert "peering" not in change.detail
+
+
+def test_a_removed_range_must_be_empty_first():
+    change = _only(seed(lambda d: d["hub"]["vnet"]["addressSpace"].append("10.1.0.0/16")), seed(), "vnet-hub")
+    assert "10.1.0.0/16 must hold no subnet" in change.detail
+
+
+def test_renumbering_a_subnet_under_a_test_vm_exits_1(tmp_path):
+    old = write_spec(tmp_path, spokes(), "old.json")
+    new = write_spec(tmp_path, spokes(lambda d: d["spokes"][0]["vnet"]["subnets"][0].update(prefix="10.60.9.0/24")), "new.json")
+    result = run("diff", old, new)
+    assert result.exit_code == 1 and "blocked" in result.output and "test VM vm-spoke-app" in result.output

@@ -11,6 +11,8 @@ import pytest
 from generator import model, routing
 from generator.routing import RouteEntry
 
+ROOT = Path(__file__).resolve().parent.parent
+
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
 
 SEED_FORWARD = ["onprem (10.20.10.133)", "ergw-hub", "afw-hub (10.0.3.4)", "vpngw-hub", "vpngw-branch1", "branch1 (10.50.1.4)"]
@@ -18,6 +20,11 @@ SEED_RETURN = ["branch1 (10.50.1.4)", "vpngw-branch1", "vpngw-hub", "afw-hub (10
 DIRECT_FORWARD = ["onprem (10.20.10.133)", "ergw-hub", "vpngw-hub", "vpngw-branch1", "branch1 (10.50.1.4)"]
 DIRECT_RETURN = ["branch1 (10.50.1.4)", "vpngw-branch1", "vpngw-hub", "ergw-hub", "onprem (10.20.10.133)"]
 
+
+
+def sites_and_branches(pairs):
+    """The transit rows between sites and branches; the hub subnets' rows have tests of their own."""
+    return [p for p in pairs if not p.source_name.startswith("hub/")]
 
 def load(name: str = "seed-b2b-azfw.json") -> dict:
     return json.loads((EXAMPLES / name).read_text("utf-8"))
@@ -156,7 +163,7 @@ def test_an_address_outside_every_prefix_is_refused():
 
 
 def test_multi_site_transit_matrix_is_delivered_and_inspected():
-    pairs = routing.transit_matrix(topology(name="multi-site.json"))
+    pairs = sites_and_branches(routing.transit_matrix(topology(name="multi-site.json")))
     assert [(p.source_name, p.destination_name, p.source_ip, p.destination_ip) for p in pairs] == [
         ("dc-amsterdam", "shop-paris", "172.16.0.4", "10.110.1.4"),
         ("dc-amsterdam", "shop-madrid", "172.16.0.4", "10.120.1.4"),
@@ -214,7 +221,7 @@ def test_snat_keeps_the_source_of_a_site_on_public_address_space():
 
 
 def test_seed_transit_matrix_without_branch_to_branch():
-    pairs = routing.transit_matrix(topology(lambda d: d["hub"]["routeServer"].update(branchToBranch=False)))
+    pairs = sites_and_branches(routing.transit_matrix(topology(lambda d: d["hub"]["routeServer"].update(branchToBranch=False))))
     assert [(p.verdict, p.where, p.inspected, p.forward) for p in pairs] == [
         ("no-route", "onprem:onprem", False, "onprem (10.20.0.4) ✗ no route at onprem:onprem"),
     ]
@@ -224,7 +231,7 @@ def test_representative_host_avoids_the_gateway_subnet():
     # A VNet branch with only a GatewaySubnet: the first .4 outside it.
     def only_gateway_subnet(d):
         d["branches"][0]["vnet"]["subnets"] = [{"name": "GatewaySubnet", "prefix": "10.50.0.0/24"}]
-    pairs = routing.transit_matrix(topology(only_gateway_subnet))
+    pairs = sites_and_branches(routing.transit_matrix(topology(only_gateway_subnet)))
     assert [(p.source_ip, p.destination_ip, p.verdict) for p in pairs] == [("10.20.0.4", "10.50.1.4", "delivered")]
 
 
@@ -348,4 +355,39 @@ def test_firewall_policy_decides_the_verdict_of_inspected_transit():
 def test_transit_matrix_skips_a_branch_whose_address_space_is_unreadable():
     """Found by `make soak`: a workload subnet outside an unreadable address space is no address of the branch."""
     t = topology(lambda d: d["branches"][0]["vnet"].update(addressSpace=[""]))
-    assert routing.transit_matrix(t) == []
+    assert sites_and_branches(routing.transit_matrix(t)) == []
+
+
+def test_two_circuits_to_one_network_are_one_row_of_the_transit_table():
+    """One network reached over two circuits is one flow, not two identical rows (a reviewer counts rows)."""
+    def two_circuits(d):
+        second = copy.deepcopy(d["onPremises"][0])
+        second.update(name="onprem2", expressRouteCircuitId=second["expressRouteCircuitId"].replace("er-tokyo", "er-osaka"),
+                      routingWeight=10)
+        d["onPremises"].append(second)
+
+    pairs = sites_and_branches(routing.transit_matrix(topology(two_circuits)))
+    assert [(p.source_name, p.destination_name) for p in pairs] == [("onprem / onprem2", "branch1")]
+    assert pairs[0].verdict == "delivered" and "circuit er-osaka of onprem2" in pairs[0].return_path  # weight 10 wins
+
+
+def test_hub_subnet_rows_say_whether_the_firewall_sees_them():
+    seed = [p for p in routing.transit_matrix(topology()) if p.source_name.startswith("hub/")]
+    assert [(p.source_name, p.destination_name, p.verdict, p.inspected) for p in seed] == [
+        ("hub/subnet-001", "onprem", "delivered", False), ("hub/subnet-001", "branch1", "delivered", False)]
+    hub_spoke = model.build(json.loads((ROOT / "examples" / "hub-spoke.json").read_text()))
+    rows = {(p.source_name, p.destination_name): p for p in routing.transit_matrix(hub_spoke)}
+    assert rows[("hub/subnet-001", "onprem")].inspected and rows[("hub/subnet-001", "onprem")].verdict == "partial"
+    assert not rows[("hub/subnet-001", "spoke-app")].inspected  # hub <-> spoke goes over the peering
+    assert rows[("spoke-app", "spoke-shared")].verdict == "no-route"  # gen writes no spoke-to-spoke route
+
+
+def test_trace_to_the_internet_through_the_firewall_and_straight_out():
+    hub_spoke = model.build(json.loads((ROOT / "examples" / "hub-spoke.json").read_text()))
+    through = routing.trace(hub_spoke, "10.61.1.4", "8.8.8.8", protocol="TCP", port=443)
+    assert through.verdict == "delivered" and through.inspected and through.destination.kind == "internet"
+    assert "spoke-shared-to-internet-web" in through.allowed_by and not through.assumptions
+    direct = routing.trace(hub_spoke, "10.60.1.4", "8.8.8.8")
+    assert direct.verdict == "delivered" and not direct.inspected and direct.assumptions == (routing.INTERNET_RETURN,)
+    with pytest.raises(ValueError, match="not a public"):
+        routing.trace(hub_spoke, "10.60.1.4", "172.31.0.1")

@@ -60,6 +60,7 @@ EXPECTED = {
     "FW005-no-branches-to-inspect.json": ("FW005", "hub.firewall.inspectTransit"),
     "FW008-not-a-workspace-id.json": ("FW008", "hub.firewall.diagnostics.workspaceResourceId"),
     "FW008-two-workspaces.json": ("FW008", "hub.firewall.diagnostics"),
+    "FW009-hub-subnet-inspected-no-rule.json": ("FW009", "hub.vnet.subnets[2]"),
     "GW001-no-expressroute-gateway.json": ("GW001", "hub"),
     "GW002-no-hub-vpn-gateway.json": ("GW002", "hub"),
     "GW003-legacy-expressroute-sku.json": ("GW003", "hub.expressRouteGateway.sku"),
@@ -78,6 +79,10 @@ EXPECTED = {
     "GW013-peering-address-inside-hub.json": ("GW013", "branches[2].bgp.peeringAddress"),
     "GW013-peering-address-invalid.json": ("GW013", "branches[2].bgp.peeringAddress"),
     "GW013-apipa-peering-address.json": ("GW013", "branches[2].bgp.peeringAddress"),
+    "GW018-vpngw4az-in-generation1.json": ("GW018", "hub.vpnGateway.generation"),
+    "NAME015-workspace-name-with-underscore.json": ("NAME015", "hub.firewall.diagnostics.workspace.name"),
+    "NAME016-nsg-name-not-id.json": ("NAME016", "hub.vnet.subnets[2].networkSecurityGroupId"),
+    "SUBNET007-nsg-on-gateway-subnet.json": ("SUBNET007", "hub.vnet.subnets[0].networkSecurityGroupId"),
     "GW015-fastpath-with-inspected-transit.json": ("GW015", "onPremises[0].fastPath"),
     "GW016-fastpath-on-ergw2az.json": ("GW016", "onPremises[0].fastPath"),
     "GW017-same-circuit-twice.json": ("GW017", "onPremises[1].expressRouteCircuitId"),
@@ -193,7 +198,7 @@ def test_rule_metadata():
         assert r.title and "\n" not in r.title and len(r.title) <= 80, r.id
         assert r.severity in ("error", "warning"), r.id
         assert r.description and r.description != r.title and len(r.description) > len(r.title), r.id
-        assert r.link.startswith("https://"), r.id
+        assert r.link.startswith(("https://", "README.md#")), r.id  # the links themselves: test_cli
         if r.stage == "rules":
             assert re.fullmatch(r"[A-Z]+[0-9]{3}", r.id), r.id
             assert r.link.startswith("https://learn.microsoft.com/"), r.id
@@ -202,8 +207,8 @@ def test_rule_metadata():
 
 def test_one_catalogue_holds_the_schema_stage_and_acceptance_rules():
     ids = [r.id for r in rules.all_rules()]
-    assert ids[:3] == ["INPUT", "SCHEMA", "SEC000"]
-    assert ids[-11:] == ["ACC001", "ACC002", "PLAN001"] + [f"VER00{i}" for i in range(1, 9)]
+    assert ids[:4] == ["INPUT", "JSON001", "SCHEMA", "SEC000"]
+    assert ids[-17:] == ["ACC001", "ACC002", "PLAN001"] + [f"VER{i:03}" for i in range(1, 15)]
     assert len(ids) == len(set(ids))
 
 
@@ -418,7 +423,7 @@ def test_sec003_scans_rule_descriptions_too():
 
 def test_hub_workload_subnets_can_be_inspected():
     data = _multi_site(lambda d: d["hub"]["firewall"].update(inspectHubSubnets=True))
-    assert run_rules(data) == []
+    assert [(f.rule_id, f.path) for f in run_rules(data)] == [("FW009", "hub.vnet.subnets[3]")]  # no rule allows it yet
     t = model.build(data)
     assert [(r.subnet, r.propagate_gateway_routes) for r in t.route_tables] == [("GatewaySubnet", True), ("snet-shared", False)]
     assert t.gateway_subnet_routes[-1].address_prefix == "10.100.1.0/24"  # the return, through the firewall

@@ -85,8 +85,20 @@ def _public_site(data):
     data["onPremises"][0]["addressPrefixes"].append("198.18.0.0/16")
 
 
+NSG_ID = "/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/rg-sec/providers/Microsoft.Network/networkSecurityGroups/nsg-{}"
+
+
+def _nsgs_and_pinned_generations(data):
+    """Landing-zone style: an existing NSG on every workload subnet, and both VPN gateways' generations pinned."""
+    data["hub"]["vnet"]["subnets"][2]["networkSecurityGroupId"] = NSG_ID.format("hub")
+    data["branches"][0]["vnet"]["subnets"][1]["networkSecurityGroupId"] = NSG_ID.format("branch")
+    data["hub"]["vpnGateway"].update(sku="VpnGw2AZ", generation="Generation1")
+    data["branches"][0]["vpnGateway"]["generation"] = "Generation1"
+
+
 VARIANTS = {
     "seed": lambda: _seed(),
+    "nsgs-and-generations": lambda: _seed(_nsgs_and_pinned_generations),
     "multi-site": lambda: _multi(),
     "firewall-basic": lambda: _seed(_basic),
     "firewall-premium": lambda: _seed(_firewall(tier="Premium")),
@@ -294,13 +306,19 @@ def test_every_variant_is_traced_and_inspected_exactly_when_it_should_be(name):
     topology = model.build(VARIANTS[name]())
     pairs = routing.transit_matrix(topology)
     branches = len(topology.branches)
-    assert len(pairs) == len(topology.on_premises) * branches + branches * (branches - 1) // 2
+    networks = len({frozenset(map(str, s.address_prefixes)) for s in topology.on_premises})  # one row per network
+    hub_rows = [p for p in pairs if p.source_name.startswith("hub/")]
+    assert len(pairs) - len(hub_rows) == networks * branches + branches * (branches - 1) // 2
+    assert len(hub_rows) == len(topology.hub_workload_subnets) * (networks + branches)
     on_premises = {s.name for s in topology.on_premises}
+    transit = [p for p in pairs if p not in hub_rows]
     # On-premises -> branch passes every variant's policy (multi-site's for TCP only: partial); branch <->
     # branch may be denied by it.
-    assert pairs and all(p.verdict in ("delivered", "partial") for p in pairs if p.source_name in on_premises)
-    assert all(p.verdict in ("delivered", "partial", "denied") for p in pairs)
-    assert all(p.inspected == topology.inspects_transit for p in pairs)
+    assert transit and all(p.verdict in ("delivered", "partial") for p in transit if p.source_name.split(" / ")[0] in on_premises)
+    assert all(p.verdict in ("delivered", "partial", "denied") for p in transit)
+    assert all(p.inspected == topology.inspects_transit for p in transit)
+    # The hub's own subnets reach the sites straight through the gateways unless inspectHubSubnets (FW007).
+    assert all(p.inspected == topology.inspects_hub_subnets for p in hub_rows if p.verdict != "no-route")
 
 
 @pytest.mark.parametrize("name", sorted(VARIANTS))
@@ -309,11 +327,12 @@ def test_every_variant_plans_without_conflicts_and_as_its_readme_says(compiled, 
     README's module-level plan (from the order decided in order.py) must agree with it."""
     from generator import model, order, plan
 
+    from test_plan import same_plan
+
     result = compiled(name)
     planned = plan.from_template(result.template, result.parameter_values, "test")
     assert [c.message for c in planned.conflicts] == []
-    steps = plan.from_steps(order.steps(model.build(VARIANTS[name]())))
-    assert steps.total_minutes == pytest.approx(planned.total_minutes)
+    same_plan(plan.from_steps(order.steps(model.build(VARIANTS[name]()))), planned)
     assert planned.total_minutes < planned.serial_minutes
 
 
@@ -355,5 +374,17 @@ def test_output_readme_for_a_reviewer(compiled):
     assert "Assumed: branch to branch through the firewall" in text
     assert "## What your routers must advertise" in text and "| warehouse-lyon | 192.168.50.0/24 |" in text
     assert "`modules/route-table.bicep` | a route table: of one hub subnet" in text
-    assert "critical path **2 h 36 min**" in text
+    assert "critical path **2 h 38 min**" in text  # the same figure gen plan prints (test_plan.same_plan)
     assert "incremental" in text and "ASN 65515" in text
+    # Roles per component: this design has no test VM, so no Compute role; its circuits are in another group.
+    assert "[Network Contributor](https://learn.microsoft.com/azure/role-based-access-control/built-in-roles/networking#network-contributor)" in text
+    assert "Virtual Machine Contributor" not in text and "expressRouteCircuits/join/action" in text
+    assert "Bicep 0.25.3 or newer" in text and "az bicep upgrade && az bicep version" in text
+
+
+def test_a_subnet_takes_the_network_security_group_the_spec_names(compiled):
+    result = compiled("nsgs-and-generations")
+    subnets = result.parameter_values["hubVirtualNetwork"]["subnets"]
+    assert [s.get("networkSecurityGroupId") for s in subnets] == [None, None, NSG_ID.format("hub"), None]
+    assert result.parameter_values["hubVpnGateway"]["generation"] == "Generation1"
+    assert result.parameter_values["vnetBranches"][0]["vpnGateway"]["generation"] == "Generation1"

@@ -14,8 +14,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from . import arm
-from .durations import MODULE_MINUTES, Typical, typical
+from . import arm, modules
+from .durations import Typical, typical
 
 VNET = "Microsoft.Network/virtualNetworks"
 GATEWAY = "Microsoft.Network/virtualNetworkGateways"
@@ -220,25 +220,31 @@ def _expand_writes(operations: list[Operation]) -> None:
 
 
 def from_steps(steps) -> Plan:
-    """The plan at the level of main.bicep's modules, from the order decided in order.py."""
+    """The plan of main.bicep's modules expanded into their Azure operations (plan/modules.py), from the order
+    decided in order.py: the same operations, waves and figures `gen plan` reads from the compiled template."""
     operations: dict[str, Operation] = {}
-    instances: dict[str, list[str]] = {}
+    instances: dict[str, list[list[str]]] = {}  # symbol -> per instance, the keys of its operations
     for step in steps:
-        keys = []
-        for index, name in enumerate(step.instances):
-            key = f"{step.symbol}[{index}]" if step.loop else step.symbol
-            op = Operation(key, step.label, name, Typical(MODULE_MINUTES[step.module], "", "module"))
+        per_instance: list[list[str]] = []
+        for index, parts in enumerate(step.operations):
+            prefix = f"{step.symbol}[{index}]" if step.loop else step.symbol
+            waits: set[str] = set()
             for needed in step.needs + step.after:
                 paired = needed.endswith("[]")
-                symbol = needed.removesuffix("[]")
-                targets = instances.get(symbol, [])
-                op.after.update([targets[index]] if paired and index < len(targets) else targets)
-            if step.serial and keys:
-                op.after.add(keys[-1])
-            operations[key] = op
-            keys.append(key)
-        instances[step.symbol] = keys
-    return _schedule(list(operations.values()), "main.bicep's modules")
+                earlier = instances.get(needed.removesuffix("[]"), [])
+                for keys in ([earlier[index]] if paired and index < len(earlier) else earlier):
+                    waits.update(keys)
+            if step.serial and per_instance:
+                waits.update(per_instance[-1])
+            keys = [f"{prefix}/{name}" for name, _, _ in parts]
+            for (name, kind, inner), key in zip(parts, keys):
+                gateway_type = {"gatewayType": modules.EXPRESSROUTE_GATEWAY} if step.module == "expressroute-gateway" else {}
+                op = Operation(key, kind, name, typical(kind, gateway_type))
+                op.after = set(waits) | {keys[i] for i in inner}
+                operations[key] = op
+            per_instance.append(keys)
+        instances[step.symbol] = per_instance
+    return _schedule(list(operations.values()), "main.bicep")
 
 
 # --- the schedule ------------------------------------------------------------------------------------------

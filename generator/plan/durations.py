@@ -52,22 +52,3 @@ def typical(resource_type: str, properties: dict | None = None) -> Typical:
         gateway_type = str((properties or {}).get("gatewayType", "")).lower()
         return EXPRESSROUTE_GATEWAY if gateway_type == "expressroute" else VPN_GATEWAY
     return BY_TYPE.get(kind, SMALL)
-
-
-# Each module of templates/modules, as main.bicep sees it: the longest chain of its resources.
-# The output README's plan uses these; tests compute the same from each compiled module.
-MODULE_MINUTES = {
-    "route-table": SMALL.minutes,
-    "virtual-network": SMALL.minutes,
-    "public-ip": SMALL.minutes,
-    "expressroute-gateway": SMALL.minutes + EXPRESSROUTE_GATEWAY.minutes,  # public IP, then the gateway
-    "vpn-gateway": SMALL.minutes + VPN_GATEWAY.minutes,  # public IPs side by side, then the gateway
-    "firewall": 2 * POLICY.minutes + FIREWALL.minutes,  # policy, rule collection group, then the firewall
-    "route-server": BY_TYPE["microsoft.network/virtualhubs"].minutes + ROUTE_SERVER.minutes,  # hub, then its IP configuration
-    "expressroute-connection": CONNECTION.minutes,
-    "vnet-to-vnet-connection": 2 * CONNECTION.minutes,  # one direction after the other
-    "site-to-site-connection": SMALL.minutes + CONNECTION.minutes,  # Local Network Gateway, then the connection
-    "linux-vm": SMALL.minutes + VIRTUAL_MACHINE.minutes,  # NIC, then the VM
-    "vnet-peering": 2 * SMALL.minutes,  # hub -> spoke, then spoke -> hub
-    "firewall-diagnostics": 2 * SMALL.minutes,  # the workspace, then the diagnostic setting
-}

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 
+from .. import markdown
 from ..rules import PLAN_CONFLICT
 from . import Operation, Plan
 from .durations import Typical
@@ -68,18 +69,33 @@ def _sources(operations: list[Operation]) -> list[str]:
 
 
 def as_markdown(plan: Plan, title: str = "Deployment plan") -> str:
-    lines = [f"**{title}**: {len(plan.waves)} waves; critical path **{span(plan.total_minutes)}**"
-             f"{' (with estimates)' if plan.estimated else ''}, against {span(plan.serial_minutes)} one after the other.", "",
+    lines = [f"**{title}**: {len(plan.operations)} operations in {len(plan.waves)} waves; critical path "
+             f"**{span(plan.total_minutes)}**{' (with estimates)' if plan.estimated else ''}, against "
+             f"{span(plan.serial_minutes)} one after the other.", "",
              "| wave | starts | takes | what |", "|---|---|---|---|"]
     critical = {op.key for op in plan.critical_path}
     for number, wave in enumerate(plan.waves, 1):
         for op in wave:
-            what = f"{op.type} `{op.name}`"
+            what = f"{op.type} {markdown.code(op.name)}"
             lines.append(f"| {number} | {clock(op.start)} | {_takes(op.typical)} | {'**' + what + '**' if op.key in critical else what} |")
-    lines += ["", "Bold: the critical path. ~: an estimate, no documented figure.", ""]
+    lines += ["", "Bold: the critical path. Durations: " + "; ".join(_markdown_sources(plan.operations)) + "."]
     if plan.conflicts:
-        lines += [f"- {CONFLICT_RULE} {c.message}" for c in plan.conflicts] + [""]
-    return "\n".join(lines)
+        lines += [""] + [f"- {CONFLICT_RULE} {markdown.text(c.message)}" for c in plan.conflicts]
+    return "\n".join(lines) + "\n"
+
+
+def _markdown_sources(operations: list[Operation]) -> list[str]:
+    """Each duration once: a documented figure with its Microsoft source, an estimate marked ~ with why."""
+    seen: dict[tuple, tuple[str, Typical]] = {}
+    for op in operations:
+        seen.setdefault((op.typical.minutes, op.typical.basis), (op.type.split("/", 1)[-1], op.typical))
+    parts = []
+    for kind, typical in sorted(seen.values(), key=lambda item: (item[1].estimated, item[0])):
+        if typical.estimated:
+            parts.append(f"{kind} {_takes(typical)} ({markdown.text(typical.basis)})")
+        else:
+            parts.append(f"{kind} {_takes(typical)}, [{markdown.text(typical.basis)}]({typical.source})")
+    return parts
 
 
 def as_json(plan: Plan) -> str:

@@ -15,8 +15,10 @@ from ..model import (
     FIREWALL_SUBNET,
     GATEWAY_SUBNET,
     ROUTE_SERVER_SUBNET,
+    SPECIAL_SUBNETS,
     OnPremisesSite,
     Spoke,
+    Subnet,
     parse_network,
 )
 from . import rule
@@ -290,6 +292,33 @@ def subnet_names_unique(topology, data):
                 yield subnet.name.path, (f"subnet name '{subnet.name}' appears twice in {vnet.label}: a VNet's "
                                          f"subnets are child resources keyed by name. Rename or merge one")
             seen.add(key)
+
+
+# Each quoted in the rule's description; AzureFirewallManagementSubnet is left to Azure (Learn is silent on NSGs there).
+NSG_REFUSED = {
+    GATEWAY_SUBNET: ("NSGs on the gateway subnet aren't supported\" (VPN Gateway settings, #gwsub): the gateways may stop "
+                     "working", GATEWAY_SUBNET_LINK),
+    FIREWALL_SUBNET: ("Subnet level NSGs aren't required on the AzureFirewallSubnet, and are disabled\" (Azure Firewall FAQ)",
+                      FIREWALL_LINK),
+    ROUTE_SERVER_SUBNET: ("Azure Route Server doesn't support network security group association to the RouteServerSubnet\" "
+                          "(Route Server FAQ)", ROUTE_SERVER_LINK),
+    FIREWALL_MANAGEMENT_SUBNET: ("Azure Firewall's own NIC-level protection covers it (the management NIC page allows only a "
+                                 "default route there; assumed for NSGs)", "https://learn.microsoft.com/azure/firewall/management-nic"),
+}
+
+
+@rule("SUBNET007", "Network security group on a subnet that does not take one", GATEWAY_SUBNET_LINK)
+def nsg_on_special_subnet(topology, data):
+    """GatewaySubnet, AzureFirewallSubnet and RouteServerSubnet refuse a network security group: "NSGs on the gateway
+    subnet aren't supported" (VPN Gateway settings), "Subnet level NSGs ... are disabled" on AzureFirewallSubnet
+    (Azure Firewall FAQ), "Azure Route Server doesn't support network security group association to the
+    RouteServerSubnet" (Route Server FAQ). AzureFirewallManagementSubnet is treated the same (assumed: Learn only
+    limits its routes)."""
+    for subnet in topology.each(Subnet):
+        if subnet.nsg_id is not None and subnet.name in SPECIAL_SUBNETS:
+            why, link = NSG_REFUSED[str(subnet.name)]
+            yield subnet.nsg_id.path, (f"{subnet.name} takes no network security group: \"{why}. Remove "
+                                       f"networkSecurityGroupId here ({link})")
 
 
 @rule("ADDR009", "An advertised prefix would skip the firewall", UDR_LINK, severity=WARNING)

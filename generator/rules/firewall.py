@@ -9,7 +9,9 @@ from __future__ import annotations
 import ipaddress
 import re
 
+from .. import policy
 from ..findings import WARNING
+from ..model import parse_network
 from . import rule
 from .helpers import loose_network
 
@@ -182,3 +184,22 @@ def diagnostics_workspace(topology, data):
             f"{diagnostics.workspace_resource_id!r} is not a Log Analytics workspace resource ID: expected /subscriptions/<id>/"
             f"resourceGroups/<group>/providers/Microsoft.OperationalInsights/workspaces/<name> "
             f"(az monitor log-analytics workspace show --query id)")
+
+
+@rule("FW009", "An inspected source that no firewall rule allows", RULES_LINK, severity=WARNING)
+def inspected_but_denied(topology, data):
+    """A spoke, or a hub workload subnet with inspectHubSubnets, is routed through the firewall; Azure Firewall denies
+    what no rule allows, so a source that no network rule names (directly, by a prefix covering it, or `*`) reaches
+    nothing through it: every flow the route tables send there is dropped."""
+    firewall = topology.hub.firewall
+    if firewall is None or not topology.inspects_transit:
+        return
+    sources = [(s.path, f"spoke '{s.name}'", s.vnet.address_space) for s in topology.spokes if topology.spoke_route_tables]
+    if topology.inspects_hub_subnets:
+        sources += [(s.path, f"hub subnet '{s.name}'", (s.prefix,)) for s in topology.hub_workload_subnets]
+    for path, label, prefixes in sources:
+        networks = [n for n in (parse_network(p) for p in prefixes) if n]
+        if networks and not any(policy.rules_from(firewall, n) for n in networks):
+            yield path, (f"{label} ({', '.join(map(str, networks))}) is routed through {firewall.name}, but no network rule "
+                         f"has it as a source: the firewall drops every flow from it (replies to flows others start still "
+                         f"pass). Add a rule for what it needs, or accept this warning with the reason")

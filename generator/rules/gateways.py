@@ -7,7 +7,7 @@ import ipaddress
 import re
 
 from ..findings import WARNING
-from ..model import GATEWAY_SUBNET
+from ..model import GATEWAY_SUBNET, GENERATION1_ONLY, GENERATION2_ONLY
 from . import rule
 
 VPN_LINK = "https://learn.microsoft.com/azure/vpn-gateway/vpn-gateway-about-vpn-gateway-settings"
@@ -300,3 +300,21 @@ def circuit_connected_twice(topology, data):
                 f"circuit and gateway. List the prefixes of both under one site, or name the other circuit")
         else:
             seen[key] = site.name
+
+
+SKUS_LINK = "https://learn.microsoft.com/azure/vpn-gateway/about-gateway-skus"
+
+
+@rule("GW018", "VPN gateway SKU does not exist in the pinned generation", SKUS_LINK)
+def generation_matches_sku(topology, data):
+    """VpnGw1AZ exists only in Generation1, VpnGw4AZ and VpnGw5AZ only in Generation2; VpnGw2AZ and VpnGw3AZ exist in
+    both (about-gateway-skus). A SKU and generation that do not match fail the deployment
+    (VirtualNetworkGatewaySkuCannotBeCreatedForSpecifiedVmGeneration)."""
+    for gateway in topology.vpn_gateways:
+        pinned = gateway.pinned_generation
+        if pinned is None:
+            continue
+        if (gateway.sku in GENERATION1_ONLY and pinned != "Generation1") or (gateway.sku in GENERATION2_ONLY and pinned != "Generation2"):
+            other = "Generation1" if pinned == "Generation2" else "Generation2"
+            yield pinned.path, (f"{gateway.label} SKU {gateway.sku} does not exist in {pinned}, only in {other}: Azure refuses "
+                                f"the deployment. Pin {other}, or pick a SKU {pinned} has")

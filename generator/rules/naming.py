@@ -62,10 +62,13 @@ NAMED = {VirtualNetwork: "virtual network", Subnet: "subnet", ExpressRouteGatewa
 
 
 def _named_resources(topology):
-    """(name, what) of every Azure resource name written in the spec (test VMs aside); names are SpecStrings."""
+    """(name, what) of every Azure resource name written in the spec (test VMs and the workspace aside); names are
+    SpecStrings."""
     for node in topology.walk():
         if type(node) in NAMED:
             yield node.name, NAMED[type(node)]
+        if isinstance(node, Firewall) and node.named_policy:
+            yield node.named_policy, "firewall policy"
 
 
 def _valid(name: str) -> bool:
@@ -270,3 +273,36 @@ def test_vm_admin_and_size(topology, data):
         if not VM_SIZE.match(vm.size):
             yield vm.size.path, (
                 f"VM size {vm.size!r} is not an Azure size name such as Standard_B1s (`az vm list-sizes -l LOCATION`)")
+
+
+WORKSPACE_NAMING_LINK = ("https://learn.microsoft.com/azure/azure-resource-manager/management/resource-name-rules"
+                         "#microsoftoperationalinsights")
+WORKSPACE_NAME = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9-]{2,61}[A-Za-z0-9])$")
+
+
+@rule("NAME015", "Log Analytics workspace name breaks Azure's naming rules", WORKSPACE_NAMING_LINK)
+def workspace_name(topology, data):
+    """A Log Analytics workspace is named with 4-63 letters, digits and hyphens, starting and ending with a letter or
+    digit: not the network resources' rule."""
+    firewall = topology.hub.firewall
+    name = firewall.diagnostics.workspace_name if firewall and firewall.diagnostics else None
+    if name is not None and not WORKSPACE_NAME.match(name):
+        yield name.path, (f"workspace name {name!r} is not a Log Analytics workspace name: 4-63 letters, digits and hyphens, "
+                          f"starting and ending with a letter or digit")
+
+
+NSG_LINK = "https://learn.microsoft.com/azure/virtual-network/network-security-groups-overview"
+NSG_ID = re.compile(r"^/subscriptions/[0-9a-f-]{36}/resourceGroups/[-\w.()]{0,89}[-\w()]/providers/Microsoft\.Network/"
+                    r"networkSecurityGroups/[A-Za-z0-9](?:[A-Za-z0-9._-]{0,78}[A-Za-z0-9_])?$", re.IGNORECASE)
+
+
+@rule("NAME016", "Subnet network security group is not an NSG resource ID", NSG_LINK)
+def nsg_ids(topology, data):
+    """`networkSecurityGroupId` names an existing network security group by its resource ID; gen associates it with
+    the subnet and does not create it."""
+    for subnet in topology.each(Subnet):
+        if subnet.nsg_id is not None and not NSG_ID.match(subnet.nsg_id):
+            yield subnet.nsg_id.path, (
+                f"{subnet.nsg_id[:120]!r} is not a network security group resource ID: expected /subscriptions/<id>/"
+                f"resourceGroups/<group>/providers/Microsoft.Network/networkSecurityGroups/<name> "
+                f"(az network nsg show --query id)")

@@ -6,8 +6,13 @@ routing model, not a spec with Azure's rules.
 
 from __future__ import annotations
 
-from .. import PROJECT_URL
+from .. import readme_link
 from ..findings import ERROR, WARNING
+
+# The order gen verify reports in: missing evidence first, then causes (what is set up wrong), then the effects
+# they explain (routes not learned, NIC routes), so that the first line read is the one to fix.
+EVIDENCE = ("VER008", "VER009")
+CAUSES = ("VER014", "VER001", "VER012", "VER010", "VER011", "VER002", "VER003")
 from . import Rule, register
 
 UDR_LINK = "https://learn.microsoft.com/azure/virtual-network/virtual-networks-udr-overview#how-azure-selects-a-route"
@@ -49,5 +54,34 @@ NIC_ROUTE = _verify(
     "For a prefix `gen routes` gives the VM's hop, the NIC's active route has another next hop type (or, for the "
     "firewall, another address).")
 NOT_CAPTURED = _verify(
-    "VER008", WARNING, "A file of the capture is missing", f"{PROJECT_URL}#after-deploying",
-    "The capture folder lacks a file `gen collect` would write; the checks that need it are skipped.")
+    "VER008", ERROR, "Evidence is missing from the capture", readme_link("after-deploying"),
+    "The capture folder lacks a file `gen collect` would write (a gateway's BGP sessions or routes, the resources, a "
+    "test VM's routes): the checks that need it cannot run, so the capture proves nothing there. Run the collect "
+    "script again (it says which commands failed, often a missing permission).")
+DEPLOYMENT_STATE = _verify(
+    "VER009", ERROR, "The deployment is missing or did not succeed", "https://learn.microsoft.com/azure/azure-resource-manager/templates/deployment-history",
+    "deployment.json is absent, or its provisioningState is not Succeeded: the hub may be half deployed, and every "
+    "other finding may follow from that. `az deployment group show --query properties.error` says why it failed.")
+ROUTE_TABLE_PLACEMENT = _verify(
+    "VER010", ERROR, "A subnet has not the route table the design gives it", "https://learn.microsoft.com/azure/firewall/tutorial-hybrid-portal",
+    "GatewaySubnet without its route table sends transit gateway to gateway both ways, symmetric and never inspected "
+    "(what happened to Azure Landing Zones users on redeploy, Azure/ALZ-Bicep#512); a spoke or hub subnet without "
+    "its table reaches on-premises past the firewall one way; a custom table on RouteServerSubnet (not supported) "
+    "or AzureFirewallSubnet (other than the designed 0.0.0.0/0 -> Internet) breaks the Route Server or the firewall.")
+ROUTE_CONTENT = _verify(
+    "VER011", ERROR, "A designed route table differs from the design", UDR_LINK,
+    "A route of a table gen writes is missing, points elsewhere than the firewall's private IP, or the table's gateway "
+    "route propagation differs (GatewaySubnet needs it on: \"BGP route propagation must stay enabled\"): the transit "
+    "it steers goes past the firewall or nowhere.")
+BRANCH_TO_BRANCH = _verify(
+    "VER012", ERROR, "Route Server branch-to-branch is off", ARS_LINK,
+    "allowBranchToBranchTraffic is false on the deployed Route Server: the ExpressRoute and VPN gateways stop exchanging "
+    "routes, so on-premises and the branches no longer reach each other (the seed's finding).")
+NOT_ADVERTISED = _verify(
+    "VER013", ERROR, "A gateway does not advertise a prefix the design needs", BGP_LINK,
+    "The captured advertised routes of the ExpressRoute gateway towards its circuits lack a branch or spoke prefix, or "
+    "the hub VPN gateway's towards a site lack an on-premises prefix: the other side has no route back.")
+RESOURCE_MISSING = _verify(
+    "VER014", ERROR, "A resource of the design is not deployed", readme_link("after-deploying"),
+    "The capture's resources (az resource show of every resource in the resource group) lack one the spec deploys: "
+    "the deployment did not finish, or someone deleted it.")

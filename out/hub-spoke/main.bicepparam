@@ -199,6 +199,25 @@ param firewall = {
       ]
     }
     {
+      name: 'hub-subnet-to-sites-dns-https'
+      description: 'The hub\'s own subnet (inspectHubSubnets) resolves names and calls services on-premises and in the branch.'
+      sourceAddresses: [
+        '10.0.2.0/24'
+      ]
+      destinationAddresses: [
+        '10.20.0.0/16'
+        '10.50.0.0/16'
+      ]
+      destinationPorts: [
+        '53'
+        '443'
+      ]
+      ipProtocols: [
+        'UDP'
+        'TCP'
+      ]
+    }
+    {
       name: 'spoke-shared-to-internet-web'
       description: 'spoke-shared\'s Internet egress (internetThroughFirewall): HTTP and HTTPS only.'
       sourceAddresses: [

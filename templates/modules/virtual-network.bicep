@@ -1,5 +1,5 @@
 metadata name = 'Virtual network'
-metadata description = 'A virtual network with every subnet declared inline, so that a redeploy never drops a subnet or its route table association.'
+metadata description = 'A virtual network and the subnets gen manages, each its own child resource: a redeploy keeps subnets others added to the VNet.'
 
 @export()
 @description('A subnet of a virtual network.')
@@ -9,6 +9,9 @@ type subnetType = {
 
   @description('Required. Subnet prefix, inside the address space.')
   addressPrefix: string
+
+  @description('Optional. Resource ID of an existing network security group to associate.')
+  networkSecurityGroupId: string?
 }
 
 @export()
@@ -20,7 +23,7 @@ type virtualNetworkType = {
   @description('Required. Address prefixes of the virtual network.')
   addressPrefixes: string[]
 
-  @description('Required. Subnets, declared inline.')
+  @description('Required. The subnets gen manages.')
   subnets: subnetType[]
 }
 
@@ -42,6 +45,17 @@ param subnets subnetType[]
 @description('Optional. Route table resource IDs by subnet name, for the subnets that have one.')
 param routeTableResourceIds object = {}
 
+// The network security groups named in the spec, by subnet name.
+var networkSecurityGroupIds = toObject(
+  filter(subnets, subnet => subnet.?networkSecurityGroupId != null),
+  subnet => subnet.name,
+  subnet => subnet.networkSecurityGroupId!
+)
+
+// No `subnets` property: from API version 2023-11-01 a virtual network PUT without it keeps the subnets the VNet
+// has, so a subnet another team added (a DNS resolver's, a private endpoint's) survives a redeploy. Subnets are
+// child resources instead, as Learn's Bicep guidance now says:
+// https://learn.microsoft.com/azure/azure-resource-manager/bicep/scenarios-virtual-networks
 resource virtualNetwork 'Microsoft.Network/virtualNetworks@2025-05-01' = {
   name: name
   location: location
@@ -50,17 +64,24 @@ resource virtualNetwork 'Microsoft.Network/virtualNetworks@2025-05-01' = {
     addressSpace: {
       addressPrefixes: addressPrefixes
     }
-    subnets: [
-      for subnet in subnets: {
-        name: subnet.name
-        properties: {
-          addressPrefix: subnet.addressPrefix
-          routeTable: contains(routeTableResourceIds, subnet.name) ? { id: routeTableResourceIds[subnet.name] } : null
-        }
-      }
-    ]
   }
 }
+
+// Every subnet write updates the VNet: one at a time, or Azure refuses the next with AnotherOperationInProgress.
+@batchSize(1)
+resource subnetResources 'Microsoft.Network/virtualNetworks/subnets@2025-05-01' = [
+  for subnet in subnets: {
+    parent: virtualNetwork
+    name: subnet.name
+    properties: {
+      addressPrefix: subnet.addressPrefix
+      routeTable: contains(routeTableResourceIds, subnet.name) ? { id: routeTableResourceIds[subnet.name] } : null
+      networkSecurityGroup: contains(networkSecurityGroupIds, subnet.name)
+        ? { id: networkSecurityGroupIds[subnet.name] }
+        : null
+    }
+  }
+]
 
 @description('Resource ID of the virtual network.')
 output resourceId string = virtualNetwork.id

@@ -1,0 +1,88 @@
+"""What each module of templates/modules asks Azure to do, operation by operation, for one instance.
+
+The output README's plan is made from these (no compiler at render time), `gen plan` from the compiled
+template; tests compare the two for every example and topology, operation by operation, so that both
+print one set of figures. Each operation is (Azure name, resource type, indexes of the operations of
+the same instance it waits for); a loop with @batchSize(1) waits for its previous instance.
+"""
+
+from __future__ import annotations
+
+Operation = tuple[str, str, tuple[int, ...]]
+
+PUBLIC_IP = "Microsoft.Network/publicIPAddresses"
+ROUTE_TABLE = "Microsoft.Network/routeTables"
+VNET = "Microsoft.Network/virtualNetworks"
+SUBNET = "Microsoft.Network/virtualNetworks/subnets"
+PEERING = "Microsoft.Network/virtualNetworks/virtualNetworkPeerings"
+GATEWAY = "Microsoft.Network/virtualNetworkGateways"
+CONNECTION = "Microsoft.Network/connections"
+LOCAL_GATEWAY = "Microsoft.Network/localNetworkGateways"
+HUB = "Microsoft.Network/virtualHubs"
+HUB_IP_CONFIGURATION = "Microsoft.Network/virtualHubs/ipConfigurations"
+FIREWALL = "Microsoft.Network/azureFirewalls"
+POLICY = "Microsoft.Network/firewallPolicies"
+RULE_GROUP = "Microsoft.Network/firewallPolicies/ruleCollectionGroups"
+WORKSPACE = "Microsoft.OperationalInsights/workspaces"
+DIAGNOSTIC_SETTING = "Microsoft.Insights/diagnosticSettings"
+NIC = "Microsoft.Network/networkInterfaces"
+VM = "Microsoft.Compute/virtualMachines"
+EXPRESSROUTE_GATEWAY = "ExpressRoute"  # the gatewayType that tells the two gateways' durations apart
+
+
+def route_table(name: str) -> list[Operation]:
+    return [(name, ROUTE_TABLE, ())]
+
+
+def virtual_network(name: str, subnets: tuple[str, ...]) -> list[Operation]:
+    """The VNet, then its subnets one at a time (@batchSize(1): each write updates the VNet)."""
+    found = [(name, VNET, ())]
+    for index, subnet in enumerate(subnets):
+        found.append((f"{name}/{subnet}", SUBNET, (0,) if index == 0 else (0, index)))
+    return found
+
+
+def gateway(name: str, public_ips: tuple[str, ...]) -> list[Operation]:
+    """A VPN or ExpressRoute gateway after its public IPs (side by side)."""
+    return [(ip, PUBLIC_IP, ()) for ip in public_ips] + [(name, GATEWAY, tuple(range(len(public_ips))))]
+
+
+def firewall(name: str, policy: str, public_ips: tuple[str, ...]) -> list[Operation]:
+    """The public IP(s) and the policy side by side, the rules after the policy, the firewall after all of them."""
+    ips = [(ip, PUBLIC_IP, ()) for ip in public_ips]
+    first = len(ips)
+    return ips + [(policy, POLICY, ()), (f"{policy}/network-rules", RULE_GROUP, (first,)),
+                  (name, FIREWALL, tuple(range(first)) + (first, first + 1))]
+
+
+def route_server(name: str, public_ip: str) -> list[Operation]:
+    return [(public_ip, PUBLIC_IP, ()), (name, HUB, ()), (f"{name}/ipconfig1", HUB_IP_CONFIGURATION, (0, 1))]
+
+
+def connection(name: str) -> list[Operation]:
+    return [(name, CONNECTION, ())]
+
+
+def connection_pair(first: str, second: str) -> list[Operation]:
+    """Both directions of a VNet-to-VNet link, one after the other (they write the same gateways)."""
+    return [(first, CONNECTION, ()), (second, CONNECTION, (0,))]
+
+
+def site_connection(local_network_gateway: str, name: str) -> list[Operation]:
+    return [(local_network_gateway, LOCAL_GATEWAY, ()), (name, CONNECTION, (0,))]
+
+
+def peering(hub_side: str, spoke_side: str) -> list[Operation]:
+    """Both peerings, hub side first."""
+    return [(hub_side, PEERING, ()), (spoke_side, PEERING, (0,))]
+
+
+def diagnostics(setting: str, workspace: str | None) -> list[Operation]:
+    """The diagnostic setting, after the workspace when the module creates one."""
+    if workspace is None:
+        return [(setting, DIAGNOSTIC_SETTING, ())]
+    return [(workspace, WORKSPACE, ()), (setting, DIAGNOSTIC_SETTING, (0,))]
+
+
+def linux_vm(name: str) -> list[Operation]:
+    return [(f"{name}-nic", NIC, ()), (name, VM, (0,))]
