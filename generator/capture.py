@@ -9,6 +9,7 @@ The folder is what `gen collect`'s script writes (README "After deploying"); any
       gateways/<gateway>/learned-routes.json         az network vnet-gateway list-learned-routes
       gateways/<gateway>/advertised-routes/<ip>.json az network vnet-gateway list-advertised-routes --peer <ip>
       nics/<nic>/effective-routes.json               az network nic show-effective-route-table
+      diagnostic-settings/<firewall>.json            az monitor diagnostic-settings list --resource <firewall id>
       resources/<group>/<provider>/<type>/<name>[/<child type>/<child name>].json
                                                      az resource show --ids <id>
 
@@ -54,6 +55,10 @@ def advertised_routes_file(gateway: str, peer: str) -> str:
 
 def effective_routes_file(nic: str) -> str:
     return f"nics/{nic}/effective-routes.json"
+
+
+def diagnostic_settings_file(resource: str) -> str:
+    return f"diagnostic-settings/{resource}.json"
 
 
 def resource_file(resource_id: str) -> str:
@@ -114,6 +119,14 @@ class EffectiveRoute:
     next_hop_ips: tuple[str, ...]
     source: str | None
     state: str
+
+
+@dataclass(frozen=True)
+class DiagnosticSetting:
+    name: str
+    workspace_id: str | None
+    categories: tuple[str, ...]  # the enabled log categories
+    dedicated: bool  # resource-specific tables (logAnalyticsDestinationType Dedicated)
 
 
 @dataclass(frozen=True)
@@ -327,6 +340,27 @@ class Capture:
                 source=_optional_text(entry, "source", where, f"[{index}]"),
                 state=_optional_text(entry, "state", where, f"[{index}]") or "Active",
             ))
+        return found
+
+    def diagnostic_settings(self, resource: str) -> list[DiagnosticSetting] | None:
+        """The diagnostic settings of a resource (`az monitor diagnostic-settings list` prints them flat or under
+        `properties`); None when not captured (noted as missing only by callers that need them)."""
+        rel = diagnostic_settings_file(resource)
+        path = self._path(rel)
+        if path is None:
+            return None
+        document = self.document(rel, "az monitor diagnostic-settings list")
+        where = self.root / rel
+        found = []
+        for index, entry in enumerate(_entries(document, where)):
+            fields = entry.get("properties") if isinstance(entry.get("properties"), dict) else entry
+            logs = fields.get("logs") or []
+            if not isinstance(logs, list):
+                raise CaptureError(f"{where}: [{index}].logs is {_kind(logs)}; expected a list")
+            categories = tuple(str(log.get("category")) for log in logs if isinstance(log, dict) and log.get("enabled"))
+            found.append(DiagnosticSetting(_text(entry, "name", where, f"[{index}]"),
+                                           _optional_text(fields, "workspaceId", where, f"[{index}]"), categories,
+                                           fields.get("logAnalyticsDestinationType") == "Dedicated"))
         return found
 
     @cached_property

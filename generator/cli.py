@@ -339,38 +339,57 @@ def plan(target: str, fmt: str) -> None:
 @main.command(short_help="What a spec change does to the running network.")
 @click.argument("specs", metavar="[OLD] NEW", nargs=-1, required=True, type=click.Path(dir_okay=False))
 @click.option("--git", "revision", metavar="REV", help="Take OLD from this git revision of NEW, e.g. origin/main.")
+@click.option("--live", "live_capture", metavar="CAPTURE", type=click.Path(file_okay=False),
+              help="Take OLD from Azure: a capture folder (gen collect) of the deployed hub. Adds drift and unmanaged resources.")
 @click.option("-g", "--resource-group", metavar="NAME", help="Resource group in the delete commands [default: rg-<name>, as the output README deploys].")
 @click.option("--format", "fmt", type=click.Choice(["text", "markdown", "json"]), default="text", show_default=True,
               help="text for terminals, markdown for a pull-request comment, json for scripts.")
-def diff(specs: tuple[str, ...], revision: str | None, resource_group: str | None, fmt: str) -> None:
+def diff(specs: tuple[str, ...], revision: str | None, live_capture: str | None, resource_group: str | None, fmt: str) -> None:
     """Compare two versions of a spec, resource by resource, and say what deploying NEW over
     OLD does to each Azure resource that changes: create, modify (in place), recreate (Azure
     cannot change it in place), delete (gone from the spec: removed by you, with the az command,
     because deployments are incremental), or blocked (Azure refuses the change); the downtime
     (none, brief, long) and the source of each.
 
+    With --live CAPTURE, OLD is what Azure really holds (a capture by gen collect): every
+    difference is drift (changed outside the spec), with what the redeploy does to it; what the
+    redeploy resets (a P2S configuration, a hand-added route, an NSG attached by hand) is said;
+    resources the spec does not know are listed as unmanaged: left alone.
+
     NEW is validated first (exit 1 on errors). Exit 0 when nothing changes or nothing that
-    changes is disruptive, 1 for any recreate, delete, refusal or downtime, 2 when a spec
-    cannot be read or the git revision does not exist. A spec new in the revision range counts
-    as all created.
+    changes is disruptive, 1 for any recreate, delete, refusal, reset or downtime, 2 when a
+    spec or capture cannot be read or the git revision does not exist. A spec new in the
+    revision range counts as all created.
 
     \b
     Examples:
       gen diff old.json spec.json
       gen diff --git origin/main spec.json --format markdown > diff.md
+      gen diff --live capture spec.json
     """
     from . import diff as differ
     from . import model, pipeline, spec
 
-    if revision is not None and len(specs) != 1:
-        raise click.UsageError("with --git give only NEW: OLD comes from the revision")
-    if revision is None and len(specs) != 2:
-        raise click.UsageError("give OLD and NEW, or NEW with --git REV")
+    if revision is not None and live_capture is not None:
+        raise click.UsageError("give --git or --live, not both: OLD is either a revision or what Azure holds")
+    if (revision is not None or live_capture is not None) and len(specs) != 1:
+        raise click.UsageError("with --git or --live give only NEW: OLD comes from the revision or the capture")
+    if revision is None and live_capture is None and len(specs) != 2:
+        raise click.UsageError("give OLD and NEW, NEW with --git REV, or NEW with --live CAPTURE")
     new = _analyse(specs[-1])
     if new.failed():
         _report(new, "text")
         click.echo(f"gen: {specs[-1]}: fix the errors above before comparing", err=True)
         finish(EXIT_FINDINGS)
+    if live_capture is not None:
+        from .capture import Capture, CaptureError
+
+        try:
+            changes = differ.compare_live(Capture(live_capture), new.topology, resource_group)
+        except CaptureError as exc:
+            raise InputError(str(exc)) from None
+        click.echo(differ.FORMATS[fmt](changes), nl=False)
+        finish(EXIT_FINDINGS if differ.disruptive(changes) else EXIT_OK)
     try:
         if revision is not None:
             raw = differ.read_revision(revision, specs[-1])
@@ -484,6 +503,74 @@ def verify(spec_file: str, capture: str, fmt: str) -> None:
         click.echo(f"{capture.rstrip('/')}: {verifier.summary(findings)}")
     click.echo(render_findings(findings, capture.rstrip("/"), "", fmt, keep_order=True), nl=False)
     finish(EXIT_FINDINGS if any(f.severity == "error" for f in findings) else EXIT_OK)
+
+
+@main.command(name="import", short_help="Write the spec of a running hub from a capture.")
+@click.argument("capture", metavar="CAPTURE", type=click.Path(file_okay=False))
+@click.option("-o", "--output", "target", type=click.Path(dir_okay=False), help="Write the spec here instead of printing it.")
+@click.option("--name", metavar="NAME", help="The spec's name [default: from the resource group, rg-hub-weu -> hub-weu].")
+@click.option("--force", is_flag=True, help="Overwrite the -o file if it exists.")
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True,
+              help="How to print what is left out: text for people, json for scripts.")
+def import_(capture: str, target: str | None, name: str | None, force: bool, fmt: str) -> None:
+    """Write the spec that renders to the hub in CAPTURE (what `gen collect --resource-group RG`'s
+    script writes): the hub VNet and subnets, gateways, Route Server, firewall and its network
+    rules, route tables, ExpressRoute connections, VNet branches, sites and spokes. Names that
+    differ from gen's are kept (connectionName, publicIpNames, ...), so nothing is renamed.
+
+    What the spec cannot hold is listed, each with what a redeploy of the imported spec does to
+    it: left alone (not in the spec: incremental mode), reset (a property of a resource the spec
+    declares, removed by the redeploy) or created beside it. The imported spec is then checked
+    like any other: its findings follow. Secrets are never read: the spec names the environment
+    variables as usual.
+
+    Exit 0 when the spec covers the capture, 1 when something is left out or the spec has
+    findings, 2 when the capture cannot be read.
+
+    \b
+    Examples:
+      gen collect --resource-group rg-hub-weu -o collect.sh && bash collect.sh capture
+      gen import capture -o hub.json
+      gen diff --live capture hub.json      # what a redeploy of it would change
+    """
+    from . import pipeline, spec
+    from .capture import Capture, CaptureError
+    from .importer import ImportFailure, import_capture
+    from .output import write_file
+
+    if name is not None and not name.strip():
+        raise click.UsageError("an empty --name")
+    try:
+        imported = import_capture(Capture(capture), name)
+    except (CaptureError, ImportFailure) as exc:
+        raise InputError(str(exc)) from None
+    text = json.dumps(imported.spec, indent=2) + "\n"
+    analysis = pipeline.analyse_loaded(spec.parse(text.encode("utf-8"), target or "imported.json"))
+    if target is None:
+        click.echo(text, nl=False)
+    else:
+        if Path(target).exists() and not force:
+            raise InputError(f"{target}: exists; pass --force to overwrite")
+        try:
+            write_file(target, text)
+        except OSError as exc:
+            raise InputError(f"{target}: cannot write ({exc.strerror or exc}); nothing was changed") from None
+    if fmt == "json":
+        from .report import as_json_items
+
+        document = {"spec": imported.spec, "leftOut": [item.as_json() for item in imported.left_out],
+                    "findings": as_json_items(analysis.findings)}
+        click.echo(json.dumps(document, indent=2), err=target is None)
+    else:
+        for item in imported.left_out:
+            click.echo(f"left out: {item.resource}: {item.what} ({item.why}); a redeploy: {item.redeploy}", err=True)
+        if analysis.findings:
+            from .report import render_findings
+
+            click.echo(render_findings(analysis.findings, target or "(the imported spec)", text, "text"), err=True, nl=False)
+        covered = "covers the capture" if not imported.left_out else f"leaves {len(imported.left_out)} thing(s) out (above)"
+        click.echo(f"gen: the imported spec {covered}" + (f"; written to {target}" if target else ""), err=True)
+    finish(EXIT_FINDINGS if imported.left_out or analysis.failed() else EXIT_OK)
 
 
 @main.command(short_help="Print the spec's JSON Schema or field table.")

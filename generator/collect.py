@@ -22,6 +22,7 @@ from .capture import (
     ROUTE_SERVER,
     advertised_routes_dir,
     bgp_status_file,
+    diagnostic_settings_file,
     effective_routes_file,
     learned_routes_file,
 )
@@ -114,6 +115,10 @@ def script(resource_groups: list[str], deployment: str | None = None, spec_name:
             ]
         lines.append("        ;;")
     lines += [
+        "      microsoft.network/azurefirewalls)",
+        "        # Extension resources are not in az resource list: the firewall's diagnostic settings, read apart.",
+        f'        capture "{_template(diagnostic_settings_file, "${id##*/}")}" az monitor diagnostic-settings list --resource "$id"',
+        "        ;;",
         "      microsoft.network/virtualnetworkgateways)",
         '        gateway="${id##*/}"; gateway_group="${id#*/resourceGroups/}"; gateway_group="${gateway_group%%/*}"',
         f'        capture "{_template(bgp_status_file)}" az network vnet-gateway list-bgp-peer-status --resource-group "$gateway_group" --name "$gateway"',
@@ -146,9 +151,9 @@ def script(resource_groups: list[str], deployment: str | None = None, spec_name:
     return text
 
 
-def _template(layout) -> str:
-    """A capture path of capture.py's layout with the shell's $gateway in it (the layout is decided there, once)."""
-    return layout("\x00").replace("\x00", "$gateway")
+def _template(layout, variable: str = "$gateway") -> str:
+    """A capture path of capture.py's layout with a shell variable in it (the layout is decided there, once)."""
+    return layout("\x00").replace("\x00", variable)
 
 
 def _wrap(text: str, width: int = 110) -> list[str]:

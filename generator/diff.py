@@ -41,6 +41,7 @@ from .inventory import (
 from .model import GENERATION1_ONLY, GENERATION2_ONLY, Topology, parse_network
 
 CREATE, MODIFY, RECREATE, DELETE, BLOCKED = "create", "modify", "recreate", "delete", "blocked"
+UNMANAGED = "unmanaged"  # gen diff --live: in Azure, not in the spec; the redeploy leaves it alone
 NONE, BRIEF, LONG = "none", "brief", "long"
 
 SKU_UPGRADE = "https://learn.microsoft.com/azure/vpn-gateway/gateway-sku-upgrade"
@@ -234,12 +235,20 @@ def _rules(old: Resource, new: Resource):
 
 
 def _route_table(old: Resource, new: Resource):
-    if old.props != new.props:
-        before = {r[1] for r in old.props["routes"]}
-        after = {r[1] for r in new.props["routes"]}
-        parts = [f"adds {', '.join(sorted(after - before))}" if after - before else "",
-                 f"removes {', '.join(sorted(before - after))}" if before - after else ""]
-        yield MODIFY, NONE, f"routes updated in place ({', '.join(filter(None, parts)) or 'next hops change'})", GATEWAY_UDR
+    o, n = old.props, new.props
+    if o["propagate"] != n["propagate"]:
+        state = "on" if n["propagate"] else "off"
+        yield MODIFY, NONE, f"gateway route propagation {state}", GATEWAY_UDR
+    if set(o["routes"]) != set(n["routes"]):  # the order of a table's routes means nothing to Azure
+        before = {r[1]: r for r in o["routes"]}
+        after = {r[1]: r for r in n["routes"]}
+        changed = sorted(p for p in set(before) & set(after) if before[p][2:] != after[p][2:])
+        renamed = sorted(p for p in set(before) & set(after) if before[p][2:] == after[p][2:] and before[p] != after[p])
+        parts = [f"adds {', '.join(sorted(set(after) - set(before)))}" if set(after) - set(before) else "",
+                 f"removes {', '.join(sorted(set(before) - set(after)))}" if set(before) - set(after) else "",
+                 f"changes the next hop of {', '.join(changed)}" if changed else "",
+                 f"renames the routes of {', '.join(renamed)} (same next hops: traffic is not affected)" if renamed else ""]
+        yield MODIFY, NONE, f"routes updated in place ({', '.join(filter(None, parts))})", GATEWAY_UDR
 
 
 def _covered(prefix: str, prefixes) -> bool:
@@ -431,6 +440,98 @@ def compare(old: Topology | None, new: Topology, resource_group: str | None = No
     return changes + ordered
 
 
+# --- the old side from Azure: gen diff --live ------------------------------------------------------------------
+
+# What a resource of the spec carries in Azure that gen does not write, and what writing it without that does.
+RESETS = {
+    "vpnClientConfiguration": ("point-to-site configuration", "P2S clients lose their connection",
+                               "https://learn.microsoft.com/azure/vpn-gateway/point-to-site-about"),
+    "natRules": ("NAT rules", "translated flows stop", "https://learn.microsoft.com/azure/vpn-gateway/nat-overview"),
+    "customRoutes": ("custom routes advertised to P2S clients", "P2S clients lose those routes",
+                     "https://learn.microsoft.com/azure/vpn-gateway/vpn-gateway-p2s-advertise-custom-routes"),
+    "ipsecPolicies": ("custom IPsec/IKE policy", "the tunnel renegotiates with Azure's default policy; a device that "
+                      "accepts only the custom one drops it", "https://learn.microsoft.com/azure/vpn-gateway/ipsec-ike-policy-howto"),
+    "usePolicyBasedTrafficSelectors": ("policy-based traffic selectors", "a policy-based device no longer matches",
+                                       "https://learn.microsoft.com/azure/vpn-gateway/vpn-gateway-connect-multiple-policybased-rm-ps"),
+    "trafficSelectorPolicies": ("custom traffic selectors", "a policy-based device no longer matches",
+                                "https://learn.microsoft.com/azure/vpn-gateway/vpn-gateway-connect-multiple-policybased-rm-ps"),
+    "dpdTimeoutSeconds": ("dead peer detection timeout", "back to the 45 s default",
+                          "https://learn.microsoft.com/azure/vpn-gateway/vpn-gateway-about-vpn-devices"),
+    "connectionMode": ("connection mode", "back to Default (both sides may initiate)",
+                       "https://learn.microsoft.com/azure/vpn-gateway/vpn-gateway-about-vpn-devices"),
+    "gatewayCustomBgpIpAddresses": ("custom APIPA BGP addresses", "the BGP session moves to the default addresses: the "
+                                    "device's peer must change", "https://learn.microsoft.com/azure/vpn-gateway/bgp-howto"),
+    "delegations": ("subnet delegation", "the delegated service (or Azure, refusing it while in use) breaks",
+                    "https://learn.microsoft.com/azure/virtual-network/subnet-delegation-overview"),
+    "serviceEndpoints": ("service endpoints", "traffic to those services takes the public path",
+                         "https://learn.microsoft.com/azure/virtual-network/virtual-network-service-endpoints-overview"),
+}
+
+
+def _resets(live: Resource):
+    """What the redeploy removes from a resource the spec declares: a PUT writes the whole resource."""
+    for key, value in sorted(live.props.get("extra", {}).items()):
+        if value and key in RESETS:
+            what, effect, link = RESETS[key]
+            yield MODIFY, BRIEF, f"reset: it has a {what} the spec cannot hold; the redeploy removes it: {effect}", link
+
+
+def compare_live(capture, new: Topology, resource_group: str | None = None) -> list[Change]:
+    """What deploying NEW does to what is really deployed: the same verdicts as `compare`, every difference being
+    drift (something changed outside the spec), what the redeploy resets, and what it leaves alone (unmanaged)."""
+    from . import live
+
+    resource_group = resource_group or f"rg-{new.name}"
+    before = live.inventory(capture)
+    after = {key: r for key, r in inventory(new).items()  # a capture without diagnostic settings cannot compare them
+             if r.type != DIAGNOSTIC_SETTING or live.has_diagnostic_settings(capture)}
+    changes: list[Change] = []
+    unmanaged = [r for key, r in before.items() if key not in after and r.type.lower() not in _CHILDREN_OF_MANAGED]
+    gateways_exist = any(r.type == GATEWAY for r in before.values())
+    for key, resource in after.items():
+        if key not in before:
+            twin = _twin(resource, unmanaged)
+            if twin is not None:
+                changes.append(Change(resource.name, resource.type, BLOCKED, BRIEF,
+                                      f"the spec would create {resource.name} beside {twin.name}, which does the same "
+                                      f"({twin.type.split('/', 1)[-1]}); keep the existing name in the spec "
+                                      f"(gen import writes it) instead of creating a second one", ARM))
+            elif resource.type == ROUTE_SERVER and gateways_exist:
+                changes.append(Change(resource.name, resource.type, CREATE, LONG,
+                                      "creating a Route Server where gateways exist takes them down until it completes", ROUTE_SERVER_DOWNTIME))
+            else:
+                changes.append(Change(resource.name, resource.type, CREATE, NONE, f"new {resource.role} (not in Azure)", ARM))
+            continue
+        for action, downtime, detail, link in _judge(before[key], resource, resource_group):
+            changes.append(Change(resource.name, resource.type, action, downtime, f"drift: {detail}", link))
+        for action, downtime, detail, link in _resets(before[key]):
+            changes.append(Change(resource.name, resource.type, action, downtime, detail, link))
+    for resource in sorted(unmanaged, key=lambda r: (r.type, r.name)):
+        changes.append(Change(resource.name, resource.type, UNMANAGED, NONE,
+                              "not in the spec: the redeploy leaves it alone (incremental mode)", MODES))
+    return changes
+
+
+# Child resources ARM lists under a parent gen manages, which the parent's verdict covers.
+_CHILDREN_OF_MANAGED = ("microsoft.network/virtualhubs/ipconfigurations",)
+
+
+def _twin(resource: Resource, unmanaged: list[Resource]) -> Resource | None:
+    """An unmanaged resource that does what `resource` would (the same circuit, device or peered pair): creating
+    `resource` beside it fails or duplicates it."""
+    for other in unmanaged:
+        if other.type != resource.type:
+            continue
+        if resource.type == CONNECTION and resource.props.get("circuit") and other.props.get("circuit") == resource.props["circuit"]:
+            return other
+        if resource.type == LOCAL_GATEWAY and other.props.get("address") == resource.props.get("address"):
+            return other
+        if resource.type == PEERING and other.name.split("/")[0].lower() == resource.name.split("/")[0].lower() \
+                and other.props.get("remote") == resource.props.get("remote"):
+            return other
+    return None
+
+
 # --- the old side from git ---------------------------------------------------------------------------------
 
 
@@ -474,6 +575,7 @@ def read_revision(revision: str, path) -> bytes | None:
 
 
 def disruptive(changes: list[Change]) -> bool:
+    """Any recreate, delete, refusal or downtime (an unmanaged resource left alone is none of these)."""
     return any(c.disruptive for c in changes)
 
 

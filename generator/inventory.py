@@ -70,8 +70,10 @@ def inventory(t: Topology) -> dict[tuple[str, str], Resource]:
             routes=tuple((r.name, r.address_prefix, r.next_hop_type, r.next_hop_ip) for r in table.routes),
             propagate=table.propagate_gateway_routes)
     for spoke in t.spokes:
-        add(PEERING, f"{hub.vnet.name}/{spoke.hub_to_spoke_peering}", spoke.path, f"peering hub -> {spoke.name}")
-        add(PEERING, f"{spoke.vnet.name}/{spoke.spoke_to_hub_peering}", spoke.path, f"peering {spoke.name} -> hub")
+        add(PEERING, f"{hub.vnet.name}/{spoke.hub_to_spoke_peering}", spoke.path, f"peering hub -> {spoke.name}",
+            remote=str(spoke.vnet.name).lower())
+        add(PEERING, f"{spoke.vnet.name}/{spoke.spoke_to_hub_peering}", spoke.path, f"peering {spoke.name} -> hub",
+            remote=str(hub.vnet.name).lower())
     for derived in t.derived_names:
         if derived.resource_type == "public IP":
             # The role names the IP by its place (its owner's spec path and its suffix), so a renamed owner is a rename.
@@ -93,14 +95,15 @@ def inventory(t: Topology) -> dict[tuple[str, str], Resource]:
             policy=fw.policy_name.lower())
         add(POLICY, fw.policy_name, fw.path, "firewall policy", tier=fw.tier, snat=t.snat_private_ranges,
             firewall=str(fw.name))
-        add(RULES, f"{fw.policy_name}/network-rules", fw.path, "firewall rules",
+        add(RULES, f"{fw.policy_name}/{fw.rule_group_name}", fw.path, "firewall rules",
             rules=tuple((r.name, r.source_addresses, r.destination_addresses, r.destination_ports, r.protocols)
                         for r in fw.network_rules))
         if fw.diagnostics:
             logs = fw.diagnostics
             # Named on the firewall (it is an extension resource of it): "<firewall>/<setting>".
             add(DIAGNOSTIC_SETTING, f"{fw.name}/{logs.setting_name}", logs.path, "firewall diagnostic setting",
-                destination=str(logs.workspace_resource_id or logs.workspace_name).lower(), categories=logs.categories)
+                destination=str(logs.workspace_resource_id or logs.workspace_name).rsplit("/", 1)[-1].lower(),
+                categories=tuple(logs.categories))
             if logs.workspace_name:
                 add(WORKSPACE, logs.workspace_name, logs.path, "Log Analytics workspace", retention=logs.retention_days)
     for site in t.on_premises:

@@ -80,6 +80,7 @@ class Subnet:
     prefix: SpecString
     path: str = ""
     nsg_id: SpecString | None = None  # an existing network security group to associate
+    route_table_name: SpecString | None = None  # the name of the table gen writes for it, when the spec keeps one
 
     @property
     def network(self):
@@ -128,6 +129,7 @@ class VpnGateway:
     label: str = ""  # "hub VPN gateway", "branch 'b1' VPN gateway"
     path: str = ""
     pinned_generation: SpecString | None = None  # `generation` as the spec gives it
+    kept_public_ip_names: tuple[SpecString, ...] = ()  # `publicIpNames`: the names of existing public IPs
 
     @property
     def generation(self) -> str:
@@ -135,6 +137,8 @@ class VpnGateway:
 
     @property
     def public_ip_names(self) -> tuple[str, ...]:
+        if self.kept_public_ip_names:
+            return self.kept_public_ip_names
         return (f"{self.name}-pip1", f"{self.name}-pip2") if self.active_active else (f"{self.name}-pip1",)
 
 
@@ -144,10 +148,11 @@ class ExpressRouteGateway:
     sku: SpecString
     label: str = "hub ExpressRoute gateway"
     path: str = ""
+    kept_public_ip_name: SpecString | None = None
 
     @property
     def public_ip_name(self) -> str:
-        return f"{self.name}-pip"
+        return self.kept_public_ip_name or f"{self.name}-pip"
 
 
 @dataclass(frozen=True)
@@ -156,10 +161,16 @@ class RouteServer:
     branch_to_branch: bool
     hub_routing_preference: str
     path: str = ""
+    kept_public_ip_name: SpecString | None = None
+    kept_ip_configuration_name: SpecString | None = None
 
     @property
     def public_ip_name(self) -> str:
-        return f"{self.name}-pip"
+        return self.kept_public_ip_name or f"{self.name}-pip"
+
+    @property
+    def ip_configuration_name(self) -> str:
+        return self.kept_ip_configuration_name or "ipconfig1"
 
 
 @dataclass(frozen=True)
@@ -208,6 +219,14 @@ class Firewall:
     diagnostics: FirewallDiagnostics | None = None
     path: str = ""
     named_policy: SpecString | None = None  # `policyName` as the spec gives it
+    kept_public_ip_name: SpecString | None = None
+    kept_management_public_ip_name: SpecString | None = None
+    kept_rule_group_name: SpecString | None = None
+
+    @property
+    def rule_group_name(self) -> str:
+        """The rule collection group that holds the network rules."""
+        return self.kept_rule_group_name or "network-rules"
 
     @property
     def policy_name(self) -> str:
@@ -215,7 +234,7 @@ class Firewall:
 
     @property
     def public_ip_name(self) -> str:
-        return f"{self.name}-pip"
+        return self.kept_public_ip_name or f"{self.name}-pip"
 
     @property
     def needs_management_ip(self) -> bool:
@@ -224,7 +243,7 @@ class Firewall:
 
     @property
     def management_public_ip_name(self) -> str:
-        return f"{self.name}-mgmt-pip"
+        return self.kept_management_public_ip_name or f"{self.name}-mgmt-pip"
 
 
 @dataclass(frozen=True)
@@ -332,6 +351,7 @@ class Spoke(_AzureNetwork):
     hub_to_spoke_peering: str
     spoke_to_hub_peering: str
     path: str = ""
+    route_table_name: str = ""
 
     @property
     def label(self) -> str:
@@ -538,6 +558,11 @@ class Topology:
     def inspects_hub_subnets(self) -> bool:
         return self.inspects_transit and self.hub.firewall.inspect_hub_subnets and bool(self.hub_workload_subnets)
 
+    def _table_name(self, subnet_name: str) -> str:
+        """The route table gen writes for a hub subnet: the name the spec keeps, or `<hub VNet>-<subnet>-rt`."""
+        subnet = self.hub.vnet.subnet(subnet_name)
+        return (subnet.route_table_name if subnet and subnet.route_table_name else None) or f"{self.hub.vnet.name}-{subnet_name}-rt"
+
     def _firewall_routes(self, owners) -> tuple[Route, ...]:
         """One UDR per distinct prefix to the firewall; a prefix two owners share (one site over two circuits) once."""
         routes = {}
@@ -561,7 +586,7 @@ class Topology:
             Route(f"{s.name}-{s.prefix.replace('/', '_')}", s.prefix, "VirtualAppliance", self.firewall_private_ip, s.path)
             for s in hub_subnets
         )
-        return RouteTable(f"{self.hub.vnet.name}-{GATEWAY_SUBNET}-rt", GATEWAY_SUBNET, routes)
+        return RouteTable(self._table_name(GATEWAY_SUBNET), GATEWAY_SUBNET, routes)
 
     @property
     def hub_subnet_route_tables(self) -> tuple[RouteTable, ...]:
@@ -573,7 +598,7 @@ class Topology:
         if not self.inspects_hub_subnets or self.firewall_private_ip is None:
             return ()
         routes = self._firewall_routes(self.on_premises + self.branches)
-        return tuple(RouteTable(f"{self.hub.vnet.name}-{s.name}-rt", s.name, routes, propagate_gateway_routes=False)
+        return tuple(RouteTable(self._table_name(s.name), s.name, routes, propagate_gateway_routes=False)
                      for s in self.hub_workload_subnets)
 
     @property
@@ -593,7 +618,7 @@ class Topology:
         if advertiser is None:
             return None
         route = Route("default-to-internet", "0.0.0.0/0", "Internet", None, advertiser.path)
-        return RouteTable(f"{self.hub.vnet.name}-{FIREWALL_SUBNET}-rt", FIREWALL_SUBNET, (route,))
+        return RouteTable(self._table_name(FIREWALL_SUBNET), FIREWALL_SUBNET, (route,))
 
     @property
     def firewall_subnet_routes(self) -> tuple[Route, ...]:
@@ -613,7 +638,7 @@ class Topology:
         if self.hub.firewall is None or not self.hub.firewall.needs_management_ip:
             return None
         route = Route("default-to-internet", "0.0.0.0/0", "Internet", None, self.hub.firewall.path)
-        return RouteTable(f"{self.hub.vnet.name}-{FIREWALL_MANAGEMENT_SUBNET}-rt", FIREWALL_MANAGEMENT_SUBNET, (route,),
+        return RouteTable(self._table_name(FIREWALL_MANAGEMENT_SUBNET), FIREWALL_MANAGEMENT_SUBNET, (route,),
                           propagate_gateway_routes=False)
 
     @property
@@ -633,7 +658,7 @@ class Topology:
         for spoke in self.spokes:
             internet = (Route("default-to-firewall", "0.0.0.0/0", "VirtualAppliance", self.firewall_private_ip, spoke.path),) \
                 if spoke.internet_through_firewall else ()
-            tables.append(RouteTable(f"{spoke.vnet.name}-rt", "*", transit + internet, spoke.propagate_gateway_routes,
+            tables.append(RouteTable(spoke.route_table_name, "*", transit + internet, spoke.propagate_gateway_routes,
                                      vnet=str(spoke.vnet.name),
                                      vnet_has_exempt=len(spoke.route_table_subnets) < len(spoke.vnet.subnets)))
         return tuple(tables)
@@ -727,40 +752,48 @@ class Topology:
 
     @property
     def derived_names(self) -> tuple[DerivedName, ...]:
-        """Every resource name gen makes up from spec names (NAME002, NAME007 and NAME008 check them)."""
+        """Every resource name gen makes up from spec names (NAME002, NAME007 and NAME008 check them), and the names a
+        spec keeps instead (`publicIpNames`, `connectionName`, ...: SpecStrings, checked like any name, NAME001)."""
         hub, names = self.hub, []
+
+        def add(path: str, name: str, kind: str, sources: tuple) -> None:
+            kept = isinstance(name, SpecString) and name.path
+            names.append(DerivedName(name.path, name, kind, (name,)) if kept else DerivedName(path, name, kind, sources))
+
         for table in self.route_tables:
-            names.append(DerivedName(hub.vnet.name.path, table.name, "route table", (hub.vnet.name,)))
+            add(hub.vnet.name.path, table.name, "route table", (hub.vnet.name,))
         for spoke, table in zip(self.spokes, self.spoke_route_tables):
-            names.append(DerivedName(spoke.vnet.name.path, table.name, "route table", (spoke.vnet.name,)))
+            add(spoke.vnet.name.path, table.name, "route table", (spoke.vnet.name,))
         for spoke in self.spokes:
             for peering in (spoke.hub_to_spoke_peering, spoke.spoke_to_hub_peering):
-                names.append(DerivedName(spoke.vnet.name.path, peering, "peering", (hub.vnet.name, spoke.vnet.name)))
+                add(spoke.vnet.name.path, peering, "peering", (hub.vnet.name, spoke.vnet.name))
         if hub.expressroute_gateway:
             gateway = hub.expressroute_gateway
-            names.append(DerivedName(gateway.name.path, gateway.public_ip_name, "public IP", (gateway.name,)))
+            add(gateway.name.path, gateway.public_ip_name, "public IP", (gateway.name,))
         for gateway in self.vpn_gateways:
-            names += [DerivedName(gateway.name.path, ip, "public IP", (gateway.name,)) for ip in gateway.public_ip_names]
+            for ip in gateway.public_ip_names:
+                add(gateway.name.path, ip, "public IP", (gateway.name,))
         if hub.route_server:
             ars = hub.route_server
-            names.append(DerivedName(ars.name.path, ars.public_ip_name, "public IP", (ars.name,)))
+            add(ars.name.path, ars.public_ip_name, "public IP", (ars.name,))
         if hub.firewall:
             fw = hub.firewall
             if not fw.named_policy:
-                names.append(DerivedName(fw.name.path, fw.policy_name, "firewall policy", (fw.name,)))
-            names.append(DerivedName(fw.name.path, fw.public_ip_name, "public IP", (fw.name,)))
+                add(fw.name.path, fw.policy_name, "firewall policy", (fw.name,))
+            add(fw.name.path, fw.public_ip_name, "public IP", (fw.name,))
             if fw.needs_management_ip:
-                names.append(DerivedName(fw.name.path, fw.management_public_ip_name, "public IP", (fw.name,)))
+                add(fw.name.path, fw.management_public_ip_name, "public IP", (fw.name,))
         er_name, vpn_name = self.gateway_names
         for site in self.on_premises:
-            names.append(DerivedName(site.name.path, site.connection_name, "connection", (er_name, site.name)))
+            add(site.name.path, site.connection_name, "connection", (er_name, site.name))
         for branch in self.branches:
             if isinstance(branch, VnetBranch):
                 gateway = branch.vpn_gateway
                 for connection in (branch.hub_to_branch_connection, branch.branch_to_hub_connection):
-                    names.append(DerivedName(gateway.name.path, connection, "connection", (vpn_name, gateway.name)))
+                    add(gateway.name.path, connection, "connection", (vpn_name, gateway.name))
             else:
-                names.append(DerivedName(branch.name.path, branch.connection_name, "connection", (vpn_name, branch.name)))
+                add(branch.name.path, branch.local_network_gateway_name, "Local Network Gateway", (branch.name,))
+                add(branch.name.path, branch.connection_name, "connection", (vpn_name, branch.name))
         return tuple(names)
 
     @property
@@ -820,7 +853,7 @@ def _vnet(data: dict, path: str, label: str) -> VirtualNetwork:
         address_space=_texts(data, "addressSpace", path),
         subnets=tuple(
             Subnet(_text(s, "name", f"{path}.subnets[{j}]"), _text(s, "prefix", f"{path}.subnets[{j}]"), f"{path}.subnets[{j}]",
-                   _text(s, "networkSecurityGroupId", f"{path}.subnets[{j}]"))
+                   _text(s, "networkSecurityGroupId", f"{path}.subnets[{j}]"), _text(s, "routeTableName", f"{path}.subnets[{j}]"))
             for j, s in enumerate(data["subnets"])
         ),
         label=label,
@@ -837,6 +870,7 @@ def _vpn_gateway(data: dict, path: str, label: str, *, hub: bool) -> VpnGateway:
         label=label,
         path=path,
         pinned_generation=_text(data, "generation", path),
+        kept_public_ip_names=_texts(data, "publicIpNames", path),
     )
 
 
@@ -875,6 +909,9 @@ def _firewall(data: dict) -> Firewall:
         diagnostics=_diagnostics(data["diagnostics"], f"{path}.diagnostics", data["tier"]) if "diagnostics" in data else None,
         path=path,
         named_policy=_text(data, "policyName", path),
+        kept_public_ip_name=_text(data, "publicIpName", path),
+        kept_management_public_ip_name=_text(data, "managementPublicIpName", path),
+        kept_rule_group_name=_text(data, "ruleCollectionGroupName", path),
     )
 
 
@@ -885,11 +922,13 @@ def _hub(data: dict) -> Hub:
         vnet=vnet,
         expressroute_gateway=ExpressRouteGateway(
             _text(er, "name", "hub.expressRouteGateway"), _text(er, "sku", "hub.expressRouteGateway"), path="hub.expressRouteGateway",
+            kept_public_ip_name=_text(er, "publicIpName", "hub.expressRouteGateway"),
         ) if er else None,
         vpn_gateway=_vpn_gateway(vpn, "hub.vpnGateway", "hub VPN gateway", hub=True) if vpn else None,
         route_server=RouteServer(
             _text(ars, "name", "hub.routeServer"), ars.get("branchToBranch", True), ars.get("hubRoutingPreference", "ExpressRoute"),
-            path="hub.routeServer",
+            path="hub.routeServer", kept_public_ip_name=_text(ars, "publicIpName", "hub.routeServer"),
+            kept_ip_configuration_name=_text(ars, "ipConfigurationName", "hub.routeServer"),
         ) if ars else None,
         firewall=_firewall(fw) if fw else None,
     )
@@ -903,8 +942,8 @@ def _branch(b: dict, path: str, vpn_name: str) -> VnetBranch | SiteBranch:
             name=name,
             vnet=_vnet(b["vnet"], f"{path}.vnet", f"branch '{name}' (VNet '{b['vnet']['name']}')"),
             vpn_gateway=gateway,
-            hub_to_branch_connection=f"{vpn_name}-to-{gateway.name}",
-            branch_to_hub_connection=f"{gateway.name}-to-{vpn_name}",
+            hub_to_branch_connection=_text(b, "hubToBranchConnectionName", path) or f"{vpn_name}-to-{gateway.name}",
+            branch_to_hub_connection=_text(b, "branchToHubConnectionName", path) or f"{gateway.name}-to-{vpn_name}",
             path=path,
         )
     return SiteBranch(
@@ -914,8 +953,8 @@ def _branch(b: dict, path: str, vpn_name: str) -> VnetBranch | SiteBranch:
         fqdn=_text(b, "fqdn", path),
         bgp_asn=b["bgp"]["asn"],
         bgp_peering_address=_text(b["bgp"], "peeringAddress", f"{path}.bgp"),
-        local_network_gateway_name=f"lng-{name}",
-        connection_name=f"{vpn_name}-to-{name}",
+        local_network_gateway_name=_text(b, "localNetworkGatewayName", path) or f"lng-{name}",
+        connection_name=_text(b, "connectionName", path) or f"{vpn_name}-to-{name}",
         advertised=_texts(b, "advertisedPrefixes", path),
         path=path,
     )
@@ -929,9 +968,10 @@ def _spoke(data: dict, path: str, hub_vnet: str) -> Spoke:
         vnet=vnet,
         internet_through_firewall=data.get("internetThroughFirewall", False),
         propagate_gateway_routes=data.get("propagateGatewayRoutes", False),
-        hub_to_spoke_peering=f"{hub_vnet}-to-{vnet.name}",
-        spoke_to_hub_peering=f"{vnet.name}-to-{hub_vnet}",
+        hub_to_spoke_peering=_text(data, "hubToSpokePeeringName", path) or f"{hub_vnet}-to-{vnet.name}",
+        spoke_to_hub_peering=_text(data, "spokeToHubPeeringName", path) or f"{vnet.name}-to-{hub_vnet}",
         path=path,
+        route_table_name=_text(data, "routeTableName", path) or f"{vnet.name}-rt",
     )
 
 
@@ -946,7 +986,7 @@ def build(data: dict) -> Topology:
             circuit_id=_text(s, "expressRouteCircuitId", f"onPremises[{i}]"),
             routing_weight=s.get("routingWeight", 0),
             advertises_default_route=s.get("advertisesDefaultRoute", False),
-            connection_name=f"{er_name}-{s['name']}",
+            connection_name=_text(s, "connectionName", f"onPremises[{i}]") or f"{er_name}-{s['name']}",
             advertised=_texts(s, "advertisedPrefixes", f"onPremises[{i}]"),
             fast_path=s.get("fastPath", False),
             path=f"onPremises[{i}]",

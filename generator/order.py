@@ -90,7 +90,7 @@ def steps(t: Topology) -> tuple[Step, ...]:
         fw = hub.firewall
         ips = (fw.public_ip_name,) + ((fw.management_public_ip_name,) if fw.needs_management_ip else ())
         add(Step("firewallDeployment", "firewall", "Azure Firewall and its policy", (fw.name,),
-                 needs=("hubNetwork",), why=FIREWALL_AFTER_GATEWAYS, operations=(modules.firewall(fw.name, fw.policy_name, ips),)),
+                 needs=("hubNetwork",), why=FIREWALL_AFTER_GATEWAYS, operations=(modules.firewall(fw.name, fw.policy_name, fw.rule_group_name, ips),)),
             in_chain=True)
     if hub.firewall and hub.firewall.diagnostics:
         logs = hub.firewall.diagnostics
@@ -101,7 +101,7 @@ def steps(t: Topology) -> tuple[Step, ...]:
     if hub.route_server:
         ars = hub.route_server
         add(Step("routeServerDeployment", "route-server", "Route Server", (ars.name,),
-                 needs=("hubNetwork",), why=ROUTE_SERVER_AFTER, operations=(modules.route_server(ars.name, ars.public_ip_name),)),
+                 needs=("hubNetwork",), why=ROUTE_SERVER_AFTER, operations=(modules.route_server(ars.name, ars.public_ip_name, ars.ip_configuration_name),)),
             in_chain=True)
     if t.spokes:
         if t.spoke_route_tables:

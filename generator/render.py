@@ -135,6 +135,7 @@ def parameter_values(t: Topology) -> dict:
         values["routeServer"] = {
             "name": ars.name,
             "publicIpName": ars.public_ip_name,
+            "ipConfigurationName": ars.ip_configuration_name,
             "allowBranchToBranchTraffic": ars.branch_to_branch,
             "hubRoutingPreference": ars.hub_routing_preference,
         }
@@ -144,6 +145,7 @@ def parameter_values(t: Topology) -> dict:
             "name": fw.name,
             "tier": fw.tier,
             "policyName": fw.policy_name,
+            "ruleCollectionGroupName": fw.rule_group_name,
             "publicIpName": fw.public_ip_name,
             "managementPublicIpName": fw.management_public_ip_name if fw.needs_management_ip else "",
             "expectedPrivateIpAddress": t.firewall_private_ip,

@@ -61,6 +61,11 @@ def _json_item(line: int, f: Finding) -> dict:
     return item
 
 
+def as_json_items(findings: list[Finding]) -> list[dict]:
+    """Findings as JSON objects, without line numbers (for documents that are not about one spec file)."""
+    return [{k: v for k, v in _json_item(0, f).items() if k != "line"} for f in findings]
+
+
 def as_json(located: list[tuple[int, Finding]], spec_path: str) -> str:
     items = [_json_item(line, f) for line, f in located]
     return json.dumps({"spec": spec_path, "findings": items}, indent=2) + "\n"

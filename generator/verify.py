@@ -42,6 +42,7 @@ from .rules.verification import (
     BRANCH_TO_BRANCH,
     CAUSES,
     DEPLOYMENT_STATE,
+    DRIFT,
     EVIDENCE,
     FIREWALL_ADDRESS,
     FIREWALL_BYPASS,
@@ -327,6 +328,19 @@ class _Verification:
             self._check_placement(vnet, subnet_name, table)
         for table in t.route_tables + t.spoke_route_tables:
             self._check_routes(table)
+        self._check_drift()
+
+    def _check_drift(self) -> None:
+        """Everything the next redeploy would change on what the spec declares: drift, and what it resets."""
+        from . import diff, live
+
+        deployed = live.inventory(self.capture)
+        explained = {f.path.lower() for f in self.findings}  # a table detached, a route moved: said already, as a cause
+        for change in diff.compare_live(self.capture, self.t, self.group):
+            if change.detail.startswith(("drift: ", "reset: ")) and change.resource.lower() not in explained:
+                file = next((r.path for r in deployed.values() if r.name.lower() == change.resource.lower()), "resources/")
+                self.report(DRIFT, change.resource, f"{change.type.split('/', 1)[-1]} {change.resource}: {change.detail} "
+                                                    f"({change.action}, downtime {change.downtime})", file)
 
     def _designed_placements(self):
         """(VNet, subnet, designed table or None) for every subnet whose table gen decides."""

@@ -82,7 +82,7 @@ def deployed_resources(template: dict, parameters: dict, topology: Topology, gro
             raw.append(body)
 
     collect(scope)
-    raw = [_regroup(body, group) for body in raw if body["type"] != "Microsoft.Insights/diagnosticSettings"]
+    raw = [_regroup(body, group) for body in raw]
     return _as_azure_returns(raw, topology)
 
 
@@ -187,6 +187,19 @@ def write_capture(root: Path, template: dict, parameters: dict, t: Topology, gro
     """A whole capture folder: resources/, and (with_routing) what verify also reads, consistent with them."""
     group = group or f"rg-{t.name}"
     resources = deployed_resources(template, parameters, t, group)
+    settings = [b for b in resources if b["type"] == "Microsoft.Insights/diagnosticSettings"]
+    resources = [b for b in resources if b not in settings]
+    for firewall in (b for b in resources if b["type"] == "Microsoft.Network/azureFirewalls"):
+        path = root / capture.diagnostic_settings_file(firewall["name"])  # gen collect reads them, none or some
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps({"value": []}))
+    for setting in settings:  # an extension resource: az monitor diagnostic-settings list prints it, not az resource list
+        firewall = next(b for b in resources if b["type"] == "Microsoft.Network/azureFirewalls")
+        path = root / capture.diagnostic_settings_file(firewall["name"])
+        path.parent.mkdir(parents=True, exist_ok=True)
+        setting_id = f"{firewall['id']}/providers/Microsoft.Insights/diagnosticSettings/{setting['name']}"
+        path.write_text(json.dumps({"value": [{"id": setting_id, "name": setting["name"], "type": setting["type"],
+                                               "properties": setting["properties"]}]}, indent=2))
     for body in resources:
         path = root / capture.resource_file(body["id"])
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -262,14 +275,21 @@ def write_routing(root: Path, t: Topology, resources: list[dict], group: str) ->
                 sessions[vpn] += [session(local, str(branch.bgp_peering_address), branch.bgp_asn) for local in addresses(vpn)]
     learned = routing.expected_learned(t)
     advertised = routing.expected_advertised(t)
+    on_premises = {str(p) for site in t.on_premises for p in site.advertised_prefixes}
     for gateway, listed in sessions.items():
         write(capture.bgp_status_file(gateway), {"value": listed})
         local = listed[0]["localAddress"] if listed else ""
         routes = [{"asPath": "", "localAddress": local, "network": str(p), "nextHop": None, "origin": "Network",
                    "sourcePeer": local, "weight": 32768} for p in hub.vnet.address_space]
-        routes += [{"asPath": "65110-65515", "localAddress": local, "network": p, "nextHop": listed[0]["neighbor"],
-                    "origin": "EBgp" if i % 2 else "IBgp", "sourcePeer": listed[0]["neighbor"], "weight": 32768}
-                   for i, p in enumerate(learned.get(gateway, []))]
+        for p in learned.get(gateway, []):
+            if hub.expressroute_gateway and gateway == hub.expressroute_gateway.name and p in on_premises:
+                # From the circuit: Microsoft's edge (AS 12076) passes on the site's own AS path.
+                routes.append({"asPath": "12076-65020", "localAddress": local, "network": p, "nextHop": edge, "origin": "EBgp",
+                               "sourcePeer": edge, "weight": 32769})
+            else:  # through the Route Server (AS 65515, iBGP) or from a branch's gateway
+                peer = listed[0]["neighbor"]
+                routes.append({"asPath": "65110-65515", "localAddress": local, "network": p, "nextHop": peer, "origin": "IBgp",
+                               "sourcePeer": peer, "weight": 32768})
         write(capture.learned_routes_file(gateway), {"value": routes})
         peers = advertised.get(gateway, {})
         for entry in listed:

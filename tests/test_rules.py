@@ -82,6 +82,7 @@ EXPECTED = {
     "GW018-vpngw4az-in-generation1.json": ("GW018", "hub.vpnGateway.generation"),
     "NAME015-workspace-name-with-underscore.json": ("NAME015", "hub.firewall.diagnostics.workspace.name"),
     "NAME016-nsg-name-not-id.json": ("NAME016", "hub.vnet.subnets[2].networkSecurityGroupId"),
+    "NAME017-one-public-ip-name-for-active-active.json": ("NAME017", "hub.vpnGateway.publicIpNames"),
     "SUBNET007-nsg-on-gateway-subnet.json": ("SUBNET007", "hub.vnet.subnets[0].networkSecurityGroupId"),
     "GW015-fastpath-with-inspected-transit.json": ("GW015", "onPremises[0].fastPath"),
     "GW016-fastpath-on-ergw2az.json": ("GW016", "onPremises[0].fastPath"),
@@ -208,7 +209,9 @@ def test_rule_metadata():
 def test_one_catalogue_holds_the_schema_stage_and_acceptance_rules():
     ids = [r.id for r in rules.all_rules()]
     assert ids[:4] == ["INPUT", "JSON001", "SCHEMA", "SEC000"]
-    assert ids[-17:] == ["ACC001", "ACC002", "PLAN001"] + [f"VER{i:03}" for i in range(1, 15)]
+    tail = ids[ids.index("ACC001"):]  # acceptances, then gen plan's and gen verify's checks, in that order
+    assert tail[:3] == ["ACC001", "ACC002", "PLAN001"]
+    assert [i for i in tail if i.startswith("VER")] == [f"VER{i:03}" for i in range(1, 16)]
     assert len(ids) == len(set(ids))
 
 

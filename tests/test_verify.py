@@ -402,3 +402,17 @@ def test_a_hostile_name_never_runs_in_the_collect_script(tmp_path):
     data["hub"]["routeServer"]["name"] = "ars$(touch pwned)"
     result = run("collect", write_spec(tmp_path, data))
     assert result.exit_code == 1 and "NAME001" in result.output
+
+
+def test_drift_of_the_deployed_resources_is_reported_next_to_the_routing_checks(healthy):
+    """A SKU changed in the portal and a P2S configuration added by hand: the next redeploy reverts the one and
+    removes the other. Both are drift (VER015, warnings): the hub still routes as designed."""
+    t, root, spec = healthy()
+    edit(resource(root, t, "virtualNetworkGateways", "vpngw-hub"), lambda d: (
+        d["properties"]["sku"].update(name="VpnGw2AZ", tier="VpnGw2AZ"),
+        d["properties"].update(vpnClientConfiguration={"vpnClientAddressPool": {"addressPrefixes": ["172.30.0.0/24"]}})))
+    found = verify.verify(t, root)
+    assert {(f.rule_id, f.severity) for f in found} == {("VER015", "warning")}
+    messages = " ".join(f.message for f in found)
+    assert "VpnGw2AZ -> VpnGw1AZ" in messages and "point-to-site" in messages
+    assert run("verify", spec, root).exit_code == 0

@@ -47,16 +47,16 @@ def gateway(name: str, public_ips: tuple[str, ...]) -> list[Operation]:
     return [(ip, PUBLIC_IP, ()) for ip in public_ips] + [(name, GATEWAY, tuple(range(len(public_ips))))]
 
 
-def firewall(name: str, policy: str, public_ips: tuple[str, ...]) -> list[Operation]:
+def firewall(name: str, policy: str, rule_group: str, public_ips: tuple[str, ...]) -> list[Operation]:
     """The public IP(s) and the policy side by side, the rules after the policy, the firewall after all of them."""
     ips = [(ip, PUBLIC_IP, ()) for ip in public_ips]
     first = len(ips)
-    return ips + [(policy, POLICY, ()), (f"{policy}/network-rules", RULE_GROUP, (first,)),
+    return ips + [(policy, POLICY, ()), (f"{policy}/{rule_group}", RULE_GROUP, (first,)),
                   (name, FIREWALL, tuple(range(first)) + (first, first + 1))]
 
 
-def route_server(name: str, public_ip: str) -> list[Operation]:
-    return [(public_ip, PUBLIC_IP, ()), (name, HUB, ()), (f"{name}/ipconfig1", HUB_IP_CONFIGURATION, (0, 1))]
+def route_server(name: str, public_ip: str, ip_configuration: str) -> list[Operation]:
+    return [(public_ip, PUBLIC_IP, ()), (name, HUB, ()), (f"{name}/{ip_configuration}", HUB_IP_CONFIGURATION, (0, 1))]
 
 
 def connection(name: str) -> list[Operation]:

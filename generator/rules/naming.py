@@ -16,6 +16,7 @@ from ..model import (
     Firewall,
     NetworkRule,
     RouteServer,
+    SpecString,
     Subnet,
     VirtualNetwork,
     VpnGateway,
@@ -69,6 +70,9 @@ def _named_resources(topology):
             yield node.name, NAMED[type(node)]
         if isinstance(node, Firewall) and node.named_policy:
             yield node.named_policy, "firewall policy"
+    for derived in topology.derived_names:
+        if isinstance(derived.name, SpecString) and derived.name.path:  # a name the spec keeps
+            yield derived.name, derived.resource_type
 
 
 def _valid(name: str) -> bool:
@@ -306,3 +310,24 @@ def nsg_ids(topology, data):
                 f"{subnet.nsg_id[:120]!r} is not a network security group resource ID: expected /subscriptions/<id>/"
                 f"resourceGroups/<group>/providers/Microsoft.Network/networkSecurityGroups/<name> "
                 f"(az network nsg show --query id)")
+
+
+@rule("NAME017", "A kept resource name has no resource to name", NAMING_LINK)
+def kept_names_fit(topology, data):
+    """Names kept for existing resources (gen import writes them) must match what the design deploys: one public IP
+    name per gateway instance (two when active-active), and a route table name only on a hub subnet gen writes a
+    table for."""
+    for gateway in topology.vpn_gateways:
+        kept = gateway.kept_public_ip_names
+        wanted = 2 if gateway.active_active else 1
+        if kept and len(kept) != wanted:
+            yield kept[0].path.rsplit("[", 1)[0], (
+                f"{gateway.label} is {'active-active' if gateway.active_active else 'active-standby'}: it has {wanted} "
+                f"public IP(s), but publicIpNames lists {len(kept)}")
+    tables = {table.subnet for table in topology.route_tables}
+    for vnet in topology.vnets:
+        for subnet in vnet.subnets:
+            if subnet.route_table_name and (vnet is not topology.hub.vnet or subnet.name not in tables):
+                yield subnet.route_table_name.path, (
+                    f"gen writes no route table for subnet {subnet.name} of {vnet.label}, so routeTableName names "
+                    f"nothing: remove it (a spoke's table is named by spokes[].routeTableName)")

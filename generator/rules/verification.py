@@ -81,6 +81,11 @@ NOT_ADVERTISED = _verify(
     "VER013", ERROR, "A gateway does not advertise a prefix the design needs", BGP_LINK,
     "The captured advertised routes of the ExpressRoute gateway towards its circuits lack a branch or spoke prefix, or "
     "the hub VPN gateway's towards a site lack an on-premises prefix: the other side has no route back.")
+DRIFT = _verify(
+    "VER015", WARNING, "A deployed resource differs from the spec (drift)", readme_link("bring-an-existing-hub"),
+    "Something changed outside the spec (a route added by hand, a SKU changed in the portal, an NSG attached) or the "
+    "resource carries what the spec cannot hold (a P2S configuration, a custom IPsec policy): the next redeploy "
+    "reverts or resets it. The message says what the redeploy does; `gen diff --live CAPTURE SPEC` lists it all.")
 RESOURCE_MISSING = _verify(
     "VER014", ERROR, "A resource of the design is not deployed", readme_link("after-deploying"),
     "The capture's resources (az resource show of every resource in the resource group) lack one the spec deploys: "

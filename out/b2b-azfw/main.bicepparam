@@ -85,6 +85,7 @@ param hubVpnGateway = {
 param routeServer = {
   name: 'ars-hub'
   publicIpName: 'ars-hub-pip'
+  ipConfigurationName: 'ipconfig1'
   allowBranchToBranchTraffic: true
   hubRoutingPreference: 'ExpressRoute'
 }
@@ -93,6 +94,7 @@ param firewall = {
   name: 'afw-hub'
   tier: 'Standard'
   policyName: 'afw-hub-policy'
+  ruleCollectionGroupName: 'network-rules'
   publicIpName: 'afw-hub-pip'
   managementPublicIpName: ''
   expectedPrivateIpAddress: '10.0.3.4'

@@ -132,6 +132,7 @@ module firewallDeployment 'modules/firewall.bicep' = {
     tags: tags
     tier: firewall.tier
     policyName: firewall.policyName
+    ruleCollectionGroupName: firewall.ruleCollectionGroupName
     publicIpName: firewall.publicIpName
     managementPublicIpName: firewall.managementPublicIpName
     firewallSubnetResourceId: hubNetwork.outputs.subnetResourceIds.AzureFirewallSubnet
@@ -151,6 +152,7 @@ module routeServerDeployment 'modules/route-server.bicep' = {
     location: location
     tags: tags
     publicIpName: routeServer.publicIpName
+    ipConfigurationName: routeServer.ipConfigurationName
     routeServerSubnetResourceId: hubNetwork.outputs.subnetResourceIds.RouteServerSubnet
     allowBranchToBranchTraffic: routeServer.allowBranchToBranchTraffic
     hubRoutingPreference: routeServer.hubRoutingPreference

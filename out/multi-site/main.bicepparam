@@ -110,6 +110,7 @@ param hubVpnGateway = {
 param routeServer = {
   name: 'ars-hub-weu'
   publicIpName: 'ars-hub-weu-pip'
+  ipConfigurationName: 'ipconfig1'
   allowBranchToBranchTraffic: true
   hubRoutingPreference: 'ASPath'
 }
@@ -118,6 +119,7 @@ param firewall = {
   name: 'afw-hub-weu'
   tier: 'Premium'
   policyName: 'afw-hub-weu-policy'
+  ruleCollectionGroupName: 'network-rules'
   publicIpName: 'afw-hub-weu-pip'
   managementPublicIpName: ''
   expectedPrivateIpAddress: '10.100.0.132'

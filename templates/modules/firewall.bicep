@@ -35,6 +35,9 @@ type firewallType = {
   @description('Required. Name of the firewall policy.')
   policyName: string
 
+  @description('Required. Name of the rule collection group holding the network rules.')
+  ruleCollectionGroupName: string
+
   @description('Required. Name of the data-path public IP.')
   publicIpName: string
 
@@ -65,6 +68,9 @@ param tier 'Basic' | 'Standard' | 'Premium'
 
 @description('Required. Name of the firewall policy.')
 param policyName string
+
+@description('Optional. Name of the rule collection group holding the network rules.')
+param ruleCollectionGroupName string = 'network-rules'
 
 @description('Required. Name of the data-path public IP.')
 param publicIpName string
@@ -122,7 +128,7 @@ resource policy 'Microsoft.Network/firewallPolicies@2025-05-01' = {
 
 resource networkRuleGroup 'Microsoft.Network/firewallPolicies/ruleCollectionGroups@2025-05-01' = {
   parent: policy
-  name: 'network-rules'
+  name: ruleCollectionGroupName
   properties: {
     priority: 200
     ruleCollections: [

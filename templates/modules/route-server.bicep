@@ -10,6 +10,9 @@ type routeServerType = {
   @description('Required. Name of its public IP.')
   publicIpName: string
 
+  @description('Required. Name of its IP configuration.')
+  ipConfigurationName: string
+
   @description('Required. Let the ExpressRoute and VPN gateways exchange routes.')
   allowBranchToBranchTraffic: bool
 
@@ -28,6 +31,9 @@ param tags object = {}
 
 @description('Required. Name of the public IP.')
 param publicIpName string
+
+@description('Optional. Name of the IP configuration (one per Route Server).')
+param ipConfigurationName string = 'ipconfig1'
 
 @description('Required. Resource ID of RouteServerSubnet.')
 param routeServerSubnetResourceId string
@@ -60,7 +66,7 @@ resource routeServer 'Microsoft.Network/virtualHubs@2025-05-01' = {
 
 resource ipConfiguration 'Microsoft.Network/virtualHubs/ipConfigurations@2025-05-01' = {
   parent: routeServer
-  name: 'ipconfig1'
+  name: ipConfigurationName
   properties: {
     subnet: {
       id: routeServerSubnetResourceId

@@ -36,6 +36,9 @@ type firewallType = {
   @description('Required. Name of the firewall policy.')
   policyName: string
 
+  @description('Required. Name of the rule collection group holding the network rules.')
+  ruleCollectionGroupName: string
+
   @description('Required. Name of the data-path public IP.')
   publicIpName: string
 
@@ -66,6 +69,9 @@ param tier 'Basic' | 'Standard' | 'Premium'
 
 @description('Required. Name of the firewall policy.')
 param policyName string
+
+@description('Optional. Name of the rule collection group holding the network rules.')
+param ruleCollectionGroupName string = 'network-rules'
 
 @description('Required. Name of the data-path public IP.')
 param publicIpName string
@@ -123,7 +129,7 @@ resource policy 'Microsoft.Network/firewallPolicies@2025-05-01' = {
 
 resource networkRuleGroup 'Microsoft.Network/firewallPolicies/ruleCollectionGroups@2025-05-01' = {
   parent: policy
-  name: 'network-rules'
+  name: ruleCollectionGroupName
   properties: {
     priority: 200
     ruleCollections: [

@@ -1,0 +1,144 @@
+"""gen import and gen diff --live on a hub gen did not deploy.
+
+tests/fixtures/captures/brownfield/ is a hub built by hand (its SOURCES.md says where each file's shape comes
+from): names that are not gen's, a delegated subnet someone else owns, an NSG, a route added by hand, a second
+route table, a point-to-site configuration, an application rule, a custom IPsec policy. The round trip of every
+example and topology variant is in test_topologies.py (test_every_variant_imports_back_to_itself).
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+
+from generator import diff, model, rules
+from generator.capture import Capture
+from generator.importer import import_capture
+from test_cli import run
+
+BROWNFIELD = Path(__file__).parent / "fixtures" / "captures" / "brownfield"
+
+
+@pytest.fixture(scope="module")
+def imported():
+    return import_capture(Capture(BROWNFIELD))
+
+
+def left_out(result) -> dict[tuple[str, str], str]:
+    return {(item.resource, item.what): item.redeploy for item in result.left_out}
+
+
+def test_a_hand_built_hub_imports_with_its_own_names(imported):
+    spec = imported.spec
+    assert spec["name"] == "hub-weu" and spec["location"] == "westeurope"
+    hub = spec["hub"]
+    assert hub["vnet"]["name"] == "hub-vnet-weu"
+    assert hub["vpnGateway"] == {"name": "vpngw-weu", "sku": "VpnGw2AZ", "asn": 65515, "generation": "Generation2",
+                                 "publicIpNames": ["pip-vpngw-weu-1", "pip-vpngw-weu-2"]}
+    assert hub["expressRouteGateway"] == {"name": "ergw-weu", "sku": "ErGw2AZ", "publicIpName": "pip-ergw-weu"}
+    assert hub["routeServer"] == {"name": "ars-weu", "publicIpName": "pip-ars-weu", "ipConfigurationName": "ipconfig-ars"}
+    firewall = hub["firewall"]
+    assert (firewall["policyName"], firewall["ruleCollectionGroupName"]) == ("fwpol-weu", "DefaultNetworkRuleCollectionGroup")
+    assert [r["name"] for r in firewall["networkRules"]] == ["onprem-to-lyon", "lyon-to-onprem", "onprem-to-app"]
+    gateway_subnet = hub["vnet"]["subnets"][0]
+    assert gateway_subnet == {"name": "GatewaySubnet", "prefix": "10.10.0.0/26", "routeTableName": "rt-gatewaysubnet"}
+    # On-premises: the GatewaySubnet's routes to the firewall that no branch, spoke or hub holds.
+    assert spec["onPremises"] == [{"name": "amsterdam", "addressPrefixes": ["10.30.0.0/16"],
+                                   "expressRouteCircuitId": "/subscriptions/99999999-8888-7777-6666-555555555555/resourceGroups/"
+                                                            "rg-circuits/providers/Microsoft.Network/expressRouteCircuits/er-ams-01",
+                                   "routingWeight": 10, "connectionName": "conn-er-amsterdam"}]
+    site, = spec["branches"]
+    assert (site["name"], site["connectionName"]) == ("lyon-dc", "conn-s2s-lyon")
+    assert "localNetworkGatewayName" not in site  # lng-lyon-dc is what gen derives from lyon-dc
+    spoke, = spec["spokes"]
+    assert (spoke["routeTableName"], spoke["hubToSpokePeeringName"], spoke["spokeToHubPeeringName"]) == (
+        "rt-app", "peer-hub-to-app", "peer-app-to-hub")
+    assert "sharedKey" not in json.dumps(spec)  # secrets are never read
+
+
+def test_what_import_cannot_carry_is_listed_with_what_a_redeploy_does(imported):
+    found = left_out(imported)
+    assert found[("virtualNetworks/subnets hub-vnet-weu/snet-dns-inbound", "the subnet")] == "left alone"
+    assert found[("virtualNetworkGateways vpngw-weu", "point-to-site configuration (vpnClientConfiguration)")] == "reset"
+    assert found[("connections conn-s2s-lyon", "custom IPsec/IKE policy")] == "reset"
+    assert found[("routeTables rt-gatewaysubnet", "route temp-bypass-10.30.99.0 (10.30.99.0/24 -> VirtualNetworkGateway)")] == "reset"
+    assert found[("routeTables rt-shared-custom", "the route table")] == "reset"
+    assert found[("networkSecurityGroups nsg-shared", "the resource")] == "left alone"
+    assert any("ApplicationRule 'allow-windows-update'" in what for _, what in found)
+    # The delegated subnet is not declared: the redeploy leaves it alone; the NSG'd subnet keeps its NSG.
+    names = [s["name"] for s in imported.spec["hub"]["vnet"]["subnets"]]
+    assert "snet-dns-inbound" not in names
+    shared = next(s for s in imported.spec["hub"]["vnet"]["subnets"] if s["name"] == "snet-shared")
+    assert shared["networkSecurityGroupId"].endswith("/networkSecurityGroups/nsg-shared")
+
+
+def test_the_imported_spec_is_checked_like_any_other(imported):
+    topology = model.build(imported.spec)
+    findings = rules.check(topology, imported.spec)
+    assert [f for f in findings if f.severity == "error"] == []
+    assert {f.rule_id for f in findings} <= {"FW007", "FW009"}  # the hand-built hub's own gaps, shown not hidden
+
+
+def test_diff_live_names_every_drift_reset_and_unmanaged_resource(imported):
+    changes = {(c.resource, c.action): c for c in diff.compare_live(Capture(BROWNFIELD), model.build(imported.spec))}
+    assert "removes 10.30.99.0/24" in changes[("rt-gatewaysubnet", "modify")].detail  # the route added by hand goes
+    assert "gets no route table" in changes[("hub-vnet-weu/snet-shared", "modify")].detail  # the second table is detached
+    assert "point-to-site" in changes[("vpngw-weu", "modify")].detail
+    assert "IPsec/IKE policy" in changes[("conn-s2s-lyon", "modify")].detail
+    for unmanaged in ("nsg-shared", "rt-shared-custom", "hub-vnet-weu/snet-dns-inbound", "fwpol-weu/DefaultApplicationRuleCollectionGroup"):
+        assert (unmanaged, "unmanaged") in changes, unmanaged
+    assert diff.disruptive(list(changes.values()))
+
+
+def test_diff_live_with_gen_names_refuses_to_create_a_twin(imported):
+    """A spec that does not keep an existing connection's name would create a second connection to the same circuit."""
+    spec = json.loads(json.dumps(imported.spec))
+    del spec["onPremises"][0]["connectionName"]
+    changes = diff.compare_live(Capture(BROWNFIELD), model.build(spec))
+    twin = next(c for c in changes if c.resource == "ergw-weu-amsterdam")
+    assert twin.action == "blocked" and "conn-er-amsterdam" in twin.detail
+
+
+def test_cli_import_and_diff_live(tmp_path):
+    target = tmp_path / "hub.json"
+    result = run("import", BROWNFIELD, "-o", target)
+    assert result.exit_code == 1  # something is left out
+    assert "left out: virtualNetworkGateways vpngw-weu: point-to-site configuration" in result.stderr
+    assert json.loads(target.read_text())["name"] == "hub-weu"
+    assert run("import", BROWNFIELD, "-o", target).exit_code == 2  # never overwrites by surprise
+    as_json = json.loads(run("import", BROWNFIELD, "--format", "json", "-o", tmp_path / "other.json").output)
+    assert {"spec", "leftOut", "findings"} <= set(as_json) and as_json["leftOut"]
+    assert run("validate", target).exit_code == 0
+    live = run("diff", "--live", BROWNFIELD, target)
+    assert live.exit_code == 1 and "unmanaged" in live.output and "reset:" in live.output
+    assert run("diff", "--live", BROWNFIELD, "--git", "HEAD", target).exit_code == 2
+
+
+@pytest.mark.parametrize("damage", ["truncated", "wrong shape", "another type", "duplicate", "no hub"])
+def test_a_bad_capture_is_one_line_exit_2_and_nothing_written(tmp_path, damage):
+    capture = tmp_path / "capture"
+    shutil.copytree(BROWNFIELD, capture)
+    vnet = capture / "resources/rg-hub-weu/Microsoft.Network/virtualNetworks/hub-vnet-weu.json"
+    if damage == "truncated":
+        vnet.write_text(vnet.read_text()[:200])
+    elif damage == "wrong shape":
+        document = json.loads(vnet.read_text())
+        document["properties"]["subnets"] = "GatewaySubnet"
+        vnet.write_text(json.dumps(document))
+    elif damage == "another type":
+        table = capture / "resources/rg-hub-weu/Microsoft.Network/routeTables/rt-app.json"
+        vnet.write_text(table.read_text())
+    elif damage == "duplicate":
+        copy = capture / "resources/rg-other/Microsoft.Network/virtualNetworks/hub-vnet-weu.json"
+        copy.parent.mkdir(parents=True)
+        shutil.copy(vnet, copy)
+    else:
+        shutil.rmtree(capture / "resources/rg-hub-weu/Microsoft.Network")
+        (capture / "resources/rg-hub-weu/Microsoft.Network").mkdir()
+    target = tmp_path / "hub.json"
+    result = run("import", capture, "-o", target)
+    assert result.exit_code == 2 and "Traceback" not in result.stderr, result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1 and not target.exists()
