@@ -237,6 +237,56 @@ def _check(spec_file: str, files: dict[str, str], directory: Path, show_diff: bo
     return EXIT_FINDINGS
 
 
+@main.command(short_help="The pull-request gate: validate, render --check, compile, plan, diff, in one report.")
+@click.argument("spec_files", metavar="SPEC...", nargs=-1, required=True, type=click.Path(dir_okay=False))
+@click.option("--base", metavar="REV", help="Also compare each SPEC with this git revision of it (gen diff --git), and plan "
+                                         "what the change runs.")
+@click.option("--capture", metavar="CAPTURE", type=click.Path(file_okay=False), help="Also verify against this capture (one SPEC).")
+@click.option("--format", "fmt", type=click.Choice(["text", "markdown", "json", "sarif"]), default="text", show_default=True,
+              help="text for logs, markdown for the pull-request comment, json for scripts, sarif for annotations.")
+@click.option("-o", "--output", "report_file", type=click.Path(dir_okay=False), help="Write the report here instead of printing it.")
+@strict_option
+def check(spec_files: tuple[str, ...], base: str | None, capture: str | None, fmt: str, report_file: str | None, strict: bool) -> None:
+    """Check each SPEC the way a pull request needs it, in one run and one report: the schema
+    and every rule (findings at their spec lines), its committed output against what it renders
+    (found by its manifest, or out/<name>/), the real compiler on that output (errors, warnings,
+    lint, format: every hub through one compiler process, and not at all when the same files
+    were compiled before), the deployment plan, and with --base the change against that git
+    revision: what it does to the running hub and which operations its deployment runs.
+
+    Exit 0 when everything is clean, 1 when anything needs fixing (errors, out-of-date output,
+    compiler diagnostics, plan conflicts, a disruptive change), 2 when a spec or the revision
+    cannot be read or there is no compiler.
+
+    \b
+    Examples:
+      gen check specs/*.json
+      gen check specs/*.json --base origin/main --format markdown -o comment.md
+      gen check specs/*.json --format sarif -o gen.sarif
+    """
+    from . import check as checker
+    from .output import write_file
+
+    if capture is not None and len(spec_files) > 1:
+        raise click.UsageError("--capture goes with one SPEC (a capture is of one hub)")
+    report = checker.run(list(spec_files), base, capture, strict)
+    text = checker.FORMATS[fmt](report)
+    if report_file is None:
+        click.echo(text, nl=False)
+    else:
+        try:
+            write_file(report_file, text)
+        except OSError as exc:
+            raise InputError(f"{report_file}: cannot write ({exc.strerror or exc})") from None
+        click.echo(f"wrote {report_file}", err=True)
+    for hub in report.hubs:
+        if hub.input_error:
+            click.echo(f"gen: {hub.input_error}", err=True)
+    if report.no_compiler:
+        click.echo(f"gen: {report.no_compiler}", err=True)
+    finish(report.exit_code)
+
+
 @main.command(short_help="Compile rendered Bicep with the real compiler.")
 @click.argument("directories", metavar="DIR...", nargs=-1, required=True, type=click.Path())
 def build(directories: tuple[str, ...]) -> None:

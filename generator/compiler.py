@@ -213,8 +213,9 @@ def build_all(directories: list[Path], checks: bool = True) -> list[BuildResult]
     """Compile and lint each main.bicep, compile main.bicepparam, and check every file is `bicep format`-stable.
 
     Every directory goes through one `bicep jsonrpc` process: one .NET start for a repository of hubs.
-    Secret environment variables that are not set get a placeholder so the parameter file
-    compiles; the placeholder never leaves the compiler.
+    A directory whose files the same compiler has seen before is not compiled again (the result is cached by
+    content, without the values read from the environment). Secret environment variables that are not set get
+    a placeholder so the parameter file compiles; the placeholder never leaves the compiler.
     """
     directories = [Path(d) for d in directories]
     for directory in directories:
@@ -226,12 +227,89 @@ def build_all(directories: list[Path], checks: bool = True) -> list[BuildResult]
             raise CompilerNotFound("gen plan needs the `bicep` binary (PATH, next to gen, or ~/.azure/bin): `make setup` "
                                    "installs it, `az bicep install` too")
         return [_build_with_az(directory) for directory in directories]
-    env = dict(os.environ)
-    for directory in directories:
-        for name in secret_env_names(directory):
-            env.setdefault(name, PLACEHOLDER_SECRET)
-    with BicepJsonRpc(bicep, env) as rpc:
-        return [_build_one(rpc, bicep, directory, checks) for directory in directories]
+    keys = [_cache_key(bicep, directory, checks) for directory in directories]
+    results: list[BuildResult | None] = [_cached(key, directory, bicep) for key, directory in zip(keys, directories)]
+    if not checks:  # a full build of the same files answers a plain compile too
+        results = [result or _cached(_cache_key(bicep, directory, True), directory, bicep)
+                   for result, directory in zip(results, directories)]
+    missing = [i for i, result in enumerate(results) if result is None]
+    if missing:
+        env = dict(os.environ)
+        for i in missing:
+            for name in secret_env_names(directories[i]):
+                env.setdefault(name, PLACEHOLDER_SECRET)
+        with BicepJsonRpc(bicep, env) as rpc:
+            for i in missing:
+                results[i] = _build_one(rpc, bicep, directories[i], checks)
+                _remember(keys[i], results[i])
+    return results
+
+
+# --- the compiled templates, cached by content -------------------------------------------------------------
+
+_ENV_PARAM = re.compile(r"^param\s+(\w+)\s*=(?:(?!^param\s).)*?readEnvironmentVariable", re.MULTILINE | re.DOTALL)
+
+
+def _inputs(directory: Path) -> list[Path]:
+    found = [*directory.glob("*.bicep"), *directory.glob("modules/*.bicep"), *directory.glob("*.bicepparam"),
+             *directory.glob("bicepconfig.json")]
+    return sorted(found)
+
+
+def _cache_key(bicep: str, directory: Path, checks: bool) -> str | None:
+    """Everything a compilation depends on but the environment: the compiler binary, every input file, the checks."""
+    from . import cache
+
+    try:
+        binary = Path(bicep).resolve().stat()
+        parts = [str(Path(bicep).resolve()), str(binary.st_size), str(binary.st_mtime_ns), str(checks)]
+        for path in _inputs(directory):
+            parts += [path.relative_to(directory).as_posix(), path.read_text("utf-8")]
+    except (OSError, UnicodeDecodeError):
+        return None
+    return cache.key(*parts)
+
+
+def _cached(key: str | None, directory: Path, bicep: str) -> BuildResult | None:
+    from . import cache
+
+    folder = cache.directory("compiled")
+    if key is None or folder is None:
+        return None
+    try:
+        stored = json.loads((folder / f"{key}.json").read_text("utf-8"))
+        diagnostics = [Diagnostic(str(directory / d[0]) if not Path(d[0]).is_absolute() else d[0], *d[1:]) for d in stored["diagnostics"]]
+        return BuildResult(directory, f"bicep {bicep} (cached: the same files compiled before)", diagnostics,
+                           stored["template"], stored["parameters"])
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+
+
+def _remember(key: str | None, result: BuildResult) -> None:
+    """Store a compilation without what came from the environment (secrets, keys): those values are dropped."""
+    from . import cache
+
+    folder = cache.directory("compiled")
+    if key is None or folder is None:
+        return
+    parameters = json.loads(json.dumps(result.parameters)) if result.parameters else None
+    if parameters:
+        param_file = result.directory / "main.bicepparam"
+        from_env = set(_ENV_PARAM.findall(param_file.read_text("utf-8"))) if param_file.is_file() else set()
+        for name in from_env:
+            parameters.get("parameters", {}).pop(name, None)
+    diagnostics = []
+    for d in result.diagnostics:
+        path = Path(d.file)
+        relative = path.relative_to(result.directory.resolve()).as_posix() if path.is_relative_to(result.directory.resolve()) else d.file
+        diagnostics.append([relative, d.line, d.column, d.level, d.code, d.message])
+    document = {"diagnostics": diagnostics, "template": result.template, "parameters": parameters}
+    try:
+        from .output import write_file
+
+        write_file(folder / f"{key}.json", json.dumps(document))
+    except OSError:
+        pass  # a cache that cannot be written is only a slower run
 
 
 def _build_one(rpc: "BicepJsonRpc", bicep: str, directory: Path, checks: bool) -> BuildResult:

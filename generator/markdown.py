@@ -14,13 +14,13 @@ import re
 # and sentences), so only inline markup needs escaping: code, emphasis, links and images (`[`), strikethrough,
 # GitHub's math (`$`) and the cell separator. The rest stays readable in the raw file a reviewer diffs.
 _MARKUP = set("\\`*_[]|~$")
-_ENTITIES = {"<": "&lt;", ">": "&gt;", "&": "&amp;"}
+_ENTITIES = {"<": "&lt;", "&": "&amp;"}  # no tag or entity starts without these; `->` stays readable
 # A value shown as code: plain names, prefixes and ids, nothing a code span or a table could misread.
 _PLAIN = re.compile(r'^[A-Za-z0-9 ._:/,=+@()"\-]*$')
 
 
 def text(value) -> str:
-    """`value` as literal Markdown text: HTML made entities, markup characters escaped, lines joined."""
+    """`value` as literal Markdown text: what could start HTML made entities, markup characters escaped, lines joined."""
     out = []
     for char in " ".join(str(value).splitlines()):
         if char in _ENTITIES:

@@ -275,6 +275,22 @@ def _swap_in(staging: Path, directory: Path) -> None:
     shutil.rmtree(backup, ignore_errors=True)
 
 
+def rendered_from(spec_path: str | Path, root: str | Path = ".", depth: int = 4) -> Path | None:
+    """The output directory whose manifest says it was rendered from `spec_path`, looked for below `root` (a
+    repository keeps specs and their committed output side by side); None when there is none."""
+    wanted = Path(spec_path).resolve()
+    root = Path(root)
+    skip = {".git", ".venv", "node_modules", ".tools", "__pycache__"}
+    for directory, folders, names in os.walk(root):
+        folders[:] = sorted(f for f in folders if f not in skip and not f.startswith(".")) \
+            if Path(directory).relative_to(root).parts.__len__() < depth else []
+        if MANIFEST in names:
+            spec = _manifest(Path(directory)).get("spec")
+            if isinstance(spec, str) and (Path(directory) / spec).resolve() == wanted:
+                return Path(os.path.relpath(directory)) if Path(directory).resolve().is_relative_to(Path.cwd()) else Path(directory)
+    return None
+
+
 def check(files: dict[str, str], directory: Path) -> list[Drift]:
     """How `directory` differs from `files`; empty when it is exactly what gen renders. Writes nothing."""
     directory = Path(directory)

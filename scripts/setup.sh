@@ -52,7 +52,7 @@ else
     "$python" -m venv .venv
   fi
   if ! .venv/bin/python -c 'import generator, pytest' 2>/dev/null || [ setup.cfg -nt .venv/.gen-installed ]; then
-    .venv/bin/pip install -q -e '.[test]'
+    if [ "${GEN_SETUP_FOR:-test}" = run ]; then .venv/bin/pip install -q -e .; else .venv/bin/pip install -q -e '.[test]'; fi
     touch .venv/.gen-installed
   fi
   say "python: .venv with dependencies from PyPI (setup.cfg)"
@@ -60,21 +60,26 @@ fi
 
 # --- Node.js parsers (tests only) ------------------------------------------------------------------
 # Not needed to run gen: without them setup says so and the tests that need them fail, loudly.
-if ! command -v node >/dev/null 2>&1 && command -v apt-get >/dev/null 2>&1 && [ "$(id -u)" = 0 ]; then
-  say "installing Debian packages: ${NODE_APT_PACKAGES[*]}"
-  apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${NODE_APT_PACKAGES[@]}" >/dev/null
-fi
+# GEN_SETUP_FOR=run (the GitHub Action, the Azure Pipelines template) sets up gen and Bicep only.
 lock_stamp=tools/node/node_modules/.package-lock.sha256
-if ! command -v npm >/dev/null 2>&1; then
-  say "WARNING: no Node.js/npm: the tests that parse the generated Mermaid and KQL will fail (install Node.js 20.19+)" >&2
-elif [ "$(cat "$lock_stamp" 2>/dev/null)" != "$(sha256sum tools/node/package-lock.json | cut -d' ' -f1)" ]; then
-  say "node: npm ci in tools/node (mermaid, jsdom, @kusto/language-service-next as locked)"
-  (cd tools/node && npm ci --no-audit --no-fund --loglevel=error >/dev/null)
-  sha256sum tools/node/package-lock.json | cut -d' ' -f1 > "$lock_stamp"
-  say "node: $(node --version), tools/node/node_modules installed"
+if [ "${GEN_SETUP_FOR:-test}" = run ]; then
+  say "node: skipped (GEN_SETUP_FOR=run: gen and Bicep only)"
 else
-  say "node: $(node --version), tools/node/node_modules as locked"
+  if ! command -v node >/dev/null 2>&1 && command -v apt-get >/dev/null 2>&1 && [ "$(id -u)" = 0 ]; then
+    say "installing Debian packages: ${NODE_APT_PACKAGES[*]}"
+    apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${NODE_APT_PACKAGES[@]}" >/dev/null
+  fi
+  if ! command -v npm >/dev/null 2>&1; then
+    say "WARNING: no Node.js/npm: the tests that parse the generated Mermaid and KQL will fail (install Node.js 20.19+)" >&2
+  elif [ "$(cat "$lock_stamp" 2>/dev/null)" != "$(sha256sum tools/node/package-lock.json | cut -d' ' -f1)" ]; then
+    say "node: npm ci in tools/node (mermaid, jsdom, @kusto/language-service-next as locked)"
+    (cd tools/node && npm ci --no-audit --no-fund --loglevel=error >/dev/null)
+    sha256sum tools/node/package-lock.json | cut -d' ' -f1 > "$lock_stamp"
+    say "node: $(node --version), tools/node/node_modules installed"
+  else
+    say "node: $(node --version), tools/node/node_modules as locked"
+  fi
 fi
 
 # --- Bicep compiler ---------------------------------------------------------------------------

@@ -9,7 +9,7 @@ from __future__ import annotations
 import pytest
 
 from arm import by_type, module_param, module_template, modules, resources
-from conftest import MULTI_SITE, SEED, load_example, variant
+from conftest import EXAMPLES, MULTI_SITE, SEED, load_example, variant
 
 pytestmark = pytest.mark.compiler
 
@@ -96,8 +96,18 @@ def _nsgs_and_pinned_generations(data):
     data["branches"][0]["vpnGateway"]["generation"] = "Generation1"
 
 
+def _two_sites(data):
+    """Two real sites, each with its own device, ASN and BGP address."""
+    data["branches"].append({"name": "site2", "kind": "site", "addressPrefixes": ["192.168.60.0/24"], "gatewayIpAddress": "203.0.113.20",
+                             "bgp": {"asn": 65020, "peeringAddress": "192.168.60.1"}})
+    data["hub"]["firewall"]["networkRules"].append({"name": "datacentres-to-site2", "sourceAddresses": ["172.16.0.0/12"],
+                                                    "destinationAddresses": ["192.168.60.0/24"], "destinationPorts": ["*"],
+                                                    "protocols": ["Any"]})
+
+
 VARIANTS = {
     "seed": lambda: _seed(),
+    "two-sites": lambda: _multi(_two_sites),
     "nsgs-and-generations": lambda: _seed(_nsgs_and_pinned_generations),
     "multi-site": lambda: _multi(),
     "firewall-basic": lambda: _seed(_basic),
@@ -411,3 +421,49 @@ def test_every_variant_imports_back_to_itself(compiled, name, tmp_path):
     assert [c for c in diff.compare_live(capture, original) if c.action != "unmanaged"] == []
     errors = [f for f in rules.check(again, imported.spec) if f.severity == "error"]
     assert errors == []
+
+
+def _deployed(result, name) -> list[dict]:
+    """The resources the compiled template would deploy, every expression evaluated (tests/azure_standin.py)."""
+    from azure_standin import deployed_resources
+    from generator import model
+
+    return deployed_resources(result.template, result.parameter_values, model.build(VARIANTS[name]()), "rg-test")
+
+
+def test_each_site_gets_its_own_device_address_asn_and_bgp_peer(compiled):
+    """Every Local Network Gateway from its own site's values, not the first site's (a mutation check found no
+    test with two sites)."""
+    gateways = {r["name"]: r["properties"] for r in _deployed(compiled("two-sites"), "two-sites")
+                if r["type"] == "Microsoft.Network/localNetworkGateways"}
+    assert {name: (p.get("gatewayIpAddress") or p.get("fqdn"), p["bgpSettings"]["asn"], p["bgpSettings"]["bgpPeeringAddress"],
+                   tuple(p["localNetworkAddressSpace"]["addressPrefixes"])) for name, p in gateways.items()} == {
+        "lng-warehouse-lyon": ("vpn.warehouse-lyon.example.net", 65010, "192.168.255.1", ("192.168.50.0/24",)),
+        "lng-site2": ("203.0.113.20", 65020, "192.168.60.1", ("192.168.60.0/24",)),
+    }
+    connections = {r["name"]: r["properties"] for r in _deployed(compiled("two-sites"), "two-sites")
+                   if r["type"] == "Microsoft.Network/connections" and r["properties"]["connectionType"] == "IPsec"}
+    assert {name: p["localNetworkGateway2"]["id"].rsplit("/", 1)[-1] for name, p in connections.items()} == {
+        "vpngw-hub-weu-to-warehouse-lyon": "lng-warehouse-lyon", "vpngw-hub-weu-to-site2": "lng-site2"}
+
+
+@pytest.mark.parametrize("name", ["seed", "multi-site", "two-sites"])
+def test_gateway_subnet_table_keeps_gateway_route_propagation_on(compiled, name):
+    """Learn: GatewaySubnet's route table must keep BGP route propagation; evaluated from the compiled template, so a
+    template expression that switched it off fails here, not only in the stored copy of out/."""
+    tables = {r["name"]: r["properties"] for r in _deployed(compiled(name), name) if r["type"] == "Microsoft.Network/routeTables"}
+    gateway_table = next(p for n, p in tables.items() if n.endswith("GatewaySubnet-rt"))
+    assert gateway_table["disableBgpRoutePropagation"] is False
+    assert all(route["properties"]["nextHopType"] == "VirtualAppliance" for route in gateway_table["routes"])
+
+
+def test_the_diagram_shows_each_spoke_sent_to_the_firewall():
+    from generator import diagram, model
+
+    t = model.build(load_example(EXAMPLES / "hub-spoke.json"))
+    text = diagram.mermaid(t)
+    for spoke in t.spokes:
+        node = f"spoke_{spoke.name.replace('-', '_')}"
+        assert any(line.strip().startswith(f"{node} ==>|") and line.strip().endswith("| afw") for line in text.splitlines()), spoke.name
+    shared = next(line for line in text.splitlines() if line.strip().startswith("spoke_spoke_shared ==>"))
+    assert "0.0.0.0/0" in shared  # internetThroughFirewall

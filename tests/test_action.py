@@ -1,0 +1,125 @@
+"""The GitHub Action (action.yml) and the Azure Pipelines template, run as far as they run without GitHub or Azure
+DevOps: in a repository of the three examples with a change to review, every `run:` step of the action with the
+environment GitHub gives it (GITHUB_ACTION_PATH, GITHUB_OUTPUT, ...), `gh` replaced by a stub that records what
+it was asked to do, and the template's script step with its parameters filled in. So neither can rot unseen.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+import yaml
+
+from conftest import EXAMPLES, ROOT, load_example
+
+pytestmark = pytest.mark.compiler
+
+
+def git(repo: Path, *args) -> None:
+    subprocess.run(["git", "-C", str(repo), *args], check=True, capture_output=True)
+
+
+@pytest.fixture(scope="module")
+def repository(tmp_path_factory) -> Path:
+    """A repository of hubs: three specs with their committed output, then a change to one of them (an
+    ExpressRoute gateway resize) on top: the pull request gen check reviews."""
+    repo = tmp_path_factory.mktemp("hubs")
+    git(repo, "init", "-q")
+    git(repo, "config", "user.email", "gen@example.net")
+    git(repo, "config", "user.name", "gen")
+    (repo / "specs").mkdir()
+    for example in ("seed-b2b-azfw", "multi-site", "hub-spoke"):
+        shutil.copy(EXAMPLES / f"{example}.json", repo / "specs" / f"{example}.json")
+        subprocess.run(["gen", "render", f"specs/{example}.json"], cwd=repo, check=True, capture_output=True)
+    git(repo, "add", "-A")
+    git(repo, "commit", "-qm", "three hubs")
+    seed = load_example()
+    seed["hub"]["expressRouteGateway"]["sku"] = "ErGw2AZ"
+    (repo / "specs" / "seed-b2b-azfw.json").write_text(json.dumps(seed, indent=2))
+    subprocess.run(["gen", "render", "specs/seed-b2b-azfw.json"], cwd=repo, check=True, capture_output=True)
+    git(repo, "add", "-A")
+    git(repo, "commit", "-qm", "resize the seed's ExpressRoute gateway")
+    return repo
+
+
+def github_env(tmp_path: Path) -> dict:
+    """The files and variables GitHub gives a composite action's steps."""
+    for name in ("output", "path", "env", "summary"):
+        (tmp_path / name).write_text("")
+    return {**os.environ, "GITHUB_ACTION_PATH": str(ROOT), "GITHUB_OUTPUT": str(tmp_path / "output"),
+            "GITHUB_PATH": str(tmp_path / "path"), "GITHUB_ENV": str(tmp_path / "env"),
+            "GITHUB_STEP_SUMMARY": str(tmp_path / "summary"), "RUNNER_TEMP": str(tmp_path),
+            "GITHUB_REPOSITORY": "contoso/hubs"}
+
+
+def outputs(path: Path) -> dict:
+    return dict(line.split("=", 1) for line in path.read_text().splitlines() if "=" in line)
+
+
+def test_the_action_is_a_composite_whose_steps_exist():
+    action = yaml.safe_load((ROOT / "action.yml").read_text())
+    assert action["runs"]["using"] == "composite"
+    assert set(action["inputs"]) == {"specs", "base", "comment", "sarif", "github-token"}
+    for step in action["runs"]["steps"]:
+        if "run" in step:
+            assert step["shell"] == "bash"
+            for word in step["run"].split():
+                if word.startswith('"$GITHUB_ACTION_PATH/'):
+                    assert (ROOT / word.strip('"').split("/", 1)[1]).is_file(), word
+        else:
+            assert step["uses"].startswith("github/codeql-action/upload-sarif@")
+
+
+def test_the_action_steps_run_a_pull_request_review(repository, tmp_path):
+    env = github_env(tmp_path)
+    setup = subprocess.run(["bash", str(ROOT / "scripts/action/setup.sh")], env=env, capture_output=True, text=True)
+    assert setup.returncode == 0, setup.stderr
+    assert (tmp_path / "path").read_text().split() == [str(ROOT / ".tools/bin"), str(ROOT / ".venv/bin")]
+    env["PATH"] = ":".join((tmp_path / "path").read_text().split() + [env["PATH"]])
+    env.update(GEN_SPECS="specs/*.json", GEN_BASE="HEAD~1")
+    check = subprocess.run(["bash", str(ROOT / "scripts/action/check.sh")], cwd=repository, env=env, capture_output=True, text=True)
+    assert check.returncode == 0, check.stderr  # the step never fails: the comment and the upload must run
+    said = outputs(tmp_path / "output")
+    assert said["exit-code"] == "1"  # a gateway resize has downtime: a second reviewer should look
+    report = Path(said["report"]).read_text()
+    assert report.startswith("## gen check") and report.count("| `specs/") == 3
+    assert "### specs/seed-b2b-azfw.json" in report and "ErGw1AZ -> ErGw2AZ" in report
+    assert "What deploying this change runs" in report and "`ergw-hub`" in report
+    sarif = json.loads(Path(said["sarif"]).read_text())
+    assert sarif["version"] == "2.1.0" and {r["ruleId"] for r in sarif["runs"][0]["results"]} == {"FW007"}
+    assert report in (tmp_path / "summary").read_text()
+
+    calls = tmp_path / "gh-calls"
+    stub = tmp_path / "stub" / "gh"
+    stub.parent.mkdir()
+    stub.write_text('#!/bin/sh\necho "$@" >> "' + str(calls) + '"\nif [ "$1 $2" = "api repos/contoso/hubs/issues/7/comments" ]; then '
+                    'echo "${GEN_EXISTING:-}"; fi\n')
+    stub.chmod(0o755)
+    comment_env = {**env, "PATH": f"{stub.parent}:{env['PATH']}", "GEN_PULL_REQUEST": "7", "GEN_REPORT": said["report"]}
+    posted = subprocess.run(["bash", str(ROOT / "scripts/action/comment.sh")], env=comment_env, capture_output=True, text=True)
+    assert posted.returncode == 0 and "posted" in posted.stdout, posted.stderr
+    assert "--method POST repos/contoso/hubs/issues/7/comments -f body=<!-- gen-check -->" in calls.read_text()
+    updated = subprocess.run(["bash", str(ROOT / "scripts/action/comment.sh")], env={**comment_env, "GEN_EXISTING": "42"},
+                             capture_output=True, text=True)
+    assert updated.returncode == 0 and "updated comment 42" in updated.stdout
+    assert "--method PATCH repos/contoso/hubs/issues/comments/42" in calls.read_text()
+    final = subprocess.run(["bash", "-c", 'exit "${GEN_EXIT:-2}"'], env={**env, "GEN_EXIT": said["exit-code"]})
+    assert final.returncode == 1
+
+
+def test_the_azure_pipelines_template_runs(repository, tmp_path):
+    template = yaml.safe_load((ROOT / "ci/azure-pipelines/gen-check.yml").read_text())
+    assert [p["name"] for p in template["parameters"]] == ["specs", "base", "genPath"]
+    script = template["steps"][1]["bash"]
+    for name, value in (("specs", "specs/*.json"), ("base", "HEAD~1"), ("genPath", str(ROOT))):
+        script = script.replace("${{ parameters.%s }}" % name, value)
+    script = script.replace("$(Build.ArtifactStagingDirectory)", str(tmp_path))
+    ran = subprocess.run(["bash", "-c", script], cwd=repository, capture_output=True, text=True)
+    assert ran.returncode == 1, ran.stderr  # the disruptive change
+    assert (tmp_path / "gen-check" / "report.md").read_text().startswith("## gen check")
+    assert (tmp_path / "gen-check" / "gen.sarif").is_file()
