@@ -749,33 +749,75 @@ def routes(spec_file: str, hop: str | None) -> None:
 @click.option("--protocol", type=click.Choice(["TCP", "UDP", "ICMP", "any"], case_sensitive=False), default="any", show_default=True,
               help="Protocol, for the firewall policy; any: say which of TCP, UDP and ICMP it lets through.")
 @click.option("--port", type=click.IntRange(1, 65535), help="Destination port (TCP or UDP), for the firewall policy [default: any port].")
-def trace(spec_file: str, source: str, destination: str, protocol: str | None, port: int | None) -> None:
+@click.option("--fail", "failures", metavar="ELEMENT", multiple=True,
+              help="Take ELEMENT down first (repeat for several): circuit:NAME, site:NAME, branch:NAME, vpn-instance:0|1, "
+                   "expressroute-gateway, route-server, firewall, zone:1|2|3.")
+def trace(spec_file: str, source: str, destination: str, protocol: str | None, port: int | None, failures: tuple[str, ...]) -> None:
     """Trace a packet from IP to IP and back, hop by hop, like the seed's traceroute.
 
     Prints the forward and the return path naming each resource, and a verdict:
     delivered, no-route (and where), loop, asymmetric (the two directions do
     not cross the same firewall), denied (routed through the firewall, but no
-    network rule of its policy allows the flow) or partial (without --protocol:
-    some of TCP, UDP and ICMP pass, the others are dropped). Steps that rest on
-    behaviour Microsoft does not document are listed as "assumed". Exit 0 when
-    delivered, 1 otherwise.
+    network rule of its policy allows the flow), partial (without --protocol:
+    some of TCP, UDP and ICMP pass, the others are dropped) or, with --fail,
+    black-holed (a route still leads to what failed). Steps that rest on
+    behaviour Microsoft does not document are listed as "assumed". --to may be
+    a public address: the Internet. Exit 0 when delivered, 1 otherwise.
 
     \b
-    Example (the seed's own check, on-premises host to branch VM, ssh):
+    Examples (the seed's own check, on-premises host to branch VM, ssh):
       gen trace spec.json --from 10.20.10.133 --to 10.50.1.4 --protocol tcp --port 22
+      gen trace spec.json --from 10.20.10.133 --to 10.50.1.4 --fail route-server
     """
     from . import routing
 
     protocol = None if protocol.lower() == "any" else protocol.upper()
     if protocol == "ICMP" and port:
         raise click.UsageError("--port goes with TCP or UDP: ICMP has no ports")
+    from .failures import parse as parse_failures
+
     topology = _routable_topology(spec_file)
     try:
-        result = routing.trace(topology, source, destination, protocol=protocol, port=port)
+        failed = parse_failures(topology, failures)
+        result = routing.trace(topology, source, destination, protocol=protocol, port=port, failed=failed)
     except ValueError as exc:
         raise InputError(str(exc)) from None
+    if failed:
+        click.echo(f"failed:  {failed.label}")
     click.echo(routing.format_trace(result) + "\n", nl=False)
+    for behaviour in failed.behaviours(topology):
+        click.echo(f"{'assumed' if behaviour.assumed else 'source'}:  {behaviour.text}" + (f" ({behaviour.source})" if behaviour.source else ""))
     finish(EXIT_OK if result.verdict == "delivered" else EXIT_FINDINGS)
+
+
+@main.command(short_help="What survives each failure: circuits, tunnels, gateways, Route Server, firewall, zones.")
+@click.argument("spec_file", metavar="SPEC", type=click.Path(dir_okay=True))
+@click.option("--pairs", is_flag=True, help="Every pair of failures too, not only each single one.")
+@click.option("--format", "fmt", type=click.Choice(["text", "markdown", "json"]), default="text", show_default=True,
+              help="text for terminals, markdown for a change advisory board, json for scripts.")
+def resilience(spec_file: str, pairs: bool, fmt: str) -> None:
+    """Take each element of SPEC's design down in turn (circuits, sites, VNet branches, each
+    instance of the hub VPN gateway, the ExpressRoute gateway, the Route Server, the firewall,
+    each availability zone) and trace every flow of the transit table again: which flows are
+    kept, which lose inspection (now skip the firewall), which go asymmetric, which break (no
+    route, or black-holed where a route still leads to what failed). Single points of failure
+    come first; what the model assumes about each failure is said next to it.
+
+    Exit 1 when a failure breaks a flow the spec claims redundant (a network over two circuits)
+    or makes traffic skip the firewall; 0 otherwise, single points of failure included (they are
+    listed: whether to accept one is the reviewer's call).
+
+    \b
+    Examples:
+      gen resilience spec.json
+      gen resilience spec.json --pairs --format markdown > resilience.md
+    """
+    from . import resilience as checker
+
+    topology = _routable_topology(spec_file)
+    result = checker.analyse(topology, pairs=pairs)
+    click.echo(checker.FORMATS[fmt](result), nl=False)
+    finish(EXIT_FINDINGS if result.failed else EXIT_OK)
 
 
 @main.command(name="rules", short_help="List every validation rule, or explain one.")

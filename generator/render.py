@@ -350,6 +350,7 @@ def _module_text(file_name: str) -> str:
 
 
 README_BRANCH_PAIRS = 45  # ten branches
+README_FAILURE_TRACES = 1500  # single failures x flows the README's resilience table traces; beyond: gen resilience
 
 
 def render(t: Topology, source: Provenance) -> dict[str, str]:
@@ -360,6 +361,11 @@ def render(t: Topology, source: Provenance) -> dict[str, str]:
     # The README lists branch-to-branch pairs while they stay readable; beyond, it says how many and how to trace one.
     listed = routing.branch_pair_count(t) <= README_BRANCH_PAIRS
     transit = routing.transit_matrix(t, with_branch_pairs=listed)
+    from . import failures, resilience
+
+    traced = len(failures.elements(t)) * len(transit)
+    survives = resilience.as_markdown(resilience.analyse(t, with_branch_pairs=listed), "Single failures") \
+        if transit and traced <= README_FAILURE_TRACES else ""
     spec_file = safe_file_name(source.spec)
     header = comment_header("//")
     context = {
@@ -381,6 +387,8 @@ def render(t: Topology, source: Provenance) -> dict[str, str]:
         "transit": transit,
         "unlisted_branch_pairs": 0 if listed else routing.branch_pair_count(t),
         "transit_assumptions": list(dict.fromkeys(a for pair in transit for a in pair.assumptions)),
+        "resilience": survives,
+        "resilience_skipped": traced if transit and not survives else 0,
         "public_ips": [d.name for d in t.derived_names if d.resource_type == "public IP"],
         "accepted": t.accepted_warnings,
         "transit_query": logs.transit_query(t) if t.hub.firewall and t.hub.firewall.diagnostics else "",

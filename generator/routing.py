@@ -26,6 +26,7 @@ from functools import cached_property
 from typing import Sequence
 
 from . import policy
+from .failures import NO_FAILURE, Failures
 from .model import SPECIAL_SUBNETS, Route, SiteBranch, Topology, VnetBranch, address_number, parse_network
 
 # --- data types -----------------------------------------------------------------------------------
@@ -50,6 +51,7 @@ NO_ROUTE = "no-route"
 LOOP = "loop"
 ASYMMETRIC = "asymmetric"
 DENIED = "denied"  # routed through the firewall, but its policy allows no such flow
+BLACK_HOLED = "black-holed"  # a route still leads to something that failed (gen trace --fail)
 PARTIAL = "partial"  # routed through the firewall, which lets some protocols through and drops the others
 
 INTERNET_KIND = "internet"  # a public address outside the design: the Internet
@@ -111,7 +113,7 @@ class Path:
     """One direction of a trace: the hops it crossed and how it ended."""
 
     hops: tuple[str, ...]
-    status: str  # delivered, no-route or loop
+    status: str  # delivered, no-route, loop or black-holed
     where: str | None = None  # the hop that had no route, or the repeated hop
     reason: str = ""
     firewalls: tuple[str, ...] = ()  # firewall names crossed, in order
@@ -124,6 +126,8 @@ class Path:
             text += f" ✗ no route at {self.where}"
         elif self.status == LOOP:
             text += f" ↺ loop at {self.where}"
+        elif self.status == BLACK_HOLED:
+            text += f" ✗ down"
         return text
 
 
@@ -183,10 +187,13 @@ def _valid(prefixes) -> list[str]:
     return [str(p) for p in prefixes if parse_network(p) is not None]
 
 
-def _on_premises_prefixes(topology: Topology) -> list[str]:
-    """What the on-premises sites announce over ExpressRoute (advertisedPrefixes, by default their addressPrefixes)."""
+def _on_premises_prefixes(topology: Topology, failed: Failures = NO_FAILURE) -> list[str]:
+    """What the on-premises sites announce over ExpressRoute (advertisedPrefixes, by default their addressPrefixes);
+    nothing from a circuit that failed, or when the ExpressRoute gateway did."""
     prefixes = []
-    for site in topology.on_premises:
+    if failed.expressroute_gateway:
+        return prefixes
+    for site in _alive_sites(topology, failed):
         prefixes += _valid(site.advertised_prefixes)
         if site.advertises_default_route:
             prefixes.append(DEFAULT_ROUTE)
@@ -200,8 +207,25 @@ def _announced(owner) -> list[str]:
     return list(dict.fromkeys(_valid(owner.advertised_prefixes) + static))
 
 
-def _branch_prefixes(topology: Topology, skip: str | None = None) -> list[str]:
-    return [p for b in topology.branches if b.name != skip for p in _announced(b)]
+def _alive_sites(topology: Topology, failed: Failures) -> tuple:
+    return tuple(s for s in topology.on_premises if s.name not in failed.circuits)
+
+
+def _alive_branches(topology: Topology, failed: Failures) -> tuple:
+    """The branches whose routes the hub VPN gateway still has: none when it is down."""
+    if failed.vpn_gateway_down(topology):
+        return ()
+    return tuple(b for b in topology.branches if b.name not in failed.branches)
+
+
+def _exchanges_routes(topology: Topology, failed: Failures) -> bool:
+    """Route Server carries ExpressRoute <-> VPN routes only while it and both gateways are up."""
+    return (topology.exchanges_routes and not failed.route_server and not failed.expressroute_gateway
+            and not failed.vpn_gateway_down(topology))
+
+
+def _branch_prefixes(topology: Topology, skip: str | None = None, failed: Failures = NO_FAILURE) -> list[str]:
+    return [p for b in _alive_branches(topology, failed) if b.name != skip for p in _announced(b)]
 
 
 def _udr_entry(topology: Topology, route: Route) -> RouteEntry:
@@ -232,20 +256,20 @@ def _spoke_prefixes(topology: Topology) -> list[str]:
     return [p for spoke in topology.spokes for p in _valid(spoke.vnet.address_space)]
 
 
-def _spoke_routes(topology: Topology, spoke) -> list[RouteEntry]:
+def _spoke_routes(topology: Topology, spoke, failed: Failures = NO_FAILURE) -> list[RouteEntry]:
     """A spoke subnet: its route table (on-premises and branch prefixes to the firewall), the routes the hub's
     gateways teach it when propagation is on (or there is no table), its own VNet, the hub over the peering."""
     tables = dict(zip((s.name for s in topology.spokes), topology.spoke_route_tables))
     table = tables.get(spoke.name)
     routes = _udr_entries(topology, table.routes) if table else []
     if table is None or table.propagate_gateway_routes:
-        routes += _learned_in_hub(topology)
+        routes += _learned_in_hub(topology, failed)
     routes += [RouteEntry(p, VNET_LOCAL, VNET_LOCAL, SYSTEM) for p in _valid(spoke.vnet.address_space)]
     routes += [RouteEntry(p, topology.hub.vnet.name, PEERING, SYSTEM) for p in _valid(topology.hub.vnet.address_space)]
     return routes + [RouteEntry(DEFAULT_ROUTE, INTERNET, INTERNET, SYSTEM)]
 
 
-def _learned_in_hub(topology: Topology) -> list[RouteEntry]:
+def _learned_in_hub(topology: Topology, failed: Failures = NO_FAILURE) -> list[RouteEntry]:
     """BGP routes every hub subnet learns from the gateways (gateway route propagation stays on).
 
     This holds with or without Route Server: each gateway puts what it learns into the hub VNet.
@@ -253,71 +277,77 @@ def _learned_in_hub(topology: Topology) -> list[RouteEntry]:
     routes = []
     er, vpn = topology.hub.expressroute_gateway, topology.hub.vpn_gateway
     if er:
-        routes += [RouteEntry(p, er.name, GATEWAY, f"{BGP} via {er.name}") for p in _on_premises_prefixes(topology)]
+        routes += [RouteEntry(p, er.name, GATEWAY, f"{BGP} via {er.name}") for p in _on_premises_prefixes(topology, failed)]
     if vpn:
-        routes += [RouteEntry(p, vpn.name, GATEWAY, f"{BGP} via {vpn.name}") for p in _branch_prefixes(topology)]
+        routes += [RouteEntry(p, vpn.name, GATEWAY, f"{BGP} via {vpn.name}") for p in _branch_prefixes(topology, failed=failed)]
     return routes
 
 
-def _onprem_routes(topology: Topology) -> list[RouteEntry]:
+def _onprem_routes(topology: Topology, failed: Failures = NO_FAILURE) -> list[RouteEntry]:
     """What an on-premises edge learns from the hub's ExpressRoute gateway.
 
     The hub VNet always; the branch prefixes only with branch-to-branch. Never another
     on-premises site's prefixes: ExpressRoute to ExpressRoute transit is Global Reach, not this.
     """
     er = topology.hub.expressroute_gateway
-    if er is None:
+    if er is None or failed.expressroute_gateway:
         return []
     learned = _valid(topology.hub.vnet.address_space) + _spoke_prefixes(topology)
-    if topology.exchanges_routes:
-        learned += _branch_prefixes(topology)
+    if _exchanges_routes(topology, failed):
+        learned += _branch_prefixes(topology, failed=failed)
     return [RouteEntry(p, er.name, EXPRESSROUTE, f"{BGP} via {er.name}") for p in learned]
 
 
-def _branch_learned(topology: Topology, branch) -> list[str]:
+def _branch_learned(topology: Topology, branch, failed: Failures = NO_FAILURE) -> list[str]:
     """The prefixes a branch learns from the hub VPN gateway over BGP."""
-    learned = _valid(topology.hub.vnet.address_space) + _spoke_prefixes(topology) + _branch_prefixes(topology, skip=branch.name)
-    if topology.exchanges_routes:
-        learned += _on_premises_prefixes(topology)
+    if failed.vpn_gateway_down(topology) or branch.name in failed.branches:
+        return []
+    learned = (_valid(topology.hub.vnet.address_space) + _spoke_prefixes(topology)
+               + _branch_prefixes(topology, skip=branch.name, failed=failed))
+    if _exchanges_routes(topology, failed):
+        learned += _on_premises_prefixes(topology, failed)
     return learned
 
 
-def expected_learned(topology: Topology) -> dict[str, list[str]]:
-    """Gateway name -> the prefixes it must learn over BGP in this design (what `gen verify` checks).
+def expected_learned(topology: Topology, failed: Failures = NO_FAILURE) -> dict[str, list[str]]:
+    """Gateway name -> the prefixes it must learn over BGP in this design (what `gen verify` checks), with what
+    `failed` takes away gone.
 
     ExpressRoute gateway: the on-premises prefixes from its circuits, and the branches' through Route Server
     with branch-to-branch; hub VPN gateway: the branches', and on-premises through Route Server; each VNet
     branch's gateway: what the hub VPN gateway advertises to it.
     """
     hub = topology.hub
+    exchanges = _exchanges_routes(topology, failed)
     found: dict[str, list[str]] = {}
     if hub.expressroute_gateway:
-        found[hub.expressroute_gateway.name] = _on_premises_prefixes(topology) + (
-            _branch_prefixes(topology) if topology.exchanges_routes else [])
+        found[hub.expressroute_gateway.name] = [] if failed.expressroute_gateway else (
+            _on_premises_prefixes(topology, failed) + (_branch_prefixes(topology, failed=failed) if exchanges else []))
     if hub.vpn_gateway:
-        found[hub.vpn_gateway.name] = _branch_prefixes(topology) + (
-            _on_premises_prefixes(topology) if topology.exchanges_routes else [])
+        found[hub.vpn_gateway.name] = [] if failed.vpn_gateway_down(topology) else (
+            _branch_prefixes(topology, failed=failed) + (_on_premises_prefixes(topology, failed) if exchanges else []))
         for branch in topology.vnet_branches:
-            found[branch.vpn_gateway.name] = _branch_learned(topology, branch)
+            found[branch.vpn_gateway.name] = _branch_learned(topology, branch, failed)
     return {gateway: list(dict.fromkeys(p for p in prefixes if p != DEFAULT_ROUTE)) for gateway, prefixes in found.items()}
 
 
-def expected_advertised(topology: Topology) -> dict[str, dict[str, list[str]]]:
+def expected_advertised(topology: Topology, failed: Failures = NO_FAILURE) -> dict[str, dict[str, list[str]]]:
     """Gateway name -> {peer: the prefixes it must advertise to that peer} (what `gen verify` checks in the captured
     advertised routes). The ExpressRoute gateway's peers are its circuits' edge routers ("circuits": the same for
-    every one); the hub VPN gateway's are each site's BGP address and each VNet branch's name."""
+    every one); the hub VPN gateway's are each site's BGP address and each VNet branch's name. A peer that
+    `failed` takes down is not listed: nothing is advertised to it."""
     hub = topology.hub
     found: dict[str, dict[str, list[str]]] = {}
-    if hub.expressroute_gateway and topology.on_premises:
-        found[hub.expressroute_gateway.name] = {"circuits": [r.prefix for r in _onprem_routes(topology)]}
-    if hub.vpn_gateway:
+    if hub.expressroute_gateway and _alive_sites(topology, failed) and not failed.expressroute_gateway:
+        found[hub.expressroute_gateway.name] = {"circuits": [r.prefix for r in _onprem_routes(topology, failed)]}
+    if hub.vpn_gateway and not failed.vpn_gateway_down(topology):
         found[hub.vpn_gateway.name] = {
-            (str(b.bgp_peering_address) if isinstance(b, SiteBranch) else b.name): list(dict.fromkeys(_branch_learned(topology, b)))
-            for b in topology.branches}
+            (str(b.bgp_peering_address) if isinstance(b, SiteBranch) else b.name): list(dict.fromkeys(_branch_learned(topology, b, failed)))
+            for b in _alive_branches(topology, failed)}
     return found
 
 
-def _branch_routes(topology: Topology, branch) -> list[RouteEntry]:
+def _branch_routes(topology: Topology, branch, failed: Failures = NO_FAILURE) -> list[RouteEntry]:
     """What a branch learns over BGP from the hub's VPN gateway (and a VNet branch's own system routes).
 
     The hub VNet always; the other branches' prefixes too, because a VPN gateway with BGP
@@ -327,7 +357,7 @@ def _branch_routes(topology: Topology, branch) -> list[RouteEntry]:
     vpn = topology.hub.vpn_gateway
     routes = []
     if vpn:
-        learned = _branch_learned(topology, branch)
+        learned = _branch_learned(topology, branch, failed)
         if isinstance(branch, VnetBranch):  # the branch VNet sends to its own VPN gateway, which tunnels to the hub's
             routes = [RouteEntry(p, branch.vpn_gateway.name, GATEWAY, f"{BGP} via {vpn.name}") for p in learned]
         else:  # the site's VPN device sends into its tunnel to the hub's VPN gateway
@@ -351,31 +381,34 @@ def _choose(candidates: list[RouteEntry]) -> list[RouteEntry]:
     return sorted(table, key=lambda r: (-r.network.prefixlen, int(r.network.network_address), not r.effective, _PREFERENCE[r.origin]))
 
 
-def effective_routes(topology: Topology, gateway_udrs: Sequence[Route] | None = None) -> dict[str, list[RouteEntry]]:
-    """Hop id -> its routes. `gateway_udrs` replaces the GatewaySubnet route table (None: the design's)."""
+def effective_routes(topology: Topology, gateway_udrs: Sequence[Route] | None = None,
+                     failed: Failures = NO_FAILURE) -> dict[str, list[RouteEntry]]:
+    """Hop id -> its routes. `gateway_udrs` replaces the GatewaySubnet route table (None: the design's). With
+    `failed`, the BGP routes of what failed are gone; the UDRs stay as deployed."""
     udrs = topology.gateway_subnet_routes if gateway_udrs is None else tuple(gateway_udrs)
-    tables = {f"onprem:{site.name}": _choose(_onprem_routes(topology)) for site in topology.on_premises}
+    tables = {f"onprem:{site.name}": _choose(_onprem_routes(topology, failed) if site.name not in failed.circuits else [])
+              for site in topology.on_premises}
     tables[GATEWAY_SUBNET_HOP] = _choose(
-        _udr_entries(topology, udrs) + _learned_in_hub(topology) + _hub_system_routes(topology)
+        _udr_entries(topology, udrs) + _learned_in_hub(topology, failed) + _hub_system_routes(topology)
     )
     if topology.hub.firewall:
         # Gateway route propagation stays on for the firewall subnet, so it learns every gateway route;
         # its only UDR is 0/0 -> Internet when on-premises advertises a default route.
         tables[FIREWALL_SUBNET_HOP] = _choose(
             _udr_entries(topology, topology.firewall_subnet_routes)
-            + _learned_in_hub(topology)
+            + _learned_in_hub(topology, failed)
             + _hub_system_routes(topology)
         )
     # A hub workload subnet: its own route table with inspectHubSubnets (gateway routes not propagated),
     # else the routes every hub subnet learns from the gateways.
     hub_tables = topology.hub_subnet_route_tables
-    learned = [] if hub_tables else _learned_in_hub(topology)
+    learned = [] if hub_tables else _learned_in_hub(topology, failed)
     tables[HUB_VNET_HOP] = _choose(_udr_entries(topology, hub_tables[0].routes if hub_tables else ()) + learned
                                    + _hub_system_routes(topology))
     for branch in topology.branches:
-        tables[f"branch:{branch.name}"] = _choose(_branch_routes(topology, branch))
+        tables[f"branch:{branch.name}"] = _choose(_branch_routes(topology, branch, failed))
     for spoke in topology.spokes:
-        tables[f"spoke:{spoke.name}"] = _choose(_spoke_routes(topology, spoke))
+        tables[f"spoke:{spoke.name}"] = _choose(_spoke_routes(topology, spoke, failed))
     return tables
 
 
@@ -443,8 +476,9 @@ def _places(topology: Topology) -> _Places:
     return places
 
 
-def locate(topology: Topology, ip: str, places: list | None = None) -> Endpoint:
-    """The endpoint an address belongs to (longest prefix); ValueError if it is in none.
+def locate(topology: Topology, ip: str, places: list | None = None, avoid: frozenset = frozenset()) -> Endpoint:
+    """The endpoint an address belongs to (longest prefix); ValueError if it is in none. Of two owners of one
+    prefix (one network over two circuits), one not in `avoid` (a failed circuit) is taken.
 
     `places` lets a caller locating many addresses compute them once."""
     places = _places(topology) if places is None else places
@@ -461,7 +495,7 @@ def locate(topology: Topology, ip: str, places: list | None = None) -> Endpoint:
         return Endpoint(INTERNET_KIND, INTERNET, str(address), INTERNET_KIND)
     if not matches:
         raise ValueError(f"{ip} is in no prefix of the design and is not a public (Internet) address; known prefixes: {known()}")
-    _, kind, name, hop = matches[0]
+    _, kind, name, hop = next((m for m in matches if m[2] not in avoid), matches[0])
     return Endpoint(kind, name, str(address), hop)
 
 
@@ -497,9 +531,10 @@ class _Outcome:
 class _Walker:
     """Walks one packet through the design. Every step is one lookup in one hop's routes."""
 
-    def __init__(self, topology: Topology, routes: dict[str, list[RouteEntry]]):
+    def __init__(self, topology: Topology, routes: dict[str, list[RouteEntry]], failed: Failures = NO_FAILURE):
         self.topology = topology
         self.routes = routes
+        self.failed = failed
         hub = topology.hub
         self.firewall = _firewall_label(topology)
         self.expressroute = hub.expressroute_gateway.name if hub.expressroute_gateway else None
@@ -509,8 +544,20 @@ class _Walker:
         # What each hub gateway's connections advertise, indexed once for every walk of this walker.
         self.advertised = {
             gateway: _PrefixIndex((parse_network(p), peer) for peer in peers for p in _announced(peer))
-            for gateway, peers in ((self.expressroute, topology.on_premises), (self.vpn, topology.branches)) if gateway
+            for gateway, peers in ((self.expressroute, _alive_sites(topology, failed)), (self.vpn, _alive_branches(topology, failed)))
+            if gateway
         }
+        # What failed, as the walk meets it: the firewall's and the gateways' nodes.
+        self.down = set()
+        if failed.firewall and self.firewall:
+            self.down.add(("firewall", self.firewall))
+        if failed.expressroute_gateway and self.expressroute:
+            self.down.add(("hub-gateway", self.expressroute))
+        if failed.vpn_gateway_down(topology) and self.vpn:
+            self.down.add(("hub-gateway", self.vpn))
+        for branch in topology.vnet_branches:
+            if branch.name in failed.branches:
+                self.down.add(("branch-gateway", branch.vpn_gateway.name))
 
     def _index(self, hop: str) -> _RouteIndex:
         if hop not in self.indexes:
@@ -533,6 +580,9 @@ class _Walker:
                 return Path(tuple(hops), NO_ROUTE, outcome.where, outcome.reason, tuple(firewalls), tuple(assumptions))
             node = outcome.node
             label = self._label(node)
+            if (node.kind, node.name if node.kind != "firewall" else self.firewall) in self.down:
+                return Path(tuple(hops + [label]), BLACK_HOLED, label, f"{label} is down, and the routes still lead to it",
+                            tuple(firewalls), tuple(assumptions))
             # A gateway appears twice on branch-to-branch (in from one tunnel, out to another): that is
             # two different steps. Only the same step twice is a loop, since every step is deterministic.
             if node in seen:
@@ -650,7 +700,7 @@ class _Walker:
 
 def trace(topology: Topology, source_ip: str, destination_ip: str, gateway_udrs: Sequence[Route] | None = None,
           protocol: str | None = None, port: int | None = None, routes: dict[str, list[RouteEntry]] | None = None,
-          places: list | None = None, walker: _Walker | None = None) -> TraceResult:
+          places: list | None = None, walker: _Walker | None = None, failed: Failures = NO_FAILURE) -> TraceResult:
     """Walk a packet from source to destination and the reply back, and judge the pair.
 
     Seed symmetry: the reply arrives at the VPN gateway and follows GatewaySubnet's routes too, so
@@ -660,9 +710,10 @@ def trace(topology: Topology, source_ip: str, destination_ip: str, gateway_udrs:
     `routes`, `places` and `walker` let a caller tracing many pairs build the tables once.
     """
     places = _places(topology) if places is None else places
-    source, destination = locate(topology, source_ip, places), locate(topology, destination_ip, places)
+    avoid = failed.circuits
+    source, destination = locate(topology, source_ip, places, avoid), locate(topology, destination_ip, places, avoid)
     if walker is None:
-        walker = _Walker(topology, routes if routes is not None else effective_routes(topology, gateway_udrs))
+        walker = _Walker(topology, routes if routes is not None else effective_routes(topology, gateway_udrs, failed), failed)
     forward = walker.walk(source, destination)
     if destination.kind == INTERNET_KIND:  # the Internet only answers: the reply retraces the flow
         assumed = () if forward.firewalls else (INTERNET_RETURN,)
@@ -734,15 +785,21 @@ def branch_pair_count(topology: Topology) -> int:
     return n * (n - 1) // 2
 
 
-def transit_matrix(topology: Topology, gateway_udrs: Sequence[Route] | None = None,
-                   with_branch_pairs: bool = True) -> list[TransitPair]:
-    """One row per distinct flow between the places of the design, traced from representative hosts, in spec order:
-    each on-premises network to each branch, every pair of branches (unless `with_branch_pairs` is False: they grow
-    with the square of the branches), each spoke to each site, branch and later spoke, and each hub workload subnet
-    to each site, branch and spoke. Sites that share their prefixes (one network over several circuits) are one
-    network: one row, named after all of them."""
-    pairs = []
-    places, walker = _places(topology), _Walker(topology, effective_routes(topology, gateway_udrs))
+@dataclass(frozen=True)
+class Flow:
+    """One row of the transit table: a place to another, each by a representative host."""
+
+    source_name: str
+    destination_name: str
+    source_ip: str
+    destination_ip: str
+
+
+def flows(topology: Topology, with_branch_pairs: bool = True) -> list[Flow]:
+    """One flow per distinct pair of places of the design, in spec order: each on-premises network to each branch,
+    every pair of branches (unless `with_branch_pairs` is False: they grow with the square of the branches), each
+    spoke to each site, branch and later spoke, and each hub workload subnet to each site, branch and spoke. Sites
+    that share their prefixes (one network over several circuits) are one network, named after all of them."""
     networks: dict[frozenset, list] = {}
     for site in topology.on_premises:
         networks.setdefault(frozenset(_valid(site.address_prefixes)), []).append(site)
@@ -767,16 +824,24 @@ def transit_matrix(topology: Topology, gateway_udrs: Sequence[Route] | None = No
         ends += [(a, b) for i, a in enumerate(branches) for b in branches[i + 1:]]
     ends += [(spoke, other) for i, spoke in enumerate(spokes) for other in onprem + branches + spokes[i + 1:]]
     ends += [(subnet, other) for subnet in hub_subnets for other in onprem + branches + spokes]
-    for source_name, destination_name in ends:
-        source_ip, destination_ip = hosts[source_name], hosts[destination_name]
-        if source_ip is None or destination_ip is None:
-            continue  # no valid prefix: the rules report it
-        result = trace(topology, source_ip, destination_ip, places=places, walker=walker)
+    # A place without a valid prefix has no host: the rules report it.
+    return [Flow(a, b, hosts[a], hosts[b]) for a, b in ends if hosts[a] is not None and hosts[b] is not None]
+
+
+def transit_matrix(topology: Topology, gateway_udrs: Sequence[Route] | None = None,
+                   with_branch_pairs: bool = True, failed: Failures = NO_FAILURE,
+                   only: Sequence[Flow] | None = None) -> list[TransitPair]:
+    """Each flow of `flows` (or `only` these) traced both ways, with `failed` taken down."""
+    places = _places(topology)
+    walker = _Walker(topology, effective_routes(topology, gateway_udrs, failed), failed)
+    pairs = []
+    for flow in only if only is not None else flows(topology, with_branch_pairs):
+        result = trace(topology, flow.source_ip, flow.destination_ip, places=places, walker=walker, failed=failed)
         pairs.append(TransitPair(
-            source_name=source_name,
-            destination_name=destination_name,
-            source_ip=source_ip,
-            destination_ip=destination_ip,
+            source_name=flow.source_name,
+            destination_name=flow.destination_name,
+            source_ip=flow.source_ip,
+            destination_ip=flow.destination_ip,
             forward=result.forward_path.text,
             return_path=result.return_path.text,
             verdict=result.verdict,
@@ -794,7 +859,7 @@ def transit_matrix(topology: Topology, gateway_udrs: Sequence[Route] | None = No
 
 def _verdict_text(result: TraceResult) -> str:
     forward, back = result.forward_path, result.return_path
-    if result.verdict in (NO_ROUTE, LOOP):
+    if result.verdict in (NO_ROUTE, LOOP, BLACK_HOLED):
         failed, direction = (forward, "forward") if forward.status != DELIVERED else (back, "return")
         return f"{result.verdict} at {result.where} ({direction}): {failed.reason}"
     if result.verdict == ASYMMETRIC:

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from . import routing
+from . import resilience, routing
 from .capture import (
     DEPLOYMENT,
     ROUTE_SERVER,
@@ -27,6 +27,7 @@ from .capture import (
     effective_routes_file,
     learned_routes_file,
 )
+from .failures import NO_FAILURE, Failures, parse
 from .findings import Finding
 from .inventory import DIAGNOSTIC_SETTING, ROUTE_TABLE, SUBNET, VNET, inventory
 from .model import (
@@ -45,6 +46,7 @@ from .rules.verification import (
     DRIFT,
     EVIDENCE,
     FIREWALL_ADDRESS,
+    FAILURE_SEEN,
     FIREWALL_BYPASS,
     NIC_ROUTE,
     NOT_ADVERTISED,
@@ -125,19 +127,21 @@ class _Verification:
         self._check_firewall(outputs)
         self._check_route_server()
         sessions = self._expected_sessions(outputs)
-        expected_learned = routing.expected_learned(t)
         listed: dict[str, list] = {}
         for gateway in gateways(t):
             found = capture.bgp_sessions(gateway)
             if found is not None:
                 listed[gateway] = found
                 self._check_sessions(gateway, sessions.get(gateway, {}), found)
+        failed = self._check_failure(listed, outputs)
+        expected_learned = routing.expected_learned(t, failed)
+        for gateway in gateways(t):
             learned = capture.learned_routes(gateway)
             if learned is not None:
                 self._check_learned(gateway, expected_learned.get(gateway, []), learned)
-        self._check_advertised(listed, outputs)
+        self._check_advertised(listed, outputs, failed)
         self._check_resources()
-        model_routes = routing.effective_routes(t)
+        model_routes = routing.effective_routes(t, failed=failed)
         for nic, hop in test_vm_nics(t):
             table = capture.effective_routes(nic)
             if table is not None:
@@ -236,6 +240,116 @@ class _Verification:
                 self.report(SESSION_DOWN, gateway, f"{gateway} <-> ExpressRoute edge {session.neighbor} (ASN {EXPRESSROUTE_ASN}): "
                                                    f"{session.state}, not Connected. {show}", file)
 
+    # --- a failure in the capture ------------------------------------------------------------------------
+
+    def _check_failure(self, listed: dict[str, list], outputs: dict) -> Failures:
+        """The elements the hub gateways' BGP sessions show down, as `gen trace --fail` names them; reported with the
+        outcome the model predicts for them. The routes checks that follow expect that failure, not the whole design."""
+        labels, evidence, unclear, gateway = self._failed_elements(listed, outputs)
+        if not labels and not unclear:
+            return NO_FAILURE
+        file = bgp_status_file(gateway or next(iter(listed)))
+        if not labels:
+            self.report(FAILURE_SEEN, self.t.name, f"the capture shows {'; '.join(unclear)}: gen cannot tell which element "
+                                                   f"failed, so routes are checked against the whole design", file)
+            return NO_FAILURE
+        failed = parse(self.t, labels)
+        predicted = resilience.outcome(self.t, failed)
+        broken = [e for e in predicted.effects if e.effect != resilience.KEPT and e.effect != resilience.ALREADY]
+        lines = [f"{e.flow}: {e.effect} ({e.verdict}{' at ' + e.where if e.where else ''})" for e in broken]
+        kept = predicted.count(resilience.KEPT)
+        still = self._not_withdrawn(failed)
+        verdict = (f"the model predicts {kept} flow(s) kept" + (f" and {len(broken)} changed: " + "; ".join(lines) if broken else
+                                                                ", nothing broken"))
+        routes = (f". Routes it withdraws that are still learned (the capture may predate convergence): {', '.join(still)}"
+                  if still else ". The learned and advertised routes agree with it (what it withdraws is not reported "
+                                "missing); gen resilience says what the model assumes")
+        more = f". Also: {'; '.join(unclear)}" if unclear else ""
+        self.report(FAILURE_SEEN, " + ".join(labels),
+                    f"the capture shows {' + '.join(labels)} down ({'; '.join(evidence)}): {verdict}{routes}{more}. "
+                    f"Trace a flow under it: gen trace SPEC --from IP --to IP {' '.join('--fail ' + x for x in labels)}",
+                    file)
+        return failed
+
+    def _failed_elements(self, listed: dict[str, list], outputs: dict) -> tuple[list[str], list[str], list[str], str]:
+        """(element labels, the evidence for each, what is down but names no one element, the gateway that shows
+        the first of them)."""
+        t, hub = self.t, self.t.hub
+        labels: list[str] = []
+        evidence: list[str] = []
+        unclear: list[str] = []
+
+        def down(sessions) -> bool:
+            return bool(sessions) and all(s.state != "Connected" for s in sessions)
+
+        route_server_ips = set()
+        if hub.route_server:
+            state = self.capture.route_server()
+            route_server_ips = set(state.ips) if state and state.ips else set(_strings(outputs.get("routeServerIps")))
+        hub_gateways = [g.name for g in (hub.expressroute_gateway, hub.vpn_gateway) if g and g.name in listed]
+        to_route_server = [s for g in hub_gateways for s in listed[g] if s.neighbor in route_server_ips]
+        if down(to_route_server):
+            labels.append("route-server")
+            evidence.append(f"every session of {' and '.join(hub_gateways)} with Route Server is down")
+        vpn = hub.vpn_gateway
+        if vpn and vpn.name in listed:
+            peers = self._branch_peers(outputs)
+            instances = _addresses(outputs.get("hubVpnGatewayBgpPeeringAddress"))
+            # An instance is down when all of its sessions are, the Route Server's too: a peer down alone (a site, a
+            # branch) leaves the instance's other sessions up. One peer and no Route Server cannot tell them apart.
+            mine = {i: [s for s in listed[vpn.name] if s.local_address == a] for i, a in enumerate(instances)}
+            telling = {i: found for i, found in mine.items() if len({s.neighbor for s in found}) > 1}
+            dead = [i for i, found in telling.items() if down(found)]
+            sessions = [s for s in listed[vpn.name] if s.neighbor in peers]
+            if dead and len(dead) < len(instances):
+                for i in dead:
+                    labels.append(f"vpn-instance:{i}")
+                    evidence.append(f"every session of {vpn.name} from instance {i} ({instances[i]}) is down, the other's up")
+            elif dead:
+                labels += ["vpn-instance:0", "vpn-instance:1"]  # the whole gateway, as `--fail` names it
+                evidence.append(f"every session of {vpn.name} is down")
+            else:
+                for address, element in peers.items():
+                    if down([s for s in sessions if s.neighbor == address]):
+                        labels.append(element)
+                        evidence.append(f"{vpn.name} <-> {element} ({address}) is down on every tunnel")
+        er = hub.expressroute_gateway
+        if er and er.name in listed and t.on_premises:
+            edge = [s for s in listed[er.name] if s.asn == EXPRESSROUTE_ASN]
+            if down(edge):
+                labels += [f"circuit:{site.name}" for site in t.on_premises]
+                evidence.append(f"every session of {er.name} with the ExpressRoute edge is down")
+            elif any(s.state != "Connected" for s in edge):
+                lost = sorted(s.neighbor for s in edge if s.state != "Connected")
+                unclear.append(f"{er.name}'s sessions with the ExpressRoute edge {', '.join(lost)} down while others are up "
+                               f"(one link of a circuit, or one circuit of several: the capture does not say which circuit)")
+        shown = [g.name for g in (vpn, er) if g and g.name in listed and any(s.state != "Connected" for s in listed[g.name])]
+        return labels, evidence, unclear, (shown[0] if shown else "")
+
+    def _branch_peers(self, outputs: dict) -> dict[str, str]:
+        """The hub VPN gateway's BGP neighbours: address -> the element that fails with it (`site:NAME`, `branch:NAME`)."""
+        by_name = {str(e.get("name")): e for e in _as_list(outputs.get("branchVpnGateways")) if isinstance(e, dict)}
+        found = {}
+        for branch in self.t.branches:
+            if isinstance(branch, VnetBranch):
+                for address in _addresses((by_name.get(branch.name) or {}).get("bgpPeeringAddress")):
+                    found[address] = f"branch:{branch.name}"
+            else:
+                found[str(branch.bgp_peering_address)] = f"site:{branch.name}"
+        return found
+
+    def _not_withdrawn(self, failed: Failures) -> list[str]:
+        """Routes the failure withdraws that a hub gateway still lists as learned."""
+        before, after = routing.expected_learned(self.t), routing.expected_learned(self.t, failed)
+        found = []
+        for gateway, prefixes in before.items():
+            routes = self.capture.learned_routes(gateway)
+            if routes is None:
+                continue
+            learned = {r.network for r in routes if r.origin in LEARNED_ORIGINS}
+            found += [f"{p} at {gateway}" for p in prefixes if p not in after.get(gateway, []) and p in learned]
+        return found
+
     def _check_learned(self, gateway: str, expected: list[str], routes) -> None:
         t = self.t
         file = learned_routes_file(gateway)
@@ -274,11 +388,11 @@ class _Verification:
                     f"{gateway} learned {prefix}, which belongs to nothing in the spec: transit to it is not inspected. Add "
                     f"the network to the spec, or stop advertising it"), file)
 
-    def _check_advertised(self, listed: dict[str, list], outputs: dict) -> None:
+    def _check_advertised(self, listed: dict[str, list], outputs: dict, failed: Failures) -> None:
         """What the hub gateways advertise: the ExpressRoute gateway the branch and spoke prefixes to its circuits,
-        the VPN gateway the on-premises prefixes to its sites."""
+        the VPN gateway the on-premises prefixes to its sites (less what a failure seen in the capture withdraws)."""
         t = self.t
-        expected = routing.expected_advertised(t)
+        expected = routing.expected_advertised(t, failed)
         branch_addresses = {str(e.get("name")): _addresses(e.get("bgpPeeringAddress"))
                             for e in _as_list(outputs.get("branchVpnGateways")) if isinstance(e, dict)}
         for gateway, peers in expected.items():

@@ -23,6 +23,7 @@ import json
 from pathlib import Path
 
 from generator import capture, routing
+from generator.failures import NO_FAILURE, Failures
 from generator.model import Topology, VnetBranch
 from generator.plan import arm
 from generator.plan.expressions import UNKNOWN
@@ -183,8 +184,9 @@ def _add_runtime_values(raw: list[dict], by_id: dict, t: Topology) -> None:
 
 
 def write_capture(root: Path, template: dict, parameters: dict, t: Topology, group: str | None = None,
-                  with_routing: bool = True) -> Path:
-    """A whole capture folder: resources/, and (with_routing) what verify also reads, consistent with them."""
+                  with_routing: bool = True, failed: Failures = NO_FAILURE) -> Path:
+    """A whole capture folder: resources/, and (with_routing) what verify also reads, consistent with them; with
+    `failed`, as the routing model says the hub looks while those elements are down (their BGP sessions Idle)."""
     group = group or f"rg-{t.name}"
     resources = deployed_resources(template, parameters, t, group)
     settings = [b for b in resources if b["type"] == "Microsoft.Insights/diagnosticSettings"]
@@ -205,13 +207,13 @@ def write_capture(root: Path, template: dict, parameters: dict, t: Topology, gro
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(json.dumps(body, indent=2))
     if with_routing:
-        write_routing(root, t, resources, group)
+        write_routing(root, t, resources, group, failed)
     return root
 
 
-def write_routing(root: Path, t: Topology, resources: list[dict], group: str) -> None:
+def write_routing(root: Path, t: Topology, resources: list[dict], group: str, failed: Failures = NO_FAILURE) -> None:
     """deployment.json, route-server.json and each gateway's BGP sessions, learned and advertised routes: what a
-    healthy hub shows, in the shapes of shared/docs/azure-cli-outputs.md."""
+    healthy hub shows (or one where `failed` is down), in the shapes of shared/docs/azure-cli-outputs.md."""
     def write(rel: str, document) -> None:
         path = root / rel
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -273,8 +275,9 @@ def write_routing(root: Path, t: Topology, resources: list[dict], group: str) ->
                 sessions[str(branch.vpn_gateway.name)] = [session(r, local, 65515) for r in remote for local in addresses(vpn)]
             else:
                 sessions[vpn] += [session(local, str(branch.bgp_peering_address), branch.bgp_asn) for local in addresses(vpn)]
-    learned = routing.expected_learned(t)
-    advertised = routing.expected_advertised(t)
+    _take_down(sessions, t, failed, route_server_ips, addresses)
+    learned = routing.expected_learned(t, failed)
+    advertised = routing.expected_advertised(t, failed)
     on_premises = {str(p) for site in t.on_premises for p in site.advertised_prefixes}
     for gateway, listed in sessions.items():
         write(capture.bgp_status_file(gateway), {"value": listed})
@@ -305,7 +308,7 @@ def write_routing(root: Path, t: Topology, resources: list[dict], group: str) ->
                  "origin": "Igp", "sourcePeer": entry["localAddress"], "weight": 0} for p in prefixes]})
     from generator.verify import test_vm_nics
 
-    model_routes = routing.effective_routes(t)
+    model_routes = routing.effective_routes(t, failed=failed)
     for nic, hop in test_vm_nics(t):
         table = []
         for entry in model_routes[hop]:
@@ -316,3 +319,31 @@ def write_routing(root: Path, t: Topology, resources: list[dict], group: str) ->
                           # The older CLI shape: the propagation flag inside additionalProperties.
                           "additionalProperties": {"disableBgpRoutePropagation": False}})
         write(capture.effective_routes_file(nic), {"nextLink": None, "value": table})
+
+
+def _take_down(sessions: dict[str, list], t: Topology, failed: Failures, route_server_ips, addresses) -> None:
+    """The sessions of what failed as a gateway lists them then: Idle, nothing received."""
+    hub = t.hub
+    down_neighbors: set[str] = set()
+    down_locals: set[str] = set()
+    if failed.route_server:
+        down_neighbors |= set(route_server_ips)
+    if t.on_premises and set(failed.circuits) >= {s.name for s in t.on_premises}:
+        down_neighbors.add("10.255.255.4")  # the one edge router the stand-in lists for all circuits
+    for branch in t.branches:
+        if branch.name in failed.branches:
+            if isinstance(branch, VnetBranch):
+                down_neighbors |= set(addresses(branch.vpn_gateway.name))
+                for entry in sessions.get(str(branch.vpn_gateway.name), []):
+                    entry.update(state="Idle", routesReceived=0, connectedDuration=None)
+            else:
+                down_neighbors.add(str(branch.bgp_peering_address))
+    if hub.vpn_gateway:
+        instances = addresses(hub.vpn_gateway.name)
+        down_locals |= {instances[i] for i in failed.vpn_instances if i < len(instances)}
+    for gateway, listed in sessions.items():
+        hub_vpn = hub.vpn_gateway is not None and gateway == str(hub.vpn_gateway.name)
+        for entry in listed:
+            lost_instance = (hub_vpn and entry["localAddress"] in down_locals) or entry["neighbor"] in down_locals
+            if entry["neighbor"] in down_neighbors or lost_instance:
+                entry.update(state="Idle", routesReceived=0, connectedDuration=None)

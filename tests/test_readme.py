@@ -28,14 +28,19 @@ def test_readme_has_the_two_commands_and_every_rule():
     assert "make demo" in readme and "make test" in readme
     for rule in all_rules():
         assert f"[{rule.id}]" in readme, rule.id
-    assert len(update_readme.SECTION.findall(readme)) == 5
+    assert len(update_readme.SECTION.findall(readme)) == 7
 
 
-def test_pre_commit_example_names_the_release_tag_of_this_version():
-    from generator import __version__
-
+def test_pre_commit_example_is_a_local_hook_the_hooks_file_also_offers():
+    """No release tag is published, so the README shows a local hook and names no `rev:` that may not exist."""
     readme = (ROOT / "README.md").read_text("utf-8")
-    assert f"rev: v{__version__}\n" in readme
+    block = readme[readme.index("pre-commit, with gen installed"):]
+    block = block[block.index("```yaml"):]
+    block = block[: block.index("```", 7)]
+    assert "repo: local" in block and "entry: gen check" in block
+    assert "rev:" not in block
+    hooks = (ROOT / ".pre-commit-hooks.yaml").read_text("utf-8")
+    assert "id: gen-check" in hooks and "entry: gen check" in hooks
 
 
 def test_ci_runs_the_readme_test_command():

@@ -211,7 +211,7 @@ def test_one_catalogue_holds_the_schema_stage_and_acceptance_rules():
     assert ids[:4] == ["INPUT", "JSON001", "SCHEMA", "SEC000"]
     tail = ids[ids.index("ACC001"):]  # acceptances, then gen plan's and gen verify's checks, in that order
     assert tail[:3] == ["ACC001", "ACC002", "PLAN001"]
-    assert [i for i in tail if i.startswith("VER")] == [f"VER{i:03}" for i in range(1, 16)]
+    assert [i for i in tail if i.startswith("VER")] == [f"VER{i:03}" for i in range(1, 17)]
     assert len(ids) == len(set(ids))
 
 

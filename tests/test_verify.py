@@ -416,3 +416,91 @@ def test_drift_of_the_deployed_resources_is_reported_next_to_the_routing_checks(
     messages = " ".join(f.message for f in found)
     assert "VpnGw2AZ -> VpnGw1AZ" in messages and "point-to-site" in messages
     assert run("verify", spec, root).exit_code == 0
+
+
+# --- a capture taken during a failure ---------------------------------------------------------------------------
+
+
+@pytest.fixture
+def failing(compiled, tmp_path):
+    """A capture of a spec taken while `labels` are down (the stand-in's sessions Idle, its routes withdrawn)."""
+    from generator.failures import parse
+
+    def make(name: str, *labels: str):
+        data, t, template, values = compiled(name)
+        root = write_capture(tmp_path / "capture", template, values, t, failed=parse(t, labels))
+        return t, root, write_spec(tmp_path, data)
+
+    return make
+
+
+def seen(findings) -> list:
+    return [f for f in findings if f.rule_id == "VER016"]
+
+
+def test_a_branch_down_is_named_with_the_flows_it_breaks_and_no_route_is_missing_beyond_it(failing):
+    t, root, spec = failing("seed", "branch:branch1")
+    found = verify.verify(t, root)
+    assert [f.path for f in seen(found)] == ["branch:branch1"]
+    message = seen(found)[0].message
+    assert "onprem -> branch1: broken" in message and "--fail branch:branch1" in message
+    rules = {f.rule_id for f in found}
+    assert "VER002" in rules  # the cause: the sessions down
+    assert not rules & {"VER004", "VER007", "VER013"}  # what the failure withdraws is what it predicts
+
+
+def test_one_vpn_instance_down_is_named_and_nothing_breaks(failing):
+    t, root, _ = failing("seed", "vpn-instance:1")
+    found = verify.verify(t, root)
+    assert [f.path for f in seen(found)] == ["vpn-instance:1"]
+    assert "nothing broken" in seen(found)[0].message
+    assert "instance 1 (" in seen(found)[0].message
+    assert not {f.rule_id for f in found} & {"VER004", "VER007", "VER013"}
+
+
+def test_route_server_down_breaks_branch_transit_only(failing):
+    t, root, spec = failing("multi-site", "route-server")
+    found = verify.verify(t, root)
+    assert [f.path for f in seen(found)] == ["route-server"]
+    message = seen(found)[0].message
+    assert re.search(r"dc-\S+ -> shop-paris: broken", message)  # ExpressRoute <-> VPN transit
+    assert "hub/snet-shared -> dc-frankfurt" not in message  # on-premises <-> hub survives
+    assert not {f.rule_id for f in found} & {"VER004", "VER013"}
+    result = run("verify", spec, root)
+    assert result.exit_code == 1 and "VER016" in result.output
+
+
+def test_a_site_down_is_named_as_trace_names_it(failing):
+    t, root, _ = failing("multi-site", "site:warehouse-lyon")
+    found = verify.verify(t, root)
+    assert [f.path for f in seen(found)] == ["site:warehouse-lyon"]
+    assert "-> warehouse-lyon: broken" in seen(found)[0].message
+
+
+def test_every_circuit_down_is_named(failing):
+    t, root, _ = failing("seed", "circuit:onprem")
+    found = verify.verify(t, root)
+    assert [f.path for f in seen(found)] == ["circuit:onprem"]
+    assert not {f.rule_id for f in found} & {"VER004", "VER013"}
+
+
+def test_routes_the_failure_should_have_withdrawn_are_named(failing, healthy):
+    _, healthy_root, _ = healthy()
+    before = (healthy_root / captured.learned_routes_file("ergw-hub")).read_text()
+    t, root, _ = failing("seed", "branch:branch1")
+    (root / captured.learned_routes_file("ergw-hub")).write_text(before)
+    message = seen(verify.verify(t, root))[0].message
+    assert "still learned" in message and "10.50.0.0/16 at ergw-hub" in message
+
+
+def test_one_edge_session_of_several_down_is_unclear_and_checked_against_the_whole_design(healthy):
+    t, root, _ = healthy("multi-site")
+    er = t.hub.expressroute_gateway.name
+
+    def second_edge_down(document):
+        edge = next(s for s in document["value"] if s["asn"] == 12076)
+        document["value"].append(dict(edge, neighbor="10.255.255.5", state="Idle", connectedDuration=None))
+
+    edit(root / captured.bgp_status_file(er), second_edge_down)
+    found = seen(verify.verify(t, root))
+    assert len(found) == 1 and "does not say which circuit" in found[0].message

@@ -12,7 +12,7 @@ from ..findings import ERROR, WARNING
 # The order gen verify reports in: missing evidence first, then causes (what is set up wrong), then the effects
 # they explain (routes not learned, NIC routes), so that the first line read is the one to fix.
 EVIDENCE = ("VER008", "VER009")
-CAUSES = ("VER014", "VER001", "VER012", "VER010", "VER011", "VER002", "VER003")
+CAUSES = ("VER014", "VER001", "VER012", "VER010", "VER011", "VER002", "VER003", "VER016")
 from . import Rule, register
 
 UDR_LINK = "https://learn.microsoft.com/azure/virtual-network/virtual-networks-udr-overview#how-azure-selects-a-route"
@@ -90,3 +90,9 @@ RESOURCE_MISSING = _verify(
     "VER014", ERROR, "A resource of the design is not deployed", readme_link("after-deploying"),
     "The capture's resources (az resource show of every resource in the resource group) lack one the spec deploys: "
     "the deployment did not finish, or someone deleted it.")
+FAILURE_SEEN = _verify(
+    "VER016", WARNING, "The capture shows a failure: what the model predicts for it", readme_link("what-survives-a-failure"),
+    "The BGP sessions down in the capture match an element of the design that failed (a site, a branch, one instance "
+    "of the hub VPN gateway, the Route Server, the circuits): the message names it, gives the outcome `gen resilience` "
+    "predicts for it flow by flow, and checks the learned and advertised routes against that failure (the routes it "
+    "withdraws are not reported missing; routes it should have withdrawn and that are still learned are named).")

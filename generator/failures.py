@@ -1,0 +1,179 @@
+"""What fails: the elements of a design that `gen trace --fail` and `gen resilience` take down, and what Microsoft
+documents about each (or that gen assumes, and says so).
+
+Each element is named as users write it: `circuit:NAME`, `site:NAME`, `branch:NAME`, `vpn-instance:0|1`,
+`expressroute-gateway`, `route-server`, `firewall`, `zone:1|2|3`. The routing model (routing.py) takes a
+`Failures` and recomputes: BGP routes that disappear, static UDRs that still point where they did.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from .model import Topology
+
+ACTIVE_ACTIVE = "https://learn.microsoft.com/azure/vpn-gateway/about-active-active-gateways"
+HIGHLY_AVAILABLE = "https://learn.microsoft.com/azure/vpn-gateway/vpn-gateway-highlyavailable"
+ER_DISASTER_RECOVERY = "https://learn.microsoft.com/azure/expressroute/designing-for-disaster-recovery-with-expressroute-privatepeering"
+ER_WEIGHT = "https://learn.microsoft.com/azure/expressroute/expressroute-optimize-routing"
+RELIABILITY_GATEWAYS = "https://learn.microsoft.com/azure/reliability/reliability-virtual-network-gateway"
+RELIABILITY_FIREWALL = "https://learn.microsoft.com/azure/reliability/reliability-firewall"
+ROUTE_SERVER_FAQ = "https://learn.microsoft.com/azure/route-server/route-server-faq"
+VPN_FAQ = "https://learn.microsoft.com/azure/vpn-gateway/vpn-gateway-vpn-faq"
+UDR = "https://learn.microsoft.com/azure/virtual-network/virtual-networks-udr-overview"
+BGP_OVERVIEW = "https://learn.microsoft.com/azure/vpn-gateway/vpn-gateway-bgp-overview"
+
+
+@dataclass(frozen=True)
+class Behaviour:
+    """One thing the model does when an element fails, with its source; `assumed` when no page documents it."""
+
+    text: str
+    source: str = ""
+
+    @property
+    def assumed(self) -> bool:
+        return not self.source
+
+
+# What the model does, element by element (the README's resilience section lists them).
+BEHAVIOURS = {
+    "circuit": (
+        Behaviour("the circuit's BGP routes are withdrawn: on-premises networks that another circuit also carries are "
+                  "reached over that one, by the highest routing weight (\"the standby circuit is used in this failure "
+                  "state\")", ER_DISASTER_RECOVERY),
+        Behaviour("the GatewaySubnet UDRs of its prefixes stay and still send to the firewall, which then has no route for "
+                  "them: that traffic dies there (a UDR does not fail over: \"you can't utilize BGP to quickly fail over "
+                  "these routes\")", ROUTE_SERVER_FAQ),
+    ),
+    "site": (
+        Behaviour("its tunnels drop and \"the corresponding routes will be withdrawn via BGP\"", BGP_OVERVIEW),
+        Behaviour("the Local Network Gateway's prefixes lead nowhere while its tunnels are down"),
+    ),
+    "vpn-instance": (
+        Behaviour("active-active: \"the switch over will happen automatically from the affected instance to the other "
+                  "active instance\"; a site keeps its connectivity through its tunnel to the other instance (assumed: each "
+                  "site's device has a tunnel to both instances, as an active-active gateway expects)", ACTIVE_ACTIVE),
+    ),
+    "vpn-instance-standby": (
+        Behaviour("active-standby: the standby takes over after \"a brief interruption\" (10 to 15 seconds planned, about "
+                  "1 to 3 minutes unplanned)", HIGHLY_AVAILABLE),
+    ),
+    "expressroute-gateway": (
+        Behaviour("no path between on-premises and Azure while the gateway is down: its routes are gone from the hub and "
+                  "the circuits learn nothing from it (\"If the region becomes unavailable, your gateway is also "
+                  "unavailable\"; an outage of the gateway alone is assumed to act the same)"),
+    ),
+    "route-server": (
+        Behaviour("the ExpressRoute and VPN gateways stop exchanging routes: Route Server is what makes them (\"you'll "
+                  "need to set up Azure Route Server\" for ExpressRoute to VPN routing); on-premises and the branches lose "
+                  "each other, while each keeps the hub and the spokes it learns from its own gateway (assumed: an "
+                  "outage acts like branch-to-branch off)", VPN_FAQ),
+    ),
+    "firewall": (
+        Behaviour("the UDRs still point at the firewall's address: every inspected flow is dropped there, and traffic that "
+                  "no UDR sends to it is untouched (Learn documents no fallback for a UDR whose next hop is down)"),
+    ),
+    "branch": (
+        Behaviour("its VPN gateway (or its device) is gone: its prefixes are withdrawn over BGP", BGP_OVERVIEW),
+    ),
+    "zone": (
+        Behaviour("the gateways gen deploys are zone-redundant (AZ SKUs, zone-redundant public IPs): \"brief interruptions "
+                  "that typically last up to one minute\"", RELIABILITY_GATEWAYS),
+        Behaviour("the firewall spans zones 1, 2 and 3: \"Zone-redundant firewalls are expected to have no downtime during "
+                  "an availability zone outage\"", RELIABILITY_FIREWALL),
+        Behaviour("Route Server \"has zone-level redundancy if you deploy it in an Azure region that supports "
+                  "Availability Zones\"", ROUTE_SERVER_FAQ),
+        Behaviour("test VMs are in no zone gen chooses: one may be in the zone that fails, which the table does not show"),
+    ),
+}
+
+
+class FailureError(ValueError):
+    """An element that is not one of the design; the message lists what is (exit 2)."""
+
+
+@dataclass(frozen=True)
+class Failures:
+    circuits: frozenset = frozenset()  # on-premises site names (their ExpressRoute connection and circuit)
+    branches: frozenset = frozenset()  # branch names: a VNet branch's gateway, or a site's device
+    vpn_instances: frozenset = frozenset()  # instances of the hub VPN gateway
+    expressroute_gateway: bool = False
+    route_server: bool = False
+    firewall: bool = False
+    zones: frozenset = frozenset()
+    labels: tuple[str, ...] = field(default=(), compare=False)  # as the user wrote them
+
+    def __bool__(self) -> bool:
+        return bool(self.circuits or self.branches or self.vpn_instances or self.expressroute_gateway or self.route_server
+                    or self.firewall or self.zones)
+
+    def vpn_gateway_down(self, topology: Topology) -> bool:
+        """The hub VPN gateway is gone when all of its instances are: active-active and active-standby both fail over."""
+        gateway = topology.hub.vpn_gateway
+        return gateway is not None and {0, 1} <= set(self.vpn_instances)
+
+    def merge(self, other: "Failures") -> "Failures":
+        return Failures(self.circuits | other.circuits, self.branches | other.branches, self.vpn_instances | other.vpn_instances,
+                        self.expressroute_gateway or other.expressroute_gateway, self.route_server or other.route_server,
+                        self.firewall or other.firewall, self.zones | other.zones, self.labels + other.labels)
+
+    @property
+    def label(self) -> str:
+        return " + ".join(self.labels) or "nothing"
+
+    def behaviours(self, topology: Topology) -> list[Behaviour]:
+        """What the model does for these failures, each with its source (or assumed)."""
+        kinds = [label.split(":")[0] for label in self.labels]
+        gateway = topology.hub.vpn_gateway
+        kinds = [f"{k}-standby" if k == "vpn-instance" and gateway and not gateway.active_active else k for k in kinds]
+        return [b for kind in dict.fromkeys(kinds) for b in BEHAVIOURS.get(kind, ())]
+
+
+NO_FAILURE = Failures()
+
+
+def elements(topology: Topology) -> list[str]:
+    """Every element of the design that can fail on its own, in a stable order."""
+    hub = topology.hub
+    found = [f"circuit:{s.name}" for s in topology.on_premises]
+    found += [f"{'site' if b.kind == 'site' else 'branch'}:{b.name}" for b in topology.branches]
+    if hub.vpn_gateway:
+        found += ["vpn-instance:0", "vpn-instance:1"]
+    if hub.expressroute_gateway:
+        found.append("expressroute-gateway")
+    if hub.route_server:
+        found.append("route-server")
+    if hub.firewall:
+        found.append("firewall")
+    return found + ["zone:1", "zone:2", "zone:3"]
+
+
+def parse(topology: Topology, texts) -> Failures:
+    """The failures a user names (`--fail circuit:onprem --fail firewall`), checked against the design."""
+    failures = NO_FAILURE
+    for text in texts:
+        failures = failures.merge(_one(topology, text.strip()))
+    return failures
+
+
+def _one(topology: Topology, text: str) -> Failures:
+    kind, _, name = text.partition(":")
+    kind = kind.lower()
+    hub = topology.hub
+    known = ", ".join(elements(topology))
+    if kind == "circuit" and name in {s.name for s in topology.on_premises}:
+        return Failures(circuits=frozenset({name}), labels=(text,))
+    if kind in ("site", "branch") and name in {b.name for b in topology.branches}:
+        return Failures(branches=frozenset({name}), labels=(text,))
+    if kind == "vpn-instance" and name in ("0", "1") and hub.vpn_gateway:
+        return Failures(vpn_instances=frozenset({int(name)}), labels=(text,))
+    if kind == "zone" and name in ("1", "2", "3"):
+        return Failures(zones=frozenset({int(name)}), labels=(text,))
+    if not name and kind == "expressroute-gateway" and hub.expressroute_gateway:
+        return Failures(expressroute_gateway=True, labels=(text,))
+    if not name and kind == "route-server" and hub.route_server:
+        return Failures(route_server=True, labels=(text,))
+    if not name and kind == "firewall" and hub.firewall:
+        return Failures(firewall=True, labels=(text,))
+    raise FailureError(f"{text!r} is no element of this design that can fail; its elements: {known}")

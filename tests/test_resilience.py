@@ -1,0 +1,150 @@
+"""What survives a failure: gen trace --fail and gen resilience on the examples, one test per known case."""
+
+from __future__ import annotations
+
+import copy
+import json
+
+import pytest
+
+from conftest import EXAMPLES, MULTI_SITE, SEED, load_example
+from generator import model, resilience, routing
+from generator.failures import FailureError, parse
+from test_cli import run, write_spec
+
+HUB_SPOKE = EXAMPLES / "hub-spoke.json"
+
+
+def two_circuits() -> dict:
+    """The seed's on-premises network over two circuits (the second with the higher weight)."""
+    data = load_example(SEED)
+    second = copy.deepcopy(data["onPremises"][0])
+    second.update(name="onprem2", routingWeight=10,
+                  expressRouteCircuitId=second["expressRouteCircuitId"].replace("er-tokyo", "er-osaka"))
+    data["onPremises"].append(second)
+    return data
+
+
+def outcome(result: resilience.Resilience, label: str) -> resilience.Outcome:
+    return next(o for o in result.outcomes if o.failure.label == label)
+
+
+def effects(o: resilience.Outcome) -> dict[str, str]:
+    return {e.flow: e.effect for e in o.effects}
+
+
+@pytest.mark.parametrize("path", [SEED, MULTI_SITE, HUB_SPOKE], ids=lambda p: p.name)
+def test_every_single_failure_has_a_verdict_per_flow(path):
+    t = model.build(load_example(path))
+    result = resilience.analyse(t)
+    flows = len(routing.flows(t))
+    assert result.flows == flows and len(result.outcomes) >= 6
+    assert all(len(o.effects) == flows for o in result.outcomes)
+    assert all(e.effect in (resilience.KEPT, resilience.LOST_INSPECTION, resilience.ASYMMETRIC, resilience.BROKEN,
+                            resilience.ALREADY) for o in result.outcomes for e in o.effects)
+    # Single points of failure come first.
+    points = [o.single_point for o in result.outcomes]
+    assert points == sorted(points, reverse=True)
+    assert not result.failed  # no example claims redundancy it lacks, and no failure makes traffic skip the firewall
+
+
+def test_losing_one_of_two_circuits_to_the_same_network_keeps_every_flow_delivered_and_inspected():
+    t = model.build(two_circuits())
+    result = resilience.analyse(t)
+    for circuit in ("circuit:onprem", "circuit:onprem2"):
+        assert set(effects(outcome(result, circuit)).values()) == {resilience.KEPT}, circuit
+    preferred = routing.trace(t, "10.50.1.4", "10.20.1.4")
+    assert "circuit er-osaka of onprem2 (weight 10 over 0)" in preferred.forward_path.text  # the heavier circuit
+    standby = routing.trace(t, "10.50.1.4", "10.20.1.4", failed=parse(t, ["circuit:onprem2"]))
+    assert standby.verdict == "delivered" and standby.inspected  # over the other circuit, through the firewall both ways
+
+
+def test_losing_one_vpn_instance_keeps_every_flow():
+    for path in (SEED, MULTI_SITE, HUB_SPOKE):
+        result = resilience.analyse(model.build(load_example(path)))
+        for instance in ("vpn-instance:0", "vpn-instance:1"):
+            assert not outcome(result, instance).single_point, (path.name, instance)
+
+
+def test_losing_the_route_server_breaks_expressroute_vpn_transit_but_not_on_premises_to_the_hub():
+    o = outcome(resilience.analyse(model.build(load_example(HUB_SPOKE))), "route-server")
+    found = effects(o)
+    assert found["onprem -> branch1"] == resilience.BROKEN
+    assert found["hub/subnet-001 -> onprem"] == resilience.KEPT
+    assert found["spoke-app -> onprem"] == resilience.KEPT and found["spoke-app -> branch1"] == resilience.KEPT
+
+
+def test_losing_the_firewall_black_holes_every_inspected_flow_while_hub_local_traffic_survives():
+    t = model.build(load_example(HUB_SPOKE))
+    o = outcome(resilience.analyse(t), "firewall")
+    for effect in o.effects:
+        before = routing.trace(t, *next((f.source_ip, f.destination_ip) for f in routing.flows(t)
+                                        if f"{f.source_name} -> {f.destination_name}" == effect.flow))
+        if before.inspected:
+            assert (effect.effect, effect.verdict) == (resilience.BROKEN, "black-holed"), effect
+        elif before.verdict == "delivered":
+            assert effect.effect == resilience.KEPT, effect  # hub <-> spoke over the peering
+    assert effects(o)["hub/subnet-001 -> spoke-app"] == resilience.KEPT
+
+
+def test_a_zone_outage_takes_down_nothing_gen_deploys_and_says_why():
+    result = resilience.analyse(model.build(load_example(SEED)))
+    assert not outcome(result, "zone:2").single_point
+    texts = " ".join(b.text for b in result.behaviours)
+    assert "up to one minute" in texts and "no downtime during an availability zone outage" in texts
+
+
+def test_broken_claimed_redundancy_and_lost_inspection_fail_the_check():
+    """Two circuits for one network, where the second circuit's site does not advertise the prefixes the first one
+    does: failing the first loses the network although the spec claims it is reached twice."""
+    data = two_circuits()
+    data["onPremises"][1]["advertisedPrefixes"] = ["10.99.0.0/16"]  # its routers advertise something else
+    data["acceptedWarnings"] = []
+    t = model.build(data)
+    result = resilience.analyse(t)
+    o = outcome(result, "circuit:onprem")
+    assert o.redundancy_broken and o.fails_the_check and result.failed
+    assert run("resilience", write_spec_dir(data)).exit_code == 1
+
+
+def write_spec_dir(data: dict):
+    import tempfile
+    from pathlib import Path
+
+    return write_spec(Path(tempfile.mkdtemp()), data)
+
+
+def test_every_behaviour_has_a_source_or_says_it_is_assumed():
+    result = resilience.analyse(model.build(load_example(HUB_SPOKE)))
+    assert result.behaviours
+    for behaviour in result.behaviours:
+        assert behaviour.source.startswith("https://learn.microsoft.com/") or behaviour.assumed
+    text, markdown = resilience.as_text(result), resilience.as_markdown(result)
+    assumed = [b for b in result.behaviours if b.assumed]
+    assert assumed  # the hub-spoke example has a firewall: what a UDR does when it is down is documented nowhere
+    for behaviour in assumed:
+        assert f"assumed: {behaviour.text}" in text
+        assert f"{resilience.markdown.text(behaviour.text)} (assumed)" in markdown
+
+
+def test_cli_trace_with_failures_and_resilience_formats(tmp_path):
+    down = run("trace", SEED, "--from", "10.20.10.133", "--to", "10.50.1.4", "--fail", "firewall")
+    assert down.exit_code == 1 and "verdict: black-holed at afw-hub (10.0.3.4)" in down.output and "assumed:" in down.output
+    assert run("trace", SEED, "--from", "10.20.10.133", "--to", "10.50.1.4", "--fail", "vpn-instance:1").exit_code == 0
+    unknown = run("trace", SEED, "--from", "10.20.10.133", "--to", "10.50.1.4", "--fail", "circuit:nowhere")
+    assert unknown.exit_code == 2 and "its elements: circuit:onprem" in unknown.stderr
+    text = run("resilience", HUB_SPOKE)
+    assert text.exit_code == 0 and "single points of failure first" in text.output
+    markdown = run("resilience", HUB_SPOKE, "--format", "markdown").output
+    assert "| `firewall` |" in markdown and "([source](https://learn.microsoft.com/" in markdown
+    document = json.loads(run("resilience", SEED, "--pairs", "--format", "json").output)
+    assert any(o["failure"] == ["route-server", "firewall"] for o in document["outcomes"])
+    with pytest.raises(FailureError):
+        parse(model.build(load_example(SEED)), ["zone:4"])
+
+
+def test_the_output_readme_has_the_single_failure_table():
+    from conftest import render_data
+
+    readme = render_data(load_example(HUB_SPOKE))["README.md"]
+    assert "## What survives a failure" in readme and "| `route-server` |" in readme
