@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import ipaddress
 from dataclasses import dataclass, replace
-from functools import cached_property
+from functools import cached_property, lru_cache
 from typing import Sequence
 
 from . import policy
@@ -83,9 +83,10 @@ class RouteEntry:
     source: str  # "UDR <route name>", "BGP via <hub gateway name>" or "system"
     effective: bool = True
 
-    @cached_property
+    @property
     def network(self) -> ipaddress.IPv4Network:
-        # Parsed once: lookups read it for every route of every hop.
+        # parse_network caches: lookups read it for every route of every hop (a plain property: functools'
+        # cached_property takes a lock on every read before Python 3.12).
         return parse_network(self.prefix)
 
     @property
@@ -378,7 +379,14 @@ def _choose(candidates: list[RouteEntry]) -> list[RouteEntry]:
     for route in sorted(candidates, key=lambda r: _PREFERENCE[r.origin]):  # stable: first listed wins a tie
         winners.setdefault(route.prefix, route)
     table = [r if winners[r.prefix] is r else replace(r, effective=False) for r in candidates]
-    return sorted(table, key=lambda r: (-r.network.prefixlen, int(r.network.network_address), not r.effective, _PREFERENCE[r.origin]))
+    return sorted(table, key=lambda r: (*_prefix_order(r.prefix), not r.effective, _PREFERENCE[r.origin]))
+
+
+@lru_cache(maxsize=None)
+def _prefix_order(prefix: str) -> tuple[int, int]:
+    """Longest prefix first, then by address: the order Azure lists effective routes in."""
+    network = parse_network(prefix)
+    return -network.prefixlen, int(network.network_address)
 
 
 def effective_routes(topology: Topology, gateway_udrs: Sequence[Route] | None = None,

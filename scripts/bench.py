@@ -8,7 +8,11 @@ project promises has its target next to it, and whether this run met it.
   cached, the usual re-render), against one whole-process `bicep build` of the same output;
 - how render time grows with the number of branches (10, 100, 400);
 - many hubs in one call: `gen render --check` of N specs and `gen build` of N directories through
-  one compiler process, against N separate calls.
+  one compiler process, against N separate calls;
+- `gen check` (the pull-request gate) of the seed and of four hubs, cold and warm compile cache, against
+  one `bicep build`;
+- `gen verify` and `gen import` of a 100-branch capture (written by tests/azure_standin.py, A STAND-IN FOR
+  AZURE: what a healthy deployment of the compiled template would return), and `gen resilience`.
 """
 
 from __future__ import annotations
@@ -30,6 +34,7 @@ sys.path.insert(0, str(ROOT))
 from generator import compiler, pipeline  # noqa: E402
 
 GEN = str(ROOT / ".venv" / "bin" / "gen")
+PYTHON = str(ROOT / ".venv" / "bin" / "python")
 SEED = ROOT / "examples" / "seed-b2b-azfw.json"
 
 
@@ -73,8 +78,11 @@ def main() -> int:
         subprocess.run(render_seed, env=env, check=True, capture_output=True)  # warms the cache, compiles bytecode
         warm_ms = median_ms(render_seed, 20, env)
         cold_ms = median_ms(render_seed, 20, cold)
+        start_ms = median_ms([GEN, "--version"], 20, env)
+        imports_ms = median_ms([PYTHON, "-c", "import generator.render, generator.cli"], 20, env)
         bicep = compiler.find_bicep() or str(ROOT / ".tools" / "bin" / "bicep")
         bicep_ms = median_ms([bicep, "build", str(seed_out / "main.bicep"), "--stdout"], 5, env)
+        met = warm_ms <= 0.03 * bicep_ms
         lines += [
             "## `gen render` of the seed against one `bicep build` of its output",
             "",
@@ -82,11 +90,25 @@ def main() -> int:
             "|---|---|---|---|---|",
             f"| `bicep build main.bicep` (the seed's output) | 5 | {bicep_ms:.0f} ms | 100 % | |",
             f"| `gen render` seed, warm (templates and schema verdict cached) | 20 | {warm_ms:.0f} ms | "
-            f"{100 * warm_ms / bicep_ms:.1f} % | ≤ 5 %: {'met' if warm_ms <= 0.05 * bicep_ms else 'NOT met'} |",
+            f"{100 * warm_ms / bicep_ms:.1f} % | ≤ 3 %: {'met' if met else 'NOT met'} |",
             f"| `gen render` seed, cold (`GEN_NO_CACHE=1`: first render of a spec) | 20 | {cold_ms:.0f} ms | "
             f"{100 * cold_ms / bicep_ms:.1f} % | |",
+            f"| `gen --version` (the interpreter and click, nothing else) | 20 | {start_ms:.0f} ms | "
+            f"{100 * start_ms / bicep_ms:.1f} % | |",
+            f"| `python -c 'import generator.render, generator.cli'` (start-up and every import render needs) | 20 | "
+            f"{imports_ms:.0f} ms | {100 * imports_ms / bicep_ms:.1f} % | |",
             "",
         ]
+        if not met:
+            lines += [
+                f"Not met: start-up and imports alone take {imports_ms:.0f} ms ({100 * imports_ms / bicep_ms:.1f} % of "
+                f"`bicep build`), so a render that",
+                f"does its work in {max(warm_ms - imports_ms, 0):.0f} ms cannot reach 3 % of a {bicep_ms:.0f} ms compile. "
+                "The imports are what the output",
+                "needs (jinja2, click, the routing model for the README's traces and failure table); the work itself",
+                "is the difference between the two rows.",
+                "",
+            ]
 
         rows = []
         for count in (10, 100, 400):
@@ -110,8 +132,10 @@ def main() -> int:
             "|---|---|---|---|",
             *[f"| {count} | {v} | {r} | {ratio} |" for count, v, r, ratio in rows],
             "",
-            "Target: 100 branches ≤ 3× the seed's render: "
-            + ("met." if rows[1][3] != "–" and float(rows[1][3][:-1]) <= 3 else "NOT met."),
+            "Target: 100 branches ≤ 1.5× the seed's render: "
+            + ("met." if rows[1][3] != "–" and float(rows[1][3][:-1]) <= 1.5 else
+               "NOT met: each branch learns every other branch's prefixes, so the output README's route tables and "
+               "traces grow with the square of the branches (100 tables of 100+ routes), and that is what it shows."),
             "400 branches are above what one VPN gateway and one route table take (GW005, ARS003), so gen refuses",
             "to render them; `gen validate` shows the cost of checking such a spec.",
             "",
@@ -129,18 +153,20 @@ def main() -> int:
             dirs.append(str(work / "out" / f"hub{i}"))
         check_one = median_ms([GEN, "render", "--check", specs[0]], 5, env, cwd=work)
         check_all = median_ms([GEN, "render", "--check", *specs], 5, env, cwd=work)
-        build_one = median_ms([GEN, "build", dirs[0]], 3, env)
-        build_all = median_ms([GEN, "build", *dirs], 3, env)
+        build_one = median_ms([GEN, "build", dirs[0]], 3, cold)  # no compile cache: the compiler's own cost
+        build_all = median_ms([GEN, "build", *dirs], 3, cold)
         lines += [
             f"## {hubs} hubs in one call",
             "",
             "| whole process | runs | median | the same as separate calls |",
             "|---|---|---|---|",
             f"| `gen render --check` of {hubs} specs | 5 | {check_all:.0f} ms | {hubs} × {check_one:.0f} ms = {hubs * check_one:.0f} ms |",
-            f"| `gen build` of {hubs} directories (one compiler process) | 3 | {build_all:.0f} ms | "
+            f"| `gen build` of {hubs} directories (one compiler process, `GEN_NO_CACHE=1`) | 3 | {build_all:.0f} ms | "
             f"{hubs} × {build_one:.0f} ms = {hubs * build_one:.0f} ms |",
             "",
         ]
+        lines += _pull_request_gate(work, env, specs, bicep_ms)
+        lines += _day_two(work, env)
         rows = []
         for example in sorted((ROOT / "examples").glob("*.json")):
             done = subprocess.run([GEN, "plan", str(example), "--format", "json"], env=env, capture_output=True, text=True)
@@ -177,6 +203,79 @@ def main() -> int:
     (ROOT / "bench" / "results.md").write_text(text)
     print(text)
     return 0
+
+
+def _pull_request_gate(work: Path, env: dict, specs: list[str], bicep_ms: float) -> list[str]:
+    """gen check of one hub and of four, with the compile cache empty (each run a new cache) and warm."""
+    def cold_env() -> dict:
+        return {**env, "XDG_CACHE_HOME": tempfile.mkdtemp(dir=work, prefix="cache-")}
+
+    def median_cold(command: list[str], runs: int) -> float:
+        samples = []
+        for _ in range(runs):
+            start = time.perf_counter()
+            subprocess.run(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=cold_env(), cwd=work, check=False)
+            samples.append(time.perf_counter() - start)
+        return statistics.median(samples) * 1000
+
+    one, four = [GEN, "check", specs[0]], [GEN, "check", *specs]
+    done = subprocess.run(one, env=env, cwd=work, capture_output=True, text=True)
+    if done.returncode != 0:
+        raise SystemExit(f"gen check of the seed did not pass:\n{done.stdout}{done.stderr}")
+    rows = [
+        ("`gen check` seed, compile cache empty", median_cold(one, 3), 1.2),
+        ("`gen check` seed, compile cache warm (the files compiled before)", median_ms(one, 5, env, cwd=work), 1.2),
+        ("`gen check` of 4 hubs, compile cache empty (one compiler process)", median_cold(four, 3), 2.0),
+        ("`gen check` of 4 hubs, compile cache warm", median_ms(four, 5, env, cwd=work), 2.0),
+    ]
+    return [
+        "## The pull-request gate: `gen check` against one `bicep build`",
+        "",
+        "`gen check` validates, compares the committed output, compiles (once per hub), lints, checks the",
+        "format and plans. The compile cache keys on the files' content and the compiler: a spec whose output",
+        "did not change is not compiled again.",
+        "",
+        "| whole process | median | × one `bicep build` | target |",
+        "|---|---|---|---|",
+        *[f"| {label} | {ms:.0f} ms | {ms / bicep_ms:.2f}× | ≤ {target}×: {'met' if ms <= target * bicep_ms else 'NOT met'} |"
+          for label, ms, target in rows],
+        "",
+    ]
+
+
+def _day_two(work: Path, env: dict) -> list[str]:
+    """gen verify and gen import of a 100-branch hub's capture; gen resilience of the seed."""
+    sys.path.insert(0, str(ROOT / "tests"))
+    from azure_standin import write_capture  # A STAND-IN FOR AZURE: see its docstring
+
+    from generator import model
+
+    data = branches_spec(100)
+    spec = work / "branches-100-capture.json"
+    spec.write_text(json.dumps(data))
+    out = work / "out-100-capture"
+    subprocess.run([GEN, "render", str(spec), "-o", str(out), "--force"], env=env, check=True, capture_output=True)
+    built = compiler.build_all([out])[0]
+    capture = write_capture(work / "capture-100", built.template, built.parameter_values, model.build(data))
+    files = sum(1 for p in capture.rglob("*.json"))
+    verify_ms = median_ms([GEN, "verify", str(spec), str(capture)], 5, env)
+    import_ms = median_ms([GEN, "import", str(capture), "-o", str(work / "imported.json"), "--force"], 5, env)
+    resilience_ms = median_ms([GEN, "resilience", str(SEED)], 5, env)
+    resilience_100_ms = median_ms([GEN, "resilience", str(spec)], 3, env)
+    return [
+        "## Day two: verify, import, resilience",
+        "",
+        f"The capture is {files} files written by tests/azure_standin.py, a stand-in for Azure (what a healthy",
+        "deployment of the compiled 100-branch template returns), not a subscription's.",
+        "",
+        "| whole process | runs | median | target |",
+        "|---|---|---|---|",
+        f"| `gen verify` of a 100-branch capture | 5 | {verify_ms:.0f} ms | < 1 s: {'met' if verify_ms < 1000 else 'NOT met'} |",
+        f"| `gen import` of a 100-branch capture | 5 | {import_ms:.0f} ms | < 1 s: {'met' if import_ms < 1000 else 'NOT met'} |",
+        f"| `gen resilience` of the seed | 5 | {resilience_ms:.0f} ms | < 2 s: {'met' if resilience_ms < 2000 else 'NOT met'} |",
+        f"| `gen resilience` of the 100-branch hub | 3 | {resilience_100_ms:.0f} ms | |",
+        "",
+    ]
 
 
 def _hours(minutes: float) -> str:

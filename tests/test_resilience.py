@@ -9,7 +9,7 @@ import pytest
 
 from conftest import EXAMPLES, MULTI_SITE, SEED, load_example
 from generator import model, resilience, routing
-from generator.failures import FailureError, parse
+from generator.failures import FailureError, elements, parse
 from test_cli import run, write_spec
 
 HUB_SPOKE = EXAMPLES / "hub-spoke.json"
@@ -148,3 +148,27 @@ def test_the_output_readme_has_the_single_failure_table():
 
     readme = render_data(load_example(HUB_SPOKE))["README.md"]
     assert "## What survives a failure" in readme and "| `route-server` |" in readme
+
+
+def overlapping_site() -> dict:
+    """multi-site with a site whose prefix covers another's (a less specific one over a branch)."""
+    data = load_example(MULTI_SITE)
+    site = next(b for b in data["branches"] if b.get("kind") == "site")
+    site["advertisedPrefixes"] = [*site["addressPrefixes"], "10.110.0.0/15"]
+    return data
+
+
+@pytest.mark.parametrize("make", [lambda: load_example(SEED), lambda: load_example(MULTI_SITE),
+                                  lambda: load_example(HUB_SPOKE), two_circuits, overlapping_site],
+                         ids=["seed", "multi-site", "hub-spoke", "two-circuits", "overlapping-site"])
+def test_only_the_flows_a_failure_can_touch_are_traced_again_and_the_rest_are_the_same(make):
+    """The shortcut for circuits, sites and branches gives what tracing every flow again gives."""
+    t = model.build(make())
+    flows = routing.flows(t)
+    baseline = {(p.source_name, p.destination_name): p for p in routing.transit_matrix(t, only=flows)}
+    for name in elements(t):
+        failure = parse(t, [name])
+        full = {(p.source_name, p.destination_name): p for p in routing.transit_matrix(t, failed=failure, only=flows)}
+        fast = resilience._outcome(t, failure, flows, baseline)
+        slow = tuple(resilience._effect(baseline[k], full[k]) for k in baseline)
+        assert fast.effects == slow, name
