@@ -28,6 +28,7 @@ out: setup
 	gen render examples/seed-b2b-azfw.json -o out/b2b-azfw
 	gen render examples/multi-site.json -o out/multi-site
 	gen render examples/hub-spoke.json -o out/hub-spoke
+	gen render examples/vpn-sites.json -o out/vpn-sites
 
 # Bicep's use-recent-api-versions rule depends on today's date, so it is checked here, not in the tests.
 api-versions: setup

@@ -23,7 +23,7 @@ from . import __version__
 EXIT_OK, EXIT_FINDINGS, EXIT_INPUT, EXIT_BUG = 0, 1, 2, 3
 EXIT_INTERRUPTED = 130  # the shell's code for SIGINT
 FORMATS = ("text", "json", "sarif")
-EXAMPLES = {"seed": "seed-b2b-azfw.json", "multi-site": "multi-site.json", "hub-spoke": "hub-spoke.json"}
+EXAMPLES = {"seed": "seed-b2b-azfw.json", "multi-site": "multi-site.json", "hub-spoke": "hub-spoke.json", "vpn-sites": "vpn-sites.json"}
 
 
 class InputError(click.ClickException):
@@ -818,6 +818,84 @@ def resilience(spec_file: str, pairs: bool, fmt: str) -> None:
     result = checker.analyse(topology, pairs=pairs)
     click.echo(checker.FORMATS[fmt](result), nl=False)
     finish(EXIT_FINDINGS if result.failed else EXIT_OK)
+
+
+@main.command(name="device-config", short_help="Write a site's VPN device configuration: both tunnels, BGP, crypto.")
+@click.argument("spec_file", metavar="SPEC", type=click.Path(dir_okay=True))
+@click.argument("site", metavar="SITE")
+@click.option("--vendor", type=click.Choice(["strongswan", "cisco-iosxe", "fortios", "panos", "junos"]), required=True,
+              help="The device's software: strongswan writes swanctl.conf and FRR's frr.conf.")
+@click.option("--capture", metavar="CAPTURE", type=click.Path(file_okay=False),
+              help="A capture of the deployed hub (gen collect): Azure's public IPs and BGP addresses come from its "
+                   "deployment outputs. Without it they are placeholders.")
+@click.option("-o", "--output", "target", type=click.Path(file_okay=False), help="Write the files into this directory instead of printing them.")
+@click.option("--force", is_flag=True, help="Overwrite files that exist in the -o directory.")
+def device_config(spec_file: str, site: str, vendor: str, capture: str | None, target: str | None, force: bool) -> None:
+    """Write the configuration of SITE's VPN device(s): a tunnel to each instance of the hub's
+    VPN gateway, BGP over each (or static routes for a site without BGP), the crypto of the
+    site's ipsecPolicy (or one of Azure's default offers, and a note that it is weak), the site's
+    ASN and addresses, and the shared key as ${VPN_SHARED_KEY_<SITE>}: the variable the
+    deployment reads, to substitute when installing. A site with devices gets one set of files
+    per device (four tunnels for two devices).
+
+    Azure's values (each instance's public IP and default BGP address) come from the deployment
+    outputs in CAPTURE; custom APIPA addresses come from the spec. Without a capture they are
+    placeholders like <azure-instance-0-public-ip>, listed on stderr.
+
+    Exit 0 written, 1 the spec has errors, 2 bad input (no such site, or a setting the vendor's
+    syntax cannot express: the message says which).
+
+    \b
+    Examples:
+      gen device-config spec.json dc-frankfurt --vendor strongswan
+      gen device-config spec.json dc-frankfurt --vendor cisco-iosxe --capture capture -o devices/
+    """
+    from . import devices
+    from .output import write_file
+
+    analysis = _analyse(spec_file)
+    if analysis.topology is None or analysis.errors:
+        _report(analysis, "text")
+        click.echo("gen: fix the spec first (gen validate): a device configuration of a broken design would not come up", err=True)
+        finish(EXIT_FINDINGS)
+    topology = analysis.topology
+    outputs, source = None, "unknown (no --capture): placeholders"
+    if capture is not None:
+        from .capture import Capture, CaptureError
+
+        try:
+            deployment = Capture(capture).deployment()
+        except CaptureError as exc:
+            raise InputError(str(exc)) from None
+        if deployment is None:
+            raise InputError(f"{capture}: no deployment.json: collect the hub with its spec (gen collect SPEC) to have "
+                             f"the deployment outputs")
+        outputs, source = deployment.outputs, f"the deployment outputs in {capture}"
+    try:
+        config = devices.site_config(topology, site, devices.azure_side(topology, outputs, source))
+        files = devices.render(config, vendor)
+    except devices.DeviceConfigError as exc:
+        raise InputError(str(exc)) from None
+    if target is None:
+        for name, text in files.items():
+            if len(files) > 1:
+                click.echo(f"# ==> {name} <==")
+            click.echo(text, nl=False)
+    else:
+        directory = Path(target)
+        existing = [name for name in files if (directory / name).exists()]
+        if existing and not force:
+            raise InputError(f"{', '.join(str(directory / n) for n in existing)} exist(s): --force overwrites")
+        try:
+            directory.mkdir(parents=True, exist_ok=True)
+            for name, text in files.items():
+                write_file(directory / name, text)
+        except OSError as exc:
+            raise InputError(f"{exc.filename or directory}: cannot be written ({exc.strerror or exc})") from None
+        click.echo(f"wrote {len(files)} file(s) to {directory}/: {', '.join(files)}", err=True)
+    if config.placeholders:
+        click.echo(f"gen: fill in {', '.join(config.placeholders)} (or pass --capture of the deployed hub)", err=True)
+    finish(EXIT_OK)
 
 
 @main.command(name="rules", short_help="List every validation rule, or explain one.")

@@ -45,8 +45,10 @@ def mermaid(t: Topology) -> str:
             lines.append(f"  {node}[{_label(branch.name, branch.vnet.name + ' ' + ', '.join(branch.address_prefixes), f'{branch.vpn_gateway.name} AS {branch.vpn_gateway.asn}')}]")
             link = "VNet-to-VNet, BGP"
         else:
-            lines.append(f"  {node}[{_label(branch.name, ', '.join(branch.address_prefixes), f'VPN device AS {branch.bgp_asn}')}]")
-            link = "site-to-site, BGP"
+            devices = f"{len(branch.devices)} VPN devices" if branch.multi_device else "VPN device"
+            routing = f"AS {', '.join(map(str, branch.bgp_asns))}" if branch.bgp else "static"
+            lines.append(f"  {node}[{_label(branch.name, ', '.join(branch.address_prefixes), f'{devices} {routing}')}]")
+            link = "site-to-site, BGP" if branch.bgp else "site-to-site, static"
         if hub.vpn_gateway:
             lines.append(f"  vpngw ---|{_label(link)}| {node}")
     for spoke in t.spokes:

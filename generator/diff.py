@@ -61,6 +61,7 @@ SUBNETS = "https://learn.microsoft.com/azure/virtual-network/virtual-network-man
 CHILD_SUBNETS = "https://learn.microsoft.com/azure/azure-resource-manager/bicep/scenarios-virtual-networks"
 NSG = "https://learn.microsoft.com/azure/virtual-network/network-security-groups-overview"
 LNG_CHANGES = "https://learn.microsoft.com/azure/vpn-gateway/vpn-gateway-modify-local-network-gateway-portal"
+IPSEC_POLICY = "https://learn.microsoft.com/azure/vpn-gateway/ipsec-ike-policy-howto"
 ER_WEIGHT = "https://learn.microsoft.com/azure/expressroute/expressroute-optimize-routing"
 ER_PEER = "https://github.com/Azure/azure-cli/issues/9447"
 FASTPATH = "https://learn.microsoft.com/azure/expressroute/about-fastpath"
@@ -301,6 +302,14 @@ def _connection(old: Resource, new: Resource):
         yield MODIFY, NONE, f"routing weight {o.get('weight')} -> {n.get('weight')}: the preferred circuit for shared prefixes may change", ER_WEIGHT
     if o.get("fastPath") != n.get("fastPath"):
         yield MODIFY, BRIEF, f"FastPath {'on' if n.get('fastPath') else 'off'}: the data path changes (assumed brief)", FASTPATH
+    labels = {"ipsec": "IPsec/IKE policy", "policyBased": "policy-based traffic selectors", "dpd": "DPD timeout",
+              "mode": "connection mode", "customBgp": "custom APIPA BGP addresses", "bgp": "BGP"}
+    changed = [label for key, label in labels.items() if key in o and key in n and o[key] != n[key]]
+    if changed:
+        # "once a custom policy is specified on a connection, Azure VPN gateway will only use the policy on the
+        # connection" (VPN FAQ): the device must change with it, or its tunnels stay down. The reset itself is assumed.
+        yield MODIFY, BRIEF, (f"{', '.join(changed)} changed: the tunnels renegotiate (assumed: brief) and come back only "
+                              f"when the VPN device matches (gen device-config writes its side)"), IPSEC_POLICY
 
 
 def _local_gateway(old: Resource, new: Resource):

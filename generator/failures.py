@@ -8,7 +8,7 @@ Each element is named as users write it: `circuit:NAME`, `site:NAME`, `branch:NA
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from .model import Topology
 
@@ -77,6 +77,11 @@ BEHAVIOURS = {
     "branch": (
         Behaviour("its VPN gateway (or its device) is gone: its prefixes are withdrawn over BGP", BGP_OVERVIEW),
     ),
+    "device": (
+        Behaviour("one device of a site with several: the site stays reached over the others, which advertise the same "
+                  "prefixes (\"BGP is required to allow simultaneous connectivity on the two connections to the same "
+                  "on-premises network\")", HIGHLY_AVAILABLE),
+    ),
     "zone": (
         Behaviour("the gateways gen deploys are zone-redundant (AZ SKUs, zone-redundant public IPs): \"brief interruptions "
                   "that typically last up to one minute\"", RELIABILITY_GATEWAYS),
@@ -96,7 +101,8 @@ class FailureError(ValueError):
 @dataclass(frozen=True)
 class Failures:
     circuits: frozenset = frozenset()  # on-premises site names (their ExpressRoute connection and circuit)
-    branches: frozenset = frozenset()  # branch names: a VNet branch's gateway, or a site's device
+    branches: frozenset = frozenset()  # branch names: a VNet branch's gateway, or a site's device (all of them)
+    devices: frozenset = frozenset()  # (site, device) of a site with several devices: one of them
     vpn_instances: frozenset = frozenset()  # instances of the hub VPN gateway
     expressroute_gateway: bool = False
     route_server: bool = False
@@ -105,8 +111,8 @@ class Failures:
     labels: tuple[str, ...] = field(default=(), compare=False)  # as the user wrote them
 
     def __bool__(self) -> bool:
-        return bool(self.circuits or self.branches or self.vpn_instances or self.expressroute_gateway or self.route_server
-                    or self.firewall or self.zones)
+        return bool(self.circuits or self.branches or self.devices or self.vpn_instances or self.expressroute_gateway
+                    or self.route_server or self.firewall or self.zones)
 
     def vpn_gateway_down(self, topology: Topology) -> bool:
         """The hub VPN gateway is gone when all of its instances are: active-active and active-standby both fail over."""
@@ -114,7 +120,8 @@ class Failures:
         return gateway is not None and {0, 1} <= set(self.vpn_instances)
 
     def merge(self, other: "Failures") -> "Failures":
-        return Failures(self.circuits | other.circuits, self.branches | other.branches, self.vpn_instances | other.vpn_instances,
+        return Failures(self.circuits | other.circuits, self.branches | other.branches, self.devices | other.devices,
+                        self.vpn_instances | other.vpn_instances,
                         self.expressroute_gateway or other.expressroute_gateway, self.route_server or other.route_server,
                         self.firewall or other.firewall, self.zones | other.zones, self.labels + other.labels)
 
@@ -124,7 +131,7 @@ class Failures:
 
     def behaviours(self, topology: Topology) -> list[Behaviour]:
         """What the model does for these failures, each with its source (or assumed)."""
-        kinds = [label.split(":")[0] for label in self.labels]
+        kinds = ["device" if label.startswith("site:") and "/" in label else label.split(":")[0] for label in self.labels]
         gateway = topology.hub.vpn_gateway
         kinds = [f"{k}-standby" if k == "vpn-instance" and gateway and not gateway.active_active else k for k in kinds]
         return [b for kind in dict.fromkeys(kinds) for b in BEHAVIOURS.get(kind, ())]
@@ -137,7 +144,11 @@ def elements(topology: Topology) -> list[str]:
     """Every element of the design that can fail on its own, in a stable order."""
     hub = topology.hub
     found = [f"circuit:{s.name}" for s in topology.on_premises]
-    found += [f"{'site' if b.kind == 'site' else 'branch'}:{b.name}" for b in topology.branches]
+    for b in topology.branches:
+        if b.kind == "site" and b.multi_device:
+            found += [f"site:{b.name}/{d.name}" for d in b.devices]  # the whole site is every device down: a pair
+        else:
+            found.append(f"{'site' if b.kind == 'site' else 'branch'}:{b.name}")
     if hub.vpn_gateway:
         found += ["vpn-instance:0", "vpn-instance:1"]
     if hub.expressroute_gateway:
@@ -154,7 +165,9 @@ def parse(topology: Topology, texts) -> Failures:
     failures = NO_FAILURE
     for text in texts:
         failures = failures.merge(_one(topology, text.strip()))
-    return failures
+    # A site whose every device is down is down.
+    gone = {s.name for s in topology.site_branches if s.multi_device and all((s.name, d.name) in failures.devices for d in s.devices)}
+    return replace(failures, branches=failures.branches | gone) if gone - failures.branches else failures
 
 
 def _one(topology: Topology, text: str) -> Failures:
@@ -164,7 +177,11 @@ def _one(topology: Topology, text: str) -> Failures:
     known = ", ".join(elements(topology))
     if kind == "circuit" and name in {s.name for s in topology.on_premises}:
         return Failures(circuits=frozenset({name}), labels=(text,))
-    if kind in ("site", "branch") and name in {b.name for b in topology.branches}:
+    site_name, _, device = name.partition("/")
+    site = next((s for s in topology.site_branches if s.name == site_name), None)
+    if kind == "site" and device and site is not None and site.multi_device and device in {d.name for d in site.devices}:
+        return Failures(devices=frozenset({(site.name, device)}), labels=(text,))
+    if kind in ("site", "branch") and not device and name in {b.name for b in topology.branches}:
         return Failures(branches=frozenset({name}), labels=(text,))
     if kind == "vpn-instance" and name in ("0", "1") and hub.vpn_gateway:
         return Failures(vpn_instances=frozenset({int(name)}), labels=(text,))

@@ -16,6 +16,7 @@ environment variables as usual.
 
 from __future__ import annotations
 
+import json
 import re
 from dataclasses import dataclass, field
 
@@ -69,6 +70,17 @@ class Imported:
     spec: dict
     left_out: list[LeftOut] = field(default_factory=list)
     used: set = field(default_factory=set)  # keys of the captured resources the spec describes
+
+
+def _common_stem(names: list[str]) -> str:
+    """The hyphen-separated words several names start with: dc-frankfurt-edge1, dc-frankfurt-edge2 -> dc-frankfurt."""
+    words = [name.split("-") for name in names]
+    common = []
+    for parts in zip(*words):
+        if len(set(parts)) != 1:
+            break
+        common.append(parts[0])
+    return "-".join(common) if all(len(w) > len(common) for w in words) else ""
 
 
 def item_name(text: str, strip: tuple[str, ...] = ()) -> str:
@@ -152,7 +164,7 @@ class _Importer:
         route_server = self.route_server(hub)
         if route_server is not None:
             hub_spec["routeServer"] = route_server
-        branches, branch_prefixes = self.branches(vpn)
+        branches, branch_prefixes = self.branches(vpn, udrs)
         order = [prefix for _, prefix in udrs]  # gen writes GatewaySubnet's routes in spec order: keep it
         branches.sort(key=lambda b: min((order.index(p) for p in _prefixes(b) if p in order), default=len(order)))
         spokes = self.spokes(hub, firewall_ip)
@@ -273,6 +285,9 @@ class _Importer:
         kept = self.public_ips(gateway, default)
         if kept:
             found["publicIpNames"] = kept
+        custom = self.custom_bgp_addresses(gateway)
+        if custom:
+            found["customBgpIpAddresses"] = custom
         if gateway.prop("vpnClientConfiguration"):
             self.leave(gateway, "point-to-site configuration (vpnClientConfiguration)",
                        "gen designs site-to-site and VNet-to-VNet only", RESET)
@@ -282,6 +297,17 @@ class _Importer:
         if gateway.prop("enableBgp") is False:
             self.leave(gateway, "BGP off", "every connection of gen's design runs BGP: the redeploy turns it on", RESET)
         return found
+
+    def custom_bgp_addresses(self, gateway: Resource) -> list[str]:
+        """The custom APIPA address of each IP configuration, in their order (ipconfig1 is instance 0)."""
+        entries = sorted((p for p in gateway.prop("bgpSettings", "bgpPeeringAddresses", default=[]) or [] if isinstance(p, dict)),
+                         key=lambda p: name_of(p.get("ipconfigurationId")))
+        found = [list(p.get("customBgpIpAddresses") or []) for p in entries]
+        if not any(found):
+            return []
+        if any(len(addresses) != 1 for addresses in found):
+            self.leave(gateway, "custom APIPA BGP addresses beyond one per instance", "the spec holds one per instance", RESET)
+        return [addresses[0] for addresses in found if addresses]
 
     def route_server(self, hub: Resource) -> dict | None:
         for route_server in self.of_type(HUB):
@@ -359,7 +385,7 @@ class _Importer:
         routes = self.capture.learned_routes(er.name) or []
         return list(dict.fromkeys(r.network for r in routes if r.origin == "EBgp" and str(r.as_path or "").startswith("12076")))
 
-    def branches(self, vpn: Resource | None) -> tuple[list[dict], set]:
+    def branches(self, vpn: Resource | None, udrs: list[tuple[str, str]] = ()) -> tuple[list[dict], set]:
         found, prefixes = [], set()
         if vpn is None:
             return found, prefixes
@@ -377,50 +403,99 @@ class _Importer:
             self.use(back)
             entry = {"name": item_name(vnet.name, strip=("vnet-",)), "kind": "vnet", "vnet": self.vnet(vnet),
                      "vpnGateway": self.vpn_gateway(other, hub=False)}
+            if other.location and vpn.location and other.location.lower() != vpn.location.lower():
+                entry["location"] = other.location
             if connection.name != f"{vpn.name}-to-{other.name}":
                 entry["hubToBranchConnectionName"] = connection.name
             if back.name != f"{other.name}-to-{vpn.name}":
                 entry["branchToHubConnectionName"] = back.name
             prefixes |= set(entry["vnet"]["addressSpace"])
             found.append(entry)
-        for connection in self.connections(vpn, "IPsec"):
-            site = self.site(connection, vpn)
-            if site is not None:
-                prefixes |= set(site["addressPrefixes"])
-                found.append(site)
+        for site in self.sites(vpn, udrs):
+            prefixes |= set(site["addressPrefixes"])
+            found.append(site)
         return found, prefixes
 
-    def site(self, connection: Resource, vpn: Resource) -> dict | None:
-        lng = self.get(LOCAL_GATEWAY, name_of(connection.prop("localNetworkGateway2", "id")))
-        if lng is None:
-            self.leave(connection, "the site-to-site connection", "its Local Network Gateway is not in the capture", LEFT_ALONE)
-            return None
-        asn, peer = lng.prop("bgpSettings", "asn"), lng.prop("bgpSettings", "bgpPeeringAddress")
-        if not connection.prop("enableBgp") or not asn or not peer:
-            self.leave(connection, "the site (static routing, no BGP)", "gen connects sites with BGP only", LEFT_ALONE)
-            self.leave(lng, "the Local Network Gateway", "its site runs no BGP", LEFT_ALONE)
-            return None
-        self.use(connection)
-        self.use(lng)
-        name = item_name(lng.name, strip=("lng-",))
+    def sites(self, vpn: Resource, udrs: list[tuple[str, str]] = ()) -> list[dict]:
+        """One site per Local Network Gateway, except that devices of one site become one site with `devices`:
+        BGP Local Network Gateways with the same address space and connections with the same settings (Microsoft's
+        highly available design: one Local Network Gateway and one connection per device)."""
+        pairs = []
+        for connection in self.connections(vpn, "IPsec"):
+            lng = self.get(LOCAL_GATEWAY, name_of(connection.prop("localNetworkGateway2", "id")))
+            if lng is None:
+                self.leave(connection, "the site-to-site connection", "its Local Network Gateway is not in the capture", LEFT_ALONE)
+                continue
+            self.use(connection)
+            self.use(lng)
+            pairs.append((connection, lng))
+        groups: dict = {}
+        for connection, lng in pairs:
+            bgp = bool(connection.prop("enableBgp")) and lng.prop("bgpSettings", "asn") and lng.prop("bgpSettings", "bgpPeeringAddress")
+            key = (tuple(lng.prop("localNetworkAddressSpace", "addressPrefixes", default=[]) or []),
+                   json.dumps(self.connection_settings(connection), sort_keys=True)) if bgp else (id(connection),)
+            groups.setdefault(key, []).append((connection, lng))
+        return [self.site(group, vpn, udrs) for group in groups.values()]
+
+    def connection_settings(self, connection: Resource) -> dict:
+        """The spec's `connection` of a site-to-site connection: what differs from Azure's defaults."""
+        found = {}
+        policies = [p for p in connection.prop("ipsecPolicies", default=[]) or [] if isinstance(p, dict)]
+        if policies:
+            keys = ("ikeEncryption", "ikeIntegrity", "dhGroup", "ipsecEncryption", "ipsecIntegrity", "pfsGroup",
+                    "saLifeTimeSeconds", "saDataSizeKilobytes")
+            found["ipsecPolicy"] = {key: policies[0][key] for key in keys if key in policies[0]}
+        if connection.prop("usePolicyBasedTrafficSelectors"):
+            found["usePolicyBasedTrafficSelectors"] = True
+        if connection.prop("dpdTimeoutSeconds") not in (None, 45):
+            found["dpdTimeoutSeconds"] = connection.prop("dpdTimeoutSeconds")
+        if connection.prop("connectionMode") not in (None, "Default"):
+            found["connectionMode"] = connection.prop("connectionMode")
+        return found
+
+    def site(self, group: list, vpn: Resource, udrs: list[tuple[str, str]] = ()) -> dict:
+        connection, lng = group[0]
+        stems = [item_name(l.name, strip=("lng-",)) for _, l in group]
+        name = stems[0]
+        if len(group) > 1:
+            # gen names a GatewaySubnet route after its site (`<site>-<prefix>`): that names the site of devices.
+            prefixes = list(lng.prop("localNetworkAddressSpace", "addressPrefixes", default=[]) or [])
+            named = [route[: -len(prefix) - 1] for route, prefix in udrs if prefix in prefixes
+                     and route.endswith(f"-{prefix.replace('/', '_')}") and all(s.startswith(route[: -len(prefix) - 1] + "-") for s in stems)]
+            name = named[0] if named else _common_stem(stems) or f"{stems[0]}-site"
         entry = {"name": name, "kind": "site",
                  "addressPrefixes": list(lng.prop("localNetworkAddressSpace", "addressPrefixes", default=[]) or [])}
-        if lng.prop("gatewayIpAddress"):
-            entry["gatewayIpAddress"] = lng.prop("gatewayIpAddress")
-        elif lng.prop("fqdn"):
-            entry["fqdn"] = lng.prop("fqdn")
-        entry["bgp"] = {"asn": asn, "peeringAddress": peer}
-        if lng.name != f"lng-{name}":
-            entry["localNetworkGatewayName"] = lng.name
-        if connection.name != f"{vpn.name}-to-{name}":
-            entry["connectionName"] = connection.name
-        for key, what in (("ipsecPolicies", "custom IPsec/IKE policy"), ("usePolicyBasedTrafficSelectors", "policy-based traffic selectors"),
-                          ("trafficSelectorPolicies", "custom traffic selectors"), ("gatewayCustomBgpIpAddresses", "custom APIPA BGP addresses"),
-                          ("connectionMode", "connection mode"), ("dpdTimeoutSeconds", "dead peer detection timeout")):
-            value = connection.prop(key)
-            if value and not (key == "connectionMode" and value == "Default") and not (key == "dpdTimeoutSeconds" and value == 45):
-                self.leave(connection, what, "this version of the spec has no field for it", RESET)
+        if len(group) == 1:
+            entry.update(self.device(connection, lng, vpn, name, None))
+        else:
+            entry["devices"] = [{"name": stem[len(name) + 1:] or stem, **self.device(c, l, vpn, name, stem[len(name) + 1:] or stem)}
+                                for (c, l), stem in zip(group, stems)]
+        settings = self.connection_settings(connection)
+        if settings:
+            entry["connection"] = settings
+        for c, _ in group:
+            if c.prop("trafficSelectorPolicies"):
+                self.leave(c, "custom traffic selectors", "this version of the spec has no field for them", RESET)
+        if len(connection.prop("ipsecPolicies", default=[]) or []) > 1:
+            self.leave(connection, "IPsec/IKE policies beyond the first", "Azure takes one policy per connection", RESET)
         return entry
+
+    def device(self, connection: Resource, lng: Resource, vpn: Resource, site: str, device: str | None) -> dict:
+        """The fields of one device (or of a one-device site): address, BGP, kept names."""
+        found = {}
+        if lng.prop("gatewayIpAddress"):
+            found["gatewayIpAddress"] = lng.prop("gatewayIpAddress")
+        elif lng.prop("fqdn"):
+            found["fqdn"] = lng.prop("fqdn")
+        asn, peer = lng.prop("bgpSettings", "asn"), lng.prop("bgpSettings", "bgpPeeringAddress")
+        if connection.prop("enableBgp") and asn and peer:
+            found["bgp"] = {"asn": asn, "peeringAddress": peer}
+        stem = f"{site}-{device}" if device else site
+        if lng.name != f"lng-{stem}":
+            found["localNetworkGatewayName"] = lng.name
+        if connection.name != f"{vpn.name}-to-{stem}":
+            found["connectionName"] = connection.name
+        return found
 
     # --- spokes -------------------------------------------------------------------------------------------------
 

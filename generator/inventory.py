@@ -114,10 +114,18 @@ def inventory(t: Topology) -> dict[tuple[str, str], Resource]:
             add(CONNECTION, branch.hub_to_branch_connection, branch.path, f"connection hub -> {branch.name}")
             add(CONNECTION, branch.branch_to_hub_connection, branch.path, f"connection {branch.name} -> hub")
         else:
-            add(LOCAL_GATEWAY, branch.local_network_gateway_name, branch.path, f"Local Network Gateway of {branch.name}",
-                address=branch.gateway_ip_address or branch.fqdn, prefixes=tuple(branch.address_prefixes),
-                asn=branch.bgp_asn, peer=str(branch.bgp_peering_address))
-            add(CONNECTION, branch.connection_name, branch.path, f"site-to-site connection of {branch.name}")
+            for device in branch.devices:
+                of = f"{branch.name}/{device.name}" if branch.multi_device else str(branch.name)
+                add(LOCAL_GATEWAY, device.local_network_gateway_name, device.path, f"Local Network Gateway of {of}",
+                    address=device.endpoint, prefixes=tuple(branch.address_prefixes),
+                    asn=device.bgp_asn, peer=str(device.bgp_peering_address) if device.bgp else "")
+                policy = branch.connection.ipsec_policy
+                add(CONNECTION, device.connection_name, device.path, f"site-to-site connection of {of}",
+                    ipsec=tuple(sorted(policy.as_arm().items())) if policy else (),
+                    policyBased=bool(branch.connection.policy_based_traffic_selectors),
+                    dpd=branch.connection.dpd_timeout_seconds or 45, mode=branch.connection.connection_mode or "Default",
+                    customBgp=tuple(str(a) for a in t.hub.vpn_gateway.custom_bgp_ip_addresses) if device.apipa else (),
+                    bgp=device.bgp)
     for vm in t.test_vms:
         add(VM, vm.name, vm.path, "test VM", size=str(vm.size), placement=(vm.vnet_name, str(vm.subnet)),
             admin=str(vm.admin_username))

@@ -111,11 +111,18 @@ def _props(kind: str, r: Captured, resources: dict, vnet_of_subnet: dict) -> dic
         if str(p("connectionType")) == "ExpressRoute":
             return {"circuit": str(p("peer", "id") or "").lower(), "weight": p("routingWeight") or 0,
                     "fastPath": bool(p("expressRouteGatewayBypass"))}
-        defaults = {"connectionMode": "Default", "dpdTimeoutSeconds": 45}  # what Azure sets when a PUT leaves them out
-        extra = {key: p(key) for key in ("ipsecPolicies", "usePolicyBasedTrafficSelectors", "trafficSelectorPolicies",
-                                         "dpdTimeoutSeconds", "connectionMode", "gatewayCustomBgpIpAddresses")
-                 if p(key) and p(key) != defaults.get(key)}
-        return {"extra": extra} if extra else {}
+        policies = [x for x in p("ipsecPolicies", default=[]) or [] if isinstance(x, dict)]
+        found = {
+            "ipsec": tuple(sorted(policies[0].items())) if policies else (),
+            "policyBased": bool(p("usePolicyBasedTrafficSelectors")),
+            "dpd": p("dpdTimeoutSeconds") or 45,  # what Azure sets when a PUT leaves them out
+            "mode": p("connectionMode") or "Default",
+            "customBgp": tuple(str(x.get("customBgpIpAddress")) for x in p("gatewayCustomBgpIpAddresses", default=[]) or []
+                               if isinstance(x, dict)),
+            "bgp": bool(p("enableBgp")),
+        }
+        extra = {key: p(key) for key in ("trafficSelectorPolicies",) if p(key)}
+        return {**found, "extra": extra} if extra else found
     if kind == LOCAL_GATEWAY:
         return {"address": p("gatewayIpAddress") or p("fqdn"),
                 "prefixes": tuple(p("localNetworkAddressSpace", "addressPrefixes", default=[]) or []),

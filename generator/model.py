@@ -130,6 +130,11 @@ class VpnGateway:
     path: str = ""
     pinned_generation: SpecString | None = None  # `generation` as the spec gives it
     kept_public_ip_names: tuple[SpecString, ...] = ()  # `publicIpNames`: the names of existing public IPs
+    custom_bgp_ip_addresses: tuple[SpecString, ...] = ()  # APIPA addresses, instance by instance
+
+    @property
+    def instances(self) -> int:
+        return 2 if self.active_active else 1
 
     @property
     def generation(self) -> str:
@@ -297,6 +302,7 @@ class VnetBranch(_AzureNetwork):
     hub_to_branch_connection: str
     branch_to_hub_connection: str
     path: str = ""
+    location: SpecString | None = None  # its own region, when not the hub's
 
     kind = "vnet"
 
@@ -309,18 +315,85 @@ class VnetBranch(_AzureNetwork):
         return f"VPN_SHARED_KEY_{env_suffix(self.name)}"
 
 
+APIPA_AZURE_RANGE = (ipaddress.IPv4Address("169.254.21.0"), ipaddress.IPv4Address("169.254.22.255"))
+
+
+def is_apipa(address) -> bool:
+    """A link-local (APIPA, 169.254.0.0/16) BGP address: Azure peers with it only from a custom APIPA address."""
+    try:
+        return ipaddress.IPv4Address(str(address)).is_link_local
+    except ValueError:
+        return False
+
+
+@dataclass(frozen=True)
+class SiteDevice:
+    """One VPN device of a site: its own Local Network Gateway and connection to the hub VPN gateway."""
+
+    name: SpecString
+    gateway_ip_address: SpecString | None
+    fqdn: SpecString | None
+    bgp_asn: int | None  # None: a static connection (no BGP)
+    bgp_peering_address: SpecString | None
+    local_network_gateway_name: str
+    connection_name: str
+    path: str = ""
+
+    @property
+    def bgp(self) -> bool:
+        return self.bgp_asn is not None
+
+    @property
+    def apipa(self) -> bool:
+        return self.bgp and is_apipa(self.bgp_peering_address)
+
+    @property
+    def endpoint(self) -> SpecString | None:
+        return self.gateway_ip_address or self.fqdn
+
+
+@dataclass(frozen=True)
+class IpsecPolicy:
+    """A custom IPsec/IKE policy: Azure offers and accepts only this combination on the connection."""
+
+    ike_encryption: str
+    ike_integrity: str
+    dh_group: str
+    ipsec_encryption: str
+    ipsec_integrity: str
+    pfs_group: str
+    sa_lifetime_seconds: int
+    sa_data_size_kilobytes: int
+    path: str = ""
+
+    def as_arm(self) -> dict:
+        """The `ipsecPolicies[0]` entry of the connection, in ARM's property names."""
+        return {"saLifeTimeSeconds": self.sa_lifetime_seconds, "saDataSizeKilobytes": self.sa_data_size_kilobytes,
+                "ipsecEncryption": self.ipsec_encryption, "ipsecIntegrity": self.ipsec_integrity,
+                "ikeEncryption": self.ike_encryption, "ikeIntegrity": self.ike_integrity,
+                "dhGroup": self.dh_group, "pfsGroup": self.pfs_group}
+
+
+@dataclass(frozen=True)
+class SiteConnection:
+    """What the spec sets on a site's connection(s); None: Azure's default, and the Bicep leaves it out."""
+
+    ipsec_policy: IpsecPolicy | None = None
+    policy_based_traffic_selectors: bool | None = None
+    dpd_timeout_seconds: int | None = None
+    connection_mode: str | None = None
+    path: str = ""
+
+
 @dataclass(frozen=True)
 class SiteBranch:
     name: SpecString
     address_prefixes: tuple[SpecString, ...]
-    gateway_ip_address: SpecString | None
-    fqdn: SpecString | None
-    bgp_asn: int
-    bgp_peering_address: SpecString
-    local_network_gateway_name: str
-    connection_name: str
+    devices: tuple[SiteDevice, ...]  # one for a site without `devices`
+    connection: SiteConnection = SiteConnection()
     advertised: tuple[SpecString, ...] = ()  # advertisedPrefixes, when the spec gives them
     path: str = ""
+    multi_device: bool = False  # the spec lists `devices`
 
     kind = "site"
 
@@ -329,6 +402,15 @@ class SiteBranch:
         """What its VPN device announces over BGP; the UDRs and the Local Network Gateway use address_prefixes."""
         return self.advertised or self.address_prefixes
     in_azure = False
+
+    @property
+    def bgp(self) -> bool:
+        """Every device peers over BGP (a static site has one device and no BGP)."""
+        return all(d.bgp for d in self.devices)
+
+    @property
+    def bgp_asns(self) -> tuple[int, ...]:
+        return tuple(dict.fromkeys(d.bgp_asn for d in self.devices if d.bgp_asn is not None))
 
     @property
     def label(self) -> str:
@@ -495,6 +577,11 @@ class Topology:
     @property
     def site_branches(self) -> tuple[SiteBranch, ...]:
         return tuple(b for b in self.branches if isinstance(b, SiteBranch))
+
+    @property
+    def site_devices(self) -> tuple[tuple[SiteBranch, SiteDevice], ...]:
+        """Every VPN device of every site: each is one Local Network Gateway and one connection."""
+        return tuple((site, device) for site in self.site_branches for device in site.devices)
 
     @property
     def vnets(self) -> tuple[VirtualNetwork, ...]:
@@ -792,8 +879,11 @@ class Topology:
                 for connection in (branch.hub_to_branch_connection, branch.branch_to_hub_connection):
                     add(gateway.name.path, connection, "connection", (vpn_name, gateway.name))
             else:
-                add(branch.name.path, branch.local_network_gateway_name, "Local Network Gateway", (branch.name,))
-                add(branch.name.path, branch.connection_name, "connection", (vpn_name, branch.name))
+                for device in branch.devices:
+                    sources = (branch.name, device.name) if branch.multi_device else (branch.name,)
+                    where = device.name.path if branch.multi_device else branch.name.path
+                    add(where, device.local_network_gateway_name, "Local Network Gateway", sources)
+                    add(where, device.connection_name, "connection", (vpn_name, *sources))
         return tuple(names)
 
     @property
@@ -871,6 +961,7 @@ def _vpn_gateway(data: dict, path: str, label: str, *, hub: bool) -> VpnGateway:
         path=path,
         pinned_generation=_text(data, "generation", path),
         kept_public_ip_names=_texts(data, "publicIpNames", path),
+        custom_bgp_ip_addresses=_texts(data, "customBgpIpAddresses", path),
     )
 
 
@@ -945,17 +1036,60 @@ def _branch(b: dict, path: str, vpn_name: str) -> VnetBranch | SiteBranch:
             hub_to_branch_connection=_text(b, "hubToBranchConnectionName", path) or f"{vpn_name}-to-{gateway.name}",
             branch_to_hub_connection=_text(b, "branchToHubConnectionName", path) or f"{gateway.name}-to-{vpn_name}",
             path=path,
+            location=_text(b, "location", path),
         )
+    devices = tuple(_device(d, f"{path}.devices[{k}]", name, vpn_name) for k, d in enumerate(b["devices"])) if "devices" in b else (
+        SiteDevice(
+            name=name,
+            gateway_ip_address=_text(b, "gatewayIpAddress", path),
+            fqdn=_text(b, "fqdn", path),
+            bgp_asn=b["bgp"]["asn"] if "bgp" in b else None,
+            bgp_peering_address=_text(b["bgp"], "peeringAddress", f"{path}.bgp") if "bgp" in b else None,
+            local_network_gateway_name=_text(b, "localNetworkGatewayName", path) or f"lng-{name}",
+            connection_name=_text(b, "connectionName", path) or f"{vpn_name}-to-{name}",
+            path=path,
+        ),)
     return SiteBranch(
         name=name,
         address_prefixes=_texts(b, "addressPrefixes", path),
-        gateway_ip_address=_text(b, "gatewayIpAddress", path),
-        fqdn=_text(b, "fqdn", path),
-        bgp_asn=b["bgp"]["asn"],
-        bgp_peering_address=_text(b["bgp"], "peeringAddress", f"{path}.bgp"),
-        local_network_gateway_name=_text(b, "localNetworkGatewayName", path) or f"lng-{name}",
-        connection_name=_text(b, "connectionName", path) or f"{vpn_name}-to-{name}",
+        devices=devices,
+        connection=_site_connection(b.get("connection"), f"{path}.connection"),
         advertised=_texts(b, "advertisedPrefixes", path),
+        path=path,
+        multi_device="devices" in b,
+    )
+
+
+def _device(d: dict, path: str, site: str, vpn_name: str) -> SiteDevice:
+    name = _text(d, "name", path)
+    return SiteDevice(
+        name=name,
+        gateway_ip_address=_text(d, "gatewayIpAddress", path),
+        fqdn=_text(d, "fqdn", path),
+        bgp_asn=d["bgp"]["asn"],
+        bgp_peering_address=_text(d["bgp"], "peeringAddress", f"{path}.bgp"),
+        local_network_gateway_name=_text(d, "localNetworkGatewayName", path) or f"lng-{site}-{name}",
+        connection_name=_text(d, "connectionName", path) or f"{vpn_name}-to-{site}-{name}",
+        path=path,
+    )
+
+
+def _site_connection(data: dict | None, path: str) -> SiteConnection:
+    if not data:
+        return SiteConnection(path=path)
+    policy = data.get("ipsecPolicy")
+    policy_path = f"{path}.ipsecPolicy"
+    return SiteConnection(
+        ipsec_policy=IpsecPolicy(
+            ike_encryption=policy["ikeEncryption"], ike_integrity=policy["ikeIntegrity"], dh_group=policy["dhGroup"],
+            ipsec_encryption=policy["ipsecEncryption"], ipsec_integrity=policy["ipsecIntegrity"], pfs_group=policy["pfsGroup"],
+            sa_lifetime_seconds=policy.get("saLifeTimeSeconds", 27000),
+            sa_data_size_kilobytes=policy.get("saDataSizeKilobytes", 102400000),
+            path=policy_path,
+        ) if policy else None,
+        policy_based_traffic_selectors=data.get("usePolicyBasedTrafficSelectors"),
+        dpd_timeout_seconds=data.get("dpdTimeoutSeconds"),
+        connection_mode=data.get("connectionMode"),
         path=path,
     )
 

@@ -134,9 +134,10 @@ def steps(t: Topology) -> tuple[Step, ...]:
                                   for b in t.vnet_branches)), in_chain=True)
     if t.site_branches:
         add(Step("siteToSiteConnections", "site-to-site-connection", "site-to-site connection and its Local Network Gateway",
-                 tuple(s.connection_name for s in t.site_branches), loop=True, serial=True,
+                 tuple(d.connection_name for _, d in t.site_devices), loop=True, serial=True,
                  needs=("hubVpnGatewayDeployment",), why=CONNECTIONS_AFTER,
-                 operations=tuple(modules.site_connection(s.local_network_gateway_name, s.connection_name) for s in t.site_branches)),
+                 operations=tuple(modules.site_connection(d.local_network_gateway_name, d.connection_name)
+                                  for _, d in t.site_devices)),
             in_chain=True)
     if t.test_vms:
         # The VMs name their subnet (resourceId), so nothing orders them after the networks but this.

@@ -99,7 +99,33 @@ def _vpn_gateway_value(gateway: VpnGateway) -> dict:
         "asn": gateway.asn,
         "activeActive": gateway.active_active,
         "publicIpNames": list(gateway.public_ip_names),
+        **({"customBgpIpAddresses": list(gateway.custom_bgp_ip_addresses)} if gateway.custom_bgp_ip_addresses else {}),
     }
+
+
+def _site_device_value(t: Topology, site, device) -> dict:
+    """One Local Network Gateway and its connection: a site's, or one device's of a site with `devices`."""
+    value = {"name": f"{site.name}-{device.name}" if site.multi_device else site.name,
+             "localNetworkGatewayName": device.local_network_gateway_name, "connectionName": device.connection_name}
+    if site.multi_device:
+        value["sharedKeyName"] = site.name  # every device of a site uses the site's key
+    value.update({"gatewayIpAddress": device.gateway_ip_address} if device.gateway_ip_address else {"fqdn": device.fqdn})
+    value["addressPrefixes"] = list(site.address_prefixes)
+    if device.bgp:
+        value.update({"bgpAsn": device.bgp_asn, "bgpPeeringAddress": device.bgp_peering_address})
+    if device.apipa:
+        # The connection names the custom APIPA address of each instance it peers from (Learn, configure BGP).
+        value["customBgpIpAddresses"] = list(t.hub.vpn_gateway.custom_bgp_ip_addresses)
+    connection = site.connection
+    if connection.ipsec_policy:
+        value["ipsecPolicy"] = connection.ipsec_policy.as_arm()
+    if connection.policy_based_traffic_selectors is not None:
+        value["usePolicyBasedTrafficSelectors"] = connection.policy_based_traffic_selectors
+    if connection.dpd_timeout_seconds is not None:
+        value["dpdTimeoutSeconds"] = connection.dpd_timeout_seconds
+    if connection.connection_mode is not None:
+        value["connectionMode"] = connection.connection_mode
+    return value
 
 
 def _route_table_value(table: RouteTable) -> dict:
@@ -179,17 +205,12 @@ def parameter_values(t: Topology) -> dict:
                 "vpnGateway": _vpn_gateway_value(b.vpn_gateway),
                 "hubToBranchConnectionName": b.hub_to_branch_connection,
                 "branchToHubConnectionName": b.branch_to_hub_connection,
+                **({"location": b.location} if b.location else {}),
             }
             for b in t.vnet_branches
         ]
     if t.site_branches:
-        sites = []
-        for s in t.site_branches:
-            site = {"name": s.name, "localNetworkGatewayName": s.local_network_gateway_name, "connectionName": s.connection_name}
-            site.update({"gatewayIpAddress": s.gateway_ip_address} if s.gateway_ip_address else {"fqdn": s.fqdn})
-            site.update({"addressPrefixes": list(s.address_prefixes), "bgpAsn": s.bgp_asn, "bgpPeeringAddress": s.bgp_peering_address})
-            sites.append(site)
-        values["siteBranches"] = sites
+        values["siteBranches"] = [_site_device_value(t, s, d) for s, d in t.site_devices]
     if t.spokes:
         spokes = []
         tables = dict(zip((s.name for s in t.spokes), t.spoke_route_tables))
@@ -202,8 +223,10 @@ def parameter_values(t: Topology) -> dict:
             spokes.append(value)
         values["spokes"] = spokes
     if t.test_vms:
+        regions = {b.name: b.location for b in t.vnet_branches if b.location}
         values["testVms"] = [
-            {"name": v.name, "virtualNetworkName": v.vnet_name, "subnetName": v.subnet, "size": v.size, "adminUsername": v.admin_username}
+            {"name": v.name, "virtualNetworkName": v.vnet_name, "subnetName": v.subnet, "size": v.size, "adminUsername": v.admin_username,
+             **({"location": regions[v.vnet_ref]} if v.vnet_ref in regions else {})}
             for v in t.test_vms
         ]
     return values
@@ -362,6 +385,7 @@ def render(t: Topology, source: Provenance) -> dict[str, str]:
     listed = routing.branch_pair_count(t) <= README_BRANCH_PAIRS
     transit = routing.transit_matrix(t, with_branch_pairs=listed)
     from . import failures, resilience
+    from .devices import site as devices
 
     traced = len(failures.elements(t)) * len(transit)
     survives = resilience.as_markdown(resilience.analyse(t, with_branch_pairs=listed), "Single failures") \
@@ -394,6 +418,8 @@ def render(t: Topology, source: Provenance) -> dict[str, str]:
         "transit_query": logs.transit_query(t) if t.hub.firewall and t.hub.firewall.diagnostics else "",
         "plan": plan_text.as_markdown(plan.from_steps(ordered), "Deployment plan"),
         "bicep_tested": f"Bicep {TESTED_BICEP}",
+        "device_summaries": {s.name: devices.describe(t, s) for s in t.site_branches},
+        "device_commands": {s.name: devices.command(s) for s in t.site_branches},
     }
     files = {
         "main.bicep": env.get_template("main.bicep.j2").render(context),

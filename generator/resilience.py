@@ -105,7 +105,7 @@ def _touched(topology: Topology, failure: Failures, flows) -> list:
     if failure.vpn_instances or failure.expressroute_gateway or failure.route_server or failure.firewall:
         return list(flows)
     owners = [s for s in topology.on_premises if s.name in failure.circuits]
-    owners += [b for b in topology.branches if b.name in failure.branches]
+    owners += [b for b in topology.branches if b.name in failure.branches or any(site == b.name for site, _ in failure.devices)]
     networks = [n for owner in owners for n in map(parse_network, [*owner.address_prefixes, *owner.advertised_prefixes]) if n]
     return [f for f in flows if any(_within(f.source_ip, n) or _within(f.destination_ip, n) for n in networks)]
 
@@ -124,8 +124,8 @@ def _key(pair) -> tuple[str, str]:
 
 
 def _changes_routing(failure: Failures) -> bool:
-    return bool(failure.circuits or failure.branches or failure.vpn_instances or failure.expressroute_gateway
-                or failure.route_server or failure.firewall)
+    return bool(failure.circuits or failure.branches or failure.devices or failure.vpn_instances
+                or failure.expressroute_gateway or failure.route_server or failure.firewall)
 
 
 def _effect(before, after) -> FlowEffect:
@@ -141,8 +141,13 @@ def _effect(before, after) -> FlowEffect:
 
 
 def _redundancy_broken(topology: Topology, failure: Failures, effects) -> tuple[str, ...]:
-    """A network the spec reaches over several circuits must survive the loss of one of them."""
+    """What the spec claims redundant must survive the loss of one part: a network reached over several circuits,
+    a site with several devices."""
     found = []
+
+    def ends(flow: str) -> list[str]:
+        return [part for end in flow.split(" -> ") for part in end.split(" / ")]
+
     for name in failure.circuits:
         site = next(s for s in topology.on_premises if s.name == name)
         prefixes = set(map(str, site.address_prefixes))
@@ -150,10 +155,13 @@ def _redundancy_broken(topology: Topology, failure: Failures, effects) -> tuple[
                  and s.name not in failure.circuits]
         if twins:
             broken = [e.flow for e in effects if e.effect in (BROKEN, ASYMMETRIC, LOST_INSPECTION)
-                      and any(part in e.flow.split(" -> ")[0].split(" / ") + e.flow.split(" -> ")[1].split(" / ")
-                              for part in (name, *twins))]
+                      and any(part in ends(e.flow) for part in (name, *twins))]
             if broken:
                 found.append(f"{name} shares its prefixes with {', '.join(twins)}, yet {', '.join(broken)} break(s)")
+    for site_name in sorted({site for site, _ in failure.devices} - set(failure.branches)):
+        broken = [e.flow for e in effects if e.effect in (BROKEN, ASYMMETRIC, LOST_INSPECTION) and site_name in ends(e.flow)]
+        if broken:
+            found.append(f"site {site_name} has other devices up, yet {', '.join(broken)} break(s)")
     return tuple(found)
 
 

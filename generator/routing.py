@@ -73,6 +73,16 @@ BRANCH_TO_BRANCH_ASSUMED = (
     "GatewaySubnet UDRs is not documented by Microsoft (the seed proved on-premises <-> branch only)")
 
 
+# A static site's prefixes are routes of the VPN gateway (its Local Network Gateway's address space); no page says
+# whether the gateway hands them to Route Server, and so to ExpressRoute, as it does BGP-learned ones.
+STATIC_SITE_ASSUMED = (
+    "on-premises to a static (non-BGP) site: that the VPN gateway passes the site's Local Network Gateway prefixes to "
+    "Route Server like BGP-learned ones is not documented by Microsoft")
+# Microsoft's highly available cross-premises design: both devices advertise the same prefixes over BGP and
+# "You must use Equal-cost multi-path routing (ECMP)" (https://learn.microsoft.com/azure/vpn-gateway/vpn-gateway-highlyavailable).
+ECMP = "ECMP"
+
+
 @dataclass(frozen=True)
 class RouteEntry:
     """One route of one hop. `effective` is False when another route for the same prefix wins."""
@@ -310,6 +320,12 @@ def _branch_learned(topology: Topology, branch, failed: Failures = NO_FAILURE) -
     return learned
 
 
+def offered_to(topology: Topology, branch) -> list[str]:
+    """The prefixes the hub VPN gateway offers a branch or site: what its device must accept over BGP, or route
+    into the tunnel when static (the hub, the spokes, the other branches, on-premises with branch-to-branch)."""
+    return [p for p in dict.fromkeys(_branch_learned(topology, branch)) if p != DEFAULT_ROUTE]
+
+
 def expected_learned(topology: Topology, failed: Failures = NO_FAILURE) -> dict[str, list[str]]:
     """Gateway name -> the prefixes it must learn over BGP in this design (what `gen verify` checks), with what
     `failed` takes away gone.
@@ -342,9 +358,15 @@ def expected_advertised(topology: Topology, failed: Failures = NO_FAILURE) -> di
     if hub.expressroute_gateway and _alive_sites(topology, failed) and not failed.expressroute_gateway:
         found[hub.expressroute_gateway.name] = {"circuits": [r.prefix for r in _onprem_routes(topology, failed)]}
     if hub.vpn_gateway and not failed.vpn_gateway_down(topology):
-        found[hub.vpn_gateway.name] = {
-            (str(b.bgp_peering_address) if isinstance(b, SiteBranch) else b.name): list(dict.fromkeys(_branch_learned(topology, b, failed)))
-            for b in _alive_branches(topology, failed)}
+        peers = {}
+        for b in _alive_branches(topology, failed):
+            offered = list(dict.fromkeys(_branch_learned(topology, b, failed)))
+            if isinstance(b, VnetBranch):
+                peers[b.name] = offered
+            else:  # each BGP device of the site by its address; a static site learns nothing over BGP
+                peers.update({str(d.bgp_peering_address): offered for d in b.devices
+                              if d.bgp and (b.name, d.name) not in failed.devices})
+        found[hub.vpn_gateway.name] = peers
     return found
 
 
@@ -675,8 +697,18 @@ class _Walker:
         if isinstance(peer, VnetBranch):
             return _Outcome(_Node("branch-gateway", peer.vpn_gateway.name, inbound=True))
         if peer.name == destination.name:
-            return _Outcome(delivered=True)
+            return _Outcome(delivered=True, via=self._devices_of(peer))
         return _Outcome(where=gateway, reason=f"{gateway} sends {destination.address} to {peer.name}, not its owner")
+
+    def _devices_of(self, site) -> str:
+        """The devices a site is reached over: all of them at once (ECMP), or the ones still up."""
+        if not isinstance(site, SiteBranch) or not site.multi_device:
+            return ""
+        up = [str(d.name) for d in site.devices if (site.name, d.name) not in self.failed.devices]
+        down = [str(d.name) for d in site.devices if (site.name, d.name) in self.failed.devices]
+        if len(up) > 1:
+            return f"{' + '.join(up)} ({ECMP}, a tunnel to each gateway instance)"
+        return f"{up[0]} ({', '.join(down)} down)" if up else ""
 
     @staticmethod
     def _choose_circuit(sites: list, destination: Endpoint) -> _Outcome:
@@ -732,6 +764,10 @@ def trace(topology: Topology, source_ip: str, destination_ip: str, gateway_udrs:
                          f"that start inside it; trace the other way: --from a host --to {source.address})")
     else:
         back = walker.walk(destination, source)
+    static = {str(s.name) for s in topology.site_branches if not s.bgp}
+    kinds = {source.kind: source.name, destination.kind: destination.name}
+    if "onprem" in kinds and kinds.get("site-branch") in static and forward.status == DELIVERED:
+        forward = replace(forward, assumptions=forward.assumptions + (STATIC_SITE_ASSUMED,))
     verdict, where = DELIVERED, None
     for path in (forward, back):
         if path.status != DELIVERED:

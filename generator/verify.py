@@ -212,7 +212,10 @@ class _Verification:
                     for address in hub_addresses:
                         found[branch.vpn_gateway.name][address] = f"hub VPN gateway {hub.vpn_gateway.name}"
                 else:
-                    found[hub.vpn_gateway.name][str(branch.bgp_peering_address)] = f"site {branch.name}'s VPN device"
+                    for device in branch.devices:
+                        if device.bgp:
+                            who = f"site {branch.name}'s VPN device" + (f" {device.name}" if branch.multi_device else "")
+                            found[hub.vpn_gateway.name][str(device.bgp_peering_address)] = who
         return found
 
     def _check_sessions(self, gateway: str, expected: dict[str, str], listed) -> None:
@@ -335,7 +338,10 @@ class _Verification:
                 for address in _addresses((by_name.get(branch.name) or {}).get("bgpPeeringAddress")):
                     found[address] = f"branch:{branch.name}"
             else:
-                found[str(branch.bgp_peering_address)] = f"site:{branch.name}"
+                for device in branch.devices:
+                    if device.bgp:
+                        found[str(device.bgp_peering_address)] = (f"site:{branch.name}/{device.name}" if branch.multi_device
+                                                                  else f"site:{branch.name}")
         return found
 
     def _not_withdrawn(self, failed: Failures) -> list[str]:
@@ -354,8 +360,10 @@ class _Verification:
         t = self.t
         file = learned_routes_file(gateway)
         learned = {}
+        # A static site's prefixes are the VPN gateway's own routes (its Local Network Gateway's): origin Network.
+        static = {str(p) for site in t.site_branches if not site.bgp for p in site.address_prefixes}
         for route in routes:
-            if route.origin in LEARNED_ORIGINS and parse_network(route.network):
+            if (route.origin in LEARNED_ORIGINS or route.network in static) and parse_network(route.network):
                 learned.setdefault(route.network, route)
         for prefix in expected:
             if prefix not in learned:

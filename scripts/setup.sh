@@ -17,6 +17,8 @@ cd "$(dirname "$0")/.."
 BICEP_VERSION=$(sed -n 's/.*Version="\[\(.*\)\]".*/\1/p' tools/bicep/bicep.csproj)
 APT_PACKAGES=(python3-click python3-jinja2 python3-jsonschema python3-pytest python3-hypothesis python3-venv python3-pip azure-cli)
 NODE_APT_PACKAGES=(nodejs npm)
+# The VPN device lab (tests/vpn_lab.py): strongSwan's charon with its userspace IPsec, swanctl, and FRR.
+VPN_APT_PACKAGES=(strongswan-charon strongswan-swanctl libcharon-extra-plugins libstrongswan-standard-plugins frr gettext-base)
 say() { printf 'setup: %s\n' "$*"; }
 
 # --- Python packages ---------------------------------------------------------------------------
@@ -79,6 +81,26 @@ else
     say "node: $(node --version), tools/node/node_modules installed"
   else
     say "node: $(node --version), tools/node/node_modules as locked"
+  fi
+fi
+
+# --- strongSwan and FRR (tests only) ----------------------------------------------------------------
+# The device-config test runs gen's strongSwan + FRR files in network namespaces; without the packages it fails,
+# loudly (it is never skipped unless GEN_ALLOW_NO_NETNS=1 says the machine cannot make namespaces).
+if [ "${GEN_SETUP_FOR:-test}" != run ]; then
+  if command -v apt-get >/dev/null 2>&1 && [ "$(id -u)" = 0 ]; then
+    missing=()
+    for package in "${VPN_APT_PACKAGES[@]}"; do
+      dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" || missing+=("$package")
+    done
+    if [ ${#missing[@]} -gt 0 ]; then
+      say "installing Debian packages for the VPN device lab: ${missing[*]}"
+      apt-get update -qq
+      DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+    fi
+    say "vpn lab: strongSwan $(dpkg-query -W -f='${Version}' strongswan-charon), FRR $(dpkg-query -W -f='${Version}' frr)"
+  elif [ ! -x /usr/lib/ipsec/charon ] || [ ! -x /usr/lib/frr/bgpd ]; then
+    say "WARNING: no strongSwan/FRR and no apt as root: the VPN device lab test will fail (install strongSwan's charon, swanctl and kernel-libipsec plugin, and FRR)" >&2
   fi
 fi
 

@@ -154,8 +154,12 @@ def _add_runtime_values(raw: list[dict], by_id: dict, t: Topology) -> None:
                 settings = props.setdefault("bgpSettings", {})
                 settings["bgpPeeringAddress"] = ",".join(addresses)
                 settings["peerWeight"] = 0
+                # The custom APIPA addresses the template sets stay, per IP configuration, beside Azure's defaults.
+                custom = {str(p.get("ipconfigurationId", "")).lower(): p.get("customBgpIpAddresses", [])
+                          for p in settings.get("bgpPeeringAddresses") or []}
                 settings["bgpPeeringAddresses"] = [
-                    {"ipconfigurationId": c["id"], "defaultBgpIpAddresses": [address], "customBgpIpAddresses": [],
+                    {"ipconfigurationId": c["id"], "defaultBgpIpAddresses": [address],
+                     "customBgpIpAddresses": list(custom.get(c["id"].lower(), [])),
                      "tunnelIpAddresses": ["198.51.100.200"]} for c, address in zip(configurations, addresses)]
         elif kind == "Microsoft.Network/azureFirewalls":
             for configuration in props.get("ipConfigurations", []):
@@ -274,18 +278,27 @@ def write_routing(root: Path, t: Topology, resources: list[dict], group: str, fa
                 sessions[vpn] += [session(local, r, branch.vpn_gateway.asn) for local in addresses(vpn) for r in remote]
                 sessions[str(branch.vpn_gateway.name)] = [session(r, local, 65515) for r in remote for local in addresses(vpn)]
             else:
-                sessions[vpn] += [session(local, str(branch.bgp_peering_address), branch.bgp_asn) for local in addresses(vpn)]
+                custom = [str(a) for a in hub.vpn_gateway.custom_bgp_ip_addresses]
+                for device in branch.devices:
+                    if device.bgp:  # an APIPA device talks to each instance's custom APIPA address
+                        froms = custom if device.apipa else addresses(vpn)
+                        sessions[vpn] += [session(local, str(device.bgp_peering_address), device.bgp_asn) for local in froms]
     _take_down(sessions, t, failed, route_server_ips, addresses)
     learned = routing.expected_learned(t, failed)
     advertised = routing.expected_advertised(t, failed)
     on_premises = {str(p) for site in t.on_premises for p in site.advertised_prefixes}
+    # A static site's prefixes are the VPN gateway's own routes (its Local Network Gateway's): origin Network.
+    static = {str(p) for site in t.site_branches if not site.bgp for p in site.address_prefixes}
     for gateway, listed in sessions.items():
         write(capture.bgp_status_file(gateway), {"value": listed})
         local = listed[0]["localAddress"] if listed else ""
         routes = [{"asPath": "", "localAddress": local, "network": str(p), "nextHop": None, "origin": "Network",
                    "sourcePeer": local, "weight": 32768} for p in hub.vnet.address_space]
         for p in learned.get(gateway, []):
-            if hub.expressroute_gateway and gateway == hub.expressroute_gateway.name and p in on_premises:
+            if hub.vpn_gateway and gateway == hub.vpn_gateway.name and p in static:
+                routes.append({"asPath": "", "localAddress": local, "network": p, "nextHop": None, "origin": "Network",
+                               "sourcePeer": local, "weight": 32768})
+            elif hub.expressroute_gateway and gateway == hub.expressroute_gateway.name and p in on_premises:
                 # From the circuit: Microsoft's edge (AS 12076) passes on the site's own AS path.
                 routes.append({"asPath": "12076-65020", "localAddress": local, "network": p, "nextHop": edge, "origin": "EBgp",
                                "sourcePeer": edge, "weight": 32769})
@@ -337,7 +350,10 @@ def _take_down(sessions: dict[str, list], t: Topology, failed: Failures, route_s
                 for entry in sessions.get(str(branch.vpn_gateway.name), []):
                     entry.update(state="Idle", routesReceived=0, connectedDuration=None)
             else:
-                down_neighbors.add(str(branch.bgp_peering_address))
+                down_neighbors |= {str(d.bgp_peering_address) for d in branch.devices if d.bgp}
+    for site, device in failed.devices:
+        branch = next(b for b in t.site_branches if b.name == site)
+        down_neighbors |= {str(d.bgp_peering_address) for d in branch.devices if d.name == device and d.bgp}
     if hub.vpn_gateway:
         instances = addresses(hub.vpn_gateway.name)
         down_locals |= {instances[i] for i in failed.vpn_instances if i < len(instances)}

@@ -59,11 +59,18 @@ def test_a_hand_built_hub_imports_with_its_own_names(imported):
     assert "sharedKey" not in json.dumps(spec)  # secrets are never read
 
 
+def test_a_site_s_custom_ipsec_policy_is_imported_and_azure_s_defaults_are_not(imported):
+    site = next(b for b in imported.spec["branches"] if b["kind"] == "site")
+    assert site["connection"] == {"ipsecPolicy": {
+        "ikeEncryption": "AES256", "ikeIntegrity": "SHA256", "dhGroup": "DHGroup14", "ipsecEncryption": "GCMAES256",
+        "ipsecIntegrity": "GCMAES256", "pfsGroup": "PFS2048", "saLifeTimeSeconds": 27000, "saDataSizeKilobytes": 102400000}}
+
+
 def test_what_import_cannot_carry_is_listed_with_what_a_redeploy_does(imported):
     found = left_out(imported)
     assert found[("virtualNetworks/subnets hub-vnet-weu/snet-dns-inbound", "the subnet")] == "left alone"
     assert found[("virtualNetworkGateways vpngw-weu", "point-to-site configuration (vpnClientConfiguration)")] == "reset"
-    assert found[("connections conn-s2s-lyon", "custom IPsec/IKE policy")] == "reset"
+    assert not any(resource == "connections conn-s2s-lyon" for resource, _ in found)  # its custom policy is carried
     assert found[("routeTables rt-gatewaysubnet", "route temp-bypass-10.30.99.0 (10.30.99.0/24 -> VirtualNetworkGateway)")] == "reset"
     assert found[("routeTables rt-shared-custom", "the route table")] == "reset"
     assert found[("networkSecurityGroups nsg-shared", "the resource")] == "left alone"
@@ -87,7 +94,11 @@ def test_diff_live_names_every_drift_reset_and_unmanaged_resource(imported):
     assert "removes 10.30.99.0/24" in changes[("rt-gatewaysubnet", "modify")].detail  # the route added by hand goes
     assert "gets no route table" in changes[("hub-vnet-weu/snet-shared", "modify")].detail  # the second table is detached
     assert "point-to-site" in changes[("vpngw-weu", "modify")].detail
-    assert "IPsec/IKE policy" in changes[("conn-s2s-lyon", "modify")].detail
+    assert ("conn-s2s-lyon", "modify") not in changes  # the imported spec carries the site's custom policy
+    without = json.loads(json.dumps(imported.spec))
+    del without["branches"][0]["connection"]
+    dropped = {(c.resource, c.action): c for c in diff.compare_live(Capture(BROWNFIELD), model.build(without))}
+    assert "IPsec/IKE policy" in dropped[("conn-s2s-lyon", "modify")].detail  # a spec without it resets it
     for unmanaged in ("nsg-shared", "rt-shared-custom", "hub-vnet-weu/snet-dns-inbound", "fwpol-weu/DefaultApplicationRuleCollectionGroup"):
         assert (unmanaged, "unmanaged") in changes, unmanaged
     assert diff.disruptive(list(changes.values()))

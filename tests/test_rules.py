@@ -22,6 +22,12 @@ BAD = Path(__file__).resolve().parent / "fixtures" / "specs" / "bad"
 EXAMPLES = sorted((ROOT / "examples").glob("*.json"))
 
 EXPECTED = {
+    "GW008-branch-location-unknown.json": ("GW008", "branches[3].location"),
+    "GW011-devices-and-gateway-ip.json": ("GW011", "branches[0]"),
+    "GW019-custom-apipa-outside-range.json": ("GW019", "hub.vpnGateway.customBgpIpAddresses[0]"),
+    "GW019-one-apipa-for-two-instances.json": ("GW019", "hub.vpnGateway.customBgpIpAddresses"),
+    "GW020-devices-share-public-ip.json": ("GW020", "branches[0].devices[1]"),
+    "VPN001-gcm-with-sha-integrity.json": ("VPN001", "branches[0].connection.ipsecPolicy.ipsecIntegrity"),
     "ACC001-accepts-an-error.json": ("ACC001", "acceptedWarnings[0].rule"),
     "ADDR001-invalid-cidr.json": ("ADDR001", "hub.vnet.subnets[2].prefix"),
     "ADDR001-ipv6-site-prefix.json": ("ADDR001", "branches[2].addressPrefixes[0]"),

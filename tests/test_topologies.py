@@ -105,8 +105,20 @@ def _two_sites(data):
                                                     "protocols": ["Any"]})
 
 
+def _vpn_sites(mutate=lambda d: None) -> dict:
+    data = load_example(EXAMPLES / "vpn-sites.json")
+    mutate(data)
+    return data
+
+
+def _vm_in_the_north(data):
+    """A test VM in the branch VNet that sits in another region."""
+    data["testVms"] = [{"name": "vm-north", "vnet": "branch-north", "subnet": "subnet-001"}]
+
+
 VARIANTS = {
     "seed": lambda: _seed(),
+    "vpn-sites": lambda: _vpn_sites(_vm_in_the_north),
     "two-sites": lambda: _multi(_two_sites),
     "nsgs-and-generations": lambda: _seed(_nsgs_and_pinned_generations),
     "multi-site": lambda: _multi(),
@@ -196,18 +208,31 @@ def test_many_branches_each_get_vnet_gateway_and_a_connection_pair(compiled):
     assert [c["routingWeight"] for c in result.parameter_values["expressRouteConnections"]] == [0, 20, 30]
 
 
+def deployed(result, name: str) -> dict[tuple[str, str], dict]:
+    """(type, name) -> the resource body the compiled template deploys, evaluated by gen's ARM evaluator (the
+    stand-in's, tests/azure_standin.py)."""
+    from azure_standin import deployed_resources
+    from generator import model
+
+    bodies = deployed_resources(result.template, result.parameter_values, model.build(VARIANTS[name]()), "rg-test")
+    return {(b["type"], b["name"]): b for b in bodies}
+
+
 def test_site_branch_gets_local_network_gateway_and_bgp_connection(compiled):
     for name, key, value in (("multi-site", "fqdn", "vpn.warehouse-lyon.example.net"), ("site-with-ip", "gatewayIpAddress", "203.0.113.10")):
         result = compiled(name)
         site = result.parameter_values["siteBranches"][0]
         assert site[key] == value
         assert ({"fqdn", "gatewayIpAddress"} - {key}).isdisjoint(site)
+        bodies = deployed(result, name)
+        lng = bodies[("Microsoft.Network/localNetworkGateways", site["localNetworkGatewayName"])]
+        assert lng["properties"]["bgpSettings"] == {"asn": site["bgpAsn"], "bgpPeeringAddress": site["bgpPeeringAddress"]}
+        connection = bodies[("Microsoft.Network/connections", site["connectionName"])]["properties"]
+        assert connection["connectionType"] == "IPsec" and connection["enableBgp"] is True
+        # Nothing the spec does not set: Azure's defaults stay Azure's.
+        assert {"ipsecPolicies", "usePolicyBasedTrafficSelectors", "dpdTimeoutSeconds", "connectionMode",
+                "gatewayCustomBgpIpAddresses"}.isdisjoint(k for k, v in connection.items() if v is not None)
         s2s = module_template(result.template, "siteToSiteConnections")
-        lng, = by_type(s2s, "Microsoft.Network/localNetworkGateways")
-        assert lng["properties"]["bgpSettings"] == {"asn": "[parameters('bgpAsn')]", "bgpPeeringAddress": "[parameters('bgpPeeringAddress')]"}
-        connection, = by_type(s2s, "Microsoft.Network/connections")
-        assert connection["properties"]["connectionType"] == "IPsec"
-        assert connection["properties"]["enableBgp"] is True
         assert s2s["parameters"]["sharedKey"]["type"] == "securestring"
         module = modules(result.template)["siteToSiteConnections"]
         assert module["copy"]["mode"] == "serial" and module["copy"]["batchSize"] == 1
@@ -215,11 +240,76 @@ def test_site_branch_gets_local_network_gateway_and_bgp_connection(compiled):
     # the peer address itself, and the current VPN FAQ says not to list that /32 (it reverses the older advice).
     site = compiled("multi-site").parameter_values["siteBranches"][0]
     assert (site["addressPrefixes"], site["bgpPeeringAddress"]) == (["192.168.50.0/24"], "192.168.255.1")
-    lng, = by_type(module_template(compiled("multi-site").template, "siteToSiteConnections"), "Microsoft.Network/localNetworkGateways")
-    assert lng["properties"]["localNetworkAddressSpace"] == {"addressPrefixes": "[parameters('addressPrefixes')]"}
+    lng = deployed(compiled("multi-site"), "multi-site")[("Microsoft.Network/localNetworkGateways", "lng-warehouse-lyon")]
+    assert lng["properties"]["localNetworkAddressSpace"] == {"addressPrefixes": ["192.168.50.0/24"]}
     text = (compiled("multi-site").directory / "main.bicepparam").read_text()
     assert "warehouse-lyon': readEnvironmentVariable('VPN_SHARED_KEY_WAREHOUSE_LYON')" in text
     assert "`VPN_SHARED_KEY_WAREHOUSE_LYON`" in (compiled("multi-site").directory / "README.md").read_text()
+
+
+def test_a_two_device_apipa_site_gets_a_gateway_and_connection_per_device_with_its_policy(compiled):
+    """Microsoft's highly available cross-premises design: one Local Network Gateway and one connection per device,
+    each device's BGP address APIPA, the hub gateway's custom APIPA address per instance, the custom policy on both."""
+    result = compiled("vpn-sites")
+    bodies = deployed(result, "vpn-sites")
+    gateway = bodies[("Microsoft.Network/virtualNetworkGateways", "vpngw-hub-vpn")]["properties"]["bgpSettings"]
+    assert [(p["ipconfigurationId"].rsplit("/", 1)[-1], p["customBgpIpAddresses"]) for p in gateway["bgpPeeringAddresses"]] == [
+        ("ipconfig1", ["169.254.21.2"]), ("ipconfig2", ["169.254.22.2"])]
+    assert all("/virtualNetworkGateways/vpngw-hub-vpn/ipConfigurations/" in p["ipconfigurationId"] for p in gateway["bgpPeeringAddresses"])
+    for device, address, public in (("fra-edge1", "169.254.21.1", "203.0.113.10"), ("fra-edge2", "169.254.22.1", "203.0.113.11")):
+        lng = bodies[("Microsoft.Network/localNetworkGateways", f"lng-dc-frankfurt-{device}")]["properties"]
+        assert (lng["gatewayIpAddress"], lng["bgpSettings"]) == (public, {"asn": 65030, "bgpPeeringAddress": address})
+        connection = bodies[("Microsoft.Network/connections", f"vpngw-hub-vpn-to-dc-frankfurt-{device}")]["properties"]
+        assert connection["enableBgp"] is True and connection["localNetworkGateway2"]["id"].endswith(f"lng-dc-frankfurt-{device}")
+        assert connection["ipsecPolicies"] == [{
+            "saLifeTimeSeconds": 27000, "saDataSizeKilobytes": 102400000, "ipsecEncryption": "GCMAES256",
+            "ipsecIntegrity": "GCMAES256", "ikeEncryption": "GCMAES256", "ikeIntegrity": "SHA384", "dhGroup": "ECP384",
+            "pfsGroup": "ECP384"}]
+        assert (connection["dpdTimeoutSeconds"], connection["connectionMode"]) == (45, "Default")
+        assert [(c["ipConfigurationId"].rsplit("/", 3)[-3::2], c["customBgpIpAddress"]) for c in connection["gatewayCustomBgpIpAddresses"]] == [
+            (["vpngw-hub-vpn", "ipconfig1"], "169.254.21.2"), (["vpngw-hub-vpn", "ipconfig2"], "169.254.22.2")]
+    # Both devices use the site's one shared key.
+    text = (result.directory / "main.bicepparam").read_text()
+    assert "'dc-frankfurt': readEnvironmentVariable('VPN_SHARED_KEY_DC_FRANKFURT')" in text
+    assert "fra-edge1': readEnvironmentVariable" not in text
+
+
+def test_a_static_policy_based_site_has_no_bgp_and_its_selectors(compiled):
+    bodies = deployed(compiled("vpn-sites"), "vpn-sites")
+    lng = bodies[("Microsoft.Network/localNetworkGateways", "lng-shop-oslo")]["properties"]
+    assert lng.get("bgpSettings") is None and lng["localNetworkAddressSpace"] == {"addressPrefixes": ["10.31.0.0/24"]}
+    connection = bodies[("Microsoft.Network/connections", "vpngw-hub-vpn-to-shop-oslo")]["properties"]
+    assert connection["enableBgp"] is False and connection["usePolicyBasedTrafficSelectors"] is True
+    assert connection["ipsecPolicies"][0]["pfsGroup"] == "PFS2048" and connection.get("gatewayCustomBgpIpAddresses") is None
+    # A BGP site on Azure's defaults keeps the plain shape, peering from the GatewaySubnet addresses.
+    lisbon = bodies[("Microsoft.Network/connections", "vpngw-hub-vpn-to-shop-lisbon")]["properties"]
+    assert lisbon["enableBgp"] is True and lisbon.get("ipsecPolicies") is None and lisbon.get("gatewayCustomBgpIpAddresses") is None
+
+
+def test_a_branch_in_another_region_is_deployed_there(compiled):
+    bodies = deployed(compiled("vpn-sites"), "vpn-sites")
+    for kind, name in (("Microsoft.Network/virtualNetworks", "vnet-branch-north"), ("Microsoft.Network/virtualNetworkGateways", "vpngw-branch-north"),
+                       ("Microsoft.Network/publicIPAddresses", "vpngw-branch-north-pip1"), ("Microsoft.Network/connections", "vpngw-branch-north-to-vpngw-hub-vpn"),
+                       ("Microsoft.Compute/virtualMachines", "vm-north")):
+        assert bodies[(kind, name)]["location"] == "swedencentral", name
+    assert bodies[("Microsoft.Network/connections", "vpngw-hub-vpn-to-vpngw-branch-north")]["location"] == "westeurope"
+    assert bodies[("Microsoft.Network/virtualNetworkGateways", "vpngw-hub-vpn")]["location"] == "westeurope"
+
+
+def test_the_bicep_ipsec_policy_type_is_the_schema_s(compiled):
+    """The module's ipsecPolicyType and the spec schema list the same values: one cannot drift from the other."""
+    import json as json_module
+    import re
+
+    from conftest import ROOT
+
+    schema = json_module.loads((ROOT / "schemas" / "spec.schema.json").read_text())["$defs"]["ipsecPolicy"]["properties"]
+    module = (ROOT / "templates" / "modules" / "site-to-site-connection.bicep").read_text()
+    block = module[module.index("type ipsecPolicyType"):module.index("type siteBranchType")]
+    for key, definition in schema.items():
+        if "enum" in definition:
+            listed = re.search(rf"\n  {key}: ([^\n]+)", block).group(1)
+            assert sorted(re.findall(r"'([^']+)'", listed)) == sorted(definition["enum"]), key
 
 
 def test_site_connections_wait_for_the_vnet_to_vnet_ones(compiled):

@@ -123,7 +123,7 @@ def check(topology, data: dict) -> list[Finding]:
 
 def _load_families() -> None:
     # Importing a family module registers its rules.
-    from . import acceptance, addressing, asn, firewall, gateways, naming, routeserver, secrets, spokes, verification  # noqa: F401
+    from . import acceptance, addressing, asn, firewall, gateways, ipsec, naming, routeserver, secrets, spokes, verification  # noqa: F401
 
 
 __all__ = ["ERROR", "WARNING", "Rule", "rule", "all_rules", "check", "INPUT", "SCHEMA", "SECRET_FIELD", "DUPLICATE_KEY"]

@@ -95,14 +95,19 @@ def gateway_asns_distinct(topology, data):
             owners[asn] = f"branch '{branch.name}'"
 
 
+def _bgp_devices(topology):
+    """(site, device) of every site VPN device that runs BGP."""
+    return [(site, device) for site, device in topology.site_devices if device.bgp]
+
+
 @rule("ASN004", "Site BGP ASN is reserved", BGP_LINK)
 def site_asn_reserved(topology, data):
     """Azure refuses a reserved ASN for a VPN device; 65515 in particular (why the seed's VNet branch needed
     VNet-to-VNet instead of a Local Network Gateway)."""
-    for branch in topology.site_branches:
-        if not is_reserved(branch.bgp_asn):
+    for branch, device in _bgp_devices(topology):
+        if not is_reserved(device.bgp_asn):
             continue
-        asn = branch.bgp_asn
+        asn = device.bgp_asn
         if asn == ROUTE_SERVER_ASN:
             message = (f"site '{branch.name}' uses ASN 65515, which a Local Network Gateway cannot take (Azure keeps it for "
                        f"its own gateways and Route Server). If this branch is an Azure VNet with its own VPN gateway, model "
@@ -110,7 +115,7 @@ def site_asn_reserved(topology, data):
         else:
             message = (f"site '{branch.name}' ASN {asn} is {_reserved_reason(asn)} and Azure refuses it for a VPN device; "
                        f"{PRIVATE_HINT}")
-        yield f"{branch.path}.bgp.asn", message
+        yield f"{device.path}.bgp.asn", message
 
 
 @rule("ASN005", "Site BGP ASN equals an Azure gateway's ASN", BGP_LINK)
@@ -121,10 +126,10 @@ def site_asn_vs_gateways(topology, data):
         gateways[topology.hub.vpn_gateway.asn] = "the hub VPN gateway"
     for branch in topology.vnet_branches:
         gateways.setdefault(branch.vpn_gateway.asn, f"the VPN gateway of branch '{branch.name}'")
-    for branch in topology.site_branches:
-        if not is_reserved(branch.bgp_asn) and branch.bgp_asn in gateways:
-            yield f"{branch.path}.bgp.asn", (
-                f"site '{branch.name}' ASN {branch.bgp_asn} is also the ASN of {gateways[branch.bgp_asn]}: eBGP needs "
+    for branch, device in _bgp_devices(topology):
+        if not is_reserved(device.bgp_asn) and device.bgp_asn in gateways:
+            yield f"{device.path}.bgp.asn", (
+                f"site '{branch.name}' ASN {device.bgp_asn} is also the ASN of {gateways[device.bgp_asn]}: eBGP needs "
                 f"different ASNs on both ends, and a router drops routes that already carry its own ASN, so these "
                 f"networks could not reach each other. {PRIVATE_HINT[0].upper() + PRIVATE_HINT[1:]}")
 
@@ -134,13 +139,14 @@ def site_asns_distinct(topology, data):
     """Two sites with one ASN drop each other's routes (their own ASN is in the AS path) unless the devices allow
     it (allowas-in)."""
     seen = {}
-    for branch in topology.site_branches:
-        if is_reserved(branch.bgp_asn):
+    for branch, device in _bgp_devices(topology):
+        asn = device.bgp_asn
+        if is_reserved(asn):
             continue
-        if branch.bgp_asn in seen:
-            yield f"{branch.path}.bgp.asn", (
-                f"sites '{seen[branch.bgp_asn]}' and '{branch.name}' both use ASN {branch.bgp_asn}: each drops the other's "
+        if asn in seen and seen[asn] != branch.name:  # the devices of one site may share its ASN
+            yield f"{device.path}.bgp.asn", (
+                f"sites '{seen[asn]}' and '{branch.name}' both use ASN {asn}: each drops the other's "
                 f"routes (its own ASN is in the AS path) unless the devices allow it (allowas-in). Give each site its own "
                 f"ASN unless that is intended")
         else:
-            seen[branch.bgp_asn] = branch.name
+            seen.setdefault(asn, branch.name)

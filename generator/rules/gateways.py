@@ -7,7 +7,7 @@ import ipaddress
 import re
 
 from ..findings import WARNING
-from ..model import GATEWAY_SUBNET, GENERATION1_ONLY, GENERATION2_ONLY
+from ..model import APIPA_AZURE_RANGE, GATEWAY_SUBNET, GENERATION1_ONLY, GENERATION2_ONLY
 from . import rule
 
 VPN_LINK = "https://learn.microsoft.com/azure/vpn-gateway/vpn-gateway-about-vpn-gateway-settings"
@@ -16,6 +16,15 @@ BGP_LINK = "https://learn.microsoft.com/azure/vpn-gateway/bgp-overview"
 LIMITS_LINK = "https://learn.microsoft.com/azure/azure-resource-manager/management/azure-subscription-service-limits"
 REGIONS_LINK = "https://learn.microsoft.com/azure/reliability/regions-list"
 LNG_LINK = "https://learn.microsoft.com/azure/vpn-gateway/vpn-gateway-about-vpn-gateway-settings#lng"
+FASTPATH_LINK = "https://learn.microsoft.com/azure/expressroute/about-fastpath"
+LINK_LINK = "https://learn.microsoft.com/azure/expressroute/expressroute-howto-linkvnet-arm"
+BGP_FAQ_LINK = "https://learn.microsoft.com/azure/vpn-gateway/vpn-gateway-vpn-faq#bgp"
+# Read 2026-12-02: "configure a custom Azure APIPA BGP address in the range 169.254.21.0 through 169.254.22.255";
+# "When you use APIPA addresses, Azure VPN Gateway doesn't initiate the BGP peering session".
+CONFIGURE_BGP_LINK = "https://learn.microsoft.com/azure/vpn-gateway/bgp-howto"
+# "create one local network gateway for each VPN device, and one connection ... to each"; unique public IPs and
+# BGP peer IPs; "BGP is required for this configuration".
+HA_LINK = "https://learn.microsoft.com/azure/vpn-gateway/vpn-gateway-highlyavailable"
 
 # Public-cloud regions with availability zones, as `az account list-locations` names them
 # (Microsoft Learn "Azure regions list", 2025). AZ gateway SKUs and zoned public IPs need one of these.
@@ -101,18 +110,20 @@ def basic_sku(topology, data):
                                   f"VNet-to-VNet and site-to-site with BGP), nor active-active or zones: use VpnGw1AZ")
 
 
-@rule("GW005", "Too many branches for the hub VPN gateway SKU", LIMITS_LINK)
+@rule("GW005", "Too many connections for the hub VPN gateway SKU", LIMITS_LINK)
 def tunnel_count(topology, data):
-    """Each branch is one site-to-site or VNet-to-VNet tunnel on the hub VPN gateway: 30 on VpnGw1AZ-3AZ, 100 on
-    VpnGw4AZ/5AZ."""
+    """Each VNet branch and each site's VPN device is one connection on the hub VPN gateway ("Each connection is
+    counted against the maximum number of tunnels"): 30 on VpnGw1AZ-3AZ, 100 on VpnGw4AZ/5AZ."""
     gateway = topology.hub.vpn_gateway
     if gateway is None:
         return
     limit = MAX_TUNNELS.get(gateway.sku)
-    if limit is not None and len(topology.branches) > limit:
+    connections = len(topology.vnet_branches) + len(topology.site_devices)
+    if limit is not None and connections > limit:
         bigger = "VpnGw4AZ (100 tunnels)" if limit < 100 else "Virtual WAN"
-        yield "branches", (f"{len(topology.branches)} branches need one tunnel each on the hub VPN gateway, but "
-                           f"{gateway.sku} allows at most {limit} site-to-site/VNet-to-VNet tunnels: use {bigger}")
+        yield "branches", (f"{connections} connections (one per VNet branch and per site VPN device) need one tunnel each on "
+                           f"the hub VPN gateway, but {gateway.sku} allows at most {limit} site-to-site/VNet-to-VNet "
+                           f"tunnels: use {bigger}")
 
 
 @rule("GW006", "Too many ExpressRoute circuits for the gateway SKU", ER_LINK)
@@ -142,26 +153,35 @@ def circuits_need_big_gateway_subnet(topology, data):
             f"more than 8 (up to 16 on ErGw3AZ) needs a GatewaySubnet of /26 or larger")
 
 
+def _locations(topology):
+    """(spec path, region) of the spec and of every VNet branch in a region of its own."""
+    yield "location", topology.location
+    for branch in topology.vnet_branches:
+        if branch.location:
+            yield branch.location.path, str(branch.location)
+
+
 @rule("GW008", "Location is not a known Azure region", REGIONS_LINK)
 def known_region(topology, data):
-    """The location must be a region name as `az account list-locations` prints it (japaneast, not Japan East)."""
-    location = topology.location
+    """A location must be a region name as `az account list-locations` prints it (japaneast, not Japan East)."""
     known = ZONE_REGIONS | NO_ZONE_REGIONS
-    if location in known:
-        return
-    squeezed = re.sub(r"[\s_-]+", "", location).lower()
-    guess = [squeezed] if squeezed in known else difflib.get_close_matches(squeezed, sorted(known), n=1, cutoff=0.7)
-    hint = f" (did you mean '{guess[0]}'?)" if guess else ""
-    yield "location", (f"{location!r} is not an Azure region name{hint}: use the programmatic name that "
-                       f"`az account list-locations -o table` shows, lowercase without spaces, e.g. japaneast")
+    for path, location in _locations(topology):
+        if location in known:
+            continue
+        squeezed = re.sub(r"[\s_-]+", "", location).lower()
+        guess = [squeezed] if squeezed in known else difflib.get_close_matches(squeezed, sorted(known), n=1, cutoff=0.7)
+        hint = f" (did you mean '{guess[0]}'?)" if guess else ""
+        yield path, (f"{location!r} is not an Azure region name{hint}: use the programmatic name that "
+                     f"`az account list-locations -o table` shows, lowercase without spaces, e.g. japaneast")
 
 
 @rule("GW009", "Region has no availability zones", REGIONS_LINK)
 def zoned_region(topology, data):
-    """The gateways use AZ SKUs, whose public IPs must be zoned: the region needs availability zones."""
-    if topology.location in NO_ZONE_REGIONS:
-        yield "location", (f"{topology.location} has no availability zones, but the gateways use AZ SKUs whose public IPs "
-                           f"must be zoned: pick a region with zones, e.g. {_nearby_zone_region(topology.location)}")
+    """The gateways use AZ SKUs, whose public IPs must be zoned: each region needs availability zones."""
+    for path, location in _locations(topology):
+        if location in NO_ZONE_REGIONS:
+            yield path, (f"{location} has no availability zones, but the gateways use AZ SKUs whose public IPs "
+                         f"must be zoned: pick a region with zones, e.g. {_nearby_zone_region(location)}")
 
 
 def _nearby_zone_region(location: str) -> str:
@@ -169,81 +189,97 @@ def _nearby_zone_region(location: str) -> str:
     return guess[0] if guess else "westeurope"
 
 
+def _devices(topology):
+    """(site, device, where the spec writes it, how to name it) of every site VPN device."""
+    for site, device in topology.site_devices:
+        where = device.path if site.multi_device else site.path
+        label = f"device '{device.name}' of site '{site.name}'" if site.multi_device else f"site '{site.name}'"
+        yield site, device, where, label
+
+
 @rule("GW010", "Site gatewayIpAddress is not a public IPv4 address", LNG_LINK)
 def site_public_ip(topology, data):
     """Azure reaches a site's VPN device over the Internet: its Local Network Gateway needs a public IPv4 address
     (RFC 5737 documentation ranges are accepted for examples and labs)."""
-    for branch in topology.site_branches:
-        text = branch.gateway_ip_address
+    for _, device, _, label in _devices(topology):
+        text = device.gateway_ip_address
         if text is None:
             continue
         address = _ipv4(text)
         if address is None:
-            yield text.path, f"{text!r} is not an IPv4 address: give the public IPv4 of the site's VPN device"
+            yield text.path, f"{text!r} is not an IPv4 address: give the public IPv4 of the VPN device of {label}"
         elif not address.is_global and not any(address in n for n in DOCUMENTATION_NETWORKS):
             yield text.path, (
-                f"{text} is a private or reserved address: Azure reaches the site's VPN device over the Internet, so give "
-                f"its public IPv4 (the NAT's public address if it sits behind NAT)")
+                f"{text} is a private or reserved address: Azure reaches the VPN device of {label} over the Internet, so "
+                f"give its public IPv4 (the NAT's public address if it sits behind NAT)")
 
 
-@rule("GW011", "Site needs exactly one of gatewayIpAddress and fqdn", LNG_LINK)
+@rule("GW011", "Site or device needs exactly one of gatewayIpAddress, fqdn and devices", LNG_LINK)
 def site_ip_or_fqdn(topology, data):
-    """A Local Network Gateway reaches the VPN device by exactly one of a public IP address and a DNS name."""
+    """A Local Network Gateway reaches the VPN device by exactly one of a public IP address and a DNS name; a site
+    with `devices` gives them per device, and its own `bgp` too."""
     for branch in topology.site_branches:
-        has_ip, has_fqdn = branch.gateway_ip_address is not None, branch.fqdn is not None
+        raw = data["branches"][int(branch.path[len("branches["):-1])]  # the site as written: branches[<k>]
+        if branch.multi_device:
+            stray = [key for key in ("gatewayIpAddress", "fqdn", "bgp", "localNetworkGatewayName", "connectionName") if key in raw]
+            if stray:
+                yield branch.path, (f"site '{branch.name}' lists devices and also {', '.join(stray)}: with devices each device "
+                                    f"has its own address, BGP and names. Move them into the devices")
+    for _, device, where, label in _devices(topology):
+        has_ip, has_fqdn = device.gateway_ip_address is not None, device.fqdn is not None
         if has_ip == has_fqdn:
-            state = "both gatewayIpAddress and fqdn" if has_ip else "neither gatewayIpAddress nor fqdn"
-            yield branch.path, (f"site '{branch.name}' gives {state}: its Local Network "
-                                     f"Gateway takes exactly one way to reach the VPN device. Keep one")
+            state = "both gatewayIpAddress and fqdn" if has_ip else "neither gatewayIpAddress nor fqdn (nor devices)"
+            yield where, (f"{label} gives {state}: its Local Network Gateway takes exactly one way to reach the VPN device. "
+                          f"Keep one")
 
 
 @rule("GW012", "Site fqdn is not a DNS name", LNG_LINK)
 def site_fqdn(topology, data):
     """Azure resolves the fqdn of a site's VPN device: it must be a DNS name."""
-    for branch in topology.site_branches:
-        if branch.fqdn is None:
+    for _, device, _, _ in _devices(topology):
+        fqdn = device.fqdn
+        if fqdn is None:
             continue
-        labels = branch.fqdn[:-1].split(".") if branch.fqdn.endswith(".") else branch.fqdn.split(".")
-        ok = (len(branch.fqdn) <= 253 and len(labels) >= 2 and all(DNS_LABEL.match(label) for label in labels)
+        labels = fqdn[:-1].split(".") if fqdn.endswith(".") else fqdn.split(".")
+        ok = (len(fqdn) <= 253 and len(labels) >= 2 and all(DNS_LABEL.match(label) for label in labels)
               and not labels[-1].isdigit())
         if not ok:
-            yield branch.fqdn.path, (f"{branch.fqdn!r} is not a DNS name (dot-separated labels of letters, digits and "
-                                          f"hyphens, e.g. vpn.example.net): Azure resolves it to find the VPN device. "
-                                          f"Use gatewayIpAddress for an IP address")
+            yield fqdn.path, (f"{fqdn!r} is not a DNS name (dot-separated labels of letters, digits and "
+                              f"hyphens, e.g. vpn.example.net): Azure resolves it to find the VPN device. "
+                              f"Use gatewayIpAddress for an IP address")
 
 
-@rule("GW013", "Site BGP peering address invalid or inside an Azure VNet", BGP_LINK)
+@rule("GW013", "Site BGP peer address unusable (invalid, in a VNet, APIPA without Azure's)", CONFIGURE_BGP_LINK)
 def site_peering_address(topology, data):
     """The BGP peer address of a site's VPN device must be a unicast IPv4 address of the site: inside an Azure VNet
-    the session never comes up, and an APIPA address needs custom APIPA settings gen does not generate."""
+    the session never comes up. An APIPA (169.254.x.x) peer needs the other half, custom APIPA addresses on the hub
+    VPN gateway: "otherwise the BGP session can't establish for this connection"."""
     vnet_spaces = [(f"hub VNet '{topology.hub.vnet.name}'", topology.hub.vnet.networks)]
     vnet_spaces += [(f"branch '{b.name}'", b.vnet.networks) for b in topology.vnet_branches]
-    for branch in topology.site_branches:
-        text = branch.bgp_peering_address
+    gateway = topology.hub.vpn_gateway
+    custom = gateway.custom_bgp_ip_addresses if gateway else ()
+    for _, device, _, label in _devices(topology):
+        if not device.bgp:
+            continue
+        text = device.bgp_peering_address
         path = text.path
         address = _ipv4(text)
         if address is None:
-            yield path, f"{text!r} is not an IPv4 address: give the BGP peer IP of the site's VPN device (e.g. 192.168.255.1)"
+            yield path, f"{text!r} is not an IPv4 address: give the BGP peer IP of the VPN device of {label} (e.g. 192.168.255.1)"
             continue
         if address.is_unspecified or address.is_loopback or address.is_multicast or address == ipaddress.IPv4Address("255.255.255.255"):
-            yield path, f"{text} cannot be a BGP peer address: give the unicast IP the site's VPN device uses for BGP"
+            yield path, f"{text} cannot be a BGP peer address: give the unicast IP the VPN device of {label} uses for BGP"
             continue
-        inside = next((label for label, networks in vnet_spaces if any(address in n for n in networks)), None)
+        inside = next((where for where, networks in vnet_spaces if any(address in n for n in networks)), None)
         if inside:
-            yield path, (f"BGP peering address {text} of site '{branch.name}' is inside the address space of {inside}: "
-                         f"Azure routes that address inside the VNet, so the BGP session to the device would never come "
-                         f"up. Use an address of the site")
+            yield path, (f"BGP peering address {text} of {label} is inside the address space of {inside}: Azure routes that "
+                         f"address inside the VNet, so the BGP session to the device would never come up. Use an address of "
+                         f"the site")
             continue
-        if address.is_link_local:
-            # An APIPA peer needs custom APIPA addresses on the gateway and the connection, which gen does not render.
-            yield path, (f"{text} is an APIPA (169.254.x.x) address: Azure peers with it only when the VPN gateway and "
-                         f"the connection are given custom APIPA BGP addresses, which gen does not generate. Use a "
-                         f"non-APIPA address of the site's VPN device")
-
-
-FASTPATH_LINK = "https://learn.microsoft.com/azure/expressroute/about-fastpath"
-LINK_LINK = "https://learn.microsoft.com/azure/expressroute/expressroute-howto-linkvnet-arm"
-BGP_FAQ_LINK = "https://learn.microsoft.com/azure/vpn-gateway/vpn-gateway-vpn-faq#bgp"
+        if address.is_link_local and not custom:
+            yield path, (f"{text} is an APIPA (169.254.x.x) address: Azure peers with it only from a custom APIPA address of "
+                         f"its own, and the hub VPN gateway has none. Add hub.vpnGateway.customBgpIpAddresses (one per "
+                         f"instance, in 169.254.21.0-169.254.22.255), or use a non-APIPA address of the device")
 
 
 @rule("GW014", "Site lists its own BGP peer address as a /32 prefix", BGP_FAQ_LINK, severity=WARNING)
@@ -251,12 +287,14 @@ def bgp_peer_host_prefix(topology, data):
     """With BGP, the VPN gateway adds a host route to the site's BGP peer address over the tunnel by itself. The
     current VPN FAQ says not to add that /32 to the Local Network Gateway (it reverses the older advice to add it);
     here it would also become a GatewaySubnet UDR to the firewall."""
-    for branch in topology.site_branches:
-        host = f"{branch.bgp_peering_address}/32"
+    for branch, device, _, label in _devices(topology):
+        if not device.bgp:
+            continue
+        host = f"{device.bgp_peering_address}/32"
         for prefix in branch.address_prefixes:
             if prefix == host:
                 yield prefix.path, (
-                    f"{prefix} is the BGP peer address of site '{branch.name}': the VPN gateway adds this host route over "
+                    f"{prefix} is the BGP peer address of {label}: the VPN gateway adds this host route over "
                     f"the tunnel itself, and the VPN FAQ now says not to list it (older pages asked for it). Remove it; "
                     f"here it would also become a UDR to the firewall")
 
@@ -318,3 +356,71 @@ def generation_matches_sku(topology, data):
             other = "Generation1" if pinned == "Generation2" else "Generation2"
             yield pinned.path, (f"{gateway.label} SKU {gateway.sku} does not exist in {pinned}, only in {other}: Azure refuses "
                                 f"the deployment. Pin {other}, or pick a SKU {pinned} has")
+
+
+@rule("GW019", "Custom APIPA BGP addresses of the hub VPN gateway are wrong", CONFIGURE_BGP_LINK)
+def custom_bgp_addresses(topology, data):
+    """Custom Azure APIPA BGP addresses: one per instance of the gateway, each in 169.254.21.0-169.254.22.255
+    ("you must select an address from the Azure-reserved APIPA address range for VPN"), all different, and none a
+    device's own ("must not overlap between the on-premises VPN devices and all connected VPN gateways")."""
+    devices = {str(d.bgp_peering_address): label for _, d, _, label in _devices(topology) if d.apipa}
+    for gateway in topology.vpn_gateways:
+        addresses = gateway.custom_bgp_ip_addresses
+        if not addresses:
+            continue
+        path = f"{gateway.path}.customBgpIpAddresses"
+        if len(addresses) != gateway.instances:
+            yield path, (f"{gateway.label} has {gateway.instances} instance(s) but {len(addresses)} custom APIPA address(es): "
+                         f"give one per instance, the first for instance 0"
+                         + (", the second for instance 1" if gateway.instances == 2 else ""))
+        seen = set()
+        for text in addresses:
+            address = _ipv4(text)
+            if address is None or not (APIPA_AZURE_RANGE[0] <= address <= APIPA_AZURE_RANGE[1]):
+                yield text.path, (f"{text!r} is not in 169.254.21.0-169.254.22.255, the APIPA range Azure reserves for VPN "
+                                  f"gateways: pick an address there")
+            elif str(address) in seen:
+                yield text.path, f"{text} is given twice: each instance needs its own custom APIPA address"
+            elif str(address) in devices:
+                yield text.path, (f"{text} is also the BGP address of {devices[str(address)]}: APIPA addresses must not overlap "
+                                  f"between the VPN devices and the gateways. Give the gateway and the device different ones")
+            seen.add(str(address))
+
+
+@rule("GW020", "Devices of one site are not each their own peer", HA_LINK)
+def site_devices_distinct(topology, data):
+    """Microsoft's highly available cross-premises design: "The local network gateways corresponding to your VPN
+    devices must have unique public IP addresses", "Each local network gateway representing a VPN device must have a
+    unique BGP peer IP address", and two devices need BGP to carry traffic at once."""
+    for site in topology.site_branches:
+        if not site.multi_device:
+            continue
+        names, endpoints, peers = {}, {}, {}
+        for device in site.devices:
+            for seen, value, what in ((names, str(device.name), "name"), (endpoints, str(device.endpoint or ""), "public address"),
+                                      (peers, str(device.bgp_peering_address or ""), "BGP peer address")):
+                if value and value in seen:
+                    yield device.path, (f"devices '{seen[value]}' and '{device.name}' of site '{site.name}' share the {what} "
+                                        f"{value}: each device needs its own Local Network Gateway, with a unique public IP "
+                                        f"and a unique BGP peer address")
+                seen.setdefault(value, device.name)
+
+
+@rule("GW021", "Two sites with the same public address on one gateway", HA_LINK, severity=WARNING)
+def sites_share_public_address(topology, data):
+    """Learn asks for unique public IPs across the Local Network Gateways of one site's devices, and says nothing of
+    two sites behind one address; gen assumes the hub gateway cannot tell two such connections apart (IKE identifies
+    the peer by its address) and warns."""
+    seen = {}
+    for site, device, _, label in _devices(topology):
+        endpoint = str(device.endpoint or "").lower()
+        if not endpoint:
+            continue
+        if endpoint in seen and seen[endpoint][0] != site.name:
+            yield (device.gateway_ip_address or device.fqdn).path, (
+                f"{label} and {seen[endpoint][1]} both reach Azure from {endpoint}: assumed (Learn documents nothing for two "
+                f"sites behind one address) that the hub gateway cannot tell their IKE sessions apart. Give each site its own "
+                f"public address, or make them one site")
+        seen.setdefault(endpoint, (site.name, label))
+
+

@@ -194,7 +194,7 @@ module branchNetworks 'modules/virtual-network.bicep' = [
     name: '${deploymentPrefix}-vnet-${branch.name}'
     params: {
       name: branch.virtualNetwork.name
-      location: location
+      location: branch.?location ?? location
       tags: tags
       addressPrefixes: branch.virtualNetwork.addressPrefixes
       subnets: branch.virtualNetwork.subnets
@@ -207,7 +207,7 @@ module branchVpnGateways 'modules/vpn-gateway.bicep' = [
     name: '${deploymentPrefix}-vpngw-${branch.name}'
     params: {
       name: branch.vpnGateway.name
-      location: location
+      location: branch.?location ?? location
       tags: tags
       sku: branch.vpnGateway.sku
       generation: branch.vpnGateway.generation
@@ -228,6 +228,7 @@ module vnetToVnetConnections 'modules/vnet-to-vnet-connection.bicep' = [
       hubToBranchName: branch.hubToBranchConnectionName
       branchToHubName: branch.branchToHubConnectionName
       location: location
+      branchLocation: branch.?location ?? location
       tags: tags
       hubGatewayResourceId: hubVpnGatewayDeployment.outputs.resourceId
       branchGatewayResourceId: branchVpnGateways[index].outputs.resourceId

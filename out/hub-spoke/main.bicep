@@ -228,7 +228,7 @@ module branchNetworks 'modules/virtual-network.bicep' = [
     name: '${deploymentPrefix}-vnet-${branch.name}'
     params: {
       name: branch.virtualNetwork.name
-      location: location
+      location: branch.?location ?? location
       tags: tags
       addressPrefixes: branch.virtualNetwork.addressPrefixes
       subnets: branch.virtualNetwork.subnets
@@ -241,7 +241,7 @@ module branchVpnGateways 'modules/vpn-gateway.bicep' = [
     name: '${deploymentPrefix}-vpngw-${branch.name}'
     params: {
       name: branch.vpnGateway.name
-      location: location
+      location: branch.?location ?? location
       tags: tags
       sku: branch.vpnGateway.sku
       generation: branch.vpnGateway.generation
@@ -262,6 +262,7 @@ module vnetToVnetConnections 'modules/vnet-to-vnet-connection.bicep' = [
       hubToBranchName: branch.hubToBranchConnectionName
       branchToHubName: branch.branchToHubConnectionName
       location: location
+      branchLocation: branch.?location ?? location
       tags: tags
       hubGatewayResourceId: hubVpnGatewayDeployment.outputs.resourceId
       branchGatewayResourceId: branchVpnGateways[index].outputs.resourceId
@@ -338,7 +339,7 @@ module testVmDeployments 'modules/linux-vm.bicep' = [
     name: '${deploymentPrefix}-vm-${vm.name}'
     params: {
       name: vm.name
-      location: location
+      location: vm.?location ?? location
       tags: tags
       subnetResourceId: resourceId('Microsoft.Network/virtualNetworks/subnets', vm.virtualNetworkName, vm.subnetName)
       size: vm.size

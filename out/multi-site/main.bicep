@@ -51,7 +51,7 @@ param firewall firewallType
 @description('Branches that are Azure VNets with their own VPN gateway, joined to the hub by VNet-to-VNet connections with BGP.')
 param vnetBranches vnetBranchType[]
 
-@description('Branches that are real VPN sites behind a Local Network Gateway, connected with BGP.')
+@description('VPN devices of the sites: one Local Network Gateway and one site-to-site connection each.')
 param siteBranches siteBranchType[]
 
 @description('IPsec shared keys by branch name.')
@@ -198,7 +198,7 @@ module branchNetworks 'modules/virtual-network.bicep' = [
     name: '${deploymentPrefix}-vnet-${branch.name}'
     params: {
       name: branch.virtualNetwork.name
-      location: location
+      location: branch.?location ?? location
       tags: tags
       addressPrefixes: branch.virtualNetwork.addressPrefixes
       subnets: branch.virtualNetwork.subnets
@@ -211,7 +211,7 @@ module branchVpnGateways 'modules/vpn-gateway.bicep' = [
     name: '${deploymentPrefix}-vpngw-${branch.name}'
     params: {
       name: branch.vpnGateway.name
-      location: location
+      location: branch.?location ?? location
       tags: tags
       sku: branch.vpnGateway.sku
       generation: branch.vpnGateway.generation
@@ -232,6 +232,7 @@ module vnetToVnetConnections 'modules/vnet-to-vnet-connection.bicep' = [
       hubToBranchName: branch.hubToBranchConnectionName
       branchToHubName: branch.branchToHubConnectionName
       location: location
+      branchLocation: branch.?location ?? location
       tags: tags
       hubGatewayResourceId: hubVpnGatewayDeployment.outputs.resourceId
       branchGatewayResourceId: branchVpnGateways[index].outputs.resourceId
@@ -245,7 +246,7 @@ module vnetToVnetConnections 'modules/vnet-to-vnet-connection.bicep' = [
 ]
 
 // ---------------------------------------------------------------------------------------------------
-// Site branches: a Local Network Gateway and a site-to-site connection with BGP
+// Site branches: a Local Network Gateway and a site-to-site connection per VPN device
 // ---------------------------------------------------------------------------------------------------
 
 // Every connection writes to the hub VPN gateway: one at a time, after the VNet-to-VNet ones.
@@ -261,10 +262,15 @@ module siteToSiteConnections 'modules/site-to-site-connection.bicep' = [
       gatewayIpAddress: site.?gatewayIpAddress
       fqdn: site.?fqdn
       addressPrefixes: site.addressPrefixes
-      bgpAsn: site.bgpAsn
-      bgpPeeringAddress: site.bgpPeeringAddress
+      bgpAsn: site.?bgpAsn
+      bgpPeeringAddress: site.?bgpPeeringAddress
+      customBgpIpAddresses: site.?customBgpIpAddresses ?? []
+      ipsecPolicy: site.?ipsecPolicy
+      usePolicyBasedTrafficSelectors: site.?usePolicyBasedTrafficSelectors
+      dpdTimeoutSeconds: site.?dpdTimeoutSeconds
+      connectionMode: site.?connectionMode
       vpnGatewayResourceId: hubVpnGatewayDeployment.outputs.resourceId
-      sharedKey: vpnSharedKeys[site.name]
+      sharedKey: vpnSharedKeys[site.?sharedKeyName ?? site.name]
     }
     // Creating the Route Server updates the gateways, and connections write them (and, assumed, their GatewaySubnet): one kind of connection after the other, one at a time.
     dependsOn: [

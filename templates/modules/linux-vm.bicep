@@ -18,6 +18,9 @@ type testVmType = {
 
   @description('Required. Admin user name.')
   adminUsername: string
+
+  @description('Optional. Azure region of the VM, when its VNet is a branch in another region.')
+  location: string?
 }
 
 @description('Required. Name of the VM; also its host name.')

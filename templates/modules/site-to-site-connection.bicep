@@ -1,11 +1,42 @@
 metadata name = 'Site-to-site connection'
-metadata description = 'A Local Network Gateway for a real VPN device and the IPsec connection with BGP from the hub VPN gateway to it.'
+metadata description = 'A Local Network Gateway for a real VPN device and the IPsec connection from the hub VPN gateway to it: BGP or static, Azure\'s IPsec proposals or a custom policy.'
 
 @export()
-@description('A branch that is a real VPN site behind a Local Network Gateway, connected with BGP.')
+@description('A custom IPsec/IKE policy: the only combination Azure then offers and accepts on the connection.')
+type ipsecPolicyType = {
+  @description('Required. IKEv2 (phase 1) encryption.')
+  ikeEncryption: 'GCMAES256' | 'GCMAES128' | 'AES256' | 'AES192' | 'AES128'
+
+  @description('Required. IKEv2 integrity and PRF.')
+  ikeIntegrity: 'SHA384' | 'SHA256' | 'SHA1' | 'MD5'
+
+  @description('Required. IKE Diffie-Hellman group.')
+  dhGroup: 'DHGroup24' | 'ECP384' | 'ECP256' | 'DHGroup14' | 'DHGroup2048' | 'DHGroup2' | 'DHGroup1' | 'None'
+
+  @description('Required. IPsec (phase 2) encryption.')
+  ipsecEncryption: 'GCMAES256' | 'GCMAES192' | 'GCMAES128' | 'AES256' | 'AES192' | 'AES128' | 'DES3' | 'DES' | 'None'
+
+  @description('Required. IPsec integrity.')
+  ipsecIntegrity: 'GCMAES256' | 'GCMAES192' | 'GCMAES128' | 'SHA256' | 'SHA1' | 'MD5'
+
+  @description('Required. Perfect forward secrecy group.')
+  pfsGroup: 'PFS24' | 'ECP384' | 'ECP256' | 'PFS2048' | 'PFS2' | 'PFS1' | 'None'
+
+  @description('Required. Phase 2 SA lifetime in seconds.')
+  saLifeTimeSeconds: int
+
+  @description('Required. Phase 2 SA lifetime in kilobytes.')
+  saDataSizeKilobytes: int
+}
+
+@export()
+@description('One VPN device of a site: a Local Network Gateway and its connection from the hub VPN gateway.')
 type siteBranchType = {
-  @description('Required. Site name; keys vpnSharedKeys.')
+  @description('Required. Site name, or <site>-<device> for a device of a site with several.')
   name: string
+
+  @description('Optional. Key of vpnSharedKeys when not name: the site of a device.')
+  sharedKeyName: string?
 
   @description('Required. Name of the Local Network Gateway.')
   localNetworkGatewayName: string
@@ -22,11 +53,26 @@ type siteBranchType = {
   @description('Required. Prefixes behind the VPN device.')
   addressPrefixes: string[]
 
-  @description('Required. BGP ASN of the VPN device.')
-  bgpAsn: int
+  @description('Optional. BGP ASN of the VPN device; absent for a static connection.')
+  bgpAsn: int?
 
-  @description('Required. BGP peer IP of the VPN device.')
-  bgpPeeringAddress: string
+  @description('Optional. BGP peer IP of the VPN device; absent for a static connection.')
+  bgpPeeringAddress: string?
+
+  @description('Optional. Custom APIPA addresses of the hub gateway instances this connection peers from (an APIPA device).')
+  customBgpIpAddresses: string[]?
+
+  @description('Optional. Custom IPsec/IKE policy; absent: Azure\'s default proposals.')
+  ipsecPolicy: ipsecPolicyType?
+
+  @description('Optional. Accept a policy-based device\'s traffic selectors.')
+  usePolicyBasedTrafficSelectors: bool?
+
+  @description('Optional. Dead peer detection timeout in seconds (9-3600).')
+  dpdTimeoutSeconds: int?
+
+  @description('Optional. Who starts IKE.')
+  connectionMode: ('Default' | 'InitiatorOnly' | 'ResponderOnly')?
 }
 
 @description('Required. Name of the Local Network Gateway.')
@@ -50,11 +96,26 @@ param fqdn string?
 @description('Required. Prefixes behind the VPN device.')
 param addressPrefixes string[]
 
-@description('Required. BGP ASN of the VPN device.')
-param bgpAsn int
+@description('Optional. BGP ASN of the VPN device; null: a static connection (the prefixes are routed into the tunnel).')
+param bgpAsn int?
 
-@description('Required. BGP peer IP of the VPN device.')
-param bgpPeeringAddress string
+@description('Optional. BGP peer IP of the VPN device; null with bgpAsn.')
+param bgpPeeringAddress string?
+
+@description('Optional. Custom APIPA address of each hub gateway instance, in instance order, for an APIPA device; empty: none.')
+param customBgpIpAddresses string[] = []
+
+@description('Optional. Custom IPsec/IKE policy; null: Azure\'s default proposals.')
+param ipsecPolicy ipsecPolicyType?
+
+@description('Optional. Accept a policy-based device\'s traffic selectors; null: Azure\'s default (false).')
+param usePolicyBasedTrafficSelectors bool?
+
+@description('Optional. Dead peer detection timeout in seconds; null: Azure\'s default (45).')
+param dpdTimeoutSeconds int?
+
+@description('Optional. Who starts IKE; null: Azure\'s default (Default).')
+param connectionMode ('Default' | 'InitiatorOnly' | 'ResponderOnly')?
 
 @description('Required. Resource ID of the hub VPN gateway.')
 param vpnGatewayResourceId string
@@ -73,10 +134,12 @@ resource localNetworkGateway 'Microsoft.Network/localNetworkGateways@2025-05-01'
     localNetworkAddressSpace: {
       addressPrefixes: addressPrefixes
     }
-    bgpSettings: {
-      asn: bgpAsn
-      bgpPeeringAddress: bgpPeeringAddress
-    }
+    bgpSettings: bgpAsn == null
+      ? null
+      : {
+          asn: bgpAsn
+          bgpPeeringAddress: bgpPeeringAddress
+        }
   }
 }
 
@@ -95,8 +158,23 @@ resource connection 'Microsoft.Network/connections@2025-05-01' = {
       id: localNetworkGateway.id
       properties: {}
     }
-    enableBgp: true
+    enableBgp: bgpAsn != null
     sharedKey: sharedKey
+    ipsecPolicies: ipsecPolicy == null ? null : [ipsecPolicy!]
+    usePolicyBasedTrafficSelectors: usePolicyBasedTrafficSelectors
+    dpdTimeoutSeconds: dpdTimeoutSeconds
+    connectionMode: connectionMode
+    // Which custom APIPA address each instance of the hub gateway uses towards this device (configure BGP).
+    gatewayCustomBgpIpAddresses: empty(customBgpIpAddresses)
+      ? null
+      : map(range(0, length(customBgpIpAddresses)), index => {
+          ipConfigurationId: resourceId(
+            'Microsoft.Network/virtualNetworkGateways/ipConfigurations',
+            last(split(vpnGatewayResourceId, '/')),
+            'ipconfig${index + 1}'
+          )
+          customBgpIpAddress: customBgpIpAddresses[index]
+        })
   }
 }
 

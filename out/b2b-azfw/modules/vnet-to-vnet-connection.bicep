@@ -22,6 +22,9 @@ type vnetBranchType = {
 
   @description('Required. Name of the branch -> hub connection.')
   branchToHubConnectionName: string
+
+  @description('Optional. Azure region of the branch VNet and gateway, when not the hub\'s.')
+  location: string?
 }
 
 @description('Required. Name of the hub -> branch connection.')
@@ -30,8 +33,11 @@ param hubToBranchName string
 @description('Required. Name of the branch -> hub connection.')
 param branchToHubName string
 
-@description('Required. Azure region of the connections.')
+@description('Required. Azure region of the hub -> branch connection (the hub\'s).')
 param location string
+
+@description('Optional. Azure region of the branch -> hub connection (the branch\'s); default: location.')
+param branchLocation string = location
 
 @description('Optional. Tags put on the connections.')
 param tags object = {}
@@ -67,7 +73,7 @@ resource hubToBranch 'Microsoft.Network/connections@2025-05-01' = {
 
 resource branchToHub 'Microsoft.Network/connections@2025-05-01' = {
   name: branchToHubName
-  location: location
+  location: branchLocation
   tags: tags
   properties: {
     connectionType: 'Vnet2Vnet'

@@ -22,6 +22,9 @@ type vpnGatewayType = {
 
   @description('Required. Names of the gateway\'s public IPs: two when active-active, one otherwise.')
   publicIpNames: string[]
+
+  @description('Optional. Custom APIPA BGP addresses, one per instance, for VPN devices that peer from APIPA addresses.')
+  customBgpIpAddresses: string[]?
 }
 
 @description('Required. Name of the VPN gateway.')
@@ -51,6 +54,9 @@ param publicIpNames string[]
 @description('Required. Resource ID of the GatewaySubnet the gateway lives in.')
 param gatewaySubnetResourceId string
 
+@description('Optional. Custom APIPA BGP addresses (169.254.21.0-169.254.22.255), one per instance in instance order; empty: none.')
+param customBgpIpAddresses string[] = []
+
 module publicIps 'public-ip.bicep' = [
   for publicIpName in publicIpNames: {
     name: 'pip-${uniqueString(deployment().name, publicIpName)}'
@@ -78,6 +84,17 @@ resource gateway 'Microsoft.Network/virtualNetworkGateways@2025-05-01' = {
     enableBgp: true
     bgpSettings: {
       asn: asn
+      // An instance's custom APIPA address is what an APIPA-peering device talks BGP to (Learn: configure BGP).
+      bgpPeeringAddresses: empty(customBgpIpAddresses)
+        ? null
+        : map(range(0, length(customBgpIpAddresses)), index => {
+            ipconfigurationId: resourceId(
+              'Microsoft.Network/virtualNetworkGateways/ipConfigurations',
+              name,
+              'ipconfig${index + 1}'
+            )
+            customBgpIpAddresses: [customBgpIpAddresses[index]]
+          })
     }
     ipConfigurations: [
       for (publicIpName, index) in publicIpNames: {
