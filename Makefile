@@ -5,7 +5,7 @@ export PATH := $(CURDIR)/.tools/bin:$(CURDIR)/.venv/bin:$(PATH)
 export AZURE_BICEP_USE_BINARY_FROM_PATH := true
 export AZURE_BICEP_CHECK_VERSION := false
 
-.PHONY: setup demo test soak out readme api-versions bench clean
+.PHONY: setup demo test soak out device-configs readme api-versions bench clean
 
 setup:
 	@bash scripts/setup.sh
@@ -29,6 +29,10 @@ out: setup
 	gen render examples/multi-site.json -o out/multi-site
 	gen render examples/hub-spoke.json -o out/hub-spoke
 	gen render examples/vpn-sites.json -o out/vpn-sites
+
+# The reviewed device configurations of the vpn-sites example (tests/fixtures/device-configs/).
+device-configs: setup
+	python scripts/update_device_configs.py
 
 # Bicep's use-recent-api-versions rule depends on today's date, so it is checked here, not in the tests.
 api-versions: setup

@@ -11,15 +11,17 @@ import os
 import secrets
 import shutil
 import subprocess
+import sys
 
 import pytest
 
 import vpn_lab
-from conftest import EXAMPLES, load_example
+from conftest import EXAMPLES, ROOT, load_example
 from generator import devices, model
 from test_cli import run, write_spec
 
 VPN_SITES = EXAMPLES / "vpn-sites.json"
+sys.path.insert(0, str(ROOT / "scripts"))
 
 
 def topology():
@@ -190,3 +192,29 @@ def test_the_generated_device_configuration_comes_up_against_the_stand_in(lab, t
         source = device.bgp_address or config.site_prefixes[0].replace(".0/", ".1/").split("/")[0]
         vpn_lab.wait_for(lambda: vpn_lab.tcp_through(lab, namespace, source, vpn_lab.HUB_HOST), 20,
                          f"{device.name}: TCP from {source} to the hub host {vpn_lab.HUB_HOST} through a tunnel")
+
+
+# --- every vendor: reviewed files, and the example it follows ---------------------------------------------------
+
+
+@pytest.mark.parametrize("vendor", devices.VENDORS)
+def test_each_vendor_writes_the_reviewed_files(vendor):
+    """tests/fixtures/device-configs/<vendor>/ holds the reviewed output for the vpn-sites example (written by
+    scripts/update_device_configs.py: `make device-configs`); anything else gen writes fails here."""
+    import update_device_configs
+
+    directory = update_device_configs.GOLDEN / vendor
+    expected = update_device_configs.expected(vendor)
+    assert sorted(p.name for p in directory.iterdir()) == sorted(expected), "run make device-configs and review the change"
+    for name, text in expected.items():
+        assert (directory / name).read_text() == text, f"{vendor}/{name} changed: run make device-configs and review it"
+    assert not any(name.endswith(".refused") and "not written yet" in text for name, text in expected.items())
+
+
+@pytest.mark.parametrize("vendor", devices.VENDORS)
+def test_each_vendor_names_the_documented_example_it_follows(vendor):
+    module = devices.vendor_module(vendor)
+    assert "https://" in module.SOURCE or "Azure-vpn-config-samples" in module.SOURCE
+    assert module.__doc__ and len(module.__doc__) > 200
+    files = devices.render(config("shop-lisbon"), vendor)
+    assert all(module.SOURCE in text for text in files.values())  # each file says where it comes from

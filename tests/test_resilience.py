@@ -172,3 +172,36 @@ def test_only_the_flows_a_failure_can_touch_are_traced_again_and_the_rest_are_th
         fast = resilience._outcome(t, failure, flows, baseline)
         slow = tuple(resilience._effect(baseline[k], full[k]) for k in baseline)
         assert fast.effects == slow, name
+
+
+VPN_SITES = EXAMPLES / "vpn-sites.json"
+
+
+def test_losing_one_device_of_a_two_device_site_keeps_every_flow_and_losing_both_does_not():
+    t = model.build(load_example(VPN_SITES))
+    result = resilience.analyse(t)
+    for device in ("fra-edge1", "fra-edge2"):
+        one = outcome(result, f"site:dc-frankfurt/{device}")
+        assert set(effects(one).values()) == {resilience.KEPT} and not one.fails_the_check
+    both = resilience.outcome(t, parse(t, ["site:dc-frankfurt/fra-edge1", "site:dc-frankfurt/fra-edge2"]))
+    assert effects(both)["dc-amsterdam -> dc-frankfurt"] == resilience.BROKEN  # every device down: the site is
+    assert "site:dc-frankfurt" not in failures_elements(t)  # the site as a whole is a pair of failures, not one
+
+
+def failures_elements(t):
+    from generator.failures import elements
+
+    return elements(t)
+
+
+def test_a_trace_names_the_devices_of_a_site_and_the_one_left(tmp_path):
+    spec = write_spec(tmp_path, load_example(VPN_SITES))
+    both = run("trace", spec, "--from", "10.20.0.10", "--to", "10.30.0.10")
+    assert both.exit_code == 0 and "fra-edge1 + fra-edge2 (ECMP" in both.output
+    one = run("trace", spec, "--from", "10.20.0.10", "--to", "10.30.0.10", "--fail", "site:dc-frankfurt/fra-edge1")
+    assert one.exit_code == 0 and "fra-edge2 (fra-edge1 down)" in one.output
+    assert "vpn-gateway-highlyavailable" in one.output
+    wrong = run("trace", spec, "--from", "10.20.0.10", "--to", "10.30.0.10", "--fail", "site:dc-frankfurt/fra-edge9")
+    assert wrong.exit_code == 2 and "site:dc-frankfurt/fra-edge1" in wrong.stderr
+    static = run("trace", spec, "--from", "10.20.0.10", "--to", "10.31.0.10")
+    assert "assumed: on-premises to a static (non-BGP) site" in static.output

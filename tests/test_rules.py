@@ -436,3 +436,29 @@ def test_hub_workload_subnets_can_be_inspected():
     t = model.build(data)
     assert [(r.subnet, r.propagate_gateway_routes) for r in t.route_tables] == [("GatewaySubnet", True), ("snet-shared", False)]
     assert t.gateway_subnet_routes[-1].address_prefix == "10.100.1.0/24"  # the return, through the firewall
+
+
+def _vpn_sites(mutate) -> dict:
+    data = json.loads((ROOT / "examples" / "vpn-sites.json").read_text("utf-8"))
+    mutate(data)
+    return data
+
+
+def _weak_policy(data):
+    data["branches"][1]["connection"]["ipsecPolicy"].update(ipsecEncryption="DES3", dhGroup="DHGroup1")
+
+
+@pytest.mark.parametrize("rule_id,path,mutate", [
+    ("VPN002", "branches[1].connection.ipsecPolicy.ipsecEncryption", _weak_policy),
+    ("VPN002", "branches[1].connection.ipsecPolicy.dhGroup", _weak_policy),
+    ("GW021", "branches[2].gatewayIpAddress", lambda d: d["branches"][2].update(gatewayIpAddress="198.51.100.7")),
+    ("ASN006", "branches[2].bgp.asn", lambda d: d["branches"][2]["bgp"].update(asn=65030)),
+], ids=["VPN002-3des", "VPN002-group1", "GW021-shared-address", "ASN006-site-shares-a-device-asn"])
+def test_vpn_site_warnings(rule_id, path, mutate):
+    findings = run_rules(_vpn_sites(mutate))
+    assert (rule_id, path, "warning") in {(f.rule_id, f.path, f.severity) for f in findings}
+    assert [f for f in findings if f.severity == ERROR] == []
+
+
+def test_the_devices_of_one_site_share_its_asn_without_a_warning_and_the_example_is_clean():
+    assert run_rules(_vpn_sites(lambda d: None)) == []

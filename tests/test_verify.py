@@ -33,7 +33,7 @@ def with_vms(data: dict) -> dict:
 
 
 SPECS = {"seed": lambda: with_vms(load_example(SEED)), "multi-site": lambda: load_example(MULTI_SITE),
-         "hub-spoke": lambda: load_example(HUB_SPOKE)}
+         "hub-spoke": lambda: load_example(HUB_SPOKE), "vpn-sites": lambda: load_example(EXAMPLES / "vpn-sites.json")}
 
 
 @pytest.fixture(scope="module")
@@ -504,3 +504,13 @@ def test_one_edge_session_of_several_down_is_unclear_and_checked_against_the_who
     edit(root / captured.bgp_status_file(er), second_edge_down)
     found = seen(verify.verify(t, root))
     assert len(found) == 1 and "does not say which circuit" in found[0].message
+
+
+def test_one_device_of_a_site_down_is_named_and_its_site_still_reached(failing):
+    t, root, _ = failing("vpn-sites", "site:dc-frankfurt/fra-edge1")
+    found = verify.verify(t, root)
+    assert [f.path for f in seen(found)] == ["site:dc-frankfurt/fra-edge1"]
+    assert "nothing broken" in seen(found)[0].message
+    down = [f for f in found if f.rule_id == "VER002"]
+    assert down and all("169.254.21.1" in f.message for f in down)  # the device's APIPA address, from each instance
+    assert not {f.rule_id for f in found} & {"VER004", "VER013"}

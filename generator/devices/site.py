@@ -251,15 +251,9 @@ def describe(topology: Topology, site: SiteBranch) -> str:
         extras.append(f"DPD timeout {site.connection.dpd_timeout_seconds} s")
     if site.connection.connection_mode and site.connection.connection_mode != "Default":
         extras.append(f"connection mode {site.connection.connection_mode}")
-    lines = [
-        f"{'; '.join(parts)}: {tunnels} tunnel(s), one from each device to each instance of {code(gateway.name)}; "
-        f"{text(crypto_text)}" + (f"; {text(', '.join(extras))}" if extras else "") + ".",
-        "",
-        f"`gen device-config` writes the device configuration with the same values and Azure's addresses from a capture "
-        f"(`--capture`, see After deploying), or placeholders without one. Vendors: strongswan (swanctl.conf + FRR), "
-        f"cisco-iosxe, fortios, panos, junos.",
-    ]
-    return "\n".join(lines)
+    reach = (f"{tunnels} tunnels, one from each device to each instance of {code(gateway.name)}" if site.multi_device
+             else f"{tunnels} tunnel(s), one to each instance of {code(gateway.name)}")
+    return (f"{'; '.join(parts)}: {reach}; {text(crypto_text)}" + (f"; {text(', '.join(extras))}" if extras else "") + ".")
 
 
 def command(site: SiteBranch) -> str:
