@@ -366,6 +366,14 @@ class IpsecPolicy:
     sa_data_size_kilobytes: int
     path: str = ""
 
+    @property
+    def ike_gcm(self) -> bool:
+        return self.ike_encryption.startswith("GCM")
+
+    @property
+    def esp_gcm(self) -> bool:
+        return self.ipsec_encryption.startswith("GCM")
+
     def as_arm(self) -> dict:
         """The `ipsecPolicies[0]` entry of the connection, in ARM's property names."""
         return {"saLifeTimeSeconds": self.sa_lifetime_seconds, "saDataSizeKilobytes": self.sa_data_size_kilobytes,

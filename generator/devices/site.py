@@ -18,7 +18,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from .. import routing
-from ..model import SiteBranch, Topology
+from ..model import IpsecPolicy, SiteBranch, Topology
 
 DEVICES_LINK = "https://learn.microsoft.com/azure/vpn-gateway/vpn-gateway-about-vpn-devices#ipsec"
 IKE_LIFETIME_SECONDS = 28800  # fixed on Azure's side
@@ -30,32 +30,14 @@ class DeviceConfigError(ValueError):
     """A device configuration gen cannot write (unknown site, a vendor that cannot express a setting): exit 2."""
 
 
-@dataclass(frozen=True)
-class Crypto:
-    """The IPsec/IKE parameters both sides use, in Azure's names (the vendor modules translate them)."""
-
-    ike_encryption: str
-    ike_integrity: str
-    dh_group: str
-    ipsec_encryption: str
-    ipsec_integrity: str
-    pfs_group: str
-    sa_lifetime_seconds: int
-    sa_data_size_kilobytes: int
-    custom: bool  # the connection's own policy; False: one of Azure's default offers
-
-    @property
-    def ike_gcm(self) -> bool:
-        return self.ike_encryption.startswith("GCM")
-
-    @property
-    def esp_gcm(self) -> bool:
-        return self.ipsec_encryption.startswith("GCM")
+# The crypto both sides use, in Azure's names (the vendor modules translate them): the connection's policy, or
+# one of Azure's default offers.
+Crypto = IpsecPolicy
 
 
 # One combination Azure offers and accepts by default (route-based, IKEv2): main mode AES256/SHA256 with DH group 2,
 # quick mode GCM AES256 without PFS. Weak (group 2): the README and the file say so, and suggest a custom policy.
-AZURE_DEFAULT = Crypto("AES256", "SHA256", "DHGroup2", "GCMAES256", "GCMAES256", "None", 27000, 102400000, custom=False)
+AZURE_DEFAULT = IpsecPolicy("AES256", "SHA256", "DHGroup2", "GCMAES256", "GCMAES256", "None", 27000, 102400000)
 
 
 @dataclass(frozen=True)
@@ -105,6 +87,7 @@ class SiteConfig:
     site_prefixes: tuple[str, ...]  # what the device advertises (BGP) or routes to Azure from (static)
     azure_prefixes: tuple[str, ...]  # what Azure offers the site: hub, spokes, other branches, on-premises
     crypto: Crypto
+    custom_crypto: bool  # the connection's own policy; False: one of Azure's default offers
     dpd_timeout_seconds: int
     connection_mode: str
     policy_based: bool
@@ -161,9 +144,7 @@ def site_config(topology: Topology, site_name: str, azure: AzureSide) -> SiteCon
     devices = tuple(_device(topology, site, device, azure) for device in site.devices)
     connection = site.connection
     policy = connection.ipsec_policy
-    crypto = Crypto(policy.ike_encryption, policy.ike_integrity, policy.dh_group, policy.ipsec_encryption,
-                    policy.ipsec_integrity, policy.pfs_group, policy.sa_lifetime_seconds, policy.sa_data_size_kilobytes,
-                    custom=True) if policy else AZURE_DEFAULT
+    crypto = policy or AZURE_DEFAULT
     return SiteConfig(
         spec_name=topology.name,
         site=str(site.name),
@@ -173,6 +154,7 @@ def site_config(topology: Topology, site_name: str, azure: AzureSide) -> SiteCon
         site_prefixes=tuple(str(p) for p in site.address_prefixes),
         azure_prefixes=tuple(routing.offered_to(topology, site)),
         crypto=crypto,
+        custom_crypto=policy is not None,
         dpd_timeout_seconds=connection.dpd_timeout_seconds or 45,
         connection_mode=connection.connection_mode or "Default",
         policy_based=bool(connection.policy_based_traffic_selectors),
@@ -219,7 +201,7 @@ def header(config: SiteConfig, device: Device, vendor: str, source: str, comment
         lines.append(f"{c} Shared key: ${{{config.psk_env}}}, the variable the deployment reads; substitute it when installing, "
                      f"e.g. envsubst '${config.psk_env}' < FILE.")
     lines.append(f"{c} Follows: {source}")
-    if ipsec and not config.crypto.custom:
+    if ipsec and not config.custom_crypto:
         lines.append(f"{c} Crypto: one of Azure's default offers (DH group 2, 1024-bit, is weak): set the connection's "
                      f"ipsecPolicy in the spec for a stronger one ({DEVICES_LINK}).")
     if device.apipa:
