@@ -62,6 +62,8 @@ CHILD_SUBNETS = "https://learn.microsoft.com/azure/azure-resource-manager/bicep/
 NSG = "https://learn.microsoft.com/azure/virtual-network/network-security-groups-overview"
 LNG_CHANGES = "https://learn.microsoft.com/azure/vpn-gateway/vpn-gateway-modify-local-network-gateway-portal"
 IPSEC_POLICY = "https://learn.microsoft.com/azure/vpn-gateway/ipsec-ike-policy-howto"
+CONFIGURE_BGP = "https://learn.microsoft.com/azure/vpn-gateway/bgp-howto"
+INVALID_LOCATION = "https://learn.microsoft.com/azure/azure-resource-manager/troubleshooting/error-invalid-resource-location"
 ER_WEIGHT = "https://learn.microsoft.com/azure/expressroute/expressroute-optimize-routing"
 ER_PEER = "https://github.com/Azure/azure-cli/issues/9447"
 FASTPATH = "https://learn.microsoft.com/azure/expressroute/about-fastpath"
@@ -162,6 +164,10 @@ def _vpn_gateway(old: Resource, new: Resource):
                              f"must be re-pointed to the new ones (output hubVpnGatewayBgpPeeringAddress)"), ACTIVE_ACTIVE
     if o["asn"] != n["asn"]:
         yield MODIFY, BRIEF, f"ASN {o['asn']} -> {n['asn']}: changed in place, BGP sessions restart; every BGP peer must use the new ASN", BGP_FAQ
+    if "customBgp" in o and "customBgp" in n and o["customBgp"] != n["customBgp"]:
+        yield MODIFY, BRIEF, (f"custom APIPA BGP addresses {', '.join(o['customBgp']) or 'none'} -> {', '.join(n['customBgp']) or 'none'}: "
+                              f"the sessions with APIPA devices restart (assumed) and each device's BGP neighbours must "
+                              f"change with them (gen device-config writes them)"), CONFIGURE_BGP
 
 
 def _expressroute_gateway(old: Resource, new: Resource):
@@ -302,14 +308,20 @@ def _connection(old: Resource, new: Resource):
         yield MODIFY, NONE, f"routing weight {o.get('weight')} -> {n.get('weight')}: the preferred circuit for shared prefixes may change", ER_WEIGHT
     if o.get("fastPath") != n.get("fastPath"):
         yield MODIFY, BRIEF, f"FastPath {'on' if n.get('fastPath') else 'off'}: the data path changes (assumed brief)", FASTPATH
-    labels = {"ipsec": "IPsec/IKE policy", "policyBased": "policy-based traffic selectors", "dpd": "DPD timeout",
-              "mode": "connection mode", "customBgp": "custom APIPA BGP addresses", "bgp": "BGP"}
-    changed = [label for key, label in labels.items() if key in o and key in n and o[key] != n[key]]
-    if changed:
+    def changed(labels: dict) -> list[str]:
+        return [label for key, label in labels.items() if key in o and key in n and o[key] != n[key]]
+
+    ipsec = changed({"ipsec": "IPsec/IKE policy", "policyBased": "policy-based traffic selectors", "dpd": "DPD timeout",
+                     "mode": "connection mode"})
+    if ipsec:
         # "once a custom policy is specified on a connection, Azure VPN gateway will only use the policy on the
         # connection" (VPN FAQ): the device must change with it, or its tunnels stay down. The reset itself is assumed.
-        yield MODIFY, BRIEF, (f"{', '.join(changed)} changed: the tunnels renegotiate (assumed: brief) and come back only "
+        yield MODIFY, BRIEF, (f"{', '.join(ipsec)} changed: the tunnels renegotiate (assumed: brief) and come back only "
                               f"when the VPN device matches (gen device-config writes its side)"), IPSEC_POLICY
+    bgp = changed({"customBgp": "custom APIPA BGP addresses", "bgp": "BGP"})
+    if bgp:
+        yield MODIFY, BRIEF, (f"{', '.join(bgp)} changed: the BGP session restarts (assumed: the tunnels stay) and the "
+                              f"device's BGP settings must change with it (gen device-config writes them)"), CONFIGURE_BGP
 
 
 def _local_gateway(old: Resource, new: Resource):
@@ -428,6 +440,12 @@ def compare(old: Topology | None, new: Topology, resource_group: str | None = No
                                       "creating a Route Server where gateways exist takes them down until it completes", ROUTE_SERVER_DOWNTIME))
             else:
                 changes.append(Change(resource.name, resource.type, CREATE, NONE, f"new {resource.role}", ARM))
+        elif before[key].props.get("region", resource.props.get("region")) != resource.props.get("region", before[key].props.get("region")):
+            was, now = before[key].props["region"], resource.props["region"]
+            changes.append(Change(resource.name, resource.type, BLOCKED, LONG if resource.type == GATEWAY else BRIEF,
+                                  f"region {was} -> {now}: Azure refuses to deploy an existing resource in another region "
+                                  f"(InvalidResourceLocation); delete the branch's resources in {was} first, then deploy",
+                                  INVALID_LOCATION))
         else:
             for action, downtime, detail, link in _judge(before[key], resource, resource_group):
                 changes.append(Change(resource.name, resource.type, action, downtime, detail, link))

@@ -51,9 +51,10 @@ BEHAVIOURS = {
         Behaviour("the Local Network Gateway's prefixes lead nowhere while its tunnels are down"),
     ),
     "vpn-instance": (
-        Behaviour("active-active: \"the switch over will happen automatically from the affected instance to the other "
-                  "active instance\"; a site keeps its connectivity through its tunnel to the other instance (assumed: each "
-                  "site's device has a tunnel to both instances, as an active-active gateway expects)", ACTIVE_ACTIVE),
+        Behaviour("active-active: \"the switch over will happen automatically from the affected instance to the active "
+                  "instance\"; a site keeps its connectivity through its tunnel to the other instance", ACTIVE_ACTIVE),
+        Behaviour("each site's device has a tunnel to both instances, as an active-active gateway expects (gen "
+                  "device-config writes both)"),
     ),
     "vpn-instance-standby": (
         Behaviour("active-standby: the standby takes over after \"a brief interruption\" (10 to 15 seconds planned, about "
@@ -66,9 +67,9 @@ BEHAVIOURS = {
     ),
     "route-server": (
         Behaviour("the ExpressRoute and VPN gateways stop exchanging routes: Route Server is what makes them (\"you'll "
-                  "need to set up Azure Route Server\" for ExpressRoute to VPN routing); on-premises and the branches lose "
-                  "each other, while each keeps the hub and the spokes it learns from its own gateway (assumed: an "
-                  "outage acts like branch-to-branch off)", VPN_FAQ),
+                  "need to set up Azure Route Server\" for ExpressRoute to VPN routing)", VPN_FAQ),
+        Behaviour("an outage acts like branch-to-branch off: on-premises and the branches lose each other, while each keeps "
+                  "the hub and the spokes it learns from its own gateway"),
     ),
     "firewall": (
         Behaviour("the UDRs still point at the firewall's address: every inspected flow is dropped there, and traffic that "

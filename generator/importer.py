@@ -21,7 +21,7 @@ import re
 from dataclasses import dataclass, field
 
 from .capture import Capture, Resource
-from .live import name_of
+from .live import in_ip_configuration_order, name_of
 from .model import (
     FIREWALL_MANAGEMENT_SUBNET,
     FIREWALL_SUBNET,
@@ -288,6 +288,9 @@ class _Importer:
         custom = self.custom_bgp_addresses(gateway)
         if custom:
             found["customBgpIpAddresses"] = custom
+        configurations = [str(c.get("name")) for c in gateway.prop("ipConfigurations", default=[]) or [] if isinstance(c, dict)]
+        if configurations and configurations != [f"ipconfig{i + 1}" for i in range(len(configurations))]:
+            found["ipConfigurationNames"] = configurations  # a portal-built gateway's: default, activeActive
         if gateway.prop("vpnClientConfiguration"):
             self.leave(gateway, "point-to-site configuration (vpnClientConfiguration)",
                        "gen designs site-to-site and VNet-to-VNet only", RESET)
@@ -300,9 +303,7 @@ class _Importer:
 
     def custom_bgp_addresses(self, gateway: Resource) -> list[str]:
         """The custom APIPA address of each IP configuration, in their order (ipconfig1 is instance 0)."""
-        entries = sorted((p for p in gateway.prop("bgpSettings", "bgpPeeringAddresses", default=[]) or [] if isinstance(p, dict)),
-                         key=lambda p: name_of(p.get("ipconfigurationId")))
-        found = [list(p.get("customBgpIpAddresses") or []) for p in entries]
+        found = [list(p.get("customBgpIpAddresses") or []) for p in in_ip_configuration_order(gateway)]
         if not any(found):
             return []
         if any(len(addresses) != 1 for addresses in found):
@@ -432,10 +433,10 @@ class _Importer:
         groups: dict = {}
         for connection, lng in pairs:
             bgp = bool(connection.prop("enableBgp")) and lng.prop("bgpSettings", "asn") and lng.prop("bgpSettings", "bgpPeeringAddress")
-            key = (tuple(lng.prop("localNetworkAddressSpace", "addressPrefixes", default=[]) or []),
+            key = (tuple(lng.prop("localNetworkAddressSpace", "addressPrefixes", default=[]) or []), lng.prop("bgpSettings", "asn"),
                    json.dumps(self.connection_settings(connection), sort_keys=True)) if bgp else (id(connection),)
             groups.setdefault(key, []).append((connection, lng))
-        return [self.site(group, vpn, udrs) for group in groups.values()]
+        return [site for site in (self.site(group, vpn, udrs) for group in groups.values()) if site is not None]
 
     def connection_settings(self, connection: Resource) -> dict:
         """The spec's `connection` of a site-to-site connection: what differs from Azure's defaults."""
@@ -453,18 +454,26 @@ class _Importer:
             found["connectionMode"] = connection.prop("connectionMode")
         return found
 
-    def site(self, group: list, vpn: Resource, udrs: list[tuple[str, str]] = ()) -> dict:
+    def site(self, group: list, vpn: Resource, udrs: list[tuple[str, str]] = ()) -> dict | None:
         connection, lng = group[0]
         stems = [item_name(l.name, strip=("lng-",)) for _, l in group]
         name = stems[0]
+        prefixes = list(lng.prop("localNetworkAddressSpace", "addressPrefixes", default=[]) or [])
         if len(group) > 1:
-            # gen names a GatewaySubnet route after its site (`<site>-<prefix>`): that names the site of devices.
-            prefixes = list(lng.prop("localNetworkAddressSpace", "addressPrefixes", default=[]) or [])
-            named = [route[: -len(prefix) - 1] for route, prefix in udrs if prefix in prefixes
-                     and route.endswith(f"-{prefix.replace('/', '_')}") and all(s.startswith(route[: -len(prefix) - 1] + "-") for s in stems)]
-            name = named[0] if named else _common_stem(stems) or f"{stems[0]}-site"
-        entry = {"name": name, "kind": "site",
-                 "addressPrefixes": list(lng.prop("localNetworkAddressSpace", "addressPrefixes", default=[]) or [])}
+            # The devices' Local Network Gateways hold no prefixes (BGP carries them); gen names a GatewaySubnet route
+            # after its site (`<site>-<prefix>`): that names the site and gives its prefixes.
+            named = {}
+            for route, prefix in udrs:
+                stem = route[: -len(prefix) - 1]
+                if route.endswith(f"-{prefix.replace('/', '_')}") and all(s.startswith(f"{stem}-") for s in stems):
+                    named.setdefault(stem, []).append(prefix)
+            name = max(named, key=len) if named else _common_stem(stems) or f"{stems[0]}-site"
+            prefixes = prefixes or named.get(name, [])
+        if not prefixes:
+            self.leave(connection, "the site", "neither its Local Network Gateways nor the GatewaySubnet routes say its "
+                                               "prefixes", LEFT_ALONE)
+            return None
+        entry = {"name": name, "kind": "site", "addressPrefixes": prefixes}
         if len(group) == 1:
             entry.update(self.device(connection, lng, vpn, name, None))
         else:

@@ -83,7 +83,8 @@ def inventory(t: Topology) -> dict[tuple[str, str], Resource]:
         add(GATEWAY, er.name, er.path, "ExpressRoute gateway", sku=str(er.sku))
     for gateway in t.vpn_gateways:
         add(GATEWAY, gateway.name, gateway.path, gateway.label, sku=str(gateway.sku), generation=gateway.generation,
-            pinned=gateway.pinned_generation is not None, asn=gateway.asn, activeActive=gateway.active_active)
+            pinned=gateway.pinned_generation is not None, asn=gateway.asn, activeActive=gateway.active_active,
+            customBgp=tuple(str(a) for a in gateway.custom_bgp_ip_addresses))
     if hub.route_server:
         ars = hub.route_server
         subnet = hub.vnet.subnet(ROUTE_SERVER_SUBNET)
@@ -117,7 +118,7 @@ def inventory(t: Topology) -> dict[tuple[str, str], Resource]:
             for device in branch.devices:
                 of = f"{branch.name}/{device.name}" if branch.multi_device else str(branch.name)
                 add(LOCAL_GATEWAY, device.local_network_gateway_name, device.path, f"Local Network Gateway of {of}",
-                    address=device.endpoint, prefixes=tuple(branch.address_prefixes),
+                    address=device.endpoint, prefixes=() if branch.multi_device else tuple(branch.address_prefixes),
                     asn=device.bgp_asn, peer=str(device.bgp_peering_address) if device.bgp else "")
                 policy = branch.connection.ipsec_policy
                 add(CONNECTION, device.connection_name, device.path, f"site-to-site connection of {of}",
@@ -130,6 +131,15 @@ def inventory(t: Topology) -> dict[tuple[str, str], Resource]:
         add(VM, vm.name, vm.path, "test VM", size=str(vm.size), placement=(vm.vnet_name, str(vm.subnet)),
             admin=str(vm.admin_username))
         add(NIC, f"{vm.name}-nic", vm.path, "test VM NIC", placement=(vm.vnet_name, str(vm.subnet)))
+    # Where a VNet branch's own resources live: its region, when the spec gives one (gen diff refuses to move them).
+    regions = {}
+    for branch in t.vnet_branches:
+        gateway = branch.vpn_gateway
+        for name in (branch.vnet.name, gateway.name, branch.branch_to_hub_connection, *gateway.public_ip_names):
+            regions[str(name)] = str(branch.location or t.location)
+    for resource in found:
+        if resource.name in regions and resource.type in (VNET, GATEWAY, CONNECTION, PUBLIC_IP):
+            resource.props["region"] = regions[resource.name]
     return {(r.type, r.name.lower()): r for r in found}
 
 

@@ -86,8 +86,9 @@ def _props(kind: str, r: Captured, resources: dict, vnet_of_subnet: dict) -> dic
         sku = str((r.sku or {}).get("name") or p("sku", "name") or "")
         if str(p("gatewayType")).lower() == "expressroute":
             return {"sku": sku}
+        custom = tuple(str(a) for entry in in_ip_configuration_order(r) for a in (entry.get("customBgpIpAddresses") or [])[:1])
         return {"sku": sku, "generation": str(p("vpnGatewayGeneration") or ""), "pinned": True,
-                "asn": p("bgpSettings", "asn"), "activeActive": bool(p("activeActive")),
+                "asn": p("bgpSettings", "asn"), "activeActive": bool(p("activeActive")), "customBgp": custom,
                 "extra": {key: p(key) for key in ("vpnClientConfiguration", "natRules", "customRoutes") if p(key)}}
     if kind == ROUTE_SERVER:
         ip_configuration = p("ipConfigurations", 0, "id")
@@ -140,6 +141,20 @@ def _props(kind: str, r: Captured, resources: dict, vnet_of_subnet: dict) -> dic
         return {"size": p("hardwareProfile", "vmSize"), "admin": p("osProfile", "adminUsername"),
                 "placement": (vnet_of_subnet.get(subnet_id.lower()), name_of(subnet_id))}
     return {}
+
+
+def in_ip_configuration_order(gateway) -> list[dict]:
+    """bgpSettings.bgpPeeringAddresses in the order of the gateway's IP configurations (instance 0 first): names
+    differ between gen's (ipconfig1, ipconfig2) and the portal's (default, activeActive)."""
+    order = [str(c.get("id") or c.get("name") or "").lower() for c in gateway.prop("ipConfigurations", default=[]) or []
+             if isinstance(c, dict)]
+    entries = [e for e in gateway.prop("bgpSettings", "bgpPeeringAddresses", default=[]) or [] if isinstance(e, dict)]
+
+    def position(entry: dict) -> int:
+        wanted = str(entry.get("ipconfigurationId") or "").lower()
+        return next((i for i, c in enumerate(order) if c and (c == wanted or wanted.endswith(f"/{c}"))), len(order))
+
+    return sorted(entries, key=position)
 
 
 def _collections(r: Captured):

@@ -131,10 +131,16 @@ class VpnGateway:
     pinned_generation: SpecString | None = None  # `generation` as the spec gives it
     kept_public_ip_names: tuple[SpecString, ...] = ()  # `publicIpNames`: the names of existing public IPs
     custom_bgp_ip_addresses: tuple[SpecString, ...] = ()  # APIPA addresses, instance by instance
+    kept_ip_configuration_names: tuple[SpecString, ...] = ()  # `ipConfigurationNames`: an existing gateway's
 
     @property
     def instances(self) -> int:
         return 2 if self.active_active else 1
+
+    @property
+    def ip_configuration_names(self) -> tuple[str, ...]:
+        """Its IP configurations, instance by instance: what custom APIPA addresses and connections refer to."""
+        return self.kept_ip_configuration_names or tuple(f"ipconfig{i + 1}" for i in range(self.instances))
 
     @property
     def generation(self) -> str:
@@ -970,6 +976,7 @@ def _vpn_gateway(data: dict, path: str, label: str, *, hub: bool) -> VpnGateway:
         pinned_generation=_text(data, "generation", path),
         kept_public_ip_names=_texts(data, "publicIpNames", path),
         custom_bgp_ip_addresses=_texts(data, "customBgpIpAddresses", path),
+        kept_ip_configuration_names=_texts(data, "ipConfigurationNames", path),
     )
 
 

@@ -100,6 +100,7 @@ def _vpn_gateway_value(gateway: VpnGateway) -> dict:
         "activeActive": gateway.active_active,
         "publicIpNames": list(gateway.public_ip_names),
         **({"customBgpIpAddresses": list(gateway.custom_bgp_ip_addresses)} if gateway.custom_bgp_ip_addresses else {}),
+        **({"ipConfigurationNames": list(gateway.kept_ip_configuration_names)} if gateway.kept_ip_configuration_names else {}),
     }
 
 
@@ -110,12 +111,16 @@ def _site_device_value(t: Topology, site, device) -> dict:
     if site.multi_device:
         value["sharedKeyName"] = site.name  # every device of a site uses the site's key
     value.update({"gatewayIpAddress": device.gateway_ip_address} if device.gateway_ip_address else {"fqdn": device.fqdn})
-    value["addressPrefixes"] = list(site.address_prefixes)
+    # Microsoft's highly available design: the Local Network Gateways of one site's devices "must not overlap";
+    # BGP carries the prefixes, so each holds none (the UDRs keep the site's addressPrefixes).
+    value["addressPrefixes"] = [] if site.multi_device else list(site.address_prefixes)
     if device.bgp:
         value.update({"bgpAsn": device.bgp_asn, "bgpPeeringAddress": device.bgp_peering_address})
     if device.apipa:
         # The connection names the custom APIPA address of each instance it peers from (Learn, configure BGP).
         value["customBgpIpAddresses"] = list(t.hub.vpn_gateway.custom_bgp_ip_addresses)
+        if t.hub.vpn_gateway.kept_ip_configuration_names:
+            value["gatewayIpConfigurationNames"] = list(t.hub.vpn_gateway.kept_ip_configuration_names)
     connection = site.connection
     if connection.ipsec_policy:
         value["ipsecPolicy"] = connection.ipsec_policy.as_arm()

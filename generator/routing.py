@@ -78,6 +78,15 @@ BRANCH_TO_BRANCH_ASSUMED = (
 STATIC_SITE_ASSUMED = (
     "on-premises to a static (non-BGP) site: that the VPN gateway passes the site's Local Network Gateway prefixes to "
     "Route Server like BGP-learned ones is not documented by Microsoft")
+# "they can only connect to the Azure virtual network; they cannot transit to other on-premises networks or virtual
+# networks via the same Azure VPN gateway" (Connect a VPN gateway to multiple on-premises policy-based VPN devices).
+POLICY_BASED_LINK = "https://learn.microsoft.com/azure/vpn-gateway/vpn-gateway-connect-multiple-policybased-rm-ps"
+
+
+def _policy_based(branch) -> bool:
+    return isinstance(branch, SiteBranch) and bool(branch.connection.policy_based_traffic_selectors)
+
+
 # Microsoft's highly available cross-premises design: both devices advertise the same prefixes over BGP and
 # "You must use Equal-cost multi-path routing (ECMP)" (https://learn.microsoft.com/azure/vpn-gateway/vpn-gateway-highlyavailable).
 ECMP = "ECMP"
@@ -214,7 +223,7 @@ def _on_premises_prefixes(topology: Topology, failed: Failures = NO_FAILURE) -> 
 def _announced(owner) -> list[str]:
     """Prefixes a gateway routes to an owner: what it advertises, and for a site also its Local Network Gateway's
     address space, which the VPN gateway adds as static routes (VPN FAQ, BGP)."""
-    static = _valid(owner.address_prefixes) if isinstance(owner, SiteBranch) else []
+    static = _valid(owner.address_prefixes) if isinstance(owner, SiteBranch) and not owner.multi_device else []
     return list(dict.fromkeys(_valid(owner.advertised_prefixes) + static))
 
 
@@ -310,9 +319,12 @@ def _onprem_routes(topology: Topology, failed: Failures = NO_FAILURE) -> list[Ro
 
 
 def _branch_learned(topology: Topology, branch, failed: Failures = NO_FAILURE) -> list[str]:
-    """The prefixes a branch learns from the hub VPN gateway over BGP."""
+    """The prefixes a branch learns from the hub VPN gateway over BGP (or routes into its tunnel when static). A
+    policy-based site reaches the hub VNet only (POLICY_BASED_NO_TRANSIT)."""
     if failed.vpn_gateway_down(topology) or branch.name in failed.branches:
         return []
+    if _policy_based(branch):
+        return _valid(topology.hub.vnet.address_space)
     learned = (_valid(topology.hub.vnet.address_space) + _spoke_prefixes(topology)
                + _branch_prefixes(topology, skip=branch.name, failed=failed))
     if _exchanges_routes(topology, failed):
@@ -764,6 +776,14 @@ def trace(topology: Topology, source_ip: str, destination_ip: str, gateway_udrs:
                          f"that start inside it; trace the other way: --from a host --to {source.address})")
     else:
         back = walker.walk(destination, source)
+    policy_based = {str(s.name) for s in topology.site_branches if _policy_based(s)}
+    for site_end, other in ((source, destination), (destination, source)):
+        if site_end.kind == "site-branch" and site_end.name in policy_based and other.kind != "hub" and forward.status == DELIVERED:
+            gateway = str(topology.hub.vpn_gateway.name)
+            forward = Path(forward.hops[:-1], NO_ROUTE, gateway,
+                           f"{site_end.name} uses policy-based traffic selectors: it reaches the hub VNet only and cannot "
+                           f"transit through {gateway} to {other.name} ({POLICY_BASED_LINK})", forward.firewalls, forward.assumptions)
+            back = forward
     static = {str(s.name) for s in topology.site_branches if not s.bgp}
     kinds = {source.kind: source.name, destination.kind: destination.name}
     if "onprem" in kinds and kinds.get("site-branch") in static and forward.status == DELIVERED:

@@ -315,7 +315,7 @@ class _Verification:
                 for address, element in peers.items():
                     if down([s for s in sessions if s.neighbor == address]):
                         labels.append(element)
-                        evidence.append(f"{vpn.name} <-> {element} ({address}) is down on every tunnel")
+                        evidence.append(f"{vpn.name} <-> {element} ({address}) is down on every tunnel, or never came up")
         er = hub.expressroute_gateway
         if er and er.name in listed and t.on_premises:
             edge = [s for s in listed[er.name] if s.asn == EXPRESSROUTE_ASN]

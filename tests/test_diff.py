@@ -262,3 +262,34 @@ def test_renumbering_a_subnet_under_a_test_vm_exits_1(tmp_path):
     new = write_spec(tmp_path, spokes(lambda d: d["spokes"][0]["vnet"]["subnets"][0].update(prefix="10.60.9.0/24")), "new.json")
     result = run("diff", old, new)
     assert result.exit_code == 1 and "blocked" in result.output and "test VM vm-spoke-app" in result.output
+
+
+def vpn_sites(mutate=lambda d: None) -> dict:
+    return variant(load_example(EXAMPLES / "vpn-sites.json"), mutate)
+
+
+def test_moving_a_branch_to_another_region_is_blocked():
+    moved = changes(vpn_sites(), vpn_sites(lambda d: d["branches"][3].update(location="northeurope")))
+    for name in ("vnet-branch-north", "vpngw-branch-north", "vpngw-branch-north-pip1", "vpngw-branch-north-to-vpngw-hub-vpn"):
+        assert moved[name][0][0] == diff.BLOCKED, name
+    change = next(c for c in diff.compare(model.build(vpn_sites()), model.build(vpn_sites(lambda d: d["branches"][3].update(location="northeurope"))))
+                  if c.resource == "vpngw-branch-north")
+    assert "InvalidResourceLocation" in change.detail and "error-invalid-resource-location" in change.link
+    assert "vpngw-hub-vpn" not in moved  # the hub stays where it is
+
+
+def test_new_custom_apipa_addresses_restart_the_apipa_sessions_and_ask_for_the_devices_to_follow():
+    moved = vpn_sites(lambda d: d["hub"]["vpnGateway"].update(customBgpIpAddresses=["169.254.21.6", "169.254.22.6"]))
+    found = {c.resource: c for c in diff.compare(model.build(vpn_sites()), model.build(moved))}
+    assert "custom APIPA BGP addresses 169.254.21.2, 169.254.22.2 -> 169.254.21.6, 169.254.22.6" in found["vpngw-hub-vpn"].detail
+    assert "BGP session restarts" in found["vpngw-hub-vpn-to-dc-frankfurt-fra-edge1"].detail
+    assert "vpngw-hub-vpn-to-shop-lisbon" not in found  # a device with a regular address is not touched
+
+
+def test_a_new_ipsec_policy_says_the_device_must_follow():
+    stronger = vpn_sites(lambda d: d["branches"][2].update(connection={"ipsecPolicy": {
+        "ikeEncryption": "AES256", "ikeIntegrity": "SHA256", "dhGroup": "DHGroup14", "ipsecEncryption": "GCMAES256",
+        "ipsecIntegrity": "GCMAES256", "pfsGroup": "PFS2048"}}))
+    change, = [c for c in diff.compare(model.build(vpn_sites()), model.build(stronger))]
+    assert change.resource == "vpngw-hub-vpn-to-shop-lisbon" and change.action == diff.MODIFY
+    assert "IPsec/IKE policy changed" in change.detail and "gen device-config" in change.detail

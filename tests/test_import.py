@@ -37,7 +37,8 @@ def test_a_hand_built_hub_imports_with_its_own_names(imported):
     hub = spec["hub"]
     assert hub["vnet"]["name"] == "hub-vnet-weu"
     assert hub["vpnGateway"] == {"name": "vpngw-weu", "sku": "VpnGw2AZ", "asn": 65515, "generation": "Generation2",
-                                 "publicIpNames": ["pip-vpngw-weu-1", "pip-vpngw-weu-2"]}
+                                 "publicIpNames": ["pip-vpngw-weu-1", "pip-vpngw-weu-2"],
+                                 "ipConfigurationNames": ["default", "activeActive"]}  # the portal's names, kept
     assert hub["expressRouteGateway"] == {"name": "ergw-weu", "sku": "ErGw2AZ", "publicIpName": "pip-ergw-weu"}
     assert hub["routeServer"] == {"name": "ars-weu", "publicIpName": "pip-ars-weu", "ipConfigurationName": "ipconfig-ars"}
     firewall = hub["firewall"]

@@ -24,6 +24,7 @@ EXAMPLES = sorted((ROOT / "examples").glob("*.json"))
 EXPECTED = {
     "GW008-branch-location-unknown.json": ("GW008", "branches[3].location"),
     "GW011-devices-and-gateway-ip.json": ("GW011", "branches[0]"),
+    "GW019-apipa-on-a-branch-gateway.json": ("GW019", "branches[3].vpnGateway.customBgpIpAddresses"),
     "GW019-custom-apipa-outside-range.json": ("GW019", "hub.vpnGateway.customBgpIpAddresses[0]"),
     "GW019-one-apipa-for-two-instances.json": ("GW019", "hub.vpnGateway.customBgpIpAddresses"),
     "GW020-devices-share-public-ip.json": ("GW020", "branches[0].devices[1]"),

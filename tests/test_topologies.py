@@ -259,6 +259,8 @@ def test_a_two_device_apipa_site_gets_a_gateway_and_connection_per_device_with_i
     for device, address, public in (("fra-edge1", "169.254.21.1", "203.0.113.10"), ("fra-edge2", "169.254.22.1", "203.0.113.11")):
         lng = bodies[("Microsoft.Network/localNetworkGateways", f"lng-dc-frankfurt-{device}")]["properties"]
         assert (lng["gatewayIpAddress"], lng["bgpSettings"]) == (public, {"asn": 65030, "bgpPeeringAddress": address})
+        # The Local Network Gateways of one site's devices "must not overlap": BGP carries the prefixes.
+        assert lng["localNetworkAddressSpace"] == {"addressPrefixes": []}
         connection = bodies[("Microsoft.Network/connections", f"vpngw-hub-vpn-to-dc-frankfurt-{device}")]["properties"]
         assert connection["enableBgp"] is True and connection["localNetworkGateway2"]["id"].endswith(f"lng-dc-frankfurt-{device}")
         assert connection["ipsecPolicies"] == [{
@@ -411,6 +413,12 @@ def test_every_variant_is_traced_and_inspected_exactly_when_it_should_be(name):
     assert len(pairs) - len(hub_rows) == networks * branches + branches * (branches - 1) // 2
     assert len(hub_rows) == len(topology.hub_workload_subnets) * (networks + branches)
     on_premises = {s.name for s in topology.on_premises}
+    # A policy-based site reaches the hub VNet only: every flow between it and another network has no route.
+    policy_based = {str(s.name) for s in topology.site_branches if s.connection.policy_based_traffic_selectors}
+    isolated = [p for p in pairs if {p.source_name, p.destination_name} & policy_based and not p.source_name.startswith("hub/")]
+    assert all(p.verdict == "no-route" for p in isolated)
+    pairs = [p for p in pairs if p not in isolated]
+    hub_rows = [p for p in hub_rows if p not in isolated]
     transit = [p for p in pairs if p not in hub_rows]
     # On-premises -> branch passes every variant's policy (multi-site's for TCP only: partial); branch <->
     # branch may be denied by it.
@@ -557,3 +565,22 @@ def test_the_diagram_shows_each_spoke_sent_to_the_firewall():
         assert any(line.strip().startswith(f"{node} ==>|") and line.strip().endswith("| afw") for line in text.splitlines()), spoke.name
     shared = next(line for line in text.splitlines() if line.strip().startswith("spoke_spoke_shared ==>"))
     assert "0.0.0.0/0" in shared  # internetThroughFirewall
+
+
+def test_kept_ip_configuration_names_name_the_gateway_s_and_every_reference_to_them(bicep_rpc, tmp_path):
+    """A portal-built gateway names its IP configurations default and activeActive: the redeploy keeps them, and the
+    custom APIPA addresses and the APIPA connections refer to those names."""
+    from conftest import compile_rendered
+
+    data = _vpn_sites(lambda d: d["hub"]["vpnGateway"].update(ipConfigurationNames=["default", "activeActive"]))
+    result = compile_rendered(bicep_rpc, data, tmp_path / "out")
+    assert [str(d) for d in result.diagnostics] == []
+    from azure_standin import deployed_resources
+    from generator import model
+
+    bodies = {(b["type"], b["name"]): b for b in deployed_resources(result.template, result.parameter_values, model.build(data), "rg-test")}
+    gateway = bodies[("Microsoft.Network/virtualNetworkGateways", "vpngw-hub-vpn")]["properties"]
+    assert [c["name"] for c in gateway["ipConfigurations"]] == ["default", "activeActive"]
+    assert [p["ipconfigurationId"].rsplit("/", 1)[-1] for p in gateway["bgpSettings"]["bgpPeeringAddresses"]] == ["default", "activeActive"]
+    connection = bodies[("Microsoft.Network/connections", "vpngw-hub-vpn-to-dc-frankfurt-fra-edge1")]["properties"]
+    assert [c["ipConfigurationId"].rsplit("/", 1)[-1] for c in connection["gatewayCustomBgpIpAddresses"]] == ["default", "activeActive"]

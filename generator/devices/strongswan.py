@@ -58,7 +58,7 @@ def remote_selectors(config: SiteConfig, device: Device, tunnel: Tunnel) -> list
         for other in others:
             pieces = [part for piece in pieces for part in (piece.address_exclude(other) if other.subnet_of(piece) else [piece])]
         found += [str(p) for p in sorted(pieces)] if len(pieces) > 1 else [prefix]
-    return found + ([f"{tunnel.azure_bgp_address}/32"] if tunnel.azure_bgp_address else [])
+    return list(dict.fromkeys(found + ([f"{tunnel.azure_bgp_address}/32"] if tunnel.azure_bgp_address else [])))
 
 
 def render(config: SiteConfig) -> dict[str, str]:

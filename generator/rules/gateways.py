@@ -358,7 +358,7 @@ def generation_matches_sku(topology, data):
                                 f"the deployment. Pin {other}, or pick a SKU {pinned} has")
 
 
-@rule("GW019", "Custom APIPA BGP addresses of the hub VPN gateway are wrong", CONFIGURE_BGP_LINK)
+@rule("GW019", "Custom APIPA BGP addresses are wrong or not on the hub VPN gateway", CONFIGURE_BGP_LINK)
 def custom_bgp_addresses(topology, data):
     """Custom Azure APIPA BGP addresses: one per instance of the gateway, each in 169.254.21.0-169.254.22.255
     ("you must select an address from the Azure-reserved APIPA address range for VPN"), all different, and none a
@@ -369,6 +369,10 @@ def custom_bgp_addresses(topology, data):
         if not addresses:
             continue
         path = f"{gateway.path}.customBgpIpAddresses"
+        if gateway is not topology.hub.vpn_gateway:
+            yield path, (f"{gateway.label} has custom APIPA addresses, but only the hub VPN gateway peers with VPN devices "
+                         f"(a VNet branch's gateway peers with the hub's over VNet-to-VNet): remove them")
+            continue
         if len(addresses) != gateway.instances:
             yield path, (f"{gateway.label} has {gateway.instances} instance(s) but {len(addresses)} custom APIPA address(es): "
                          f"give one per instance, the first for instance 0"

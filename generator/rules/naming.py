@@ -324,6 +324,10 @@ def kept_names_fit(topology, data):
             yield kept[0].path.rsplit("[", 1)[0], (
                 f"{gateway.label} is {'active-active' if gateway.active_active else 'active-standby'}: it has {wanted} "
                 f"public IP(s), but publicIpNames lists {len(kept)}")
+        configurations = gateway.kept_ip_configuration_names
+        if configurations and len(configurations) != wanted:
+            yield configurations[0].path.rsplit("[", 1)[0], (
+                f"{gateway.label} has {wanted} instance(s), but ipConfigurationNames lists {len(configurations)}")
     tables = {table.subnet for table in topology.route_tables}
     for vnet in topology.vnets:
         for subnet in vnet.subnets:

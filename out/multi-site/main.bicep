@@ -265,6 +265,7 @@ module siteToSiteConnections 'modules/site-to-site-connection.bicep' = [
       bgpAsn: site.?bgpAsn
       bgpPeeringAddress: site.?bgpPeeringAddress
       customBgpIpAddresses: site.?customBgpIpAddresses ?? []
+      gatewayIpConfigurationNames: site.?gatewayIpConfigurationNames ?? []
       ipsecPolicy: site.?ipsecPolicy
       usePolicyBasedTrafficSelectors: site.?usePolicyBasedTrafficSelectors
       dpdTimeoutSeconds: site.?dpdTimeoutSeconds

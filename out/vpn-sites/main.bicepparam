@@ -260,9 +260,7 @@ param siteBranches = [
     connectionName: 'vpngw-hub-vpn-to-dc-frankfurt-fra-edge1'
     sharedKeyName: 'dc-frankfurt'
     gatewayIpAddress: '203.0.113.10'
-    addressPrefixes: [
-      '10.30.0.0/16'
-    ]
+    addressPrefixes: []
     bgpAsn: 65030
     bgpPeeringAddress: '169.254.21.1'
     customBgpIpAddresses: [
@@ -288,9 +286,7 @@ param siteBranches = [
     connectionName: 'vpngw-hub-vpn-to-dc-frankfurt-fra-edge2'
     sharedKeyName: 'dc-frankfurt'
     gatewayIpAddress: '203.0.113.11'
-    addressPrefixes: [
-      '10.30.0.0/16'
-    ]
+    addressPrefixes: []
     bgpAsn: 65030
     bgpPeeringAddress: '169.254.22.1'
     customBgpIpAddresses: [

@@ -25,6 +25,9 @@ type vpnGatewayType = {
 
   @description('Optional. Custom APIPA BGP addresses, one per instance, for VPN devices that peer from APIPA addresses.')
   customBgpIpAddresses: string[]?
+
+  @description('Optional. Names of an existing gateway\'s IP configurations, one per instance.')
+  ipConfigurationNames: string[]?
 }
 
 @description('Required. Name of the VPN gateway.')
@@ -56,6 +59,9 @@ param gatewaySubnetResourceId string
 
 @description('Optional. Custom APIPA BGP addresses (169.254.21.0-169.254.22.255), one per instance in instance order; empty: none.')
 param customBgpIpAddresses string[] = []
+
+@description('Optional. Names of the IP configurations, one per instance; empty: ipconfig1 (and ipconfig2).')
+param ipConfigurationNames string[] = []
 
 module publicIps 'public-ip.bicep' = [
   for publicIpName in publicIpNames: {
@@ -91,14 +97,14 @@ resource gateway 'Microsoft.Network/virtualNetworkGateways@2025-05-01' = {
             ipconfigurationId: resourceId(
               'Microsoft.Network/virtualNetworkGateways/ipConfigurations',
               name,
-              'ipconfig${index + 1}'
+              empty(ipConfigurationNames) ? 'ipconfig${index + 1}' : ipConfigurationNames[index]
             )
             customBgpIpAddresses: [customBgpIpAddresses[index]]
           })
     }
     ipConfigurations: [
       for (publicIpName, index) in publicIpNames: {
-        name: 'ipconfig${index + 1}'
+        name: empty(ipConfigurationNames) ? 'ipconfig${index + 1}' : ipConfigurationNames[index]
         properties: {
           privateIPAllocationMethod: 'Dynamic'
           subnet: {

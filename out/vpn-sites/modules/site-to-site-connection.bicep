@@ -63,6 +63,9 @@ type siteBranchType = {
   @description('Optional. Custom APIPA addresses of the hub gateway instances this connection peers from (an APIPA device).')
   customBgpIpAddresses: string[]?
 
+  @description('Optional. Names of the hub gateway\'s IP configurations, when not ipconfig1 and ipconfig2.')
+  gatewayIpConfigurationNames: string[]?
+
   @description('Optional. Custom IPsec/IKE policy; absent: Azure\'s default proposals.')
   ipsecPolicy: ipsecPolicyType?
 
@@ -105,6 +108,9 @@ param bgpPeeringAddress string?
 
 @description('Optional. Custom APIPA address of each hub gateway instance, in instance order, for an APIPA device; empty: none.')
 param customBgpIpAddresses string[] = []
+
+@description('Optional. Names of the hub gateway\'s IP configurations, instance by instance; empty: ipconfig1, ipconfig2.')
+param gatewayIpConfigurationNames string[] = []
 
 @description('Optional. Custom IPsec/IKE policy; null: Azure\'s default proposals.')
 param ipsecPolicy ipsecPolicyType?
@@ -172,7 +178,7 @@ resource connection 'Microsoft.Network/connections@2025-05-01' = {
           ipConfigurationId: resourceId(
             'Microsoft.Network/virtualNetworkGateways/ipConfigurations',
             last(split(vpnGatewayResourceId, '/')),
-            'ipconfig${index + 1}'
+            empty(gatewayIpConfigurationNames) ? 'ipconfig${index + 1}' : gatewayIpConfigurationNames[index]
           )
           customBgpIpAddress: customBgpIpAddresses[index]
         })
