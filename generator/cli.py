@@ -720,9 +720,12 @@ def routes(spec_file: str, hop: str | None) -> None:
                             (UDRs beat BGP-learned routes beat system routes)
           firewall-subnet   what Azure Firewall forwards by
           hub-vnet          what a workload subnet of the hub forwards by
-          branch:<name>     what a branch learns over BGP
+          branch:<name>     what a branch learns over BGP (a static site: what its
+                            device must route into the tunnel)
           spoke:<name>      what a spoke's subnets forward by (its UDRs, the peering)
-    Every route shows its source: UDR, BGP via which gateway, or system.
+    Every route shows its source: UDR, BGP via which gateway, static (a
+    Local Network Gateway's address space, or a static site's own routes),
+    or system.
     Computed from the spec alone: nothing is deployed or queried.
 
     \b

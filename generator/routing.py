@@ -34,7 +34,10 @@ from .model import SPECIAL_SUBNETS, Route, SiteBranch, Topology, VnetBranch, add
 UDR = "UDR"
 BGP = "BGP"
 SYSTEM = "system"
-_PREFERENCE = {UDR: 0, BGP: 1, SYSTEM: 2}  # for the same prefix, the lower wins
+# A Local Network Gateway's address space: the VPN gateway routes it into the tunnel like a BGP route (VPN FAQ,
+# BGP: "static routes"); Azure's effective routes show both as from the virtual network gateway.
+STATIC = "static"
+_PREFERENCE = {UDR: 0, BGP: 1, STATIC: 1, SYSTEM: 2}  # for the same prefix, the lower wins
 
 # Next hop kinds. Azure's own names, plus the two ways into the hub from outside it.
 APPLIANCE = "VirtualAppliance"
@@ -99,7 +102,7 @@ class RouteEntry:
     prefix: str
     next_hop: str  # "afw-hub (10.0.3.4)", a gateway name, "VnetLocal", "Internet" or "None"
     next_hop_kind: str
-    source: str  # "UDR <route name>", "BGP via <hub gateway name>" or "system"
+    source: str  # "UDR <route name>", "BGP via <gateway name>", "static via <gateway name> (...)" or "system"
     effective: bool = True
 
     @property
@@ -299,8 +302,24 @@ def _learned_in_hub(topology: Topology, failed: Failures = NO_FAILURE) -> list[R
     if er:
         routes += [RouteEntry(p, er.name, GATEWAY, f"{BGP} via {er.name}") for p in _on_premises_prefixes(topology, failed)]
     if vpn:
-        routes += [RouteEntry(p, vpn.name, GATEWAY, f"{BGP} via {vpn.name}") for p in _branch_prefixes(topology, failed=failed)]
+        routes += [RouteEntry(p, vpn.name, GATEWAY, source) for p, source in _branch_sources(topology, vpn, failed)]
     return routes
+
+
+def _branch_sources(topology: Topology, vpn, failed: Failures) -> list[tuple[str, str]]:
+    """(prefix, source) for each branch prefix the hub VPN gateway routes: BGP when the branch advertises it, static
+    when only its Local Network Gateway's address space holds it."""
+    found = []
+    for branch in _alive_branches(topology, failed):
+        site = isinstance(branch, SiteBranch)
+        advertised = set(_valid(branch.advertised_prefixes)) if site and branch.bgp else set()
+        for prefix in _announced(branch):
+            if not site or prefix in advertised:
+                found.append((prefix, f"{BGP} via {vpn.name}"))
+            else:
+                lng = branch.devices[0].local_network_gateway_name
+                found.append((prefix, f"{STATIC} via {vpn.name} (Local Network Gateway {lng})"))
+    return found
 
 
 def _onprem_routes(topology: Topology, failed: Failures = NO_FAILURE) -> list[RouteEntry]:
@@ -395,8 +414,10 @@ def _branch_routes(topology: Topology, branch, failed: Failures = NO_FAILURE) ->
         learned = _branch_learned(topology, branch, failed)
         if isinstance(branch, VnetBranch):  # the branch VNet sends to its own VPN gateway, which tunnels to the hub's
             routes = [RouteEntry(p, branch.vpn_gateway.name, GATEWAY, f"{BGP} via {vpn.name}") for p in learned]
-        else:  # the site's VPN device sends into its tunnel to the hub's VPN gateway
+        elif branch.bgp:  # the site's VPN device sends into its tunnel to the hub's VPN gateway
             routes = [RouteEntry(p, vpn.name, VPN_TUNNEL, f"{BGP} via {vpn.name}") for p in learned]
+        else:  # no BGP: the device's own static routes (or traffic selectors) send these into the tunnel
+            routes = [RouteEntry(p, vpn.name, VPN_TUNNEL, f"{STATIC} on the device, tunnel to {vpn.name}") for p in learned]
     if isinstance(branch, VnetBranch):
         routes += [RouteEntry(p, VNET_LOCAL, VNET_LOCAL, SYSTEM) for p in _valid(branch.vnet.address_space)]
         routes += [RouteEntry(DEFAULT_ROUTE, INTERNET, INTERNET, SYSTEM)]

@@ -391,3 +391,15 @@ def test_trace_to_the_internet_through_the_firewall_and_straight_out():
     assert direct.verdict == "delivered" and not direct.inspected and direct.assumptions == (routing.INTERNET_RETURN,)
     with pytest.raises(ValueError, match="not a public"):
         routing.trace(hub_spoke, "10.60.1.4", "172.31.0.1")
+
+
+def test_a_static_site_is_routed_from_its_local_network_gateway_not_bgp():
+    """shop-oslo has no BGP: the hub learns its prefix from the Local Network Gateway's address space, and the site's
+    own table is what its device routes into the tunnel; shop-lisbon (BGP) still learns shop-oslo over BGP."""
+    topo = topology(name="vpn-sites.json")
+    tables = routing.effective_routes(topo)
+    firewall = {r.prefix: r.source for r in tables["firewall-subnet"]}
+    assert firewall["10.31.0.0/24"] == "static via vpngw-hub-vpn (Local Network Gateway lng-shop-oslo)"
+    assert firewall["10.32.0.0/24"] == "BGP via vpngw-hub-vpn"
+    assert {r.source for r in tables["branch:shop-oslo"]} == {"static on the device, tunnel to vpngw-hub-vpn"}
+    assert {r.prefix: r.source for r in tables["branch:shop-lisbon"]}["10.31.0.0/24"] == "BGP via vpngw-hub-vpn"
