@@ -771,6 +771,25 @@ class _Walker:
 # --- the verdict ----------------------------------------------------------------------------------
 
 
+def _site_limits(topology: Topology, source: Endpoint, destination: Endpoint, forward: Path, back: Path) -> tuple[Path, Path]:
+    """What a site's connection allows of a delivered flow: a policy-based site reaches the hub VNet only, and
+    on-premises to a static site rests on an assumption."""
+    sites = {str(s.name): s for s in topology.site_branches}
+    for site_end, other in ((source, destination), (destination, source)):
+        site = sites.get(site_end.name) if site_end.kind == "site-branch" else None
+        if site is not None and _policy_based(site) and other.kind != "hub" and forward.status == DELIVERED:
+            gateway = str(topology.hub.vpn_gateway.name)
+            forward = Path(forward.hops[:-1], NO_ROUTE, gateway,
+                           f"{site_end.name} uses policy-based traffic selectors: it reaches the hub VNet only and cannot "
+                           f"transit through {gateway} to {other.name} ({POLICY_BASED_LINK})", forward.firewalls, forward.assumptions)
+            back = forward
+    kinds = {source.kind: source.name, destination.kind: destination.name}
+    static = sites.get(kinds.get("site-branch"))
+    if "onprem" in kinds and static is not None and not static.bgp and forward.status == DELIVERED:
+        forward = replace(forward, assumptions=forward.assumptions + (STATIC_SITE_ASSUMED,))
+    return forward, back
+
+
 def trace(topology: Topology, source_ip: str, destination_ip: str, gateway_udrs: Sequence[Route] | None = None,
           protocol: str | None = None, port: int | None = None, routes: dict[str, list[RouteEntry]] | None = None,
           places: list | None = None, walker: _Walker | None = None, failed: Failures = NO_FAILURE) -> TraceResult:
@@ -797,18 +816,8 @@ def trace(topology: Topology, source_ip: str, destination_ip: str, gateway_udrs:
                          f"that start inside it; trace the other way: --from a host --to {source.address})")
     else:
         back = walker.walk(destination, source)
-    policy_based = {str(s.name) for s in topology.site_branches if _policy_based(s)}
-    for site_end, other in ((source, destination), (destination, source)):
-        if site_end.kind == "site-branch" and site_end.name in policy_based and other.kind != "hub" and forward.status == DELIVERED:
-            gateway = str(topology.hub.vpn_gateway.name)
-            forward = Path(forward.hops[:-1], NO_ROUTE, gateway,
-                           f"{site_end.name} uses policy-based traffic selectors: it reaches the hub VNet only and cannot "
-                           f"transit through {gateway} to {other.name} ({POLICY_BASED_LINK})", forward.firewalls, forward.assumptions)
-            back = forward
-    static = {str(s.name) for s in topology.site_branches if not s.bgp}
-    kinds = {source.kind: source.name, destination.kind: destination.name}
-    if "onprem" in kinds and kinds.get("site-branch") in static and forward.status == DELIVERED:
-        forward = replace(forward, assumptions=forward.assumptions + (STATIC_SITE_ASSUMED,))
+    if "site-branch" in (source.kind, destination.kind):  # most pairs have no site end: skip the lookups
+        forward, back = _site_limits(topology, source, destination, forward, back)
     verdict, where = DELIVERED, None
     for path in (forward, back):
         if path.status != DELIVERED:
