@@ -753,7 +753,7 @@ def routes(spec_file: str, hop: str | None) -> None:
               help="Protocol, for the firewall policy; any: say which of TCP, UDP and ICMP it lets through.")
 @click.option("--port", type=click.IntRange(1, 65535), help="Destination port (TCP or UDP), for the firewall policy [default: any port].")
 @click.option("--fail", "failures", metavar="ELEMENT", multiple=True,
-              help="Take ELEMENT down first (repeat for several): circuit:NAME, site:NAME, branch:NAME, vpn-instance:0|1, "
+              help="Take ELEMENT down first (repeat for several): circuit:NAME, site:NAME, site:NAME/DEVICE, branch:NAME, vpn-instance:0|1, "
                    "expressroute-gateway, route-server, firewall, zone:1|2|3.")
 def trace(spec_file: str, source: str, destination: str, protocol: str | None, port: int | None, failures: tuple[str, ...]) -> None:
     """Trace a packet from IP to IP and back, hop by hop, like the seed's traceroute.

@@ -62,3 +62,18 @@ def test_the_readme_user_path_works_in_a_clean_shell(tmp_path):
     assert done.returncode == 0, done.stdout + done.stderr
     assert "0 error(s), 0 warning(s) in out/multi-site/" in done.stdout
     assert "conflicts: none" in done.stdout and "verdict: delivered" in done.stdout
+
+
+def test_the_readme_spec_sample_validates(tmp_path):
+    """The first spec in "The spec" is what a reader copies: it must validate as written."""
+    import json
+    import re
+
+    from generator import pipeline
+
+    section = (ROOT / "README.md").read_text("utf-8").split("## The spec", 1)[1]
+    sample = json.loads(re.search(r"```json\n(.*?)```", section, re.S).group(1))
+    path = tmp_path / "spec.json"
+    path.write_text(json.dumps(sample), "utf-8")
+    analysis = pipeline.analyse(path)
+    assert analysis.clean, [f"{f.rule_id} {f.path}: {f.message}" for f in analysis.findings]
