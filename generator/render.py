@@ -111,8 +111,10 @@ def _site_device_value(t: Topology, site, device) -> dict:
     if site.multi_device:
         value["sharedKeyName"] = site.name  # every device of a site uses the site's key
     value.update({"gatewayIpAddress": device.gateway_ip_address} if device.gateway_ip_address else {"fqdn": device.fqdn})
-    # Microsoft's highly available design: the Local Network Gateways of one site's devices "must not overlap";
-    # BGP carries the prefixes, so each holds none (the UDRs keep the site's addressPrefixes).
+    # A device of a site with `devices` always speaks BGP (GW020), and "If you use BGP for a connection, leave the
+    # Address space field empty for the corresponding local network gateway resource" (VPN FAQ, BGP, read 2026-12:
+    # https://learn.microsoft.com/azure/vpn-gateway/vpn-gateway-vpn-faq#bgp): BGP carries the prefixes over every
+    # tunnel, and the UDRs keep the site's addressPrefixes. A one-device site keeps them as static routes besides.
     value["addressPrefixes"] = [] if site.multi_device else list(site.address_prefixes)
     if device.bgp:
         value.update({"bgpAsn": device.bgp_asn, "bgpPeeringAddress": device.bgp_peering_address})

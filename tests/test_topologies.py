@@ -259,7 +259,7 @@ def test_a_two_device_apipa_site_gets_a_gateway_and_connection_per_device_with_i
     for device, address, public in (("fra-edge1", "169.254.21.1", "203.0.113.10"), ("fra-edge2", "169.254.22.1", "203.0.113.11")):
         lng = bodies[("Microsoft.Network/localNetworkGateways", f"lng-dc-frankfurt-{device}")]["properties"]
         assert (lng["gatewayIpAddress"], lng["bgpSettings"]) == (public, {"asn": 65030, "bgpPeeringAddress": address})
-        # The Local Network Gateways of one site's devices "must not overlap": BGP carries the prefixes.
+        # A BGP device's Local Network Gateway may leave its address space empty (VPN FAQ, BGP): BGP carries the prefixes.
         assert lng["localNetworkAddressSpace"] == {"addressPrefixes": []}
         connection = bodies[("Microsoft.Network/connections", f"vpngw-hub-vpn-to-dc-frankfurt-{device}")]["properties"]
         assert connection["enableBgp"] is True and connection["localNetworkGateway2"]["id"].endswith(f"lng-dc-frankfurt-{device}")
