@@ -35,7 +35,7 @@ UDR = "UDR"
 BGP = "BGP"
 SYSTEM = "system"
 # A Local Network Gateway's address space: the VPN gateway routes it into the tunnel like a BGP route (VPN FAQ,
-# BGP: "static routes"); Azure's effective routes show both as from the virtual network gateway.
+# BGP: "they are added as static routes"); gen routes names which of the two a route is.
 STATIC = "static"
 _PREFERENCE = {UDR: 0, BGP: 1, STATIC: 1, SYSTEM: 2}  # for the same prefix, the lower wins
 
@@ -339,7 +339,7 @@ def _onprem_routes(topology: Topology, failed: Failures = NO_FAILURE) -> list[Ro
 
 def _branch_learned(topology: Topology, branch, failed: Failures = NO_FAILURE) -> list[str]:
     """The prefixes a branch learns from the hub VPN gateway over BGP (or routes into its tunnel when static). A
-    policy-based site reaches the hub VNet only (POLICY_BASED_NO_TRANSIT)."""
+    policy-based site reaches the hub VNet only (POLICY_BASED_LINK)."""
     if failed.vpn_gateway_down(topology) or branch.name in failed.branches:
         return []
     if _policy_based(branch):
