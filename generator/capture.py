@@ -61,10 +61,26 @@ def diagnostic_settings_file(resource: str) -> str:
     return f"diagnostic-settings/{resource}.json"
 
 
-def resource_file(resource_id: str) -> str:
-    """Where a resource's `az resource show` JSON lives: its ID after /resourceGroups/, without `providers/`."""
-    tail = resource_id.split("/resourceGroups/", 1)[-1] if "/resourceGroups/" in resource_id else resource_id.lstrip("/")
-    return f"{RESOURCES}/{tail.replace('/providers/', '/')}.json"
+def resource_file(resource_id: str, with_subscription: bool = True) -> str:
+    """Where a resource's `az resource show` JSON lives: resources/<subscription>/<group>/<provider>/<type>/<name>.json,
+    its ID without `subscriptions/`, `resourceGroups/` and `providers/`. Captures written before several subscriptions
+    were read leave the subscription out (`with_subscription=False`); the reader accepts both."""
+    text = str(resource_id)
+    lowered = text.lower()
+    if "/resourcegroups/" not in lowered:
+        return f"{RESOURCES}/{text.strip('/').replace('/providers/', '/')}.json"
+    start = lowered.index("/resourcegroups/")
+    tail = text[start + len("/resourceGroups/"):]
+    subscription = text[:start].rstrip("/").rsplit("/", 1)[-1]
+    tail = tail.replace("/providers/", "/")
+    return f"{RESOURCES}/{subscription}/{tail}.json" if with_subscription and subscription else f"{RESOURCES}/{tail}.json"
+
+
+def id_part(resource_id, segment: str) -> str:
+    """The value after a segment of a resource ID (`resourcegroups`, `subscriptions`, `virtualnetworks`), any case."""
+    parts = str(resource_id or "").split("/")
+    lowered = [p.lower() for p in parts]
+    return parts[lowered.index(segment) + 1] if segment in lowered[:-1] else ""
 
 
 class CaptureError(Exception):
@@ -145,13 +161,16 @@ class Resource:
 
     @property
     def resource_group(self) -> str:
-        parts = self.id.split("/")
-        lowered = [p.lower() for p in parts]
-        return parts[lowered.index("resourcegroups") + 1] if "resourcegroups" in lowered[:-1] else ""
+        return id_part(self.id, "resourcegroups")
 
     @property
-    def key(self) -> tuple[str, str]:
-        return (self.type.lower(), self.name.lower())
+    def subscription(self) -> str:
+        return id_part(self.id, "subscriptions")
+
+    @property
+    def key(self) -> str:
+        """What identifies it: its resource ID, in lower case (Azure compares IDs without case)."""
+        return self.id.lower()
 
     def prop(self, *path, default=None):
         """A nested property (`prop("addressSpace", "addressPrefixes")`), or `default` when any step is absent."""
@@ -364,15 +383,15 @@ class Capture:
         return found
 
     @cached_property
-    def resources(self) -> dict[tuple[str, str], Resource]:
-        """Every resource under resources/, keyed by (type, name) in lower case; child names are `parent/child`."""
+    def resources(self) -> dict[str, Resource]:
+        """Every resource under resources/, keyed by resource ID in lower case; child names are `parent/child`.
+        Several resource groups and subscriptions may hold resources of the same type and name."""
         folder = self.root / RESOURCES
         if not folder.exists():
             return {}
         if not folder.is_dir():
             raise CaptureError(f"{folder}: not a folder; gen collect writes one JSON file per resource into it")
-        found: dict[tuple[str, str], Resource] = {}
-        ids: dict[str, str] = {}
+        found: dict[str, Resource] = {}
         for directory, folders, names in os.walk(folder):
             folders.sort()
             for name in sorted(names):
@@ -381,18 +400,33 @@ class Capture:
                 if not name.endswith(".json"):
                     continue
                 resource = self._resource(rel)
-                if resource.id.lower() in ids:
-                    raise CaptureError(f"{self.root / rel}: {resource.id} is captured twice (also in {ids[resource.id.lower()]})")
-                ids[resource.id.lower()] = rel
                 if resource.key in found:
-                    other = found[resource.key]
-                    raise CaptureError(f"{self.root / rel}: a second {resource.type} named {resource.name} (also {other.id}); "
-                                       f"capture one resource group per hub, or import them separately")
+                    raise CaptureError(f"{self.root / rel}: {resource.id} is captured twice (also in {found[resource.key].file})")
                 found[resource.key] = resource
         for resource in list(found.values()):
             for child in _inline_children(resource):
                 found.setdefault(child.key, child)  # a child captured on its own keeps its own file
         return found
+
+    def by_id(self, resource_id) -> Resource | None:
+        return self.resources.get(str(resource_id or "").lower())
+
+    def of_type(self, kind: str) -> list[Resource]:
+        """Every resource of a type (any case), by name, then resource group."""
+        wanted = kind.lower()
+        return sorted((r for r in self.resources.values() if r.type.lower() == wanted),
+                      key=lambda r: (r.name.lower(), r.resource_group.lower(), r.subscription.lower()))
+
+    def find(self, kind: str, name: str, near: Resource | str | None = None) -> Resource | None:
+        """The resource of a type and name (`parent/child` for a child); with several of that name, the one in the
+        resource group (and subscription) of `near` (a resource, or a resource ID), else the first."""
+        wanted = str(name or "").lower()
+        matches = [r for r in self.of_type(kind) if r.name.lower() == wanted]
+        if len(matches) > 1 and near is not None:
+            anchor = near.id if isinstance(near, Resource) else str(near)
+            group, subscription = id_part(anchor, "resourcegroups").lower(), id_part(anchor, "subscriptions").lower()
+            matches.sort(key=lambda r: (r.resource_group.lower() != group, r.subscription.lower() != subscription))
+        return matches[0] if matches else None
 
     def _resource(self, rel: str) -> Resource:
         document = self.document(rel, "az resource show --ids")
@@ -402,7 +436,7 @@ class Capture:
         kind = _text(body, "type", where)
         name = _text(body, "name", where)
         expected = resource_file(resource_id)
-        if expected.lower() != rel.lower():
+        if rel.lower() not in (expected.lower(), resource_file(resource_id, with_subscription=False).lower()):
             raise CaptureError(f"{where}: holds {kind} {resource_id.rsplit('/', 1)[-1]} ({resource_id}), not what its path says; "
                                f"gen collect names each file after the resource ID ({expected})")
         id_parts = resource_id.split("/providers/")[-1].split("/")

@@ -38,6 +38,8 @@ READ_ACTIONS = (
 ROLE_NOTE = ("Needs Reader on the resource group(s), plus the actions that read BGP sessions, learned and advertised "
              "routes and effective routes: " + ", ".join(READ_ACTIONS) + " (Network Contributor grants them; Reader "
              "alone does not).")
+# The API version of the public IPs' GET (the Network provider's, which returns `zones`).
+PUBLIC_IP_API = "2024-05-01"
 # Children that ARM returns by ID only, read one by one: (parent type, property that lists their IDs).
 CHILD_LISTS = (
     ("Microsoft.Network/firewallPolicies", "properties.ruleCollectionGroups[].id"),
@@ -84,9 +86,8 @@ def script(resource_groups: list[str], deployment: str | None = None, spec_name:
         "  fi",
         "}",
         "",
-        "resource_file() {  # a resource ID -> resources/<group>/<provider>/<type>/<name>[/<child type>/<child name>].json",
-        '  local rest="${1#*/resourceGroups/}"',
-        f'  printf "{RESOURCES}/%s.json" "${{rest//\\/providers\\//\\/}}"',
+        "resource_file() {  # a resource ID -> resources/<subscription>/<group>/<provider>/<type>/<name>[/<child type>/<child name>].json",
+        f"  printf '%s' \"$1\" | sed -E 's#^/subscriptions/([^/]+)/resourcegroups/#{RESOURCES}/\\1/#I; s#/providers/#/#g; s#$#.json#'",
         "}",
         "",
     ]
@@ -101,7 +102,16 @@ def script(resource_groups: list[str], deployment: str | None = None, spec_name:
         'for group in "${RESOURCE_GROUPS[@]}"; do',
         '  az resource list --resource-group "$group" --query "[].[id, type]" --output tsv > "$CAPTURE.ids" || FAILED=$((FAILED + 1))',
         "  while IFS=$'\\t' read -r id type; do",
-        '    capture "$(resource_file "$id")" az resource show --ids "$id"',
+        '    case "${type,,}" in',
+        "      microsoft.network/publicipaddresses)",
+        "        # The generic resources API behind az resource show drops a public IP's zones (Azure/azure-rest-api-specs",
+        "        # issue 24859): read the Network provider's own GET body, which has them.",
+        f'        capture "$(resource_file "$id")" az rest --method get --url "$id?api-version={PUBLIC_IP_API}"',
+        "        ;;",
+        "      *)",
+        '        capture "$(resource_file "$id")" az resource show --ids "$id"',
+        "        ;;",
+        "    esac",
         '    case "${type,,}" in',
     ]
     for parent in dict.fromkeys(parent for parent, _ in CHILD_LISTS):

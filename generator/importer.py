@@ -107,14 +107,13 @@ class _Importer:
     # --- lookups ----------------------------------------------------------------------------------------
 
     def of_type(self, kind: str) -> list[Resource]:
-        return sorted((r for r in self.resources.values() if r.type.lower() == kind), key=lambda r: r.name.lower())
+        return self.capture.of_type(kind)
 
     def get(self, kind: str, name: str) -> Resource | None:
-        return self.resources.get((kind, str(name).lower()))
+        return self.capture.find(kind, name)
 
     def by_id(self, resource_id) -> Resource | None:
-        wanted = str(resource_id or "").lower()
-        return next((r for r in self.resources.values() if r.id.lower() == wanted), None)
+        return self.capture.by_id(resource_id)
 
     def use(self, resource: Resource | None) -> None:
         if resource is not None:

@@ -41,7 +41,7 @@ def inventory(capture: Capture) -> dict[tuple[str, str], Resource]:
     """Every captured resource, keyed like inventory.inventory: (type as gen writes it, name in lower case)."""
     found: dict[tuple[str, str], Resource] = {}
     resources = capture.resources
-    vnet_of_subnet = {r.id.lower(): r.name.split("/")[0] for r in resources.values() if r.type.lower() == SUBNET.lower()}
+    vnet_of_subnet = {r.key: r.name.split("/")[0] for r in resources.values() if r.type.lower() == SUBNET.lower()}
     for resource in resources.values():
         kind = next((k for k in KNOWN if k.lower() == resource.type.lower()), resource.type)
         props = _props(kind, resource, resources, vnet_of_subnet)
@@ -92,9 +92,9 @@ def _props(kind: str, r: Captured, resources: dict, vnet_of_subnet: dict) -> dic
                 "extra": {key: p(key) for key in ("vpnClientConfiguration", "natRules", "customRoutes") if p(key)}}
     if kind == ROUTE_SERVER:
         ip_configuration = p("ipConfigurations", 0, "id")
-        child = resources.get(("microsoft.network/virtualhubs/ipconfigurations", f"{r.name}/{name_of(ip_configuration)}".lower()))
+        child = resources.get(str(ip_configuration or "").lower())
         subnet_id = str(child.prop("subnet", "id") or "").lower() if child else ""
-        subnet = resources.get((SUBNET.lower(), f"{vnet_of_subnet.get(subnet_id, '')}/{name_of(subnet_id)}".lower()))
+        subnet = resources.get(subnet_id)
         return {"branchToBranch": bool(p("allowBranchToBranchTraffic")), "preference": p("hubRoutingPreference") or "ExpressRoute",
                 "subnet": subnet.prop("addressPrefix") if subnet else None}
     if kind == FIREWALL:
@@ -136,7 +136,7 @@ def _props(kind: str, r: Captured, resources: dict, vnet_of_subnet: dict) -> dic
         subnet_id = str(p("ipConfigurations", 0, "properties", "subnet", "id") or "")
         return {"placement": (vnet_of_subnet.get(subnet_id.lower()), name_of(subnet_id))}
     if kind == VM:
-        nic = resources.get((NIC.lower(), name_of(p("networkProfile", "networkInterfaces", 0, "id")).lower()))
+        nic = resources.get(str(p("networkProfile", "networkInterfaces", 0, "id") or "").lower())
         subnet_id = str(nic.prop("ipConfigurations", 0, "properties", "subnet", "id") or "") if nic else ""
         return {"size": p("hardwareProfile", "vmSize"), "admin": p("osProfile", "adminUsername"),
                 "placement": (vnet_of_subnet.get(subnet_id.lower()), name_of(subnet_id))}
@@ -201,7 +201,7 @@ def inspects_transit(capture: Capture) -> bool:
     """Whether the captured hub sends transit through an appliance: a GatewaySubnet route table with routes to one."""
     for resource in capture.resources.values():
         if resource.type.lower() == SUBNET.lower() and resource.name.lower().endswith("/gatewaysubnet"):
-            table = capture.resources.get((ROUTE_TABLE.lower(), name_of(resource.prop("routeTable", "id")).lower()))
+            table = capture.by_id(resource.prop("routeTable", "id"))
             if table and any(str((r.get("properties") or {}).get("nextHopType")) == "VirtualAppliance"
                              for r in table.prop("routes", default=[]) or [] if isinstance(r, dict)):
                 return True

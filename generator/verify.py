@@ -182,7 +182,7 @@ class _Verification:
         state = self.capture.route_server()
         flag, file = (state.branch_to_branch, ROUTE_SERVER) if state else (None, ROUTE_SERVER)
         if state is None:
-            resource = self.capture.resources.get(("microsoft.network/virtualhubs", ars.name.lower()))
+            resource = self.capture.find("Microsoft.Network/virtualHubs", ars.name)
             if resource is not None:
                 flag, file = resource.prop("allowBranchToBranchTraffic"), resource.file
         if flag is False:
@@ -443,7 +443,7 @@ class _Verification:
         for key, resource in inventory(t).items():
             if resource.type in (DIAGNOSTIC_SETTING,):
                 continue  # an extension resource: az resource list does not list it
-            if (resource.type.lower(), resource.name.lower()) not in resources:
+            if capture.find(resource.type, resource.name) is None:
                 self.report(RESOURCE_MISSING, resource.name, f"{resource.type.split('/', 1)[-1]} {resource.name} ({resource.role}) "
                                                              f"is not in the resource group {self.group}", "resources/")
         for vnet, subnet_name, table in self._designed_placements():
@@ -478,9 +478,9 @@ class _Verification:
                 yield spoke.vnet.name, name, table
 
     def _check_placement(self, vnet: str, subnet_name: str, table: RouteTable | None) -> None:
-        subnet = self.capture.resources.get((SUBNET.lower(), f"{vnet}/{subnet_name}".lower()))
+        subnet = self.capture.find(SUBNET, f"{vnet}/{subnet_name}")
         if subnet is None:
-            vnet_resource = self.capture.resources.get((VNET.lower(), vnet.lower()))
+            vnet_resource = self.capture.find(VNET, vnet)
             if vnet_resource is not None:
                 self.report(RESOURCE_MISSING, f"{vnet}/{subnet_name}", f"subnet {subnet_name} is not in VNet {vnet}", vnet_resource.file)
             return
@@ -512,7 +512,7 @@ class _Verification:
                         subnet.file)
 
     def _check_routes(self, table: RouteTable) -> None:
-        resource = self.capture.resources.get((ROUTE_TABLE.lower(), table.name.lower()))
+        resource = self.capture.find(ROUTE_TABLE, table.name)
         if resource is None:
             return  # RESOURCE_MISSING says so
         show = f"Show: az network route-table route list --resource-group {self.group} --route-table-name {table.name} --output table"

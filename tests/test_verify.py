@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from azure_standin import write_capture
+from azure_standin import SUBSCRIPTION, write_capture
 from conftest import EXAMPLES, MULTI_SITE, SEED, compile_rendered, load_example
 from generator import capture as captured
 from generator import model, verify
@@ -73,7 +73,7 @@ def edit(path: Path, change) -> None:
 
 
 def resource(root: Path, t: model.Topology, kind: str, name: str) -> Path:
-    return root / captured.resource_file(f"/subscriptions/0/resourceGroups/rg-{t.name}/providers/Microsoft.Network/{kind}/{name}")
+    return root / captured.resource_file(f"/subscriptions/{SUBSCRIPTION}/resourceGroups/rg-{t.name}/providers/Microsoft.Network/{kind}/{name}")
 
 
 def subnet(document: dict, name: str) -> dict:
@@ -356,7 +356,8 @@ def test_collect_writes_a_read_only_script_bash_accepts(tmp_path):
     assert "RESOURCE_GROUPS=(rg-weu)" in text
     verbs = re.findall(r"\baz ((?:[a-z-]+ )+?)(?:--|\$|\")", text)
     assert verbs and all(v.split()[-1] in ("show", "list", "list-bgp-peer-status", "list-learned-routes", "list-advertised-routes",
-                                           "show-effective-route-table") for v in verbs), verbs
+                                           "show-effective-route-table", "rest") for v in verbs), verbs
+    assert all(line.split("az rest ", 1)[1].startswith("--method get ") for line in text.splitlines() if "az rest " in line)
     for rel in ("deployment.json", "route-server.json", "gateways/$gateway/bgp-peer-status.json", "az resource show --ids",
                 "advertised-routes/$peer.json", "Network Contributor"):
         assert rel in text, rel

@@ -63,19 +63,28 @@ class Instance:
         properties = self.resource.get("properties", {})
         passed = {key: self.value(entry.get("value")) for key, entry in properties.get("parameters", {}).items()
                   if isinstance(entry, dict) and "value" in entry}
-        return Scope(properties.get("template", {}), passed, self.name, f"{self.key}/", self.scope.root)
+        # A module scoped to another resource group or subscription (Bicep `scope: resourceGroup(sub, rg)`) names
+        # them on its deployment resource; otherwise it deploys where its parent does.
+        subscription = self.value(self.resource.get("subscriptionId", self.scope.subscription))
+        group = self.value(self.resource.get("resourceGroup", self.scope.group))
+        return Scope(properties.get("template", {}), passed, self.name, f"{self.key}/", self.scope.root,
+                     subscription if isinstance(subscription, str) else self.scope.subscription,
+                     group if isinstance(group, str) else self.scope.group)
 
     @property
     def resource_id(self) -> str:
         names = self.name.split("/")
-        return resource_id(self.type, *names)
+        return resource_id(self.scope.subscription, self.scope.group, self.type, *names)
 
 
 class Scope:
     """A template and the values its expressions see: the main template, or one module instance's."""
 
-    def __init__(self, template: dict, parameters: dict, deployment_name: str, prefix: str = "", root: "Scope | None" = None):
+    def __init__(self, template: dict, parameters: dict, deployment_name: str, prefix: str = "", root: "Scope | None" = None,
+                 subscription: str = SUBSCRIPTION, group: str = RESOURCE_GROUP):
         self.template = template
+        self.subscription = subscription
+        self.group = group
         self.deployment_name = deployment_name
         self.prefix = prefix
         self.root = root or self
@@ -107,9 +116,10 @@ class Scope:
             "reference": self.reference,
             "resourceinfo": lambda target, *rest: UNKNOWN,
             "deployment": lambda: {"name": self.deployment_name},
-            "resourcegroup": lambda: {"name": RESOURCE_GROUP, "location": UNKNOWN, "id": f"/subscriptions/{SUBSCRIPTION}/resourceGroups/{RESOURCE_GROUP}"},
-            "subscription": lambda: {"subscriptionId": SUBSCRIPTION, "id": f"/subscriptions/{SUBSCRIPTION}"},
-            "resourceid": resource_id,
+            "resourcegroup": lambda: {"name": self.group, "location": UNKNOWN,
+                                      "id": f"/subscriptions/{self.subscription}/resourceGroups/{self.group}"},
+            "subscription": lambda: {"subscriptionId": self.subscription, "id": f"/subscriptions/{self.subscription}"},
+            "resourceid": lambda *args: resource_id(*args, scope=(self.subscription, self.group)),
             "environment": lambda: {"name": "AzureCloud"},
         }, copy_index=index)
 
@@ -252,15 +262,16 @@ def _expressions(value):
             yield from _expressions(item)
 
 
-def resource_id(*args) -> str:
-    """resourceId([subscriptionId], [resourceGroupName], resourceType, name1, name2, ...)."""
+def resource_id(*args, scope: tuple[str, str] = (SUBSCRIPTION, RESOURCE_GROUP)) -> str:
+    """resourceId([subscriptionId], [resourceGroupName], resourceType, name1, name2, ...), in `scope` (subscription,
+    resource group) unless the call names them."""
     if any(a is UNKNOWN for a in args):
         return UNKNOWN
     args = [str(a) for a in args]
     position = next((i for i, a in enumerate(args) if "/" in a and "." in a.split("/")[0]), None)
     if position is None:
         return UNKNOWN
-    subscription, group = SUBSCRIPTION, RESOURCE_GROUP
+    subscription, group = scope
     if position == 2:
         subscription, group = args[0], args[1]
     elif position == 1:

@@ -255,10 +255,13 @@ def _try_get(target, *keys):
 
 
 def _union(*values):
+    """ARM's union: objects merge recursively (a nested object too), later values win; a nested array is replaced,
+    not merged (https://learn.microsoft.com/azure/azure-resource-manager/bicep/bicep-functions-object#union)."""
     if all(isinstance(v, dict) for v in values):
         merged: dict = {}
         for v in values:
-            merged.update(v)
+            for key, value in v.items():
+                merged[key] = _union(merged[key], value) if isinstance(merged.get(key), dict) and isinstance(value, dict) else value
         return merged
     if all(isinstance(v, list) for v in values):
         return list(dict.fromkeys(x for v in values for x in v if isinstance(x, (str, int))))
@@ -328,5 +331,5 @@ FUNCTIONS: dict[str, Callable] = {
     "startswith": lambda v, p: v.lower().startswith(p.lower()),
     "endswith": lambda v, p: v.lower().endswith(p.lower()),
     "items": lambda d: [{"key": k, "value": v} for k, v in d.items()],
-    "shallowmerge": lambda items: _union(*items),
+    "shallowmerge": lambda items: {k: v for item in items for k, v in item.items()},
 }
