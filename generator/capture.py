@@ -3,6 +3,7 @@
 The folder is what `gen collect`'s script writes (README "After deploying"); any tool may write it:
 
     CAPTURE/
+      capture.json                                   what wrote it: {"collector": "gen collect", "version": 2, ...}
       deployment.json                                az deployment group show
       route-server.json                              az network routeserver show
       gateways/<gateway>/bgp-peer-status.json        az network vnet-gateway list-bgp-peer-status
@@ -10,8 +11,9 @@ The folder is what `gen collect`'s script writes (README "After deploying"); any
       gateways/<gateway>/advertised-routes/<ip>.json az network vnet-gateway list-advertised-routes --peer <ip>
       nics/<nic>/effective-routes.json               az network nic show-effective-route-table
       diagnostic-settings/<firewall>.json            az monitor diagnostic-settings list --resource <firewall id>
-      resources/<group>/<provider>/<type>/<name>[/<child type>/<child name>].json
-                                                     az resource show --ids <id>
+      resources/<subscription>/<group>/<provider>/<type>/<name>[/<child type>/<child name>].json
+                                                     az resource show --ids <id> (public IPs and firewalls:
+                                                     az rest GET of the Network provider, which keeps zones)
 
 Every reader accepts the shapes Azure CLI versions have printed (shared/docs/azure-cli-outputs.md):
 `{"value": [...]}` or a bare list, `disableBgpRoutePropagation` at the top or inside
@@ -32,6 +34,10 @@ from functools import cached_property
 from pathlib import Path
 
 DEPLOYMENT = "deployment.json"
+INFO = "capture.json"
+# What `gen collect` records in capture.json: version 2 reads public IPs and firewalls with the Network provider's own
+# GET, which returns their zones (the generic resources API behind az resource show drops them: azure-rest-api-specs#24859).
+COLLECTOR_VERSION = 2
 ROUTE_SERVER = "route-server.json"
 RESOURCES = "resources"
 MAX_FILE_BYTES = 50 * 1024 * 1024  # a learned-routes file of a gateway at its 4,000-prefix limit is a few MB
@@ -254,6 +260,16 @@ class Capture:
         return document
 
     # -- typed readers --
+
+    def zones_are_read(self) -> bool:
+        """Whether the capture holds the zones of public IPs and firewalls (gen collect version 2 and later); an older
+        capture's missing zones say nothing about the resource."""
+        document = self.document(INFO, "gen collect")
+        if document is None:
+            self.missing.remove(INFO)  # optional: its absence says the capture is older
+            return False
+        version = document.get("version") if isinstance(document, dict) else None
+        return isinstance(version, int) and not isinstance(version, bool) and version >= COLLECTOR_VERSION
 
     def deployment(self) -> Deployment | None:
         document = self.document(DEPLOYMENT, "az deployment group show")

@@ -602,7 +602,7 @@ def import_(capture: str, target: str | None, name: str | None, force: bool, fmt
         if Path(target).exists() and not force:
             raise InputError(f"{target}: exists; pass --force to overwrite")
         try:
-            write_file(target, text)
+            write_file(target, text, parents=True)
         except OSError as exc:
             raise InputError(f"{target}: cannot write ({exc.strerror or exc}); nothing was changed") from None
     if fmt == "json":

@@ -12,12 +12,15 @@ checked with `bash -n` before anyone sees it: a name in a spec never runs as a c
 
 from __future__ import annotations
 
+import json
 import shlex
 import shutil
 import subprocess
 
 from .capture import (
+    COLLECTOR_VERSION,
     DEPLOYMENT,
+    INFO,
     RESOURCES,
     ROUTE_SERVER,
     advertised_routes_dir,
@@ -38,8 +41,8 @@ READ_ACTIONS = (
 ROLE_NOTE = ("Needs Reader on the resource group(s), plus the actions that read BGP sessions, learned and advertised "
              "routes and effective routes: " + ", ".join(READ_ACTIONS) + " (Network Contributor grants them; Reader "
              "alone does not).")
-# The API version of the public IPs' GET (the Network provider's, which returns `zones`).
-PUBLIC_IP_API = "2024-05-01"
+# The API version of the public IPs' and firewalls' GET (the Network provider's, which returns `zones`).
+NETWORK_GET_API = "2024-05-01"
 # Children that ARM returns by ID only, read one by one: (parent type, property that lists their IDs).
 CHILD_LISTS = (
     ("Microsoft.Network/firewallPolicies", "properties.ruleCollectionGroups[].id"),
@@ -74,6 +77,7 @@ def script(resource_groups: list[str], deployment: str | None = None, spec_name:
         f"RESOURCE_GROUPS=({' '.join(q(g) for g in resource_groups)})",
         'CAPTURE="${1:-capture}"',
         'mkdir -p "$CAPTURE"',
+        f"printf '%s\\n' {quote(json.dumps({'collector': 'gen collect', 'version': COLLECTOR_VERSION}))} > \"$CAPTURE/{INFO}\"",
         "FAILED=0",
         "",
         "capture() {  # capture FILE COMMAND...: the command's JSON into CAPTURE/FILE; a failure is counted, not fatal",
@@ -103,10 +107,10 @@ def script(resource_groups: list[str], deployment: str | None = None, spec_name:
         '  az resource list --resource-group "$group" --query "[].[id, type]" --output tsv > "$CAPTURE.ids" || FAILED=$((FAILED + 1))',
         "  while IFS=$'\\t' read -r id type; do",
         '    case "${type,,}" in',
-        "      microsoft.network/publicipaddresses)",
+        "      microsoft.network/publicipaddresses|microsoft.network/azurefirewalls)",
         "        # The generic resources API behind az resource show drops a public IP's zones (Azure/azure-rest-api-specs",
-        "        # issue 24859): read the Network provider's own GET body, which has them.",
-        f'        capture "$(resource_file "$id")" az rest --method get --url "$id?api-version={PUBLIC_IP_API}"',
+        "        # issue 24859; azure-powershell issue 15905): read the Network provider's own GET body, which has them.",
+        f'        capture "$(resource_file "$id")" az rest --method get --url "$id?api-version={NETWORK_GET_API}"',
         "        ;;",
         "      *)",
         '        capture "$(resource_file "$id")" az resource show --ids "$id"',

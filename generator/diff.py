@@ -51,7 +51,13 @@ ACTIVE_ACTIVE = "https://learn.microsoft.com/azure/vpn-gateway/gateway-change-ac
 BGP_FAQ = "https://learn.microsoft.com/azure/vpn-gateway/vpn-gateway-vpn-faq#bgp"
 ER_GATEWAY = "https://learn.microsoft.com/azure/expressroute/expressroute-about-virtual-network-gateways"
 ER_MIGRATION = "https://learn.microsoft.com/azure/expressroute/expressroute-howto-gateway-migration-portal"
-ROUTE_SERVER_DOWNTIME = "https://learn.microsoft.com/azure/route-server/expressroute-vpn-support"
+# Route Server FAQ (2025-09, read 2026-12): creating or deleting a Route Server in a VNet with gateways causes "about
+# 10 minutes" of gateway downtime, while the operation itself takes 30-60 minutes: plan a 60-minute maintenance window.
+ROUTE_SERVER_DOWNTIME = "https://learn.microsoft.com/azure/route-server/route-server-faq"
+ROUTE_SERVER_CREATED = ("creating a Route Server where gateways exist takes them down for about 10 minutes while the Route "
+                        "Server deployment runs 30-60 minutes: plan a 60-minute maintenance window")
+ROUTE_SERVER_DELETED = ("deleting a Route Server where gateways exist takes them down for about 10 minutes of an operation "
+                        "of 30-60 minutes: plan a 60-minute maintenance window")
 ROUTE_SERVER_CONFIG = "https://learn.microsoft.com/azure/route-server/configure-route-server"
 FIREWALL_CHANGE_SKU = "https://learn.microsoft.com/azure/firewall/change-sku"
 FORCED_TUNNELLING = "https://learn.microsoft.com/azure/firewall/forced-tunneling"
@@ -110,6 +116,7 @@ class Change:
     link: str
     command: str = ""  # for a delete: the az command that removes it
     before_deploying: bool = False  # the command must run before the redeploy (traffic stays symmetric)
+    risk: str = ""  # what it weakens without downtime: flows that lose inspection, an exception that stops working
 
     def as_json(self) -> dict:
         found = {"resource": self.resource, "type": self.type, "action": self.action, "downtime": self.downtime,
@@ -117,11 +124,13 @@ class Change:
         if self.command:
             found["command"] = self.command
             found["when"] = "before deploying" if self.before_deploying else "after deploying"
+        if self.risk:
+            found["risk"] = self.risk
         return found
 
     @property
     def disruptive(self) -> bool:
-        return self.action in (RECREATE, DELETE, BLOCKED) or self.downtime != NONE
+        return self.action in (RECREATE, DELETE, BLOCKED) or self.downtime != NONE or bool(self.risk)
 
 
 # --- judging each difference -------------------------------------------------------------------------------
@@ -196,8 +205,30 @@ def _route_server(old: Resource, new: Resource):
         yield MODIFY, BRIEF, f"routing preference {o['preference']} -> {n['preference']}: paths to shared prefixes move (assumed brief)", ROUTE_SERVER_CONFIG
 
 
+MIGRATE_TO_POLICY = "https://learn.microsoft.com/azure/firewall-manager/migrate-to-policy"
+RULE_PROCESSING = "https://learn.microsoft.com/azure/firewall/rule-processing"
+
+
 def _firewall(old: Resource, new: Resource):
     o, n = old.props, new.props
+    if not o["policy"] and n["policy"]:
+        same = o.get("classic") == n.get("rules_for_migration")
+        verdict = ("the same rules move into it: every flow keeps its verdict (gen trace, before and after)" if same else
+                   "its rules differ from the classic ones: flows the new rules deny are dropped, existing sessions too "
+                   "(\"If you change a rule to deny previously allowed traffic, Azure Firewall drops any relevant existing "
+                   "sessions\": " + RULE_PROCESSING + ")")
+        yield MODIFY, BRIEF, (f"classic rules -> firewall policy {n['policy']}: attaching a policy replaces the classic rule "
+                              f"collections (a firewall holds one or the other: Azure/azure-cli issue 11834); {verdict}. Learn's "
+                              f"migration page documents no downtime for it: assumed brief. Run it in a window, then check "
+                              f"the firewall's logs"), MIGRATE_TO_POLICY
+    elif o["policy"] and not n["policy"]:
+        yield BLOCKED, BRIEF, (f"firewall policy {o['policy']} -> classic rules: Learn documents the way to a policy, not back "
+                               f"(classic rules are Standard only, and Premium features need a policy); keep the policy"), MIGRATE_TO_POLICY
+    elif not o["policy"] and not n["policy"]:
+        if o.get("classic") != n.get("classic"):
+            yield MODIFY, NONE, "classic rule collections updated in place; flows they no longer allow are dropped", RULE_PROCESSING
+        if o.get("settings") != n.get("settings"):
+            yield MODIFY, NONE, "threat intelligence or DNS settings of the classic firewall updated in place", RULE_PROCESSING
     if o["tier"] != n["tier"]:
         if "Basic" in (o["tier"], n["tier"]):
             yield BLOCKED, LONG, (f"{o['tier']} -> {n['tier']}: \"Azure Firewall Basic SKU doesn't support SKU changes\"; deploy "
@@ -227,9 +258,27 @@ def _policy(old: Resource, new: Resource):
                               f"Change SKU does"), FIREWALL_CHANGE_SKU
     if o["snat"] != n["snat"]:
         yield MODIFY, NONE, f"SNAT private ranges -> {', '.join(n['snat'])}", "https://learn.microsoft.com/azure/firewall/snat-private-range"
+    if o.get("threatIntel") != n.get("threatIntel"):
+        yield MODIFY, NONE, f"threat intelligence {o.get('threatIntel')} -> {n.get('threatIntel')}", \
+            "https://learn.microsoft.com/azure/firewall/threat-intel"
+    if o.get("dns") != n.get("dns"):
+        yield MODIFY, NONE, (f"DNS proxy {'on' if n['dns'][0] else 'off'}, servers {', '.join(n['dns'][1]) or 'Azure DNS'}: "
+                             f"clients that use the firewall as their DNS server depend on the proxy"), \
+            "https://learn.microsoft.com/azure/firewall/dns-settings"
 
 
 def _rules(old: Resource, new: Resource):
+    o, n = old.props, new.props
+    if o.get("priority") != n.get("priority"):
+        yield MODIFY, NONE, f"group priority {o.get('priority')} -> {n.get('priority')}: the order of its collections among the others changes", RULE_PROCESSING
+    if o.get("collections") != n.get("collections") and o.get("rules") == n.get("rules"):
+        before = {c[0]: c for c in o.get("collections") or ()}
+        after = {c[0]: c for c in n.get("collections") or ()}
+        what = "; ".join(filter(None, [f"adds {', '.join(sorted(set(after) - set(before)))}" if set(after) - set(before) else "",
+                                       f"removes {', '.join(sorted(set(before) - set(after)))}" if set(before) - set(after) else "",
+                                       "changes " + ", ".join(sorted(k for k in set(before) & set(after) if before[k] != after[k]))
+                                       if any(before[k] != after[k] for k in set(before) & set(after)) else ""]))
+        yield MODIFY, NONE, f"rule collections updated in place ({what}); flows they no longer allow are dropped", RULE_PROCESSING
     if old.props["rules"] != new.props["rules"]:
         before = {r[0]: r for r in old.props["rules"]}
         after = {r[0]: r for r in new.props["rules"]}
@@ -255,7 +304,27 @@ def _route_table(old: Resource, new: Resource):
                  f"removes {', '.join(sorted(set(before) - set(after)))}" if set(before) - set(after) else "",
                  f"changes the next hop of {', '.join(changed)}" if changed else "",
                  f"renames the routes of {', '.join(renamed)} (same next hops: traffic is not affected)" if renamed else ""]
-        yield MODIFY, NONE, f"routes updated in place ({', '.join(filter(None, parts))})", GATEWAY_UDR
+        where = n.get("placement") or o.get("placement") or f"the subnets of {new.name}"
+        lost = [before[p] for p in sorted(set(before) - set(after)) + changed]
+        risks = [_route_risk(route, where) for route in lost]
+        yield MODIFY, NONE, f"routes updated in place ({', '.join(filter(None, parts))})", GATEWAY_UDR, "; ".join(filter(None, risks))
+
+
+def _route_risk(route: tuple, where: str) -> str:
+    """What removing (or re-pointing) a route that steers traffic takes away: the firewall's inspection of the flows it
+    sent there, or an operator's exception to the Internet. A UDR decides the next hop of the subnets it is on
+    (https://learn.microsoft.com/azure/virtual-network/virtual-networks-udr-overview)."""
+    name, prefix, hop, address = route
+    if hop == "VirtualAppliance":
+        into = " (traffic arriving from on-premises and the branches)" if "GatewaySubnet" in where else ""
+        scope = "its Internet egress and everything without a more specific route" if prefix == "0.0.0.0/0" else prefix
+        return (f"route {name} sent {scope} from {where}{into} to {address}: without it those flows skip the appliance "
+                f"(they lose inspection)")
+    if hop == "Internet":
+        return (f"route {name} sent {prefix} from {where} straight to the Internet, an exception to the appliance: without "
+                f"it that traffic follows the next route (to the firewall, which may drop or SNAT it: a management SSH "
+                f"session from that address breaks)")
+    return ""
 
 
 def _covered(prefix: str, prefixes) -> bool:
@@ -359,7 +428,7 @@ def _vm(old: Resource, new: Resource):
 
 
 def _nic(old: Resource, new: Resource):
-    if old.props != new.props:
+    if old.props["placement"] != new.props["placement"]:
         yield RECREATE, BRIEF, "the NIC moves to another subnet: it is deleted and created again with its VM", VM_RESIZE
 
 
@@ -370,11 +439,56 @@ JUDGES = {VNET: _vnet, SUBNET: _subnet, ROUTE_TABLE: _route_table, ROUTE_SERVER:
 
 def _judge(old: Resource, new: Resource, resource_group: str):
     if old.type == GATEWAY:
-        return _expressroute_gateway(old, new) if "generation" not in old.props else _vpn_gateway(old, new)
-    if old.type in (VNET, SUBNET):
-        return JUDGES[old.type](old, new, resource_group)
-    judge = JUDGES.get(old.type)
-    return judge(old, new) if judge else ()
+        found = _expressroute_gateway(old, new) if "generation" not in old.props else _vpn_gateway(old, new)
+    elif old.type in (VNET, SUBNET):
+        found = JUDGES[old.type](old, new, resource_group)
+    else:
+        judge = JUDGES.get(old.type)
+        found = judge(old, new) if judge else ()
+    for verdict in list(found) + list(_common(old, new)):
+        yield verdict if len(verdict) == 5 else (*verdict, "")
+
+
+ZONES = "https://github.com/Azure/AzOps/issues/701"
+DNS_SERVERS = "https://learn.microsoft.com/azure/virtual-network/manage-virtual-network#change-dns-servers"
+TAGS = "https://learn.microsoft.com/azure/azure-resource-manager/management/tag-resources-bicep"
+IP_CONFIGURATION = "https://learn.microsoft.com/azure/vpn-gateway/vpn-gateway-about-vpn-gateway-settings"
+
+
+def _common(old: Resource, new: Resource):
+    """What every resource type shares: zones, IP configuration names, tags, and what the spec keeps as deployed."""
+    o, n = old.props, new.props
+    if "zones" in o and "zones" in n and tuple(o["zones"]) != tuple(n["zones"]):
+        yield BLOCKED, LONG, (f"zones {', '.join(o['zones']) or 'none'} -> {', '.join(n['zones']) or 'none'}: \"Zones cannot be "
+                              f"added/updated/removed once the resource is created\" (ResourceAvailabilityZonesCannotBeModified): "
+                              f"keep what runs (asDeployed zones, hub.firewall.zones), or create a new one and move to it"), ZONES
+    shared = min(len(o.get("ipConfigurations") or ()), len(n.get("ipConfigurations") or ()))  # active-active adds one
+    if shared and tuple(o["ipConfigurations"])[:shared] != tuple(n["ipConfigurations"])[:shared]:
+        yield BLOCKED, BRIEF, (f"IP configuration names {', '.join(o['ipConfigurations'])} -> {', '.join(n['ipConfigurations'])}: "
+                               f"assumed not changeable in place on a running resource (no page documents renaming one): keep "
+                               f"the running names in the spec (gen import writes them)"), IP_CONFIGURATION
+    if "dnsServers" in o and "dnsServers" in n and tuple(o["dnsServers"]) != tuple(n["dnsServers"]):
+        yield MODIFY, NONE, (f"DNS servers {', '.join(o['dnsServers']) or 'Azure DNS'} -> {', '.join(n['dnsServers']) or 'Azure DNS'}: "
+                             f"its machines use them from their next DHCP renewal or restart"), DNS_SERVERS, \
+            (f"name resolution of every machine in {new.name} changes (a resolver or the firewall's DNS proxy no longer "
+             f"answers)" if o["dnsServers"] else "")
+    if "tags" in o and "tags" in n and o["tags"] != n["tags"]:
+        yield MODIFY, NONE, f"tags {_tags(o['tags'])} -> {_tags(n['tags'])} in place (a template's tags replace the resource's)", TAGS
+    before, after = o.get("kept") or {}, n.get("kept") or {}
+    designs = set(n.get("designs") or ()) | set(o.get("designs") or ())  # compared by the type's own judge
+    for key in sorted(set(before) | set(after)):
+        if before.get(key) == after.get(key) or key in designs:
+            continue
+        what, effect, link = RESETS.get(key, (key, "back to Azure's default", MODES))
+        if key in before and key not in after:
+            yield MODIFY, BRIEF if key in DISRUPTIVE_RESETS else NONE, (
+                f"reset: it has a {what} the spec does not keep (asDeployed); the redeploy removes it: {effect}"), link
+        else:
+            yield MODIFY, NONE, f"{what} {'set' if key not in before else 'changed'} (asDeployed)", link
+
+
+def _tags(tags: dict) -> str:
+    return "{" + ", ".join(f"{k}={v}" for k, v in sorted(tags.items())) + "}" if tags else "none"
 
 
 # --- comparing ---------------------------------------------------------------------------------------------
@@ -384,6 +498,7 @@ ASYMMETRY = "https://learn.microsoft.com/azure/firewall/integrate-lb"
 
 
 def _delete(resource: Resource, resource_group: str, why: str, before_deploying: bool = False) -> Change:
+    resource_group = resource.group or resource_group
     _, command = DELETE_COMMANDS.get(resource.type, (90, "az resource delete --resource-group {rg} --name {name} "
                                                          f"--resource-type {resource.type}"))
     downtime = LONG if "takes them down" in why else NONE
@@ -436,8 +551,7 @@ def compare(old: Topology | None, new: Topology, resource_group: str | None = No
             deletes.append((DELETE_COMMANDS.get(was.type, (90,))[0], _delete(was, resource_group, f"the old {was.role} {was.name}")))
         elif key in new_only:
             if resource.type == ROUTE_SERVER and gateways_exist:
-                changes.append(Change(resource.name, resource.type, CREATE, LONG,
-                                      "creating a Route Server where gateways exist takes them down until it completes", ROUTE_SERVER_DOWNTIME))
+                changes.append(Change(resource.name, resource.type, CREATE, LONG, ROUTE_SERVER_CREATED, ROUTE_SERVER_DOWNTIME))
             else:
                 changes.append(Change(resource.name, resource.type, CREATE, NONE, f"new {resource.role}", ARM))
         elif before[key].props.get("region", resource.props.get("region")) != resource.props.get("region", before[key].props.get("region")):
@@ -447,24 +561,33 @@ def compare(old: Topology | None, new: Topology, resource_group: str | None = No
                                   f"(InvalidResourceLocation); delete the branch's resources in {was} first, then deploy",
                                   INVALID_LOCATION))
         else:
-            for action, downtime, detail, link in _judge(before[key], resource, resource_group):
-                changes.append(Change(resource.name, resource.type, action, downtime, detail, link))
-    gone_vnets = {r.name.lower() for r in gone.values() if r.type == VNET}
+            for action, downtime, detail, link, risk in _judge(before[key], resource, resource_group):
+                changes.append(Change(resource.name, resource.type, action, downtime, detail, link, risk=risk))
+    gone_vnets = {(r.group.lower(), r.name.lower()) for r in gone.values() if r.type == VNET}
     for resource in gone.values():
-        if resource.type == SUBNET and resource.name.split("/")[0].lower() in gone_vnets:
+        if resource.type == SUBNET and (resource.group.lower(), resource.name.split("/")[0].lower()) in gone_vnets:
             continue  # deleting the VNet deletes its subnets
         why = f"{resource.role} is no longer in the spec"
         if resource.type == ROUTE_SERVER and any(r.type == GATEWAY for r in after.values()):
-            why += "; deleting a Route Server where gateways exist takes them down until it completes"
+            why += f"; {ROUTE_SERVER_DELETED}"
         elif resource.type == WORKSPACE:
             why += f"; deleting it deletes the logs it holds (soft-deleted, recoverable for 14 days: {WORKSPACE_DELETE})"
         # What carries traffic of a site, circuit, branch or spoke that leaves an inspected design goes first.
         first = old.inspects_transit and resource.type in (CONNECTION, PEERING)
         deletes.append((DELETE_COMMANDS.get(resource.type, (90,))[0], _delete(resource, resource_group, why, first)))
-    if old.tags != new.tags:
-        changes.append(Change("(every resource)", "tags", MODIFY, NONE, "tags updated in place", ARM))
     ordered = [c for _, c in sorted(deletes, key=lambda d: (not d[1].before_deploying, d[0], d[1].resource))]
-    return changes + ordered
+    return _fold_tags(changes) + ordered
+
+
+def _fold_tags(changes: list[Change]) -> list[Change]:
+    """The same tag change on many resources (the spec's `tags` edited) as one line."""
+    tagged = [c for c in changes if c.action == MODIFY and c.link == TAGS]
+    if len(tagged) <= 3 or len({c.detail for c in tagged}) != 1:
+        return changes
+    first = changes.index(tagged[0])
+    kept = [c for c in changes if c not in tagged]
+    kept.insert(first, Change(f"({len(tagged)} resources)", "tags", MODIFY, NONE, tagged[0].detail, TAGS))
+    return kept
 
 
 # --- the old side from Azure: gen diff --live ------------------------------------------------------------------
@@ -495,21 +618,21 @@ RESETS = {
 }
 
 
-def _resets(live: Resource):
-    """What the redeploy removes from a resource the spec declares: a PUT writes the whole resource."""
-    for key, value in sorted(live.props.get("extra", {}).items()):
-        if value and key in RESETS:
-            what, effect, link = RESETS[key]
-            yield MODIFY, BRIEF, f"reset: it has a {what} the spec cannot hold; the redeploy removes it: {effect}", link
+# What a redeploy that does not keep them removes, and the harm: resets with an outage first.
+DISRUPTIVE_RESETS = ("vpnClientConfiguration", "natRules", "customRoutes", "ipsecPolicies", "usePolicyBasedTrafficSelectors",
+                     "trafficSelectorPolicies", "gatewayCustomBgpIpAddresses", "delegations", "serviceEndpoints",
+                     "routingWeight", "virtualRouterAutoScaleConfiguration")
 
 
 def compare_live(capture, new: Topology, resource_group: str | None = None) -> list[Change]:
     """What deploying NEW does to what is really deployed: the same verdicts as `compare`, every difference being
-    drift (something changed outside the spec), what the redeploy resets, and what it leaves alone (unmanaged)."""
+    drift (something changed outside the spec), what the redeploy resets, and what it leaves alone (unmanaged).
+    Resources are matched by resource ID (type, subscription, resource group, name)."""
     from . import live
 
-    resource_group = resource_group or f"rg-{new.name}"
-    before = live.inventory(capture)
+    resource_group = resource_group or str(new.scope.resource_group)
+    home = str(new.scope.subscription_id or "") or live.home_subscription_of(capture, new.hub.vnet.name, new.scope.resource_group)
+    before = live.inventory(capture, home)
     after = {key: r for key, r in inventory(new).items()  # a capture without diagnostic settings cannot compare them
              if r.type != DIAGNOSTIC_SETTING or live.has_diagnostic_settings(capture)}
     changes: list[Change] = []
@@ -519,21 +642,21 @@ def compare_live(capture, new: Topology, resource_group: str | None = None) -> l
         if key not in before:
             twin = _twin(resource, unmanaged)
             if twin is not None:
+                where = f" in {twin.group}" if twin.group.lower() != resource.group.lower() else ""
                 changes.append(Change(resource.name, resource.type, BLOCKED, BRIEF,
-                                      f"the spec would create {resource.name} beside {twin.name}, which does the same "
-                                      f"({twin.type.split('/', 1)[-1]}); keep the existing name in the spec "
-                                      f"(gen import writes it) instead of creating a second one", ARM))
+                                      f"the spec would create {resource.name} in {resource.group} beside {twin.name}{where}, "
+                                      f"which does the same ({twin.type.split('/', 1)[-1]}); keep the existing name and "
+                                      f"resource group in the spec (gen import writes them) instead of creating a second one", ARM))
             elif resource.type == ROUTE_SERVER and gateways_exist:
-                changes.append(Change(resource.name, resource.type, CREATE, LONG,
-                                      "creating a Route Server where gateways exist takes them down until it completes", ROUTE_SERVER_DOWNTIME))
+                changes.append(Change(resource.name, resource.type, CREATE, LONG, ROUTE_SERVER_CREATED, ROUTE_SERVER_DOWNTIME))
             else:
-                changes.append(Change(resource.name, resource.type, CREATE, NONE, f"new {resource.role} (not in Azure)", ARM))
+                changes.append(Change(resource.name, resource.type, CREATE, NONE,
+                                      f"new {resource.role} in {resource.group} (not in Azure)", ARM))
             continue
-        for action, downtime, detail, link in _judge(before[key], resource, resource_group):
-            changes.append(Change(resource.name, resource.type, action, downtime, f"drift: {detail}", link))
-        for action, downtime, detail, link in _resets(before[key]):
-            changes.append(Change(resource.name, resource.type, action, downtime, detail, link))
-    for resource in sorted(unmanaged, key=lambda r: (r.type, r.name)):
+        for action, downtime, detail, link, risk in _judge(before[key], resource, resource_group):
+            prefix = "" if detail.startswith("reset: ") else "drift: "
+            changes.append(Change(resource.name, resource.type, action, downtime, f"{prefix}{detail}", link, risk=risk))
+    for resource in sorted(unmanaged, key=lambda r: (r.type, r.group, r.name)):
         changes.append(Change(resource.name, resource.type, UNMANAGED, NONE,
                               "not in the spec: the redeploy leaves it alone (incremental mode)", MODES))
     return changes
@@ -544,11 +667,13 @@ _CHILDREN_OF_MANAGED = ("microsoft.network/virtualhubs/ipconfigurations",)
 
 
 def _twin(resource: Resource, unmanaged: list[Resource]) -> Resource | None:
-    """An unmanaged resource that does what `resource` would (the same circuit, device or peered pair): creating
-    `resource` beside it fails or duplicates it."""
+    """An unmanaged resource that does what `resource` would (the same circuit, device or peered pair, the same name
+    in another resource group): creating `resource` beside it fails or duplicates it."""
     for other in unmanaged:
         if other.type != resource.type:
             continue
+        if other.name.lower() == resource.name.lower():
+            return other
         if resource.type == CONNECTION and resource.props.get("circuit") and other.props.get("circuit") == resource.props["circuit"]:
             return other
         if resource.type == LOCAL_GATEWAY and other.props.get("address") == resource.props.get("address"):

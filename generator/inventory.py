@@ -1,15 +1,26 @@
-"""What a design deploys: every Azure resource of a Topology, with the properties a redeploy compares.
+"""What a design deploys: every Azure resource of a Topology, where it lives, and the properties a redeploy writes.
 
 Decided once, here, for the three readers that need it: `gen diff` compares two inventories, `gen verify`
-looks for each resource in a capture, `gen diff --live` and `gen import` compare one with what Azure holds.
-Keys are (type, name in lower case), names as ARM templates write them (`parent/child` for a child resource).
+looks for each resource in a capture, `gen diff --live` and `gen import` compare one with what Azure holds
+(live.py reads a capture into the same shape). Keys are (type, subscription, resource group, name), all in lower
+case, names as ARM templates write them (`parent/child` for a child resource); the subscription is "" for the
+hub's own, so that a spec that does not name it matches the capture of the subscription it was deployed to.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from .model import ROUTE_SERVER_SUBNET, Topology, VnetBranch
+from . import azure_shapes
+from .model import (
+    NETWORK,
+    ROUTE_SERVER_SUBNET,
+    Firewall,
+    Scope,
+    Topology,
+    VnetBranch,
+    resource_key,
+)
 
 VNET = "Microsoft.Network/virtualNetworks"
 SUBNET = "Microsoft.Network/virtualNetworks/subnets"
@@ -27,78 +38,126 @@ PEERING = "Microsoft.Network/virtualNetworks/virtualNetworkPeerings"
 VM = "Microsoft.Compute/virtualMachines"
 WORKSPACE = "Microsoft.OperationalInsights/workspaces"
 DIAGNOSTIC_SETTING = "Microsoft.Insights/diagnosticSettings"
+# Resources that carry tags (child resources and extension resources do not).
+TAGGED = (VNET, GATEWAY, PUBLIC_IP, ROUTE_SERVER, FIREWALL, POLICY, ROUTE_TABLE, CONNECTION, LOCAL_GATEWAY, NIC, VM, WORKSPACE)
 
 
 @dataclass(frozen=True)
 class Resource:
-    """One Azure resource a design deploys, with what a redeploy compares."""
+    """One Azure resource a design deploys (or a capture holds), with what a redeploy compares."""
 
     type: str
     name: str
-    path: str  # the spec path of what it comes from
+    path: str  # the spec path of what it comes from (a capture: its file)
     role: str  # what it is in the design: "hub VPN gateway", "public IP 2 of the hub VPN gateway"
     props: dict = field(default_factory=dict, compare=False, hash=False)
+    group: str = ""  # its resource group
+    subscription: str = ""  # its subscription, "" for the hub's
+
+    @property
+    def key(self) -> tuple[str, str, str, str]:
+        return (self.type.lower(), self.subscription.lower(), self.group.lower(), self.name.lower())
 
 
-def inventory(t: Topology) -> dict[tuple[str, str], Resource]:
-    """Every Azure resource the design deploys, keyed by (type, name)."""
+def home_subscription(t: Topology) -> str:
+    return str(t.scope.subscription_id or "").lower()
+
+
+def inventory(t: Topology) -> dict[tuple, Resource]:
+    """Every Azure resource the design deploys, keyed by (type, subscription, group, name)."""
     found: list[Resource] = []
     hub = t.hub
+    home = home_subscription(t)
 
-    def add(type_: str, name: str, path: str, role: str, **props) -> None:
-        found.append(Resource(type_, str(name), path, role, props))
+    def add(type_: str, name: str, path: str, role: str, scope: Scope | None = None, **props) -> None:
+        where = scope or t.scope
+        subscription = str(where.subscription_id or "").lower()
+        kept = t.kept(resource_key(type_, *str(name).split("/")))
+        if type_ in TAGGED:
+            props["tags"] = dict(kept.tags) if kept and kept.tags is not None else dict(t.tags)
+        props["kept"] = azure_shapes.strip_computed(kept.properties) if kept and kept.properties else {}
+        found.append(Resource(type_, str(name), path, role, props, str(where.resource_group),
+                              "" if subscription == home else subscription))
 
     peered = {str(hub.vnet.name): [(str(s.vnet.name), s.spoke_to_hub_peering) for s in t.spokes]}
     peered.update({str(s.vnet.name): [(str(hub.vnet.name), s.hub_to_spoke_peering)] for s in t.spokes})
-    tables = {(str(hub.vnet.name), table.subnet): table.name for table in t.route_tables}
-    for spoke, table in zip(t.spokes, t.spoke_route_tables):
-        tables.update({(str(spoke.vnet.name), name): table.name for name in spoke.route_table_subnets})
     in_use = {(vm.vnet_name, str(vm.subnet)): f"test VM {vm.name}" for vm in t.test_vms}
-    for vnet in t.vnets:
+    owners = [(hub.vnet, t.scope, None)] + [(b.vnet, t.scope_of(b), b) for b in t.vnet_branches] + \
+             [(s.vnet, t.scope_of(s), s) for s in t.spokes]
+    for vnet, scope, owner in owners:
         # remote peerings: the (remote VNet, its peering) to sync after this VNet's address space changes
-        add(VNET, vnet.name, vnet.path, vnet.label, addressSpace=tuple(vnet.address_space), remotes=tuple(peered.get(str(vnet.name), ())))
+        add(VNET, vnet.name, vnet.path, vnet.label, scope, addressSpace=tuple(vnet.address_space),
+            dnsServers=tuple(str(d) for d in vnet.dns_servers), remotes=tuple(peered.get(str(vnet.name), ())))
         for subnet in vnet.subnets:
-            add(SUBNET, f"{vnet.name}/{subnet.name}", subnet.path, f"subnet {subnet.name} of {vnet.label}", prefix=str(subnet.prefix),
-                nsg=str(subnet.nsg_id or "").lower(), routeTable=tables.get((str(vnet.name), str(subnet.name))),
+            table = t.table_on(vnet.name, subnet.name)
+            add(SUBNET, f"{vnet.name}/{subnet.name}", subnet.path, f"subnet {subnet.name} of {vnet.label}", scope,
+                prefix=str(subnet.prefix), nsg=str(subnet.nsg_id or "").lower(), routeTable=table.name if table else None,
                 user=_subnet_user(t, vnet, str(subnet.name)) or in_use.get((str(vnet.name), str(subnet.name))))
     for table in t.route_tables:
-        add(ROUTE_TABLE, table.name, f"{hub.vnet.path}.subnets", f"route table of {table.subnet}",
+        add(ROUTE_TABLE, table.name, table.path or f"{hub.vnet.path}.subnets", f"route table of {table.placement}", table.scope,
             routes=tuple((r.name, r.address_prefix, r.next_hop_type, r.next_hop_ip) for r in table.routes),
-            propagate=table.propagate_gateway_routes)
-    for spoke, table in zip(t.spokes, t.spoke_route_tables):
-        add(ROUTE_TABLE, table.name, spoke.path, f"route table of spoke {spoke.name}",
-            routes=tuple((r.name, r.address_prefix, r.next_hop_type, r.next_hop_ip) for r in table.routes),
-            propagate=table.propagate_gateway_routes)
+            propagate=table.propagate_gateway_routes, placement=table.placement)
     for spoke in t.spokes:
         add(PEERING, f"{hub.vnet.name}/{spoke.hub_to_spoke_peering}", spoke.path, f"peering hub -> {spoke.name}",
             remote=str(spoke.vnet.name).lower())
         add(PEERING, f"{spoke.vnet.name}/{spoke.spoke_to_hub_peering}", spoke.path, f"peering {spoke.name} -> hub",
-            remote=str(hub.vnet.name).lower())
+            t.scope_of(spoke), remote=str(hub.vnet.name).lower())
+    ip_owners = {}
+    if hub.expressroute_gateway:
+        ip_owners[hub.expressroute_gateway.public_ip_name] = (hub.expressroute_gateway, t.scope)
+    for owner in ((hub.vpn_gateway, t.scope),) + tuple((b.vpn_gateway, t.scope_of(b)) for b in t.vnet_branches):
+        if owner[0] is not None:
+            ip_owners.update({name: owner for name in owner[0].public_ip_names})
+    if hub.route_server:
+        ip_owners[hub.route_server.public_ip_name] = (hub.route_server, t.scope)
+    if hub.firewall:
+        fw = hub.firewall
+        ip_owners[fw.public_ip_name] = (fw, t.scope)
+        if fw.needs_management_ip:
+            ip_owners[fw.management_public_ip_name] = (fw, t.scope)
     for derived in t.derived_names:
         if derived.resource_type == "public IP":
+            owner, scope = ip_owners.get(str(derived.name), (None, t.scope))
+            kept = t.kept(resource_key(PUBLIC_IP, derived.name))
+            zones = kept.zones if kept and kept.zones is not None else t.public_ip_zones(owner)
             # The role names the IP by its place (its owner's spec path and its suffix), so a renamed owner is a rename.
-            add(PUBLIC_IP, derived.name, derived.path, f"public IP {derived.name.rsplit('-', 1)[-1]} of {derived.path.rsplit('.', 1)[0]}")
+            add(PUBLIC_IP, derived.name, derived.path, f"public IP {derived.name.rsplit('-', 1)[-1]} of {derived.path.rsplit('.', 1)[0]}",
+                scope, zones=tuple(sorted(zones)))
     if hub.expressroute_gateway:
         er = hub.expressroute_gateway
-        add(GATEWAY, er.name, er.path, "ExpressRoute gateway", sku=str(er.sku))
-    for gateway in t.vpn_gateways:
-        add(GATEWAY, gateway.name, gateway.path, gateway.label, sku=str(gateway.sku), generation=gateway.generation,
+        add(GATEWAY, er.name, er.path, "ExpressRoute gateway", sku=str(er.sku), ipConfigurations=(er.ip_configuration_name,),
+            scaleUnits=er.scale_units)
+    for gateway, scope in ((hub.vpn_gateway, t.scope),) + tuple((b.vpn_gateway, t.scope_of(b)) for b in t.vnet_branches):
+        if gateway is None:
+            continue
+        add(GATEWAY, gateway.name, gateway.path, gateway.label, scope, sku=str(gateway.sku), generation=gateway.generation,
             pinned=gateway.pinned_generation is not None, asn=gateway.asn, activeActive=gateway.active_active,
-            customBgp=tuple(str(a) for a in gateway.custom_bgp_ip_addresses))
+            customBgp=tuple(str(a) for a in gateway.custom_bgp_ip_addresses),
+            ipConfigurations=tuple(gateway.ip_configuration_names))
     if hub.route_server:
         ars = hub.route_server
         subnet = hub.vnet.subnet(ROUTE_SERVER_SUBNET)
         add(ROUTE_SERVER, ars.name, ars.path, "Route Server", branchToBranch=ars.branch_to_branch,
-            preference=ars.hub_routing_preference, subnet=str(subnet.prefix) if subnet else None)
+            preference=ars.hub_routing_preference, subnet=str(subnet.prefix) if subnet else None,
+            ipConfiguration=ars.ip_configuration_name)
     if hub.firewall:
         fw = hub.firewall
         add(FIREWALL, fw.name, fw.path, "Azure Firewall", tier=fw.tier, management=fw.needs_management_ip,
-            policy=fw.policy_name.lower())
-        add(POLICY, fw.policy_name, fw.path, "firewall policy", tier=fw.tier, snat=t.snat_private_ranges,
-            firewall=str(fw.name))
-        add(RULES, f"{fw.policy_name}/{fw.rule_group_name}", fw.path, "firewall rules",
-            rules=tuple((r.name, r.source_addresses, r.destination_addresses, r.destination_ports, r.protocols)
-                        for r in fw.network_rules))
+            policy="" if fw.classic_rules else fw.policy_name.lower(), zones=tuple(sorted(t.firewall_zones)),
+            ipConfigurations=(fw.ip_configuration_name,) + ((fw.management_ip_configuration_name,) if fw.needs_management_ip else ()),
+            classic=rule_set(fw) if fw.classic_rules else None, rules_for_migration=rule_set(fw),
+            settings=(fw.threat_intel_mode, fw.dns_proxy, tuple(fw.dns_servers)) if fw.classic_rules else None)
+        if not fw.classic_rules:
+            # What it designs besides the type's own: SNAT ranges beyond Azure's default, DNS settings when the spec has some.
+            designs = (("snat",) if t.designed_snat_ranges else ()) + (("dnsSettings",) if fw.dns_proxy or fw.dns_servers else ())
+            add(POLICY, fw.policy_name, fw.path, "firewall policy", tier=fw.tier, snat=t.snat_private_ranges,
+                firewall=str(fw.name), threatIntel=fw.threat_intel_mode, dns=(fw.dns_proxy, tuple(fw.dns_servers)),
+                designs=designs)
+            for group in fw.rule_collection_groups:
+                add(RULES, f"{fw.policy_name}/{group.name}", group.path or fw.path,
+                    "firewall rules" if group.name == fw.rule_group_name and group.path.endswith("networkRules") else
+                    f"firewall rule collection group {group.name}",
+                    priority=group.priority, rules=_network_rules(group), collections=_collections(group.collections))
         if fw.diagnostics:
             logs = fw.diagnostics
             # Named on the firewall (it is an extension resource of it): "<firewall>/<setting>".
@@ -120,11 +179,13 @@ def inventory(t: Topology) -> dict[tuple[str, str], Resource]:
                 add(LOCAL_GATEWAY, device.local_network_gateway_name, device.path, f"Local Network Gateway of {of}",
                     address=device.endpoint, prefixes=() if branch.multi_device else tuple(branch.address_prefixes),
                     asn=device.bgp_asn, peer=str(device.bgp_peering_address) if device.bgp else "")
-                policy = branch.connection.ipsec_policy
+                connection = branch.connection_of(device)
+                policy = connection.ipsec_policy
                 add(CONNECTION, device.connection_name, device.path, f"site-to-site connection of {of}",
                     ipsec=tuple(sorted(policy.as_arm().items())) if policy else (),
-                    policyBased=bool(branch.connection.policy_based_traffic_selectors),
-                    dpd=branch.connection.dpd_timeout_seconds or 45, mode=branch.connection.connection_mode or "Default",
+                    policyBased=bool(connection.policy_based_traffic_selectors),
+                    dpd=connection.dpd_timeout_seconds or 45, mode=connection.connection_mode or "Default",
+                    protocol=connection.connection_protocol or "IKEv2",
                     customBgp=tuple(str(a) for a in t.hub.vpn_gateway.custom_bgp_ip_addresses) if device.apipa else (),
                     bgp=device.bgp)
     for vm in t.test_vms:
@@ -140,7 +201,36 @@ def inventory(t: Topology) -> dict[tuple[str, str], Resource]:
     for resource in found:
         if resource.name in regions and resource.type in (VNET, GATEWAY, CONNECTION, PUBLIC_IP):
             resource.props["region"] = regions[resource.name]
-    return {(r.type, r.name.lower()): r for r in found}
+    return {r.key: r for r in found}
+
+
+def _network_rules(group) -> tuple:
+    """The Allow network rules of a group's collections, in order (what `gen diff` names rule by rule)."""
+    return tuple((r.name, tuple(r.source_addresses), tuple(r.destination_addresses), tuple(r.destination_ports), tuple(r.protocols))
+                 for c in sorted(group.collections, key=lambda c: c.priority) if c.rule_type == NETWORK and c.action == "Allow"
+                 for r in c.rules)
+
+
+def _collections(collections) -> tuple:
+    """Every collection of a group, in a shape both sides of a comparison share: (name, type, priority, action, rules)."""
+    return tuple(sorted((str(c.name), c.rule_type, c.priority, c.action, tuple(_rule_tuple(c.rule_type, r) for r in c.rules))
+                        for c in collections))
+
+
+def _rule_tuple(rule_type: str, rule) -> tuple:
+    if rule_type == NETWORK:
+        return (str(rule.name), tuple(rule.source_addresses), tuple(rule.source_ip_groups), tuple(rule.destination_addresses),
+                tuple(rule.destination_ip_groups), tuple(rule.destination_fqdns), tuple(rule.destination_ports), tuple(rule.protocols))
+    if rule_type == "application":
+        return (str(rule.name), tuple(rule.source_addresses), tuple(rule.source_ip_groups), tuple(rule.protocols),
+                tuple(rule.target_fqdns), tuple(rule.fqdn_tags))
+    return (str(rule.name), tuple(rule.source_addresses), tuple(rule.source_ip_groups), tuple(rule.destination_addresses),
+            tuple(rule.destination_ports), tuple(rule.protocols), rule.translated_address, rule.translated_fqdn, rule.translated_port)
+
+
+def rule_set(firewall: Firewall) -> tuple:
+    """Every collection the firewall holds (classic or in its policy), for comparing rule sets across the migration."""
+    return _collections(firewall.collections)
 
 
 def _subnet_user(t: Topology, vnet, name: str) -> str | None:

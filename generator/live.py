@@ -2,13 +2,14 @@
 
 `gen diff --live CAPTURE NEW` judges NEW against this instead of an older spec, with the same judges;
 `gen verify` reports the differences as drift. Each property is read from the ARM GET body the way
-inventory.py writes it for a spec, so that equal means "a redeploy changes nothing here".
+inventory.py writes it for a spec, so that equal means "a redeploy changes nothing here"; what gen does not
+design is compared as `kept` (azure_shapes.kept_properties), so that a redeploy that would reset it says so.
 """
 
 from __future__ import annotations
 
-from .capture import Capture, Resource as Captured, diagnostic_settings_file
-from .model import IANA_PRIVATE_RANGES
+from . import arm_rules, azure_shapes
+from .capture import Capture, Resource as Captured, diagnostic_settings_file, id_part
 from .inventory import (
     CONNECTION,
     DIAGNOSTIC_SETTING,
@@ -23,11 +24,15 @@ from .inventory import (
     ROUTE_TABLE,
     RULES,
     SUBNET,
+    TAGGED,
     VM,
     VNET,
     WORKSPACE,
     Resource,
+    _collections,
+    _network_rules,
 )
+from .model import _rule_groups
 
 KNOWN = (VNET, SUBNET, GATEWAY, PUBLIC_IP, ROUTE_SERVER, FIREWALL, POLICY, RULES, ROUTE_TABLE, CONNECTION,
          LOCAL_GATEWAY, NIC, PEERING, VM, WORKSPACE)
@@ -37,22 +42,38 @@ def name_of(resource_id) -> str:
     return str(resource_id or "").rstrip("/").rsplit("/", 1)[-1]
 
 
-def inventory(capture: Capture) -> dict[tuple[str, str], Resource]:
-    """Every captured resource, keyed like inventory.inventory: (type as gen writes it, name in lower case)."""
-    found: dict[tuple[str, str], Resource] = {}
+def inventory(capture: Capture, home_subscription: str = "") -> dict[tuple, Resource]:
+    """Every captured resource, keyed like inventory.inventory: (type as gen writes it, subscription ("" for
+    `home_subscription`, the hub's), resource group, name), in lower case."""
+    found: dict[tuple, Resource] = {}
     resources = capture.resources
-    vnet_of_subnet = {r.key: r.name.split("/")[0] for r in resources.values() if r.type.lower() == SUBNET.lower()}
+    home = home_subscription.lower()
     for resource in resources.values():
         kind = next((k for k in KNOWN if k.lower() == resource.type.lower()), resource.type)
-        props = _props(kind, resource, resources, vnet_of_subnet)
-        found[(kind, resource.name.lower())] = Resource(kind, resource.name, resource.file, _role(kind, resource), props)
+        props = _props(kind, resource, resources)
+        if kind in TAGGED:
+            props["tags"] = dict(resource.tags or {})
+        if kind.lower() in azure_shapes.DESIGNED:  # the network resources gen designs; test VMs are left alone
+            props["kept"] = azure_shapes.kept_properties(kind, resource.properties)
+        subscription = "" if resource.subscription.lower() == home else resource.subscription.lower()
+        entry = Resource(kind, resource.name, resource.file, _role(kind, resource), props, resource.resource_group, subscription)
+        found[entry.key] = entry
         if kind == FIREWALL:
             for setting in capture.diagnostic_settings(resource.name) or []:
                 name = f"{resource.name}/{setting.name}"
-                found[(DIAGNOSTIC_SETTING, name.lower())] = Resource(
-                    DIAGNOSTIC_SETTING, name, diagnostic_settings_file(resource.name), f"diagnostic setting {name} (deployed)",
-                    {"destination": name_of(setting.workspace_id).lower(), "categories": setting.categories})
+                entry = Resource(DIAGNOSTIC_SETTING, name, diagnostic_settings_file(resource.name),
+                                 f"diagnostic setting {name} (deployed)",
+                                 {"destination": name_of(setting.workspace_id).lower(), "categories": setting.categories},
+                                 resource.resource_group, subscription)
+                found[entry.key] = entry
     return found
+
+
+def home_subscription_of(capture: Capture, vnet: str, group: str) -> str:
+    """The subscription of the hub VNet in a capture: what a spec that names none means by "mine"."""
+    match = next((r for r in capture.of_type(VNET) if r.name.lower() == str(vnet).lower()
+                  and r.resource_group.lower() == str(group).lower()), None) or capture.find(VNET, vnet)
+    return match.subscription if match else ""
 
 
 def has_diagnostic_settings(capture: Capture) -> bool:
@@ -64,17 +85,21 @@ def _role(kind: str, resource: Captured) -> str:
     return f"{kind.split('/', 1)[-1]} {resource.name} (deployed)"
 
 
-def _props(kind: str, r: Captured, resources: dict, vnet_of_subnet: dict) -> dict:
+def _configuration_names(items) -> tuple[str, ...]:
+    return tuple(str(c.get("name")) for c in items or [] if isinstance(c, dict))
+
+
+def _props(kind: str, r: Captured, resources: dict) -> dict:
     p = r.prop
     if kind == VNET:
-        return {"addressSpace": tuple(p("addressSpace", "addressPrefixes", default=[]) or []), "remotes": ()}
+        return {"addressSpace": tuple(p("addressSpace", "addressPrefixes", default=[]) or []),
+                "dnsServers": tuple(str(d) for d in p("dhcpOptions", "dnsServers", default=[]) or []), "remotes": ()}
     if kind == SUBNET:
         users = p("ipConfigurations", default=[]) or []
         user = f"{len(users)} IP configuration(s) (NICs, gateways, the firewall)" if users else None
         return {"prefix": str(p("addressPrefix") or (p("addressPrefixes", default=[None]) or [None])[0]),
                 "nsg": str(p("networkSecurityGroup", "id") or "").lower(),
-                "routeTable": name_of(p("routeTable", "id")) or None, "user": user,
-                "extra": {key: value for key, value in r.properties.items() if key in ("delegations", "serviceEndpoints") and value}}
+                "routeTable": name_of(p("routeTable", "id")) or None, "user": user}
     if kind == ROUTE_TABLE:
         routes = []
         for route in p("routes", default=[]) or []:
@@ -82,48 +107,66 @@ def _props(kind: str, r: Captured, resources: dict, vnet_of_subnet: dict) -> dic
             routes.append((str(route.get("name")), str(fields.get("addressPrefix")), str(fields.get("nextHopType")),
                            fields.get("nextHopIpAddress")))
         return {"routes": tuple(routes), "propagate": not bool(p("disableBgpRoutePropagation"))}
+    if kind == PUBLIC_IP:
+        return {"zones": tuple(sorted(r.zones))}
     if kind == GATEWAY:
         sku = str((r.sku or {}).get("name") or p("sku", "name") or "")
+        names = _configuration_names(p("ipConfigurations", default=[]))
         if str(p("gatewayType")).lower() == "expressroute":
-            return {"sku": sku}
+            bounds = p("autoScaleConfiguration", "bounds") or {}
+            scale = (bounds.get("min"), bounds.get("max")) if isinstance(bounds, dict) and bounds.get("max") else None
+            return {"sku": sku, "ipConfigurations": names, "scaleUnits": scale}
         custom = tuple(str(a) for entry in in_ip_configuration_order(r) for a in (entry.get("customBgpIpAddresses") or [])[:1])
         return {"sku": sku, "generation": str(p("vpnGatewayGeneration") or ""), "pinned": True,
                 "asn": p("bgpSettings", "asn"), "activeActive": bool(p("activeActive")), "customBgp": custom,
-                "extra": {key: p(key) for key in ("vpnClientConfiguration", "natRules", "customRoutes") if p(key)}}
+                "ipConfigurations": names}
     if kind == ROUTE_SERVER:
         ip_configuration = p("ipConfigurations", 0, "id")
         child = resources.get(str(ip_configuration or "").lower())
         subnet_id = str(child.prop("subnet", "id") or "").lower() if child else ""
         subnet = resources.get(subnet_id)
         return {"branchToBranch": bool(p("allowBranchToBranchTraffic")), "preference": p("hubRoutingPreference") or "ExpressRoute",
-                "subnet": subnet.prop("addressPrefix") if subnet else None}
+                "subnet": subnet.prop("addressPrefix") if subnet else None, "ipConfiguration": name_of(ip_configuration)}
     if kind == FIREWALL:
-        return {"tier": str((p("sku") or {}).get("tier") or ""), "management": bool(p("managementIpConfiguration")),
-                "policy": name_of(p("firewallPolicy", "id")).lower()}
+        policy = name_of(p("firewallPolicy", "id")).lower()
+        management = p("managementIpConfiguration")
+        names = _configuration_names(p("ipConfigurations", default=[])) + (
+            (str(management.get("name")),) if isinstance(management, dict) else ())
+        classic = None
+        if not policy:  # classic rules, compared as the same collections a spec with classicRules writes
+            groups = _rule_groups({"ruleCollectionGroups": arm_rules.classic_groups(r.properties)}, "capture")
+            classic = _collections(tuple(c for g in groups for c in g.collections))
+        return {"tier": str((p("sku") or {}).get("tier") or ""), "management": bool(management), "policy": policy,
+                "zones": tuple(sorted(r.zones)), "ipConfigurations": names, "classic": classic,
+                "settings": None if policy else arm_rules.classic_settings(r.properties)}
     if kind == POLICY:
-        # "IANAPrivateRanges" is Azure's word for the four ranges gen writes out.
-        ranges = [r for item in (p("snat", "privateRanges") or ["IANAPrivateRanges"])
-                  for r in (IANA_PRIVATE_RANGES if item == "IANAPrivateRanges" else (item,))]
-        return {"tier": str(p("sku", "tier") or ""), "snat": tuple(dict.fromkeys(ranges)),
-                "firewall": name_of((p("firewalls", default=[{}]) or [{}])[0].get("id"))}
+        dns = p("dnsSettings") or {}
+        return {"tier": str(p("sku", "tier") or ""), "snat": azure_shapes.snat_ranges(p("snat")),
+                "firewall": name_of((p("firewalls", default=[{}]) or [{}])[0].get("id")),
+                "threatIntel": str(p("threatIntelMode") or "Alert"),
+                "dns": (bool(dns.get("enableProxy")), tuple(str(s) for s in dns.get("servers") or []))}
     if kind == RULES:
-        return {"rules": _network_rules(r), "other": _other_rules(r)}
+        groups = _rule_groups({"ruleCollectionGroups": [{"name": r.name.split("/")[-1], "priority": p("priority") or 100,
+                                                         "ruleCollections": arm_rules.policy_collections(r.properties)}]},
+                              "capture")
+        return {"priority": p("priority"), "rules": _network_rules(groups[0]), "collections": _collections(groups[0].collections)}
     if kind == CONNECTION:
         if str(p("connectionType")) == "ExpressRoute":
             return {"circuit": str(p("peer", "id") or "").lower(), "weight": p("routingWeight") or 0,
                     "fastPath": bool(p("expressRouteGatewayBypass"))}
+        if str(p("connectionType")) == "Vnet2Vnet":
+            return {}
         policies = [x for x in p("ipsecPolicies", default=[]) or [] if isinstance(x, dict)]
-        found = {
+        return {
             "ipsec": tuple(sorted(policies[0].items())) if policies else (),
             "policyBased": bool(p("usePolicyBasedTrafficSelectors")),
             "dpd": p("dpdTimeoutSeconds") or 45,  # what Azure sets when a PUT leaves them out
             "mode": p("connectionMode") or "Default",
+            "protocol": p("connectionProtocol") or "IKEv2",
             "customBgp": tuple(str(x.get("customBgpIpAddress")) for x in p("gatewayCustomBgpIpAddresses", default=[]) or []
                                if isinstance(x, dict)),
             "bgp": bool(p("enableBgp")),
         }
-        extra = {key: p(key) for key in ("trafficSelectorPolicies",) if p(key)}
-        return {**found, "extra": extra} if extra else found
     if kind == LOCAL_GATEWAY:
         return {"address": p("gatewayIpAddress") or p("fqdn"),
                 "prefixes": tuple(p("localNetworkAddressSpace", "addressPrefixes", default=[]) or []),
@@ -134,12 +177,12 @@ def _props(kind: str, r: Captured, resources: dict, vnet_of_subnet: dict) -> dic
         return {"retention": p("retentionInDays")}
     if kind == NIC:
         subnet_id = str(p("ipConfigurations", 0, "properties", "subnet", "id") or "")
-        return {"placement": (vnet_of_subnet.get(subnet_id.lower()), name_of(subnet_id))}
+        return {"placement": (id_part(subnet_id, "virtualnetworks") or None, name_of(subnet_id))}
     if kind == VM:
         nic = resources.get(str(p("networkProfile", "networkInterfaces", 0, "id") or "").lower())
         subnet_id = str(nic.prop("ipConfigurations", 0, "properties", "subnet", "id") or "") if nic else ""
         return {"size": p("hardwareProfile", "vmSize"), "admin": p("osProfile", "adminUsername"),
-                "placement": (vnet_of_subnet.get(subnet_id.lower()), name_of(subnet_id))}
+                "placement": (id_part(subnet_id, "virtualnetworks") or None, name_of(subnet_id))}
     return {}
 
 
@@ -155,46 +198,6 @@ def in_ip_configuration_order(gateway) -> list[dict]:
         return next((i for i, c in enumerate(order) if c and (c == wanted or wanted.endswith(f"/{c}"))), len(order))
 
     return sorted(entries, key=position)
-
-
-def _collections(r: Captured):
-    for collection in r.prop("ruleCollections", default=[]) or []:
-        if isinstance(collection, dict):
-            yield collection
-
-
-def _network_rules(r: Captured) -> tuple:
-    """The Allow network rules of filter collections, in priority order, as inventory.py writes a spec's."""
-    found = []
-    collections = sorted(_collections(r), key=lambda c: c.get("priority") or 0)
-    for collection in collections:
-        if collection.get("ruleCollectionType") != "FirewallPolicyFilterRuleCollection":
-            continue
-        if (collection.get("action") or {}).get("type") != "Allow":
-            continue
-        for rule in collection.get("rules") or []:
-            if isinstance(rule, dict) and rule.get("ruleType") == "NetworkRule":
-                found.append((str(rule.get("name")), tuple(rule.get("sourceAddresses") or ()),
-                              tuple(rule.get("destinationAddresses") or ()), tuple(rule.get("destinationPorts") or ()),
-                              tuple(rule.get("ipProtocols") or ())))
-    return tuple(found)
-
-
-def _other_rules(r: Captured) -> tuple[str, ...]:
-    """What the spec cannot hold: application, NAT and deny rules, network rules with IP groups or FQDNs."""
-    found = []
-    for collection in _collections(r):
-        kind = collection.get("ruleCollectionType")
-        action = (collection.get("action") or {}).get("type")
-        for rule in collection.get("rules") or []:
-            if not isinstance(rule, dict):
-                continue
-            label = f"{rule.get('ruleType')} '{rule.get('name')}' of collection '{collection.get('name')}'"
-            if kind != "FirewallPolicyFilterRuleCollection" or action != "Allow" or rule.get("ruleType") != "NetworkRule":
-                found.append(f"{label} ({kind}, {action})")
-            elif any(rule.get(key) for key in ("sourceIpGroups", "destinationIpGroups", "destinationFqdns")):
-                found.append(f"{label} (IP groups or FQDNs)")
-    return tuple(found)
 
 
 def inspects_transit(capture: Capture) -> bool:

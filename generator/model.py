@@ -14,8 +14,10 @@ from __future__ import annotations
 
 import ipaddress
 import re
-from dataclasses import dataclass, fields, is_dataclass
+from dataclasses import dataclass, field, fields, is_dataclass, replace
 from functools import cached_property, lru_cache
+
+from .regions import zones_of
 
 ROUTE_SERVER_ASN = 65515
 
@@ -75,16 +77,81 @@ def env_suffix(name: str) -> str:
 
 
 @dataclass(frozen=True)
+class Scope:
+    """Where a VNet and what hangs off it live: a resource group, in a subscription (None: the one deployed to)."""
+
+    resource_group: SpecString
+    subscription_id: SpecString | None = None
+
+    @property
+    def label(self) -> str:
+        return f"resource group {self.resource_group}" + (f" (subscription {self.subscription_id})" if self.subscription_id else "")
+
+    def same_as(self, other: "Scope") -> bool:
+        return str(self.resource_group).lower() == str(other.resource_group).lower() and \
+            str(self.subscription_id or "").lower() == str(other.subscription_id or "").lower()
+
+
+@dataclass(frozen=True)
+class AsDeployed:
+    """What a running resource carries that gen does not design, kept as it is (`asDeployed` in the spec)."""
+
+    key: SpecString  # "Microsoft.Network/publicIPAddresses/pip-vpngw-1"
+    tags: tuple[tuple[str, str], ...] | None = None
+    zones: tuple[str, ...] | None = None
+    sku: dict | None = field(default=None, compare=False, hash=False)
+    properties: dict | None = field(default=None, compare=False, hash=False)
+    path: str = ""
+
+    def as_parameter(self) -> dict:
+        """Its entry in main.bicepparam's `asDeployed`: what each module merges into the resource it writes."""
+        found: dict = {}
+        if self.tags is not None:
+            found["tags"] = dict(self.tags)
+        if self.zones is not None:
+            found["zones"] = list(self.zones)
+        if self.sku is not None:
+            found["sku"] = self.sku
+        if self.properties:
+            found["properties"] = self.properties
+        return found
+
+
+def resource_key(resource_type: str, *names: str) -> str:
+    """A resource's key in `asDeployed`: its type and name as a resource ID writes them after `providers/`
+    (`Microsoft.Network/virtualNetworks/vnet-hub/subnets/GatewaySubnet`)."""
+    namespace, *types = resource_type.split("/")
+    return f"{namespace}/" + "/".join(f"{t}/{n}" for t, n in zip(types, names))
+
+
+@dataclass(frozen=True)
+class SubnetRouteTable:
+    """What the spec says of a subnet's route table (`routeTable`, or just `routeTableName`): its name, and what a
+    running table has besides gen's routes."""
+
+    name: SpecString
+    propagate_gateway_routes: bool | None = None  # None: gen's choice for the subnet
+    extra_routes: tuple["Route", ...] = ()  # `routes`: written as given, beside gen's
+    route_names: tuple[tuple[str, SpecString], ...] = ()  # `routeNames`: prefix -> the name of gen's route for it
+    path: str = ""
+    only_these_routes: bool = False  # `onlyTheseRoutes`: gen adds none of its routes
+
+
+@dataclass(frozen=True)
 class Subnet:
     name: SpecString
     prefix: SpecString
     path: str = ""
     nsg_id: SpecString | None = None  # an existing network security group to associate
-    route_table_name: SpecString | None = None  # the name of the table gen writes for it, when the spec keeps one
+    table: SubnetRouteTable | None = None  # the route table the spec names for it
 
     @property
     def network(self):
         return parse_network(self.prefix)
+
+    @property
+    def route_table_name(self) -> SpecString | None:
+        return self.table.name if self.table else None
 
 
 @dataclass(frozen=True)
@@ -94,6 +161,8 @@ class VirtualNetwork:
     subnets: tuple[Subnet, ...]
     label: str = ""  # how messages name it: "hub VNet 'vnet-hub'", "branch 'b1' (VNet 'vnet-b1')"
     path: str = ""
+    dns_servers: tuple[SpecString, ...] = ()
+    existing: bool = False
 
     in_azure = True
 
@@ -132,6 +201,12 @@ class VpnGateway:
     kept_public_ip_names: tuple[SpecString, ...] = ()  # `publicIpNames`: the names of existing public IPs
     custom_bgp_ip_addresses: tuple[SpecString, ...] = ()  # APIPA addresses, instance by instance
     kept_ip_configuration_names: tuple[SpecString, ...] = ()  # `ipConfigurationNames`: an existing gateway's
+    existing: bool = False
+
+    @property
+    def az(self) -> bool:
+        """A zone-redundant SKU: its public IPs are zoned where the region has zones; a non-AZ SKU's never are."""
+        return self.sku.endswith("AZ")
 
     @property
     def instances(self) -> int:
@@ -160,10 +235,22 @@ class ExpressRouteGateway:
     label: str = "hub ExpressRoute gateway"
     path: str = ""
     kept_public_ip_name: SpecString | None = None
+    kept_ip_configuration_name: SpecString | None = None
+    scale_units: tuple[int, int] | None = None  # ErGwScale: (min, max)
+    existing: bool = False
 
     @property
     def public_ip_name(self) -> str:
         return self.kept_public_ip_name or f"{self.name}-pip"
+
+    @property
+    def ip_configuration_name(self) -> str:
+        return self.kept_ip_configuration_name or "ipconfig1"
+
+    @property
+    def az(self) -> bool:
+        """Zone-redundant: the AZ SKUs and ErGwScale ("zone-redundant by default", About ExpressRoute gateways)."""
+        return self.sku.endswith("AZ") or self.sku == "ErGwScale"
 
 
 @dataclass(frozen=True)
@@ -174,6 +261,7 @@ class RouteServer:
     path: str = ""
     kept_public_ip_name: SpecString | None = None
     kept_ip_configuration_name: SpecString | None = None
+    existing: bool = False
 
     @property
     def public_ip_name(self) -> str:
@@ -193,6 +281,61 @@ class NetworkRule:
     destination_ports: tuple[SpecString, ...]
     protocols: tuple[str, ...]
     path: str = ""
+    source_ip_groups: tuple[SpecString, ...] = ()
+    destination_ip_groups: tuple[SpecString, ...] = ()
+    destination_fqdns: tuple[SpecString, ...] = ()
+
+
+@dataclass(frozen=True)
+class ApplicationRule:
+    """An application rule: HTTP(S) or MSSQL to FQDNs (or FQDN tags), matched on the name the client asks for."""
+
+    name: SpecString
+    description: SpecString
+    source_addresses: tuple[SpecString, ...]
+    protocols: tuple[tuple[str, int], ...]  # ("Https", 443)
+    target_fqdns: tuple[SpecString, ...]
+    fqdn_tags: tuple[SpecString, ...]
+    path: str = ""
+    source_ip_groups: tuple[SpecString, ...] = ()
+
+
+@dataclass(frozen=True)
+class NatRule:
+    """A DNAT rule: traffic to the firewall's public address and a port, translated to a private address."""
+
+    name: SpecString
+    description: SpecString
+    source_addresses: tuple[SpecString, ...]
+    destination_addresses: tuple[SpecString, ...]
+    destination_ports: tuple[SpecString, ...]
+    protocols: tuple[str, ...]
+    translated_address: SpecString | None
+    translated_fqdn: SpecString | None
+    translated_port: SpecString | None
+    path: str = ""
+    source_ip_groups: tuple[SpecString, ...] = ()
+
+
+NETWORK, APPLICATION, NAT = "network", "application", "nat"
+
+
+@dataclass(frozen=True)
+class RuleCollection:
+    name: SpecString
+    priority: int
+    rule_type: str  # NETWORK, APPLICATION or NAT
+    action: str  # "Allow", "Deny" or "Dnat"
+    rules: tuple  # NetworkRule, ApplicationRule or NatRule
+    path: str = ""
+
+
+@dataclass(frozen=True)
+class RuleCollectionGroup:
+    name: SpecString
+    priority: int
+    collections: tuple[RuleCollection, ...]
+    path: str = ""
 
 
 @dataclass(frozen=True)
@@ -205,11 +348,20 @@ class FirewallDiagnostics:
     path: str = ""
 
     tier: str = "Standard"  # the firewall's: IDPS signatures exist on Premium only
+    kept_setting_name: SpecString | None = None
+    kept_categories: tuple[SpecString, ...] = ()
 
-    setting_name = "to-log-analytics"  # the diagnostic setting on the firewall
+    @property
+    def setting_name(self) -> str:
+        """The diagnostic setting on the firewall."""
+        return self.kept_setting_name or "to-log-analytics"
 
     @property
     def categories(self) -> tuple[str, ...]:
+        return tuple(self.kept_categories) or self.designed_categories
+
+    @property
+    def designed_categories(self) -> tuple[str, ...]:
         """Resource-specific tables (logAnalyticsDestinationType Dedicated) this firewall can fill. Left out: flow
         trace and top flows (they need enabling on the firewall first), the aggregations, DNS queries (DNS proxy is
         off), and IDPS below Premium.
@@ -233,11 +385,44 @@ class Firewall:
     kept_public_ip_name: SpecString | None = None
     kept_management_public_ip_name: SpecString | None = None
     kept_rule_group_name: SpecString | None = None
+    existing: bool = False
+    pinned_zones: tuple[str, ...] | None = None  # `zones` as the spec gives it
+    kept_ip_configuration_name: SpecString | None = None
+    kept_management_ip_configuration_name: SpecString | None = None
+    threat_intel_mode: str = "Alert"
+    dns_proxy: bool = False
+    dns_servers: tuple[SpecString, ...] = ()
+    classic_rules: bool = False
+    groups: tuple[RuleCollectionGroup, ...] = ()  # `ruleCollectionGroups`
 
     @property
     def rule_group_name(self) -> str:
         """The rule collection group that holds the network rules."""
         return self.kept_rule_group_name or "network-rules"
+
+    @property
+    def ip_configuration_name(self) -> str:
+        return self.kept_ip_configuration_name or "ipconfig1"
+
+    @property
+    def management_ip_configuration_name(self) -> str:
+        return self.kept_management_ip_configuration_name or "management"
+
+    @cached_property
+    def rule_collection_groups(self) -> tuple[RuleCollectionGroup, ...]:
+        """Every group of rules the firewall holds, by priority: `networkRules` as gen's Allow collection (priority 100 in
+        a group of priority 200), then `ruleCollectionGroups`. The rules gen evaluates (gen trace) and writes."""
+        found = list(self.groups)
+        if self.network_rules:
+            collection = RuleCollection(SpecString("allow-network"), 100, NETWORK, "Allow", self.network_rules,
+                                        f"{self.path}.networkRules")
+            found.append(RuleCollectionGroup(SpecString(self.rule_group_name), 200, (collection,), f"{self.path}.networkRules"))
+        return tuple(sorted(found, key=lambda g: g.priority))
+
+    @property
+    def collections(self) -> tuple[RuleCollection, ...]:
+        """Every collection in the order Azure Firewall reads them within a rule type: group priority, then its own."""
+        return tuple(c for g in self.rule_collection_groups for c in sorted(g.collections, key=lambda c: c.priority))
 
     @property
     def policy_name(self) -> str:
@@ -309,6 +494,7 @@ class VnetBranch(_AzureNetwork):
     branch_to_hub_connection: str
     path: str = ""
     location: SpecString | None = None  # its own region, when not the hub's
+    scope: Scope | None = None  # its own resource group / subscription, when not the hub's
 
     kind = "vnet"
 
@@ -344,6 +530,7 @@ class SiteDevice:
     local_network_gateway_name: str
     connection_name: str
     path: str = ""
+    own_connection: "SiteConnection | None" = None  # `connection` of this device: what differs from the site's
 
     @property
     def bgp(self) -> bool:
@@ -397,6 +584,7 @@ class SiteConnection:
     dpd_timeout_seconds: int | None = None
     connection_mode: str | None = None
     path: str = ""
+    connection_protocol: str | None = None  # "IKEv2" (None: gen's default) or "IKEv1"
 
 
 @dataclass(frozen=True)
@@ -421,6 +609,22 @@ class SiteBranch:
     def bgp(self) -> bool:
         """Every device peers over BGP (a static site has one device and no BGP)."""
         return all(d.bgp for d in self.devices)
+
+    def connection_of(self, device: SiteDevice) -> SiteConnection:
+        """The IPsec settings of one device's connection: the site's, with what the device sets itself instead."""
+        own = device.own_connection
+        if own is None:
+            return self.connection
+        site = self.connection
+        return SiteConnection(
+            ipsec_policy=own.ipsec_policy or site.ipsec_policy,
+            policy_based_traffic_selectors=own.policy_based_traffic_selectors
+            if own.policy_based_traffic_selectors is not None else site.policy_based_traffic_selectors,
+            dpd_timeout_seconds=own.dpd_timeout_seconds if own.dpd_timeout_seconds is not None else site.dpd_timeout_seconds,
+            connection_mode=own.connection_mode if own.connection_mode is not None else site.connection_mode,
+            path=own.path,
+            connection_protocol=own.connection_protocol or site.connection_protocol,
+        )
 
     @property
     def bgp_asns(self) -> tuple[int, ...]:
@@ -448,6 +652,7 @@ class Spoke(_AzureNetwork):
     spoke_to_hub_peering: str
     path: str = ""
     route_table_name: str = ""
+    scope: Scope | None = None  # its own resource group / subscription, when not the hub's
 
     @property
     def label(self) -> str:
@@ -483,21 +688,43 @@ class Route:
 
 @dataclass(frozen=True)
 class RouteTable:
-    """A route table gen writes, and the subnet it is associated with: a hub subnet, or "*" for every subnet of a spoke."""
+    """A route table gen writes, and the subnets it is on: one subnet, or several that share it (even of several VNets)."""
 
     name: str
-    subnet: str
     routes: tuple[Route, ...]
     propagate_gateway_routes: bool = True
-    vnet: str = ""  # a spoke's VNet, for subnet "*"
-    vnet_has_exempt: bool = False  # that VNet has a subnet that takes no route table (NO_ROUTE_TABLE_SUBNETS)
+    placements: tuple[tuple[str, str], ...] = ()  # (VNet, subnet) of every subnet it is on
+    scope: "Scope | None" = None  # where it lives: with the VNet of its first subnet
+    path: str = ""  # the spec path that asks for it
+    whole_vnets: tuple[tuple[str, tuple[str, ...]], ...] = ()  # VNets it is on every subnet of, with the ones that take none
+
+    @property
+    def vnet(self) -> str:
+        return self.placements[0][0] if self.placements else ""
+
+    @property
+    def subnet(self) -> str:
+        return self.placements[0][1] if self.placements else ""
+
+    @property
+    def subnets(self) -> tuple[str, ...]:
+        return tuple(subnet for _, subnet in self.placements)
 
     @property
     def placement(self) -> str:
-        """Where it applies, for people: "`GatewaySubnet`" or "every subnet of `vnet-spoke-app`"."""
-        if self.subnet != "*":
-            return f"`{self.subnet}`"
-        return f"every subnet of `{self.vnet}`" + (f" but {', '.join(NO_ROUTE_TABLE_SUBNETS)}" if self.vnet_has_exempt else "")
+        """Where it applies, for people: "`GatewaySubnet`", "`snet-a` and `snet-b` of `vnet-spoke`"."""
+        by_vnet: dict[str, list[str]] = {}
+        for vnet, subnet in self.placements:
+            by_vnet.setdefault(vnet, []).append(f"`{subnet}`")
+        whole = dict(self.whole_vnets)
+        parts = []
+        for vnet, subnets in by_vnet.items():
+            if vnet in whole and len(subnets) > 1:
+                parts.append(f"every subnet of `{vnet}`" + (f" but {', '.join(whole[vnet])}" if whole[vnet] else ""))
+                continue
+            listed = subnets[0] if len(subnets) == 1 else ", ".join(subnets[:-1]) + f" and {subnets[-1]}"
+            parts.append(listed if vnet == self.vnet and len(by_vnet) == 1 and len(subnets) == 1 else f"{listed} of `{vnet}`")
+        return "; ".join(parts)
 
 
 @dataclass(frozen=True)
@@ -571,6 +798,8 @@ class Topology:
     test_vms: tuple[TestVm, ...]
     accepted_warnings: tuple[AcceptedWarning, ...] = ()
     spokes: tuple[Spoke, ...] = ()
+    scope: Scope = Scope(SpecString(""))  # the hub's: where main.bicep is deployed
+    as_deployed: tuple[AsDeployed, ...] = ()
 
     # --- walking: every object with its spec path ---------------------------------------------------
 
@@ -659,11 +888,6 @@ class Topology:
     def inspects_hub_subnets(self) -> bool:
         return self.inspects_transit and self.hub.firewall.inspect_hub_subnets and bool(self.hub_workload_subnets)
 
-    def _table_name(self, subnet_name: str) -> str:
-        """The route table gen writes for a hub subnet: the name the spec keeps, or `<hub VNet>-<subnet>-rt`."""
-        subnet = self.hub.vnet.subnet(subnet_name)
-        return (subnet.route_table_name if subnet and subnet.route_table_name else None) or f"{self.hub.vnet.name}-{subnet_name}-rt"
-
     def _firewall_routes(self, owners) -> tuple[Route, ...]:
         """One UDR per distinct prefix to the firewall; a prefix two owners share (one site over two circuits) once."""
         routes = {}
@@ -673,34 +897,148 @@ class Topology:
                                                      self.firewall_private_ip, owner.path))
         return tuple(routes.values())
 
-    @property
-    def gateway_route_table(self) -> RouteTable | None:
-        """GatewaySubnet's route table: every on-premises and every branch prefix -> the firewall, and with
-        inspectHubSubnets every hub workload subnet too.
+    def _designed_hub_routes(self, subnet: Subnet) -> tuple[tuple[Route, ...], bool] | None:
+        """The routes and gateway-route propagation gen designs for a hub subnet, or None: it needs no table.
 
-        Both directions are covered so that the return traffic crosses the same firewall.
+        - GatewaySubnet: every on-premises, branch and spoke prefix -> the firewall (and with inspectHubSubnets every
+          hub workload subnet), so that transit crosses the firewall both ways; propagation stays on.
+        - AzureFirewallSubnet: 0.0.0.0/0 -> Internet when on-premises advertises a default route: the firewall must
+          keep its own Internet path, which a learned 0/0 towards ExpressRoute would take away.
+        - AzureFirewallManagementSubnet: only 0.0.0.0/0 -> Internet, propagation off. A VNet redeploy may drop the
+          system table Azure associates there; Learn allows a customer table that holds just the default route to the
+          Internet with propagation off (https://learn.microsoft.com/azure/firewall/management-nic).
+        - a workload subnet with inspectHubSubnets: on-premises and branch prefixes -> the firewall, propagation off,
+          so that a more specific prefix a site advertises cannot skip the firewall (the pattern of the firewall
+          hybrid tutorial: https://learn.microsoft.com/azure/firewall/tutorial-hybrid-portal).
         """
-        if not self.inspects_transit or self.firewall_private_ip is None:
+        firewall, firewall_ip, name = self.hub.firewall, self.firewall_private_ip, subnet.name
+        if name == GATEWAY_SUBNET:
+            if not self.inspects_transit or firewall_ip is None:
+                return None
+            hub_subnets = self.hub_workload_subnets if self.inspects_hub_subnets else ()
+            return self._firewall_routes(self.on_premises + self.branches + self.spokes) + tuple(
+                Route(f"{s.name}-{s.prefix.replace('/', '_')}", s.prefix, "VirtualAppliance", firewall_ip, s.path)
+                for s in hub_subnets), True
+        if name == FIREWALL_SUBNET:
+            advertiser = next((s for s in self.on_premises if s.advertises_default_route), None)
+            if firewall is None or firewall.forced_tunneling or advertiser is None:
+                return None
+            return (Route("default-to-internet", "0.0.0.0/0", "Internet", None, advertiser.path),), True
+        if name == FIREWALL_MANAGEMENT_SUBNET:
+            if firewall is None or not firewall.needs_management_ip:
+                return None
+            return (Route("default-to-internet", "0.0.0.0/0", "Internet", None, firewall.path),), False
+        if subnet in self.hub_workload_subnets and self.inspects_hub_subnets and firewall_ip is not None:
+            return self._firewall_routes(self.on_premises + self.branches), False
+        return None
+
+    def _designed_spoke_routes(self, spoke: Spoke, subnet: Subnet) -> tuple[tuple[Route, ...], bool] | None:
+        """A spoke subnet's: on-premises and branch prefixes (and with internetThroughFirewall 0.0.0.0/0) to the firewall,
+        gateway routes not propagated unless the spec says so (https://learn.microsoft.com/azure/firewall/tutorial-hybrid-portal).
+        Not on a subnet that takes no route table."""
+        if not self.inspects_transit or self.firewall_private_ip is None or subnet.name in NO_ROUTE_TABLE_SUBNETS:
             return None
-        hub_subnets = self.hub_workload_subnets if self.inspects_hub_subnets else ()
-        routes = self._firewall_routes(self.on_premises + self.branches + self.spokes) + tuple(
-            Route(f"{s.name}-{s.prefix.replace('/', '_')}", s.prefix, "VirtualAppliance", self.firewall_private_ip, s.path)
-            for s in hub_subnets
-        )
-        return RouteTable(self._table_name(GATEWAY_SUBNET), GATEWAY_SUBNET, routes)
+        internet = (Route("default-to-firewall", "0.0.0.0/0", "VirtualAppliance", self.firewall_private_ip, spoke.path),) \
+            if spoke.internet_through_firewall else ()
+        return self._firewall_routes(self.on_premises + self.branches) + internet, spoke.propagate_gateway_routes
+
+    @cached_property
+    def _route_table_plan(self) -> tuple[tuple["RouteTable", ...], dict, tuple[str, ...]]:
+        """Every route table gen writes, which table is on each subnet, and the conflicts between subnets that share
+        one (ROUTE001 reports them). Decided here, once: a subnet's table is gen's design for it (named by the spec, or
+        `<hub VNet>-<subnet>-rt` in the hub and `<spoke VNet>-rt` in a spoke) plus the routes the spec adds; subnets
+        that name the same table share it."""
+        wanted = []  # (VNet, subnet, scope, gen's design for it or None, gen's default table name)
+        hub = self.hub.vnet
+        for subnet in hub.subnets:
+            designed = self._designed_hub_routes(subnet)
+            wanted.append((hub, subnet, self.scope, designed, f"{hub.name}-{subnet.name}-rt"))
+        for spoke in self.spokes:
+            for subnet in spoke.vnet.subnets:
+                wanted.append((spoke.vnet, subnet, self.scope_of(spoke), self._designed_spoke_routes(spoke, subnet),
+                               spoke.route_table_name))
+        for branch in self.vnet_branches:
+            for subnet in branch.vnet.subnets:
+                wanted.append((branch.vnet, subnet, self.scope_of(branch), None, f"{branch.vnet.name}-{subnet.name}-rt"))
+        tables: dict[tuple, dict] = {}
+        on_subnet: dict[tuple[str, str], tuple] = {}
+        conflicts: list[str] = []
+        for vnet, subnet, scope, designed, default_name in wanted:
+            spec_table = subnet.table
+            if designed is None and spec_table is None:
+                continue
+            routes, propagate = designed if designed else ((), True)
+            if spec_table is not None and spec_table.only_these_routes:
+                routes = ()
+            renamed = dict(spec_table.route_names) if spec_table else {}
+            routes = tuple(Route(renamed[str(r.address_prefix)], r.address_prefix, r.next_hop_type, r.next_hop_ip, r.source)
+                           if str(r.address_prefix) in renamed else r for r in routes)
+            if spec_table is not None:
+                routes += spec_table.extra_routes
+                if spec_table.propagate_gateway_routes is not None:
+                    propagate = spec_table.propagate_gateway_routes
+            name = str(spec_table.name) if spec_table else default_name
+            key = (str(scope.resource_group).lower(), str(scope.subscription_id or "").lower(), name.lower())
+            entry = tables.setdefault(key, {"name": name, "routes": {}, "propagate": propagate, "placements": [], "scope": scope,
+                                            "path": spec_table.path if spec_table else subnet.path})
+            if entry["propagate"] != propagate:
+                conflicts.append(f"{subnet.path}: route table {name} is shared with {entry['placements'][0][1]} of "
+                                 f"{entry['placements'][0][0]}, which needs gateway route propagation "
+                                 f"{'on' if entry['propagate'] else 'off'}; this subnet needs it {'on' if propagate else 'off'}")
+            for route in routes:
+                other = entry["routes"].setdefault(str(route.name).lower(), route)
+                if (other.address_prefix, other.next_hop_type, other.next_hop_ip) != (route.address_prefix, route.next_hop_type,
+                                                                                      route.next_hop_ip):
+                    conflicts.append(f"{subnet.path}: route {route.name} of the shared route table {name} is "
+                                     f"{route.address_prefix} -> {route.next_hop_type} here and {other.address_prefix} -> "
+                                     f"{other.next_hop_type} for {entry['placements'][0][1]}")
+            entry["placements"].append((str(vnet.name), str(subnet.name)))
+            on_subnet[(str(vnet.name).lower(), str(subnet.name).lower())] = key
+        vnets = {str(v.name): v for v in self.vnets}
+
+        def whole(placements) -> tuple:
+            """The VNets a table is on every subnet of that takes one, and those that take none."""
+            found = []
+            for name in dict.fromkeys(vnet for vnet, _ in placements):
+                on = {subnet for vnet, subnet in placements if vnet == name}
+                subnets = [str(s.name) for s in vnets[name].subnets]
+                exempt = tuple(s for s in subnets if s in NO_ROUTE_TABLE_SUBNETS)
+                if on == set(subnets) - set(exempt):
+                    found.append((name, exempt))
+            return tuple(found)
+
+        built = {key: RouteTable(entry["name"], tuple(entry["routes"].values()), entry["propagate"], tuple(entry["placements"]),
+                                 entry["scope"], entry["path"], whole(entry["placements"]))
+                 for key, entry in tables.items()}
+        return tuple(built.values()), {where: built[key] for where, key in on_subnet.items()}, tuple(conflicts)
 
     @property
-    def hub_subnet_route_tables(self) -> tuple[RouteTable, ...]:
-        """With inspectHubSubnets: each hub workload subnet sends on-premises and branch prefixes to the firewall.
+    def route_tables(self) -> tuple["RouteTable", ...]:
+        """Every route table gen writes: the hub's subnets' first, then the spokes' and branches', each once."""
+        return self._route_table_plan[0]
 
-        Gateway route propagation is off there, so that a more specific prefix a site advertises cannot skip the
-        firewall (the pattern of the firewall hybrid tutorial: https://learn.microsoft.com/azure/firewall/tutorial-hybrid-portal).
-        """
-        if not self.inspects_hub_subnets or self.firewall_private_ip is None:
-            return ()
-        routes = self._firewall_routes(self.on_premises + self.branches)
-        return tuple(RouteTable(self._table_name(s.name), s.name, routes, propagate_gateway_routes=False)
-                     for s in self.hub_workload_subnets)
+    @property
+    def route_table_conflicts(self) -> tuple[str, ...]:
+        return self._route_table_plan[2]
+
+    def table_on(self, vnet: str, subnet: str) -> "RouteTable | None":
+        """The route table gen puts on a subnet, or None."""
+        return self._route_table_plan[1].get((str(vnet).lower(), str(subnet).lower()))
+
+    def tables_of(self, vnet: VirtualNetwork) -> tuple["RouteTable", ...]:
+        """The route tables on a VNet's subnets, each once, in subnet order."""
+        found = (self.table_on(vnet.name, s.name) for s in vnet.subnets)
+        return tuple(dict.fromkeys(t for t in found if t))
+
+    @property
+    def gateway_route_table(self) -> "RouteTable | None":
+        """GatewaySubnet's route table (its routes: `_designed_hub_routes`)."""
+        return self.table_on(self.hub.vnet.name, GATEWAY_SUBNET)
+
+    @property
+    def hub_subnet_route_tables(self) -> tuple["RouteTable", ...]:
+        """The tables on the hub's workload subnets."""
+        return tuple(dict.fromkeys(t for s in self.hub_workload_subnets if (t := self.table_on(self.hub.vnet.name, s.name))))
 
     @property
     def gateway_subnet_routes(self) -> tuple[Route, ...]:
@@ -708,18 +1046,8 @@ class Topology:
         return table.routes if table else ()
 
     @property
-    def firewall_route_table(self) -> RouteTable | None:
-        """0.0.0.0/0 -> Internet on AzureFirewallSubnet when on-premises advertises a default route.
-
-        The firewall must keep its own Internet path; a learned 0/0 towards ExpressRoute would take it away.
-        """
-        if self.hub.firewall is None or self.hub.firewall.forced_tunneling:
-            return None
-        advertiser = next((s for s in self.on_premises if s.advertises_default_route), None)
-        if advertiser is None:
-            return None
-        route = Route("default-to-internet", "0.0.0.0/0", "Internet", None, advertiser.path)
-        return RouteTable(self._table_name(FIREWALL_SUBNET), FIREWALL_SUBNET, (route,))
+    def firewall_route_table(self) -> "RouteTable | None":
+        return self.table_on(self.hub.vnet.name, FIREWALL_SUBNET)
 
     @property
     def firewall_subnet_routes(self) -> tuple[Route, ...]:
@@ -727,42 +1055,87 @@ class Topology:
         return table.routes if table else ()
 
     @property
-    def firewall_management_route_table(self) -> RouteTable | None:
-        """AzureFirewallManagementSubnet's route table: only 0.0.0.0/0 -> Internet, gateway routes not propagated.
-
-        Azure associates a system route table with this subnet, and a VNet redeploy whose inline subnet names no
-        route table may drop such an association (subnets are rewritten as the template lists them). Learn allows
-        a customer route table there if it holds just the default route to the Internet with propagation off, so
-        gen writes that one and every redeploy writes it again.
-        https://learn.microsoft.com/azure/firewall/management-nic
-        """
-        if self.hub.firewall is None or not self.hub.firewall.needs_management_ip:
-            return None
-        route = Route("default-to-internet", "0.0.0.0/0", "Internet", None, self.hub.firewall.path)
-        return RouteTable(self._table_name(FIREWALL_MANAGEMENT_SUBNET), FIREWALL_MANAGEMENT_SUBNET, (route,),
-                          propagate_gateway_routes=False)
+    def firewall_management_route_table(self) -> "RouteTable | None":
+        return self.table_on(self.hub.vnet.name, FIREWALL_MANAGEMENT_SUBNET)
 
     @property
-    def route_tables(self) -> tuple[RouteTable, ...]:
-        tables = (self.gateway_route_table, self.firewall_route_table, self.firewall_management_route_table)
-        return tuple(t for t in tables if t) + self.hub_subnet_route_tables
+    def hub_route_tables(self) -> tuple["RouteTable", ...]:
+        """The tables on the hub's subnets."""
+        return self.tables_of(self.hub.vnet)
 
     @property
-    def spoke_route_tables(self) -> tuple[RouteTable, ...]:
-        """One route table per spoke, on every subnet of it: on-premises and branch prefixes (and with
-        internetThroughFirewall 0.0.0.0/0) to the firewall, gateway routes not propagated unless the spec says so.
-        https://learn.microsoft.com/azure/firewall/tutorial-hybrid-portal"""
-        if not self.inspects_transit or self.firewall_private_ip is None:
+    def spoke_route_tables(self) -> tuple["RouteTable", ...]:
+        """The tables on the spokes' subnets, each once."""
+        return tuple(dict.fromkeys(t for spoke in self.spokes for t in self.tables_of(spoke.vnet)))
+
+    @cached_property
+    def _route_groups(self) -> dict[str, tuple]:
+        found = {}
+        for vnet in self.vnets:
+            groups: dict = {}
+            for subnet in vnet.subnets:
+                if vnet is self.hub.vnet and subnet.name in SPECIAL_SUBNETS:
+                    continue  # the gateways' and the firewall's subnets are hops of their own
+                table = self.table_on(vnet.name, subnet.name)
+                key = (tuple(sorted((r.address_prefix, r.next_hop_type, r.next_hop_ip) for r in table.routes)),
+                       table.propagate_gateway_routes) if table else None
+                groups.setdefault(key, [table, []])[1].append(subnet)
+            ordered = sorted(groups.values(), key=lambda g: -len(g[1]))  # stable: spec order among equals
+            found[str(vnet.name).lower()] = tuple((table, tuple(subnets)) for table, subnets in ordered)
+        return found
+
+    def subnet_route_groups(self, vnet: VirtualNetwork) -> tuple[tuple["RouteTable | None", tuple[Subnet, ...]], ...]:
+        """A VNet's subnets (the hub's workload subnets) grouped by the routes their tables hold: subnets that route
+        alike, the largest group first (the VNet as a whole, for gen routes and gen trace), then the others."""
+        return self._route_groups.get(str(vnet.name).lower(), ())
+
+    # --- scopes -------------------------------------------------------------------------------------------
+
+    def scope_of(self, owner) -> Scope:
+        """Where a VNet's owner (the hub, a VNet branch, a spoke) and what hangs off it live."""
+        return getattr(owner, "scope", None) or self.scope
+
+    @property
+    def scopes(self) -> tuple[Scope, ...]:
+        """Every scope the design deploys into, the hub's first, each once."""
+        found = [self.scope]
+        for owner in self.vnet_branches + self.spokes:
+            scope = self.scope_of(owner)
+            if not any(scope.same_as(other) for other in found):
+                found.append(scope)
+        return tuple(found)
+
+    # --- zones and what runs ---------------------------------------------------------------------------------
+
+    @property
+    def region_zones(self) -> tuple[str, ...]:
+        """The zones of a zone-redundant resource here: 1, 2 and 3, or none in a region without zones."""
+        return zones_of(self.location)
+
+    @cached_property
+    def _as_deployed(self) -> dict[str, AsDeployed]:
+        return {str(entry.key).lower(): entry for entry in self.as_deployed}
+
+    def kept(self, key: str) -> AsDeployed | None:
+        """What the spec keeps of a running resource (`asDeployed`), by `resource_key`."""
+        return self._as_deployed.get(key.lower())
+
+    @property
+    def firewall_zones(self) -> tuple[str, ...]:
+        """The firewall's zones, and its public IPs': the spec's, else zone-redundant where the region has zones."""
+        firewall = self.hub.firewall
+        if firewall is not None and firewall.pinned_zones is not None:
+            return firewall.pinned_zones
+        return self.region_zones
+
+    def public_ip_zones(self, owner) -> tuple[str, ...]:
+        """The zones gen gives a public IP by what uses it: the firewall's zones; none for a non-AZ gateway (Azure
+        refuses zoned IPs there: RegionalVmssVpnGatewayPublicIpsMustNotHaveZonesConfigured); else the region's."""
+        if isinstance(owner, Firewall):
+            return self.firewall_zones
+        if isinstance(owner, (VpnGateway, ExpressRouteGateway)) and not owner.az:
             return ()
-        transit = self._firewall_routes(self.on_premises + self.branches)
-        tables = []
-        for spoke in self.spokes:
-            internet = (Route("default-to-firewall", "0.0.0.0/0", "VirtualAppliance", self.firewall_private_ip, spoke.path),) \
-                if spoke.internet_through_firewall else ()
-            tables.append(RouteTable(spoke.route_table_name, "*", transit + internet, spoke.propagate_gateway_routes,
-                                     vnet=str(spoke.vnet.name),
-                                     vnet_has_exempt=len(spoke.route_table_subnets) < len(spoke.vnet.subnets)))
-        return tuple(tables)
+        return self.region_zones
 
     @cached_property  # every trace through the firewall asks (SNAT): computed once per design
     def public_address_prefixes(self) -> tuple[SpecString, ...]:
@@ -775,6 +1148,11 @@ class Topology:
                 if network is not None and network.prefixlen > 0 and not any(network.subnet_of(p) for p in private):
                     found.append(prefix)
         return tuple(dict.fromkeys(found))
+
+    @property
+    def designed_snat_ranges(self) -> tuple[str, ...]:
+        """The SNAT private ranges gen writes: none when Azure's default (IANA's private ranges) is the design."""
+        return self.snat_private_ranges if self.public_address_prefixes else ()
 
     @cached_property
     def snat_private_ranges(self) -> tuple[str, ...]:
@@ -951,17 +1329,34 @@ def _texts(data: dict, key: str, path: str) -> tuple[SpecString, ...]:
     return tuple(SpecString(v, f"{path}.{key}[{j}]") for j, v in enumerate(data.get(key, ())))
 
 
+def _subnet_table(data: dict, path: str) -> SubnetRouteTable | None:
+    """`routeTable` of a subnet, or just `routeTableName` (the same as a `routeTable` with only a name)."""
+    table = data.get("routeTable")
+    if table is None:
+        name = _text(data, "routeTableName", path)
+        return SubnetRouteTable(name, path=f"{path}.routeTableName") if name else None
+    where = f"{path}.routeTable"
+    routes = tuple(Route(_text(r, "name", f"{where}.routes[{k}]"), _text(r, "addressPrefix", f"{where}.routes[{k}]"),
+                         r["nextHopType"], _text(r, "nextHopIpAddress", f"{where}.routes[{k}]"), f"{where}.routes[{k}]")
+                   for k, r in enumerate(table.get("routes", [])))
+    names = tuple((prefix, SpecString(name, f"{where}.routeNames.{prefix}")) for prefix, name in table.get("routeNames", {}).items())
+    return SubnetRouteTable(_text(table, "name", where), table.get("propagateGatewayRoutes"), routes, names, where,
+                            table.get("onlyTheseRoutes", False))
+
+
 def _vnet(data: dict, path: str, label: str) -> VirtualNetwork:
     return VirtualNetwork(
         name=_text(data, "name", path),
         address_space=_texts(data, "addressSpace", path),
         subnets=tuple(
             Subnet(_text(s, "name", f"{path}.subnets[{j}]"), _text(s, "prefix", f"{path}.subnets[{j}]"), f"{path}.subnets[{j}]",
-                   _text(s, "networkSecurityGroupId", f"{path}.subnets[{j}]"), _text(s, "routeTableName", f"{path}.subnets[{j}]"))
+                   _text(s, "networkSecurityGroupId", f"{path}.subnets[{j}]"), _subnet_table(s, f"{path}.subnets[{j}]"))
             for j, s in enumerate(data["subnets"])
         ),
         label=label,
         path=path,
+        dns_servers=_texts(data, "dnsServers", path),
+        existing=data.get("existing", False),
     )
 
 
@@ -977,6 +1372,7 @@ def _vpn_gateway(data: dict, path: str, label: str, *, hub: bool) -> VpnGateway:
         kept_public_ip_names=_texts(data, "publicIpNames", path),
         custom_bgp_ip_addresses=_texts(data, "customBgpIpAddresses", path),
         kept_ip_configuration_names=_texts(data, "ipConfigurationNames", path),
+        existing=data.get("existing", False),
     )
 
 
@@ -988,23 +1384,57 @@ def _diagnostics(data: dict, path: str, tier: str) -> FirewallDiagnostics:
         retention_days=workspace.get("retentionInDays", 30),
         tier=tier,
         path=path,
+        kept_setting_name=_text(data, "settingName", path),
+        kept_categories=_texts(data, "categories", path),
     )
+
+
+def _network_rule(r: dict, rule_path: str) -> NetworkRule:
+    return NetworkRule(
+        name=_text(r, "name", rule_path),
+        description=_text(r, "description", rule_path, ""),
+        source_addresses=_texts(r, "sourceAddresses", rule_path),
+        destination_addresses=_texts(r, "destinationAddresses", rule_path),
+        destination_ports=_texts(r, "destinationPorts", rule_path),
+        protocols=tuple(r.get("protocols", ())),
+        path=rule_path,
+        source_ip_groups=_texts(r, "sourceIpGroups", rule_path),
+        destination_ip_groups=_texts(r, "destinationIpGroups", rule_path),
+        destination_fqdns=_texts(r, "destinationFqdns", rule_path),
+    )
+
+
+def _firewall_rule(rule_type: str, r: dict, rule_path: str):
+    if rule_type == NETWORK:
+        return _network_rule(r, rule_path)
+    if rule_type == APPLICATION:
+        protocols = tuple((text.split(":")[0], int(text.split(":")[1])) for text in r.get("applicationProtocols", ()))
+        return ApplicationRule(_text(r, "name", rule_path), _text(r, "description", rule_path, ""),
+                               _texts(r, "sourceAddresses", rule_path), protocols, _texts(r, "targetFqdns", rule_path),
+                               _texts(r, "fqdnTags", rule_path), rule_path, _texts(r, "sourceIpGroups", rule_path))
+    return NatRule(_text(r, "name", rule_path), _text(r, "description", rule_path, ""), _texts(r, "sourceAddresses", rule_path),
+                   _texts(r, "destinationAddresses", rule_path), _texts(r, "destinationPorts", rule_path),
+                   tuple(r.get("protocols", ())), _text(r, "translatedAddress", rule_path), _text(r, "translatedFqdn", rule_path),
+                   _text(r, "translatedPort", rule_path), rule_path, _texts(r, "sourceIpGroups", rule_path))
+
+
+def _rule_groups(data: dict, path: str) -> tuple[RuleCollectionGroup, ...]:
+    groups = []
+    for g, group in enumerate(data.get("ruleCollectionGroups", [])):
+        group_path = f"{path}.ruleCollectionGroups[{g}]"
+        collections = []
+        for c, collection in enumerate(group["ruleCollections"]):
+            where = f"{group_path}.ruleCollections[{c}]"
+            rules = tuple(_firewall_rule(collection["ruleType"], r, f"{where}.rules[{k}]") for k, r in enumerate(collection["rules"]))
+            collections.append(RuleCollection(_text(collection, "name", where), collection["priority"], collection["ruleType"],
+                                              collection["action"], rules, where))
+        groups.append(RuleCollectionGroup(_text(group, "name", group_path), group["priority"], tuple(collections), group_path))
+    return tuple(groups)
 
 
 def _firewall(data: dict) -> Firewall:
     path = "hub.firewall"
-    rules = []
-    for k, r in enumerate(data.get("networkRules", [])):
-        rule_path = f"{path}.networkRules[{k}]"
-        rules.append(NetworkRule(
-            name=_text(r, "name", rule_path),
-            description=_text(r, "description", rule_path, ""),
-            source_addresses=_texts(r, "sourceAddresses", rule_path),
-            destination_addresses=_texts(r, "destinationAddresses", rule_path),
-            destination_ports=_texts(r, "destinationPorts", rule_path),
-            protocols=tuple(r["protocols"]),
-            path=rule_path,
-        ))
+    rules = [_network_rule(r, f"{path}.networkRules[{k}]") for k, r in enumerate(data.get("networkRules", []))]
     return Firewall(
         name=_text(data, "name", path),
         tier=data["tier"],
@@ -1018,6 +1448,15 @@ def _firewall(data: dict) -> Firewall:
         kept_public_ip_name=_text(data, "publicIpName", path),
         kept_management_public_ip_name=_text(data, "managementPublicIpName", path),
         kept_rule_group_name=_text(data, "ruleCollectionGroupName", path),
+        existing=data.get("existing", False),
+        pinned_zones=tuple(data["zones"]) if "zones" in data else None,
+        kept_ip_configuration_name=_text(data, "ipConfigurationName", path),
+        kept_management_ip_configuration_name=_text(data, "managementIpConfigurationName", path),
+        threat_intel_mode=data.get("threatIntelMode", "Alert"),
+        dns_proxy=data.get("dnsProxy", False),
+        dns_servers=_texts(data, "dnsServers", path),
+        classic_rules=data.get("classicRules", False),
+        groups=_rule_groups(data, path),
     )
 
 
@@ -1029,12 +1468,15 @@ def _hub(data: dict) -> Hub:
         expressroute_gateway=ExpressRouteGateway(
             _text(er, "name", "hub.expressRouteGateway"), _text(er, "sku", "hub.expressRouteGateway"), path="hub.expressRouteGateway",
             kept_public_ip_name=_text(er, "publicIpName", "hub.expressRouteGateway"),
+            kept_ip_configuration_name=_text(er, "ipConfigurationName", "hub.expressRouteGateway"),
+            scale_units=(er["scaleUnits"]["min"], er["scaleUnits"]["max"]) if "scaleUnits" in er else None,
+            existing=er.get("existing", False),
         ) if er else None,
         vpn_gateway=_vpn_gateway(vpn, "hub.vpnGateway", "hub VPN gateway", hub=True) if vpn else None,
         route_server=RouteServer(
             _text(ars, "name", "hub.routeServer"), ars.get("branchToBranch", True), ars.get("hubRoutingPreference", "ExpressRoute"),
             path="hub.routeServer", kept_public_ip_name=_text(ars, "publicIpName", "hub.routeServer"),
-            kept_ip_configuration_name=_text(ars, "ipConfigurationName", "hub.routeServer"),
+            kept_ip_configuration_name=_text(ars, "ipConfigurationName", "hub.routeServer"), existing=ars.get("existing", False),
         ) if ars else None,
         firewall=_firewall(fw) if fw else None,
     )
@@ -1052,6 +1494,7 @@ def _branch(b: dict, path: str, vpn_name: str) -> VnetBranch | SiteBranch:
             branch_to_hub_connection=_text(b, "branchToHubConnectionName", path) or f"{gateway.name}-to-{vpn_name}",
             path=path,
             location=_text(b, "location", path),
+            scope=_scope(b, path),
         )
     devices = tuple(_device(d, f"{path}.devices[{k}]", name, vpn_name) for k, d in enumerate(b["devices"])) if "devices" in b else (
         SiteDevice(
@@ -1086,6 +1529,7 @@ def _device(d: dict, path: str, site: str, vpn_name: str) -> SiteDevice:
         local_network_gateway_name=_text(d, "localNetworkGatewayName", path) or f"lng-{site}-{name}",
         connection_name=_text(d, "connectionName", path) or f"{vpn_name}-to-{site}-{name}",
         path=path,
+        own_connection=_site_connection(d["connection"], f"{path}.connection") if "connection" in d else None,
     )
 
 
@@ -1106,6 +1550,7 @@ def _site_connection(data: dict | None, path: str) -> SiteConnection:
         dpd_timeout_seconds=data.get("dpdTimeoutSeconds"),
         connection_mode=data.get("connectionMode"),
         path=path,
+        connection_protocol=data.get("connectionProtocol"),
     )
 
 
@@ -1121,7 +1566,15 @@ def _spoke(data: dict, path: str, hub_vnet: str) -> Spoke:
         spoke_to_hub_peering=_text(data, "spokeToHubPeeringName", path) or f"{vnet.name}-to-{hub_vnet}",
         path=path,
         route_table_name=_text(data, "routeTableName", path) or f"{vnet.name}-rt",
+        scope=_scope(data, path),
     )
+
+
+def _scope(data: dict, path: str) -> Scope | None:
+    """An owner's own scope when the spec gives one; the group defaults to the hub's (`build` fills it in)."""
+    if "resourceGroup" not in data and "subscriptionId" not in data:
+        return None
+    return Scope(_text(data, "resourceGroup", path), _text(data, "subscriptionId", path))
 
 
 def build(data: dict) -> Topology:
@@ -1162,6 +1615,19 @@ def build(data: dict) -> Topology:
                         _text(a, "reason", f"acceptedWarnings[{i}]"), f"acceptedWarnings[{i}]")
         for i, a in enumerate(data.get("acceptedWarnings", []))
     )
+    scope = Scope(SpecString(data["resourceGroup"], "resourceGroup") if "resourceGroup" in data
+                  else SpecString(f"rg-{data['name']}", "name"),
+                  SpecString(data["subscriptionId"], "subscriptionId") if "subscriptionId" in data else None)
+    # An owner that names only its subscription keeps the hub's group name there.
+    branches = tuple(replace(b, scope=Scope(b.scope.resource_group or scope.resource_group, b.scope.subscription_id))
+                     if getattr(b, "scope", None) else b for b in branches)
+    spokes = tuple(replace(s, scope=Scope(s.scope.resource_group or scope.resource_group, s.scope.subscription_id))
+                   if s.scope else s for s in spokes)
+    kept = tuple(AsDeployed(SpecString(key, f"asDeployed.{key}"),
+                            tuple(sorted(entry["tags"].items())) if "tags" in entry else None,
+                            tuple(entry["zones"]) if "zones" in entry else None, entry.get("sku"), entry.get("properties"),
+                            f"asDeployed.{key}")
+                 for key, entry in data.get("asDeployed", {}).items())
     return Topology(
         name=data["name"],
         location=SpecString(data["location"], "location"),
@@ -1172,4 +1638,6 @@ def build(data: dict) -> Topology:
         test_vms=test_vms,
         accepted_warnings=accepted,
         spokes=spokes,
+        scope=scope,
+        as_deployed=kept,
     )

@@ -36,6 +36,8 @@ PEERINGS_AFTER = ("a peering writes the hub VNet, and the spoke uses the hub's g
 DIAGNOSTICS_AFTER = ("the diagnostic setting is written on the firewall, named from the parameters (so that what-if "
                      "sees it): after the firewall exists")
 VMS_AFTER = "a test VM's NIC joins a subnet of a VNet the gateways and connections write (assumed): after them"
+TABLES_FIRST = "its subnets name their route tables by resource ID (the tables may live in other resource groups): after the tables"
+SPOKE_SIDE_AFTER = "the spoke uses the hub's gateways, which the hub side of the peering lends: after it"
 
 
 @dataclass(frozen=True)
@@ -72,12 +74,16 @@ def steps(t: Topology) -> tuple[Step, ...]:
         if in_chain:
             chain.append(step.symbol)
 
-    tables = ("routeTableDeployments",) if t.route_tables else ()
     if t.route_tables:
         found.append(Step("routeTableDeployments", "route-table", "route table", tuple(r.name for r in t.route_tables), loop=True,
                           operations=tuple(modules.route_table(r.name) for r in t.route_tables)))
-    found.append(Step("hubNetwork", "virtual-network", "hub VNet", (hub.vnet.name,), needs=tables,
-                      operations=(_network(hub.vnet),)))
+
+    def tables_first(vnets) -> dict:
+        """A VNet step's wait for the route tables, when any of its subnets has one."""
+        return {"after": ("routeTableDeployments",), "why": TABLES_FIRST} if any(t.tables_of(v) for v in vnets) else {}
+
+    found.append(Step("hubNetwork", "virtual-network", "hub VNet", (hub.vnet.name,), operations=(_network(hub.vnet),),
+                      **tables_first([hub.vnet])))
     if hub.expressroute_gateway:
         er = hub.expressroute_gateway
         add(Step("expressRouteGatewayDeployment", "expressroute-gateway", "ExpressRoute gateway",
@@ -104,17 +110,16 @@ def steps(t: Topology) -> tuple[Step, ...]:
                  needs=("hubNetwork",), why=ROUTE_SERVER_AFTER, operations=(modules.route_server(ars.name, ars.public_ip_name, ars.ip_configuration_name),)),
             in_chain=True)
     if t.spokes:
-        if t.spoke_route_tables:
-            found.append(Step("spokeRouteTables", "route-table", "spoke route table", tuple(r.name for r in t.spoke_route_tables),
-                              loop=True, operations=tuple(modules.route_table(r.name) for r in t.spoke_route_tables)))
         found.append(Step("spokeNetworks", "virtual-network", "spoke VNet", tuple(s.vnet.name for s in t.spokes), loop=True,
-                          needs=("spokeRouteTables[]",) if t.spoke_route_tables else (),
-                          operations=tuple(_network(s.vnet) for s in t.spokes)))
+                          operations=tuple(_network(s.vnet) for s in t.spokes), **tables_first([s.vnet for s in t.spokes])))
         # The peerings name their VNets (from the parameters, so that what-if sees them): ordered explicitly.
-        add(Step("spokePeerings", "vnet-peering", "hub and spoke peering", tuple(s.hub_to_spoke_peering for s in t.spokes),
+        add(Step("hubToSpokePeerings", "vnet-peering", "hub -> spoke peering", tuple(s.hub_to_spoke_peering for s in t.spokes),
                  loop=True, serial=True, after=("spokeNetworks[]",), why=PEERINGS_AFTER,
-                 operations=tuple(modules.peering(f"{hub.vnet.name}/{s.hub_to_spoke_peering}", f"{s.vnet.name}/{s.spoke_to_hub_peering}")
-                                  for s in t.spokes)), in_chain=True)
+                 operations=tuple(modules.peering(f"{hub.vnet.name}/{s.hub_to_spoke_peering}") for s in t.spokes)), in_chain=True)
+        # A peering writes both its VNets (assumed, as for the hub side): in the chain of the hub VNet's writers too.
+        add(Step("spokeToHubPeerings", "vnet-peering", "spoke -> hub peering", tuple(s.spoke_to_hub_peering for s in t.spokes),
+                 loop=True, serial=True, why=SPOKE_SIDE_AFTER,
+                 operations=tuple(modules.peering(f"{s.vnet.name}/{s.spoke_to_hub_peering}") for s in t.spokes)), in_chain=True)
     if t.has_expressroute_connections:
         add(Step("expressRouteConnectionDeployments", "expressroute-connection", "ExpressRoute connection",
                  tuple(s.connection_name for s in t.on_premises), loop=True, serial=True,
@@ -123,7 +128,7 @@ def steps(t: Topology) -> tuple[Step, ...]:
     if t.vnet_branches:
         names = tuple(b.vnet.name for b in t.vnet_branches)
         found.append(Step("branchNetworks", "virtual-network", "branch VNet", names, loop=True,
-                          operations=tuple(_network(b.vnet) for b in t.vnet_branches)))
+                          operations=tuple(_network(b.vnet) for b in t.vnet_branches), **tables_first([b.vnet for b in t.vnet_branches])))
         found.append(Step("branchVpnGateways", "vpn-gateway", "branch VPN gateway",
                           tuple(b.vpn_gateway.name for b in t.vnet_branches), loop=True, needs=("branchNetworks[]",),
                           operations=tuple(modules.gateway(b.vpn_gateway.name, b.vpn_gateway.public_ip_names) for b in t.vnet_branches)))

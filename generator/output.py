@@ -187,12 +187,15 @@ def _umask() -> int:
     return mask
 
 
-def write_file(path: str | Path, text: str, executable: bool = False) -> None:
+def write_file(path: str | Path, text: str, executable: bool = False, parents: bool = False) -> None:
     """Replace one file atomically: write a temporary file beside it, fsync, rename. A full disk or a kill leaves
-    the previous file whole. Raises OSError (with the path) for the caller to report."""
+    the previous file whole. `parents`: make the folders it goes in (`gen import -o specs/hub.json`). Raises OSError
+    (with the path) for the caller to report."""
     path = Path(path)
     if not str(path).strip():
         raise OSError(errno.ENOENT, "the file name is empty")
+    if parents and str(path.parent):
+        path.parent.mkdir(parents=True, exist_ok=True)
     if path.is_dir():
         raise IsADirectoryError(errno.EISDIR, "is a directory", str(path))
     try:

@@ -1,9 +1,14 @@
-"""Does the firewall policy let a flow through? The network rules of the spec, evaluated like Azure Firewall.
+"""Does the firewall let a flow through? Its rules, evaluated like Azure Firewall.
 
-Azure Firewall denies what no rule allows, and it is stateful: the reply of an
-allowed flow needs no rule of its own. Rules match on source, destination,
-protocol and port; without a protocol or port every protocol or port counts,
-so the question becomes "does some rule allow anything from here to there".
+Azure Firewall reads network rule collections in order (a policy: by rule collection group priority, then
+collection priority; classic rules: by collection priority, the same order once imported) and the first rule that
+matches decides: Allow or Deny ("The rules are terminating":
+https://learn.microsoft.com/azure/firewall/rule-processing). It denies what no rule allows, and it is stateful: the
+reply of an allowed flow needs no rule of its own. Rules match on source, destination, protocol and port; without a
+protocol or port every protocol or port counts, so the question becomes "does some rule allow anything from here to
+there". Application rules match the name a client asks for (HTTP Host, TLS SNI), which an address-level trace does
+not know: they are not evaluated here. Rules that name IP groups or FQDNs match what those hold, which the spec does
+not say: they are taken as not matching.
 """
 
 from __future__ import annotations
@@ -11,7 +16,7 @@ from __future__ import annotations
 import ipaddress
 from functools import lru_cache
 
-from .model import Firewall, NetworkRule, Topology, address_number, parse_network
+from .model import NETWORK, Firewall, NetworkRule, Topology, address_number, parse_network
 
 
 @lru_cache(maxsize=4096)
@@ -46,30 +51,47 @@ def _port_matches(pattern: str, port: int | None) -> bool:
         return False
 
 
-def matching_rule(firewall: Firewall, source: str, destination: str, protocol: str | None = None, port: int | None = None) -> NetworkRule | None:
-    """The first network rule that allows the flow, or None: then the firewall drops it."""
+def _network_collections(firewall: Firewall):
+    return [c for c in firewall.collections if c.rule_type == NETWORK]
+
+
+def _matches(rule: NetworkRule, src: int, dst: int, protocol: str | None, port: int | None) -> bool:
+    if protocol is not None and not ({"Any", protocol.upper()} & set(rule.protocols)):
+        return False
+    return (any(_address_matches(p, src) for p in rule.source_addresses)
+            and any(_address_matches(p, dst) for p in rule.destination_addresses)
+            and any(_port_matches(p, port) for p in rule.destination_ports))
+
+
+def decision(firewall: Firewall, source: str, destination: str, protocol: str | None = None,
+             port: int | None = None) -> tuple[str, NetworkRule] | None:
+    """("Allow" or "Deny", the rule) of the first network rule that matches the flow, or None: no rule matches, and
+    the firewall drops it."""
     src, dst = address_number(source), address_number(destination)
-    for rule in firewall.network_rules:
-        if protocol is not None and not ({"Any", protocol.upper()} & set(rule.protocols)):
-            continue
-        if not any(_address_matches(p, src) for p in rule.source_addresses):
-            continue
-        if not any(_address_matches(p, dst) for p in rule.destination_addresses):
-            continue
-        if not any(_port_matches(p, port) for p in rule.destination_ports):
-            continue
-        return rule
+    for collection in _network_collections(firewall):
+        for rule in collection.rules:
+            if _matches(rule, src, dst, protocol, port):
+                return collection.action, rule
     return None
 
 
+def matching_rule(firewall: Firewall, source: str, destination: str, protocol: str | None = None, port: int | None = None) -> NetworkRule | None:
+    """The rule that allows the flow, or None: no rule allows it (none matches, or a Deny rule matches first)."""
+    found = decision(firewall, source, destination, protocol, port)
+    return found[1] if found and found[0] == "Allow" else None
+
+
 def rules_from(firewall: Firewall, network) -> list[NetworkRule]:
-    """The network rules whose sources cover any address of `network` (an IPv4Network): what lets it through at all."""
+    """The Allow network rules whose sources cover any address of `network` (an IPv4Network): what lets it through."""
     first, last = int(network.network_address), int(network.broadcast_address)
     found = []
-    for rule in firewall.network_rules:
-        ranges = [r for r in (_address_range(p) for p in rule.source_addresses) if r]
-        if any(low <= last and first <= high for low, high in ranges):
-            found.append(rule)
+    for collection in _network_collections(firewall):
+        if collection.action != "Allow":
+            continue
+        for rule in collection.rules:
+            ranges = [r for r in (_address_range(p) for p in rule.source_addresses) if r]
+            if any(low <= last and first <= high for low, high in ranges):
+                found.append(rule)
     return found
 
 

@@ -18,12 +18,29 @@ from . import cache, logs, markdown, order, plan, routing
 from .plan import text as plan_text
 from .compiler import TESTED_BICEP
 from .diagram import mermaid
-from .model import SSH_KEY_ENV, RouteTable, Topology, VirtualNetwork, VpnGateway
+from .model import (
+    APPLICATION,
+    NAT,
+    NETWORK,
+    SSH_KEY_ENV,
+    ApplicationRule,
+    Firewall,
+    NatRule,
+    NetworkRule,
+    RouteTable,
+    RuleCollection,
+    Scope,
+    Topology,
+    VirtualNetwork,
+    VpnGateway,
+)
 from .provenance import Provenance, comment_header
 
 _IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+# Keys that would read as something else unquoted. `type` is not among them: Bicep takes it as a property name, and
+# its linter wants it bare (prefer-unquoted-property-names).
 _BICEP_KEYWORDS = {"true", "false", "null", "if", "for", "in", "param", "var", "resource", "module", "output",
-                   "metadata", "import", "type", "func", "using", "existing", "targetScope"}
+                   "metadata", "import", "func", "using", "existing", "targetScope"}
 
 
 def bicep_string(value: str) -> str:
@@ -82,16 +99,33 @@ def bicep_literal(value, indent: int = 0) -> str:
 # --- parameter values: everything main.bicepparam carries --------------------------------------------
 
 
-def _vnet_value(vnet: VirtualNetwork) -> dict:
-    return {
-        "name": vnet.name,
-        "addressPrefixes": list(vnet.address_space),
-        "subnets": [{"name": s.name, "addressPrefix": s.prefix, **({"networkSecurityGroupId": s.nsg_id} if s.nsg_id else {})}
-                    for s in vnet.subnets],
-    }
+def _scope_value(scope: Scope | None, around: Scope) -> dict:
+    """`resourceGroup` and `subscriptionId` of something that lives elsewhere than `around`; {} when it does not."""
+    if scope is None or scope.same_as(around):
+        return {}
+    found = {"resourceGroup": scope.resource_group}
+    if scope.subscription_id and str(scope.subscription_id).lower() != str(around.subscription_id or "").lower():
+        found["subscriptionId"] = scope.subscription_id
+    return found
 
 
-def _vpn_gateway_value(gateway: VpnGateway) -> dict:
+def _vnet_value(t: Topology, vnet: VirtualNetwork, scope: Scope) -> dict:
+    subnets = []
+    for subnet in vnet.subnets:
+        value = {"name": subnet.name, "addressPrefix": subnet.prefix}
+        if subnet.nsg_id:
+            value["networkSecurityGroupId"] = subnet.nsg_id
+        table = t.table_on(vnet.name, subnet.name)
+        if table is not None:
+            value["routeTable"] = {"name": table.name, **_scope_value(table.scope, scope)}
+        subnets.append(value)
+    found = {"name": vnet.name, "addressPrefixes": list(vnet.address_space)}
+    if vnet.dns_servers:
+        found["dnsServers"] = list(vnet.dns_servers)
+    return {**found, "subnets": subnets}
+
+
+def _vpn_gateway_value(t: Topology, gateway: VpnGateway) -> dict:
     return {
         "name": gateway.name,
         "sku": gateway.sku,
@@ -99,6 +133,7 @@ def _vpn_gateway_value(gateway: VpnGateway) -> dict:
         "asn": gateway.asn,
         "activeActive": gateway.active_active,
         "publicIpNames": list(gateway.public_ip_names),
+        "publicIpZones": list(t.public_ip_zones(gateway)),
         **({"customBgpIpAddresses": list(gateway.custom_bgp_ip_addresses)} if gateway.custom_bgp_ip_addresses else {}),
         **({"ipConfigurationNames": list(gateway.kept_ip_configuration_names)} if gateway.kept_ip_configuration_names else {}),
     }
@@ -123,7 +158,7 @@ def _site_device_value(t: Topology, site, device) -> dict:
         value["customBgpIpAddresses"] = list(t.hub.vpn_gateway.custom_bgp_ip_addresses)
         if t.hub.vpn_gateway.kept_ip_configuration_names:
             value["gatewayIpConfigurationNames"] = list(t.hub.vpn_gateway.kept_ip_configuration_names)
-    connection = site.connection
+    connection = site.connection_of(device)
     if connection.ipsec_policy:
         value["ipsecPolicy"] = connection.ipsec_policy.as_arm()
     if connection.policy_based_traffic_selectors is not None:
@@ -132,29 +167,141 @@ def _site_device_value(t: Topology, site, device) -> dict:
         value["dpdTimeoutSeconds"] = connection.dpd_timeout_seconds
     if connection.connection_mode is not None:
         value["connectionMode"] = connection.connection_mode
+    if connection.connection_protocol is not None:
+        value["connectionProtocol"] = connection.connection_protocol
     return value
 
 
-def _route_table_value(table: RouteTable) -> dict:
+def _route_table_value(t: Topology, table: RouteTable) -> dict:
     values = []
     for route in table.routes:
         value = {"name": route.name, "addressPrefix": route.address_prefix, "nextHopType": route.next_hop_type}
         if route.next_hop_ip:
             value["nextHopIpAddress"] = route.next_hop_ip
         values.append(value)
-    return {"name": table.name, "subnetName": table.subnet, "propagateGatewayRoutes": table.propagate_gateway_routes,
+    return {"name": table.name, **_scope_value(table.scope, t.scope), "propagateGatewayRoutes": table.propagate_gateway_routes,
             "routes": values}
+
+
+# --- firewall rules: the spec's neutral shape, as each API writes it ------------------------------------
+
+
+def _policy_rule(rule_type: str, rule) -> dict:
+    """A rule as a firewall policy's rule collection group writes it."""
+    if rule_type == NETWORK:
+        found = {"ruleType": "NetworkRule", "name": rule.name, "ipProtocols": list(rule.protocols),
+                 "sourceAddresses": list(rule.source_addresses), "destinationAddresses": list(rule.destination_addresses),
+                 "destinationPorts": list(rule.destination_ports)}
+        extra = {"sourceIpGroups": rule.source_ip_groups, "destinationIpGroups": rule.destination_ip_groups,
+                 "destinationFqdns": rule.destination_fqdns}
+    elif rule_type == APPLICATION:
+        found = {"ruleType": "ApplicationRule", "name": rule.name,
+                 "protocols": [{"protocolType": kind, "port": port} for kind, port in rule.protocols],
+                 "sourceAddresses": list(rule.source_addresses), "targetFqdns": list(rule.target_fqdns),
+                 "fqdnTags": list(rule.fqdn_tags)}
+        extra = {"sourceIpGroups": rule.source_ip_groups}
+    else:
+        found = {"ruleType": "NatRule", "name": rule.name, "ipProtocols": list(rule.protocols),
+                 "sourceAddresses": list(rule.source_addresses), "destinationAddresses": list(rule.destination_addresses),
+                 "destinationPorts": list(rule.destination_ports)}
+        extra = {"sourceIpGroups": rule.source_ip_groups}
+        found.update({key: value for key, value in (("translatedAddress", rule.translated_address),
+                                                    ("translatedFqdn", rule.translated_fqdn),
+                                                    ("translatedPort", rule.translated_port)) if value})
+    if rule.description:
+        found["description"] = rule.description
+    found.update({key: list(value) for key, value in extra.items() if value})
+    return found
+
+
+def _policy_collection(collection: RuleCollection) -> dict:
+    if collection.rule_type == NAT:
+        return {"ruleCollectionType": "FirewallPolicyNatRuleCollection", "name": collection.name, "priority": collection.priority,
+                "action": {"type": "DNAT"}, "rules": [_policy_rule(NAT, r) for r in collection.rules]}
+    return {"ruleCollectionType": "FirewallPolicyFilterRuleCollection", "name": collection.name, "priority": collection.priority,
+            "action": {"type": collection.action}, "rules": [_policy_rule(collection.rule_type, r) for r in collection.rules]}
+
+
+def _classic_rule(rule_type: str, rule) -> dict:
+    """A rule as the firewall's own (classic) rule collections write it."""
+    found = {"name": rule.name}
+    if rule.description:
+        found["description"] = rule.description
+    if rule_type == NETWORK:
+        found.update(protocols=list(rule.protocols), sourceAddresses=list(rule.source_addresses),
+                     destinationAddresses=list(rule.destination_addresses), destinationPorts=list(rule.destination_ports))
+        extra = {"sourceIpGroups": rule.source_ip_groups, "destinationIpGroups": rule.destination_ip_groups,
+                 "destinationFqdns": rule.destination_fqdns}
+    elif rule_type == APPLICATION:
+        found.update(protocols=[{"protocolType": kind, "port": port} for kind, port in rule.protocols],
+                     sourceAddresses=list(rule.source_addresses), targetFqdns=list(rule.target_fqdns),
+                     fqdnTags=list(rule.fqdn_tags))
+        extra = {"sourceIpGroups": rule.source_ip_groups}
+    else:
+        found.update(protocols=list(rule.protocols), sourceAddresses=list(rule.source_addresses),
+                     destinationAddresses=list(rule.destination_addresses), destinationPorts=list(rule.destination_ports))
+        found.update({key: value for key, value in (("translatedAddress", rule.translated_address),
+                                                    ("translatedFqdn", rule.translated_fqdn),
+                                                    ("translatedPort", rule.translated_port)) if value})
+        extra = {"sourceIpGroups": rule.source_ip_groups}
+    found.update({key: list(value) for key, value in extra.items() if value})
+    return found
+
+
+def classic_rule_collections(firewall: Firewall) -> dict:
+    """The firewall's collections as classic collections (network, application, NAT), each in priority order."""
+    found: dict = {NETWORK: [], APPLICATION: [], NAT: []}
+    for collection in firewall.collections:
+        action = "Dnat" if collection.rule_type == NAT else collection.action
+        found[collection.rule_type].append({"name": collection.name, "properties": {
+            "priority": collection.priority, "action": {"type": action},
+            "rules": [_classic_rule(collection.rule_type, r) for r in collection.rules]}})
+    return found
+
+
+def _firewall_value(t: Topology, fw: Firewall) -> dict:
+    value = {
+        "name": fw.name,
+        "tier": fw.tier,
+        "zones": list(t.firewall_zones),
+        "policyName": fw.policy_name,
+        "publicIpName": fw.public_ip_name,
+        "managementPublicIpName": fw.management_public_ip_name if fw.needs_management_ip else "",
+        "ipConfigurationName": fw.ip_configuration_name,
+        "managementIpConfigurationName": fw.management_ip_configuration_name,
+        "expectedPrivateIpAddress": t.firewall_private_ip,
+        "snatPrivateRanges": list(t.designed_snat_ranges),
+        "threatIntelMode": fw.threat_intel_mode,
+        "dnsProxy": fw.dns_proxy,
+        "dnsServers": list(fw.dns_servers),
+        "classicRules": fw.classic_rules,
+        "ruleCollectionGroups": [] if fw.classic_rules else [
+            {"name": g.name, "priority": g.priority,
+             "ruleCollections": [_policy_collection(c) for c in sorted(g.collections, key=lambda c: c.priority)]}
+            for g in fw.rule_collection_groups],
+    }
+    if fw.classic_rules:
+        value["classicRuleCollections"] = classic_rule_collections(fw)
+    return value
 
 
 def parameter_values(t: Topology) -> dict:
     """The non-secret parameters of main.bicep, in the order main.bicep declares them."""
     hub = t.hub
-    values: dict = {"location": t.location, "tags": dict(t.tags), "hubVirtualNetwork": _vnet_value(hub.vnet)}
+    values: dict = {"location": t.location, "tags": dict(t.tags)}
+    if t.as_deployed:
+        values["asDeployed"] = {str(entry.key): entry.as_parameter() for entry in t.as_deployed}
+    values["hubVirtualNetwork"] = _vnet_value(t, hub.vnet, t.scope)
     if t.route_tables:
-        values["routeTables"] = [_route_table_value(table) for table in t.route_tables]
+        values["routeTables"] = [_route_table_value(t, table) for table in t.route_tables]
     if hub.expressroute_gateway:
         er = hub.expressroute_gateway
-        values["expressRouteGateway"] = {"name": er.name, "sku": er.sku, "publicIpName": er.public_ip_name}
+        values["expressRouteGateway"] = {"name": er.name, "sku": er.sku, "publicIpName": er.public_ip_name,
+                                         "publicIpZones": list(t.public_ip_zones(er))}
+        if er.kept_ip_configuration_name:
+            values["expressRouteGateway"]["ipConfigurationName"] = er.kept_ip_configuration_name
+        if er.scale_units:
+            values["expressRouteGateway"]["scaleUnits"] = {"min": er.scale_units[0], "max": er.scale_units[1]}
         if t.has_expressroute_connections:
             values["expressRouteConnections"] = [
                 {"siteName": s.name, "name": s.connection_name, "circuitResourceId": s.circuit_id, "routingWeight": s.routing_weight,
@@ -162,39 +309,19 @@ def parameter_values(t: Topology) -> dict:
                 for s in t.on_premises
             ]
     if hub.vpn_gateway:
-        values["hubVpnGateway"] = _vpn_gateway_value(hub.vpn_gateway)
+        values["hubVpnGateway"] = _vpn_gateway_value(t, hub.vpn_gateway)
     if hub.route_server:
         ars = hub.route_server
         values["routeServer"] = {
             "name": ars.name,
             "publicIpName": ars.public_ip_name,
+            "publicIpZones": list(t.public_ip_zones(ars)),
             "ipConfigurationName": ars.ip_configuration_name,
             "allowBranchToBranchTraffic": ars.branch_to_branch,
             "hubRoutingPreference": ars.hub_routing_preference,
         }
     if hub.firewall:
-        fw = hub.firewall
-        values["firewall"] = {
-            "name": fw.name,
-            "tier": fw.tier,
-            "policyName": fw.policy_name,
-            "ruleCollectionGroupName": fw.rule_group_name,
-            "publicIpName": fw.public_ip_name,
-            "managementPublicIpName": fw.management_public_ip_name if fw.needs_management_ip else "",
-            "expectedPrivateIpAddress": t.firewall_private_ip,
-            "snatPrivateRanges": list(t.snat_private_ranges),
-            "networkRules": [
-                {
-                    "name": r.name,
-                    "description": r.description,
-                    "sourceAddresses": list(r.source_addresses),
-                    "destinationAddresses": list(r.destination_addresses),
-                    "destinationPorts": list(r.destination_ports),
-                    "ipProtocols": list(r.protocols),
-                }
-                for r in fw.network_rules
-            ],
-        }
+        values["firewall"] = _firewall_value(t, hub.firewall)
     if hub.firewall and hub.firewall.diagnostics:
         diagnostics = hub.firewall.diagnostics
         values["firewallDiagnostics"] = {
@@ -208,8 +335,9 @@ def parameter_values(t: Topology) -> dict:
         values["vnetBranches"] = [
             {
                 "name": b.name,
-                "virtualNetwork": _vnet_value(b.vnet),
-                "vpnGateway": _vpn_gateway_value(b.vpn_gateway),
+                **_scope_value(t.scope_of(b), t.scope),
+                "virtualNetwork": _vnet_value(t, b.vnet, t.scope_of(b)),
+                "vpnGateway": _vpn_gateway_value(t, b.vpn_gateway),
                 "hubToBranchConnectionName": b.hub_to_branch_connection,
                 "branchToHubConnectionName": b.branch_to_hub_connection,
                 **({"location": b.location} if b.location else {}),
@@ -219,16 +347,11 @@ def parameter_values(t: Topology) -> dict:
     if t.site_branches:
         values["siteBranches"] = [_site_device_value(t, s, d) for s, d in t.site_devices]
     if t.spokes:
-        spokes = []
-        tables = dict(zip((s.name for s in t.spokes), t.spoke_route_tables))
-        for spoke in t.spokes:
-            value = {"name": spoke.name, "virtualNetwork": _vnet_value(spoke.vnet)}
-            if spoke.name in tables:
-                value["routeTable"] = _route_table_value(tables[spoke.name])  # subnetName "*": see routeTableSubnets
-            value["routeTableSubnets"] = list(spoke.route_table_subnets) if spoke.name in tables else []
-            value.update(hubToSpokePeeringName=spoke.hub_to_spoke_peering, spokeToHubPeeringName=spoke.spoke_to_hub_peering)
-            spokes.append(value)
-        values["spokes"] = spokes
+        values["spokes"] = [
+            {"name": spoke.name, **_scope_value(t.scope_of(spoke), t.scope),
+             "virtualNetwork": _vnet_value(t, spoke.vnet, t.scope_of(spoke)),
+             "hubToSpokePeeringName": spoke.hub_to_spoke_peering, "spokeToHubPeeringName": spoke.spoke_to_hub_peering}
+            for spoke in t.spokes]
     if t.test_vms:
         regions = {b.name: b.location for b in t.vnet_branches if b.location}
         values["testVms"] = [
@@ -277,14 +400,14 @@ MODULES = {
     "route-server": (("route-server.bicep", "public-ip.bicep"), ("routeServerType",)),
     "firewall": (("firewall.bicep", "public-ip.bicep"), ("firewallType",)),
     # spokeType holds the spoke's route table: route-table.bicep comes along even without one.
-    "vnet-peering": (("vnet-peering.bicep", "route-table.bicep"), ("spokeType",)),
+    "vnet-peering": (("vnet-peering.bicep",), ("spokeType",)),
     "firewall-diagnostics": (("firewall-diagnostics.bicep",), ("firewallDiagnosticsType",)),
     "linux-vm": (("linux-vm.bicep",), ("testVmType",)),
 }
 
 MODULE_DESCRIPTIONS = {
     "virtual-network": "a virtual network and the subnets gen manages, each a child resource (hub, VNet branches and spokes)",
-    "route-table": "a route table: of one hub subnet (GatewaySubnet, AzureFirewallSubnet, ...) or of a spoke's subnets",
+    "route-table": "a route table, on the subnets that name it (GatewaySubnet, AzureFirewallSubnet, a spoke's subnets, ...)",
     "expressroute-gateway": "the ExpressRoute gateway and its public IP",
     "expressroute-connection": "one connection to an existing ExpressRoute circuit",
     "vpn-gateway": "a VPN gateway with BGP and its public IPs (hub and VNet branches)",
@@ -292,10 +415,10 @@ MODULE_DESCRIPTIONS = {
     "site-to-site-connection": "a Local Network Gateway and its IPsec connection with BGP",
     "route-server": "Azure Route Server (virtualHubs), its IP configuration and public IP",
     "firewall": "Azure Firewall, its policy, rule collection group and public IP(s)",
-    "vnet-peering": "the two peerings of a spoke with the hub, gateway transit on the hub side",
+    "vnet-peering": "one side of a spoke's peering with the hub (gateway transit on the hub side), in its VNet's resource group",
     "firewall-diagnostics": "the firewall's logs to a Log Analytics workspace (resource-specific tables), and the workspace if created",
     "linux-vm": "a test VM and its NIC, no public IP",
-    "public-ip": "a Standard, Static, zone-redundant public IP (gateways, Route Server, firewall)",
+    "public-ip": "a Standard, Static public IP, zone-redundant where its owner needs it (gateways, Route Server, firewall)",
 }
 
 
@@ -407,6 +530,8 @@ def render(t: Topology, source: Provenance) -> dict[str, str]:
         + ". Generated by gen.",
         "imports": type_imports(t),
         "depends_on": lambda symbol, level: depends_on(steps, symbol, level),
+        "kept_arg": lambda level: f"{'  ' * level}asDeployed: asDeployed\n" if t.as_deployed else "",
+        "multi_scope": len(t.scopes) > 1 or any(not (table.scope or t.scope).same_as(t.scope) for table in t.route_tables),
         "parameters": parameter_values(t),
         "secrets": secret_parameters(t),
         "spec_file": spec_file,

@@ -279,11 +279,25 @@ def _spoke_prefixes(topology: Topology) -> list[str]:
     return [p for spoke in topology.spokes for p in _valid(spoke.vnet.address_space)]
 
 
-def _spoke_routes(topology: Topology, spoke, failed: Failures = NO_FAILURE) -> list[RouteEntry]:
+def subnet_hops(topology: Topology, owner) -> list[tuple[str, object, tuple]]:
+    """(hop, route table or None, subnets) of a VNet's subnets that route alike: the largest group is the VNet's own hop
+    (`hub-vnet`, `spoke:<name>`), every other group a hop of its own named after its first subnet (`hub-vnet/<subnet>`,
+    `spoke:<name>/<subnet>`): a subnet with a route table of its own forwards by it."""
+    base = HUB_VNET_HOP if owner is None else f"spoke:{owner.name}"
+    vnet = topology.hub.vnet if owner is None else owner.vnet
+    groups = topology.subnet_route_groups(vnet)
+    return [(base if index == 0 else f"{base}/{subnets[0].name}", table, subnets) for index, (table, subnets) in enumerate(groups)] \
+        or [(base, None, ())]
+
+
+def _hop_owner(hop: str) -> str:
+    """The VNet a hop of a subnet group belongs to: `hub-vnet/snet-a` -> `hub-vnet`, `spoke:app/snet-b` -> `spoke:app`."""
+    return hop.split("/", 1)[0]
+
+
+def _spoke_routes(topology: Topology, spoke, table, failed: Failures = NO_FAILURE) -> list[RouteEntry]:
     """A spoke subnet: its route table (on-premises and branch prefixes to the firewall), the routes the hub's
     gateways teach it when propagation is on (or there is no table), its own VNet, the hub over the peering."""
-    tables = dict(zip((s.name for s in topology.spokes), topology.spoke_route_tables))
-    table = tables.get(spoke.name)
     routes = _udr_entries(topology, table.routes) if table else []
     if table is None or table.propagate_gateway_routes:
         routes += _learned_in_hub(topology, failed)
@@ -462,16 +476,16 @@ def effective_routes(topology: Topology, gateway_udrs: Sequence[Route] | None = 
             + _learned_in_hub(topology, failed)
             + _hub_system_routes(topology)
         )
-    # A hub workload subnet: its own route table with inspectHubSubnets (gateway routes not propagated),
-    # else the routes every hub subnet learns from the gateways.
-    hub_tables = topology.hub_subnet_route_tables
-    learned = [] if hub_tables else _learned_in_hub(topology, failed)
-    tables[HUB_VNET_HOP] = _choose(_udr_entries(topology, hub_tables[0].routes if hub_tables else ()) + learned
-                                   + _hub_system_routes(topology))
+    # A hub workload subnet: its own route table (inspectHubSubnets, or one it runs with), else the routes every hub
+    # subnet learns from the gateways. Subnets that route alike share a hop.
+    for hop, table, _ in subnet_hops(topology, None):
+        learned = _learned_in_hub(topology, failed) if table is None or table.propagate_gateway_routes else []
+        tables[hop] = _choose(_udr_entries(topology, table.routes if table else ()) + learned + _hub_system_routes(topology))
     for branch in topology.branches:
         tables[f"branch:{branch.name}"] = _choose(_branch_routes(topology, branch, failed))
     for spoke in topology.spokes:
-        tables[f"spoke:{spoke.name}"] = _choose(_spoke_routes(topology, spoke, failed))
+        for hop, table, _ in subnet_hops(topology, spoke):
+            tables[hop] = _choose(_spoke_routes(topology, spoke, table, failed))
     return tables
 
 
@@ -533,9 +547,13 @@ def _places(topology: Topology) -> _Places:
         kind = "vnet-branch" if isinstance(branch, VnetBranch) else "site-branch"
         places += [(parse_network(p), kind, branch.name, f"branch:{branch.name}") for p in _announced(branch)]
     for spoke in topology.spokes:
-        places += [(parse_network(p), "spoke", spoke.name, f"spoke:{spoke.name}") for p in _valid(spoke.vnet.address_space)]
+        hops = subnet_hops(topology, spoke)
+        places += [(parse_network(p), "spoke", spoke.name, hops[0][0]) for p in _valid(spoke.vnet.address_space)]
+        places += [(s.network, "spoke", spoke.name, hop) for hop, _, subnets in hops[1:] for s in subnets if s.network]
     hub = topology.hub.vnet
+    hops = subnet_hops(topology, None)
     places += [(parse_network(p), "hub", hub.name, HUB_VNET_HOP) for p in _valid(hub.address_space)]
+    places += [(s.network, "hub", hub.name, hop) for hop, _, subnets in hops[1:] for s in subnets if s.network]
     return places
 
 
@@ -677,8 +695,8 @@ class _Walker:
                 return _Outcome(delivered=True)
             return _Outcome(where=hop, reason=f"{hop} has no route to {destination.address} but {route.prefix} → Internet")
         if route.next_hop_kind == VNET_LOCAL:  # the destination is in this hop's own VNet
-            in_hub = hop in (GATEWAY_SUBNET_HOP, FIREWALL_SUBNET_HOP, HUB_VNET_HOP)
-            if (destination.kind == "hub") if in_hub else (destination.hop == hop):
+            in_hub = _hop_owner(hop) in (GATEWAY_SUBNET_HOP, FIREWALL_SUBNET_HOP, HUB_VNET_HOP)
+            if (destination.kind == "hub") if in_hub else (_hop_owner(destination.hop) == _hop_owner(hop)):
                 return _Outcome(delivered=True)
             return _Outcome(where=hop, reason=f"{hop} sees {destination.address} as local, but it lives elsewhere")
         if route.next_hop_kind == PEERING:  # to a peered VNet: the spoke from the hub, the hub from a spoke

@@ -76,12 +76,15 @@ def gateways(t: Topology) -> list[str]:
 
 def test_vm_nics(t: Topology) -> list[tuple[str, str]]:
     """(NIC name, routing hop) of each test VM: the hub's workload subnets, a VNet branch or a spoke."""
-    spokes = {s.name for s in t.spokes}
+    spokes = {s.name: s for s in t.spokes}
 
-    def hop(ref: str) -> str:
-        return routing.HUB_VNET_HOP if ref == "hub" else f"spoke:{ref}" if ref in spokes else f"branch:{ref}"
+    def hop(vm) -> str:
+        if vm.vnet_ref != "hub" and vm.vnet_ref not in spokes:
+            return f"branch:{vm.vnet_ref}"
+        groups = routing.subnet_hops(t, spokes.get(vm.vnet_ref))
+        return next((name for name, _, subnets in groups if any(s.name == vm.subnet for s in subnets)), groups[0][0])
 
-    return [(f"{vm.name}-nic", hop(vm.vnet_ref)) for vm in t.test_vms]
+    return [(f"{vm.name}-nic", hop(vm)) for vm in t.test_vms]
 
 
 def verify(t: Topology, root: Path) -> list[Finding]:
@@ -109,9 +112,10 @@ class _Verification:
         self.capture = capture
         self.findings: list[Finding] = []
         self.deployment = capture.deployment()
-        group = (self.deployment.resource_group if self.deployment else "") or next(
-            (r.resource_group for r in capture.resources.values() if r.resource_group), "")
-        self.group = group or f"rg-{t.name}"
+        # The hub's resource group: where the deployment ran, else where the capture holds the hub VNet.
+        hub_vnet = capture.find(VNET, t.hub.vnet.name, near=f"/subscriptions/x/resourceGroups/{t.scope.resource_group}/")
+        group = (self.deployment.resource_group if self.deployment else "") or (hub_vnet.resource_group if hub_vnet else "")
+        self.group = group or str(t.scope.resource_group)
 
     def report(self, rule, where: str, message: str, file: str) -> None:
         self.findings.append(rule.finding(where, message).at_file(file))
@@ -440,15 +444,19 @@ class _Verification:
         if not resources:
             capture.missing.append("resources/")
             return
+        from . import live
+
+        home = str(t.scope.subscription_id or "") or live.home_subscription_of(capture, t.hub.vnet.name, self.group)
+        deployed = live.inventory(capture, home)
         for key, resource in inventory(t).items():
             if resource.type in (DIAGNOSTIC_SETTING,):
                 continue  # an extension resource: az resource list does not list it
-            if capture.find(resource.type, resource.name) is None:
+            if key not in deployed:
                 self.report(RESOURCE_MISSING, resource.name, f"{resource.type.split('/', 1)[-1]} {resource.name} ({resource.role}) "
-                                                             f"is not in the resource group {self.group}", "resources/")
+                                                             f"is not in the resource group {resource.group}", "resources/")
         for vnet, subnet_name, table in self._designed_placements():
             self._check_placement(vnet, subnet_name, table)
-        for table in t.route_tables + t.spoke_route_tables:
+        for table in t.route_tables:
             self._check_routes(table)
         self._check_drift()
 
@@ -465,17 +473,15 @@ class _Verification:
                                                     f"({change.action}, downtime {change.downtime})", file)
 
     def _designed_placements(self):
-        """(VNet, subnet, designed table or None) for every subnet whose table gen decides."""
+        """(VNet, subnet, designed table or None) for every subnet whose table gen decides: every subnet the design
+        gives a table, and the hub's gateway, Route Server and firewall subnets, which must have theirs or none."""
         t = self.t
-        hub = t.hub.vnet
-        by_subnet = {table.subnet: table for table in t.route_tables}
-        for subnet in hub.subnets:
-            name = str(subnet.name)
-            if name in by_subnet or name in (GATEWAY_SUBNET, ROUTE_SERVER_SUBNET, FIREWALL_SUBNET):
-                yield hub.name, name, by_subnet.get(name)
-        for spoke, table in zip(t.spokes, t.spoke_route_tables):
-            for name in spoke.route_table_subnets:
-                yield spoke.vnet.name, name, table
+        for vnet in t.vnets:
+            for subnet in vnet.subnets:
+                table = t.table_on(vnet.name, subnet.name)
+                special = vnet is t.hub.vnet and subnet.name in (GATEWAY_SUBNET, ROUTE_SERVER_SUBNET, FIREWALL_SUBNET)
+                if table is not None or special:
+                    yield vnet.name, str(subnet.name), table
 
     def _check_placement(self, vnet: str, subnet_name: str, table: RouteTable | None) -> None:
         subnet = self.capture.find(SUBNET, f"{vnet}/{subnet_name}")

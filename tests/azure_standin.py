@@ -289,20 +289,36 @@ def write_routing(root: Path, t: Topology, resources: list[dict], group: str, fa
     on_premises = {str(p) for site in t.on_premises for p in site.advertised_prefixes}
     # A static site's prefixes are the VPN gateway's own routes (its Local Network Gateway's): origin Network.
     static = {str(p) for site in t.site_branches if not site.bgp for p in site.address_prefixes}
+    # Who announces each branch prefix to the hub VPN gateway over eBGP: each BGP device of a site (from its own peer
+    # address, its AS path its ASN), each VNet branch's gateway.
+    announcers: dict[str, list[tuple[str, int]]] = {}
+    for branch in t.branches:
+        if isinstance(branch, VnetBranch):
+            peers = [(a, branch.vpn_gateway.asn) for a in addresses(branch.vpn_gateway.name)[:1]]
+        else:
+            peers = [(str(d.bgp_peering_address), d.bgp_asn) for d in branch.devices if d.bgp
+                     and (branch.name, d.name) not in failed.devices]
+        for prefix in branch.advertised_prefixes:
+            announcers.setdefault(str(prefix), []).extend(peers)
     for gateway, listed in sessions.items():
         write(capture.bgp_status_file(gateway), {"value": listed})
         local = listed[0]["localAddress"] if listed else ""
         routes = [{"asPath": "", "localAddress": local, "network": str(p), "nextHop": None, "origin": "Network",
                    "sourcePeer": local, "weight": 32768} for p in hub.vnet.address_space]
+        hub_vpn = hub.vpn_gateway is not None and gateway == hub.vpn_gateway.name
         for p in learned.get(gateway, []):
-            if hub.vpn_gateway and gateway == hub.vpn_gateway.name and p in static:
+            if hub_vpn and p in static:
                 routes.append({"asPath": "", "localAddress": local, "network": p, "nextHop": None, "origin": "Network",
                                "sourcePeer": local, "weight": 32768})
             elif hub.expressroute_gateway and gateway == hub.expressroute_gateway.name and p in on_premises:
                 # From the circuit: Microsoft's edge (AS 12076) passes on the site's own AS path.
                 routes.append({"asPath": "12076-65020", "localAddress": local, "network": p, "nextHop": edge, "origin": "EBgp",
                                "sourcePeer": edge, "weight": 32769})
-            else:  # through the Route Server (AS 65515, iBGP) or from a branch's gateway
+            elif hub_vpn and announcers.get(p):
+                for peer, asn in announcers[p]:
+                    routes.append({"asPath": str(asn), "localAddress": local, "network": p, "nextHop": peer, "origin": "EBgp",
+                                   "sourcePeer": peer, "weight": 32768})
+            else:  # through the Route Server (AS 65515, iBGP) or from the hub's gateway to a branch
                 peer = listed[0]["neighbor"]
                 routes.append({"asPath": "65110-65515", "localAddress": local, "network": p, "nextHop": peer, "origin": "IBgp",
                                "sourcePeer": peer, "weight": 32768})

@@ -46,7 +46,8 @@ def test_hostile_free_text_compiles_to_the_same_literal(compile_spec):
     assert result.diagnostics == []
     values = result.parameter_values
     assert list(values["tags"].values()) == HOSTILE
-    assert [r["description"] for r in values["firewall"]["networkRules"][1:]] == HOSTILE
+    rules = values["firewall"]["ruleCollectionGroups"][0]["ruleCollections"][0]["rules"]
+    assert [r["description"] for r in rules[1:]] == HOSTILE
 
 
 @pytest.mark.parametrize("value", ["line\nbreak", "tab\there", "nul\x00", "bell\x07"])

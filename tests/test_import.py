@@ -33,19 +33,25 @@ def left_out(result) -> dict[tuple[str, str], str]:
 
 def test_a_hand_built_hub_imports_with_its_own_names(imported):
     spec = imported.spec
-    assert spec["name"] == "hub-weu" and spec["location"] == "westeurope"
+    assert (spec["name"], spec["location"], spec["resourceGroup"]) == ("hub-weu", "westeurope", "rg-hub-weu")
     hub = spec["hub"]
-    assert hub["vnet"]["name"] == "hub-vnet-weu"
-    assert hub["vpnGateway"] == {"name": "vpngw-weu", "sku": "VpnGw2AZ", "asn": 65515, "generation": "Generation2",
+    assert hub["vnet"]["name"] == "hub-vnet-weu" and hub["vnet"]["existing"] is True
+    assert hub["vpnGateway"] == {"name": "vpngw-weu", "existing": True, "sku": "VpnGw2AZ", "asn": 65515, "generation": "Generation2",
                                  "publicIpNames": ["pip-vpngw-weu-1", "pip-vpngw-weu-2"],
                                  "ipConfigurationNames": ["default", "activeActive"]}  # the portal's names, kept
-    assert hub["expressRouteGateway"] == {"name": "ergw-weu", "sku": "ErGw2AZ", "publicIpName": "pip-ergw-weu"}
-    assert hub["routeServer"] == {"name": "ars-weu", "publicIpName": "pip-ars-weu", "ipConfigurationName": "ipconfig-ars"}
+    assert hub["expressRouteGateway"] == {"name": "ergw-weu", "existing": True, "sku": "ErGw2AZ", "publicIpName": "pip-ergw-weu",
+                                          "ipConfigurationName": "default"}
+    assert hub["routeServer"] == {"name": "ars-weu", "existing": True, "publicIpName": "pip-ars-weu",
+                                  "ipConfigurationName": "ipconfig-ars"}
     firewall = hub["firewall"]
-    assert (firewall["policyName"], firewall["ruleCollectionGroupName"]) == ("fwpol-weu", "DefaultNetworkRuleCollectionGroup")
-    assert [r["name"] for r in firewall["networkRules"]] == ["onprem-to-lyon", "lyon-to-onprem", "onprem-to-app"]
+    assert firewall["policyName"] == "fwpol-weu" and firewall["ipConfigurationName"] == "ipconfig-afw"
+    groups = {g["name"]: g for g in firewall["ruleCollectionGroups"]}
+    assert [r["name"] for r in groups["DefaultNetworkRuleCollectionGroup"]["ruleCollections"][0]["rules"]] == [
+        "onprem-to-lyon", "lyon-to-onprem", "onprem-to-app"]
     gateway_subnet = hub["vnet"]["subnets"][0]
-    assert gateway_subnet == {"name": "GatewaySubnet", "prefix": "10.10.0.0/26", "routeTableName": "rt-gatewaysubnet"}
+    assert gateway_subnet["routeTable"]["name"] == "rt-gatewaysubnet"
+    assert gateway_subnet["routeTable"]["routeNames"] == {"10.20.0.0/16": "to-app", "10.30.0.0/16": "to-onprem",
+                                                          "192.168.50.0/24": "to-lyon"}
     # On-premises: the GatewaySubnet's routes to the firewall that no branch, spoke or hub holds.
     assert spec["onPremises"] == [{"name": "amsterdam", "addressPrefixes": ["10.30.0.0/16"],
                                    "expressRouteCircuitId": "/subscriptions/99999999-8888-7777-6666-555555555555/resourceGroups/"
@@ -55,8 +61,8 @@ def test_a_hand_built_hub_imports_with_its_own_names(imported):
     assert (site["name"], site["connectionName"]) == ("lyon-dc", "conn-s2s-lyon")
     assert "localNetworkGatewayName" not in site  # lng-lyon-dc is what gen derives from lyon-dc
     spoke, = spec["spokes"]
-    assert (spoke["routeTableName"], spoke["hubToSpokePeeringName"], spoke["spokeToHubPeeringName"]) == (
-        "rt-app", "peer-hub-to-app", "peer-app-to-hub")
+    assert (spoke["hubToSpokePeeringName"], spoke["spokeToHubPeeringName"]) == ("peer-hub-to-app", "peer-app-to-hub")
+    assert spoke["vnet"]["subnets"][0]["routeTable"]["name"] == "rt-app"
     assert "sharedKey" not in json.dumps(spec)  # secrets are never read
 
 
@@ -67,20 +73,25 @@ def test_a_site_s_custom_ipsec_policy_is_imported_and_azure_s_defaults_are_not(i
         "ipsecIntegrity": "GCMAES256", "pfsGroup": "PFS2048", "saLifeTimeSeconds": 27000, "saDataSizeKilobytes": 102400000}}
 
 
-def test_what_import_cannot_carry_is_listed_with_what_a_redeploy_does(imported):
+def test_what_runs_is_kept_not_reset(imported):
+    """What the old import listed as reset is carried now: the route added by hand, the second route table, the
+    point-to-site configuration, the delegated subnet, the application rule, the tags of each resource."""
+    spec = imported.spec
+    subnets = {s["name"]: s for s in spec["hub"]["vnet"]["subnets"]}
+    assert subnets["GatewaySubnet"]["routeTable"]["routes"] == [
+        {"name": "temp-bypass-10.30.99.0", "addressPrefix": "10.30.99.0/24", "nextHopType": "VirtualNetworkGateway"}]
+    assert subnets["snet-shared"]["routeTable"]["name"] == "rt-shared-custom"
+    assert subnets["snet-shared"]["networkSecurityGroupId"].endswith("/networkSecurityGroups/nsg-shared")
+    kept = spec["asDeployed"]
+    assert kept["Microsoft.Network/virtualNetworkGateways/vpngw-weu"]["properties"]["vpnClientConfiguration"]["vpnClientProtocols"] == [
+        "OpenVPN"]
+    assert kept["Microsoft.Network/virtualNetworks/hub-vnet-weu/subnets/snet-dns-inbound"]["properties"]["delegations"][0][
+        "properties"] == {"serviceName": "Microsoft.Network/dnsResolvers"}
+    assert kept["Microsoft.Network/routeTables/rt-shared-custom"]["tags"]["owner"] == "j.martin"
+    application = next(g for g in spec["hub"]["firewall"]["ruleCollectionGroups"] if g["name"] == "DefaultApplicationRuleCollectionGroup")
+    assert application["ruleCollections"][0]["rules"][0]["targetFqdns"] == ["*.update.microsoft.com"]
     found = left_out(imported)
-    assert found[("virtualNetworks/subnets hub-vnet-weu/snet-dns-inbound", "the subnet")] == "left alone"
-    assert found[("virtualNetworkGateways vpngw-weu", "point-to-site configuration (vpnClientConfiguration)")] == "reset"
-    assert not any(resource == "connections conn-s2s-lyon" for resource, _ in found)  # its custom policy is carried
-    assert found[("routeTables rt-gatewaysubnet", "route temp-bypass-10.30.99.0 (10.30.99.0/24 -> VirtualNetworkGateway)")] == "reset"
-    assert found[("routeTables rt-shared-custom", "the route table")] == "reset"
     assert found[("networkSecurityGroups nsg-shared", "the resource")] == "left alone"
-    assert any("ApplicationRule 'allow-windows-update'" in what for _, what in found)
-    # The delegated subnet is not declared: the redeploy leaves it alone; the NSG'd subnet keeps its NSG.
-    names = [s["name"] for s in imported.spec["hub"]["vnet"]["subnets"]]
-    assert "snet-dns-inbound" not in names
-    shared = next(s for s in imported.spec["hub"]["vnet"]["subnets"] if s["name"] == "snet-shared")
-    assert shared["networkSecurityGroupId"].endswith("/networkSecurityGroups/nsg-shared")
 
 
 def test_the_imported_spec_is_checked_like_any_other(imported):
@@ -90,18 +101,22 @@ def test_the_imported_spec_is_checked_like_any_other(imported):
     assert {f.rule_id for f in findings} <= {"FW007", "FW009"}  # the hand-built hub's own gaps, shown not hidden
 
 
-def test_diff_live_names_every_drift_reset_and_unmanaged_resource(imported):
-    changes = {(c.resource, c.action): c for c in diff.compare_live(Capture(BROWNFIELD), model.build(imported.spec))}
-    assert "removes 10.30.99.0/24" in changes[("rt-gatewaysubnet", "modify")].detail  # the route added by hand goes
-    assert "gets no route table" in changes[("hub-vnet-weu/snet-shared", "modify")].detail  # the second table is detached
-    assert "point-to-site" in changes[("vpngw-weu", "modify")].detail
-    assert ("conn-s2s-lyon", "modify") not in changes  # the imported spec carries the site's custom policy
+def test_diff_live_of_the_imported_spec_changes_nothing(imported):
+    changes = diff.compare_live(Capture(BROWNFIELD), model.build(imported.spec))
+    assert [(c.resource, c.action) for c in changes] == [("nsg-shared", "unmanaged")]
+    assert not diff.disruptive(changes)
+
+
+def test_diff_live_names_every_reset_when_the_spec_drops_what_runs(imported):
     without = json.loads(json.dumps(imported.spec))
     del without["branches"][0]["connection"]
-    dropped = {(c.resource, c.action): c for c in diff.compare_live(Capture(BROWNFIELD), model.build(without))}
-    assert "IPsec/IKE policy" in dropped[("conn-s2s-lyon", "modify")].detail  # a spec without it resets it
-    for unmanaged in ("nsg-shared", "rt-shared-custom", "hub-vnet-weu/snet-dns-inbound", "fwpol-weu/DefaultApplicationRuleCollectionGroup"):
-        assert (unmanaged, "unmanaged") in changes, unmanaged
+    del without["asDeployed"]["Microsoft.Network/virtualNetworkGateways/vpngw-weu"]
+    gateway_table = without["hub"]["vnet"]["subnets"][0]["routeTable"]
+    del gateway_table["routes"]
+    changes = {(c.resource, c.action): c for c in diff.compare_live(Capture(BROWNFIELD), model.build(without))}
+    assert "IPsec/IKE policy" in changes[("conn-s2s-lyon", "modify")].detail  # a spec without it resets it
+    assert "point-to-site" in changes[("vpngw-weu", "modify")].detail
+    assert "removes 10.30.99.0/24" in changes[("rt-gatewaysubnet", "modify")].detail  # the route added by hand goes
     assert diff.disruptive(list(changes.values()))
 
 
@@ -115,17 +130,17 @@ def test_diff_live_with_gen_names_refuses_to_create_a_twin(imported):
 
 
 def test_cli_import_and_diff_live(tmp_path):
-    target = tmp_path / "hub.json"
+    target = tmp_path / "specs" / "hub.json"  # -o makes the folders it needs
     result = run("import", BROWNFIELD, "-o", target)
-    assert result.exit_code == 1  # something is left out
-    assert "left out: virtualNetworkGateways vpngw-weu: point-to-site configuration" in result.stderr
+    assert result.exit_code == 1  # something is left out (the NSG, the unread diagnostic settings)
+    assert "left out: networkSecurityGroups nsg-shared: the resource" in result.stderr
     assert json.loads(target.read_text())["name"] == "hub-weu"
     assert run("import", BROWNFIELD, "-o", target).exit_code == 2  # never overwrites by surprise
     as_json = json.loads(run("import", BROWNFIELD, "--format", "json", "-o", tmp_path / "other.json").output)
     assert {"spec", "leftOut", "findings"} <= set(as_json) and as_json["leftOut"]
     assert run("validate", target).exit_code == 0
     live = run("diff", "--live", BROWNFIELD, target)
-    assert live.exit_code == 1 and "unmanaged" in live.output and "reset:" in live.output
+    assert live.exit_code == 0 and "unmanaged" in live.output and "no downtime" in live.output
     assert run("diff", "--live", BROWNFIELD, "--git", "HEAD", target).exit_code == 2
 
 

@@ -30,6 +30,10 @@ EXPECTED = {
     "GW020-devices-share-public-ip.json": ("GW020", "branches[0].devices[1]"),
     "VPN001-gcm-with-sha-integrity.json": ("VPN001", "branches[0].connection.ipsecPolicy.ipsecIntegrity"),
     "ACC001-accepts-an-error.json": ("ACC001", "acceptedWarnings[0].rule"),
+    "ASD001-keeps-a-resource-the-spec-does-not-render.json": ("ASD001", "asDeployed.Microsoft.Network/publicIPAddresses/vpngw-hub-pip9"),
+    "ASD001-keeps-what-the-spec-designs.json": ("ASD001", "asDeployed.Microsoft.Network/virtualNetworkGateways/vpngw-hub.properties"),
+    "ROUTE001-shared-table-with-both-propagations.json": ("ROUTE001", "hub.vnet.subnets[2]"),
+    "ROUTE002-table-on-route-server-subnet.json": ("ROUTE002", "hub.vnet.subnets[1].routeTable"),
     "ADDR001-invalid-cidr.json": ("ADDR001", "hub.vnet.subnets[2].prefix"),
     "ADDR001-ipv6-site-prefix.json": ("ADDR001", "branches[2].addressPrefixes[0]"),
     "ADDR001-no-prefix-length.json": ("ADDR001", "branches[0].vnet.addressSpace[0]"),
@@ -148,9 +152,16 @@ def run_rules(data: dict):
 
 def resolve(data, path: str):
     """The value at a spec path such as `hub.vnet.subnets[1].prefix` (tags keys may hold '/')."""
-    node = data
+    node, pending = data, ""
     for name, index in re.findall(r"([^.\[\]]+)|\[(\d+)\]", path):
-        node = node[int(index)] if index else node[name]
+        if index:
+            node = node[int(index)]
+            continue
+        pending = f"{pending}.{name}" if pending else name  # a key with dots: asDeployed.Microsoft.Network/...
+        if pending in node:
+            node, pending = node[pending], ""
+    if pending:
+        raise KeyError(pending)
     return node
 
 

@@ -17,16 +17,22 @@ pytestmark = pytest.mark.compiler
 
 @pytest.fixture(scope="module")
 def seed(bicep_rpc, tmp_path_factory):
+    from azure_standin import deployed_resources
     from conftest import compile_rendered
+    from generator import model
 
     result = compile_rendered(bicep_rpc, load_example(), tmp_path_factory.mktemp("seed"), "seed-b2b-azfw.json")
+    # What ARM is asked to PUT, every expression of the compiled template evaluated (tests/azure_standin.py).
+    put = deployed_resources(result.template, result.parameter_values, model.build(load_example()), "rg-b2b-azfw")
     return {"dir": result.directory, "diagnostics": result.diagnostics, "template": result.template,
-            "values": result.parameter_values, "unformatted": result.unformatted}
+            "values": result.parameter_values, "unformatted": result.unformatted,
+            "put": {(r["type"], r["name"]): r for r in put}}
 
 
-def assert_zoned_standard_public_ip(module: dict) -> None:
-    """The one public IP module: Standard, Static, IPv4, zones 1-3 (what AZ gateways and Route Server require)."""
-    pip, = by_type(module["properties"]["template"], "Microsoft.Network/publicIPAddresses")
+def assert_zoned_standard_public_ip(seed, name: str) -> None:
+    """A public IP as ARM is asked for it: Standard, Static, IPv4, zones 1-3 (what AZ gateways and Route Server
+    require in a region with zones)."""
+    pip = seed["put"][("Microsoft.Network/publicIPAddresses", name)]
     assert pip["sku"] == {"name": "Standard", "tier": "Regional"}
     assert pip["properties"]["publicIPAllocationMethod"] == "Static"
     assert pip["zones"] == ["1", "2", "3"]
@@ -64,20 +70,23 @@ def test_hub_subnets_are_child_resources_written_one_at_a_time_and_gateway_subne
     assert "routeTable" in subnets["properties"] and "networkSecurityGroup" in subnets["properties"]
     passed = module_param(template, "hubNetwork")
     assert passed["subnets"] == "[parameters('hubVirtualNetwork').subnets]"
-    assert passed["routeTableResourceIds"] == {"GatewaySubnet": "[reference(format('routeTableDeployments[{0}]', 0)).outputs.resourceId.value]"}
+    assert "routeTableDeployments" in str(modules(template)["hubNetwork"]["dependsOn"])  # tables first: named by ID
     assert [s["name"] for s in seed["values"]["hubVirtualNetwork"]["subnets"]] == ["GatewaySubnet", "RouteServerSubnet", "subnet-001", "AzureFirewallSubnet"]
+    hub = seed["put"][("Microsoft.Network/virtualNetworks", "vnet-hub")]["properties"]
+    gateway_subnet = next(s for s in hub["subnets"] if s["name"] == "GatewaySubnet")["properties"]  # as ARM returns it
+    assert gateway_subnet["routeTable"]["id"].endswith("/routeTables/vnet-hub-GatewaySubnet-rt")
 
 
 def test_vpn_gateway_is_route_based_az_active_active_with_two_zoned_public_ips_and_bgp(seed):
     gateway_template = module_template(seed["template"], "hubVpnGatewayDeployment")
-    gateway = resources(gateway_template)["gateway"]["properties"]
+    gateway = seed["put"][("Microsoft.Network/virtualNetworkGateways", "vpngw-hub")]["properties"]
     assert gateway["gatewayType"] == "Vpn" and gateway["vpnType"] == "RouteBased"
     assert gateway["enableBgp"] is True
-    assert gateway["copy"][0]["name"] == "ipConfigurations"
-    assert gateway["copy"][0]["count"] == "[length(parameters('publicIpNames'))]"
+    assert [c["name"] for c in gateway["ipConfigurations"]] == ["ipconfig1", "ipconfig2"]
     public_ips = modules(gateway_template)["publicIps"]
     assert public_ips["copy"]["count"] == "[length(parameters('publicIpNames'))]"
-    assert_zoned_standard_public_ip(public_ips)
+    for name in ("vpngw-hub-pip1", "vpngw-hub-pip2"):
+        assert_zoned_standard_public_ip(seed, name)
     hub = seed["values"]["hubVpnGateway"]
     assert hub["activeActive"] is True
     assert len(hub["publicIpNames"]) == 2  # exactly two ipConfigurations and two public IPs
@@ -90,15 +99,14 @@ def test_vpn_gateway_is_route_based_az_active_active_with_two_zoned_public_ips_a
 
 def test_expressroute_gateway_and_one_connection_per_circuit_with_secure_authorization_key(seed):
     template = seed["template"]
-    er = module_template(template, "expressRouteGatewayDeployment")
-    assert resources(er)["gateway"]["properties"]["gatewayType"] == "ExpressRoute"
-    assert_zoned_standard_public_ip(modules(er)["publicIp"])
+    assert seed["put"][("Microsoft.Network/virtualNetworkGateways", "ergw-hub")]["properties"]["gatewayType"] == "ExpressRoute"
+    assert_zoned_standard_public_ip(seed, "ergw-hub-pip")
     connection_module = modules(template)["expressRouteConnectionDeployments"]
     assert connection_module["copy"]["count"] == "[length(parameters('expressRouteConnections'))]"
     connection_template = connection_module["properties"]["template"]
-    connection, = (r["properties"] for r in by_type(connection_template, "Microsoft.Network/connections"))
+    connection = seed["put"][("Microsoft.Network/connections", "ergw-hub-onprem")]["properties"]
     assert connection["connectionType"] == "ExpressRoute"
-    assert connection["peer"] == {"id": "[parameters('circuitResourceId')]"}
+    assert connection["peer"]["id"].endswith("/expressRouteCircuits/er-tokyo")
     assert connection_template["parameters"]["authorizationKey"]["type"] == "securestring"
     assert template["parameters"]["expressRouteAuthorizationKeys"]["type"] == "secureObject"
     assert [c["circuitResourceId"].rsplit("/", 1)[1] for c in seed["values"]["expressRouteConnections"]] == ["er-tokyo"]
@@ -106,43 +114,41 @@ def test_expressroute_gateway_and_one_connection_per_circuit_with_secure_authori
 
 def test_route_server_standard_with_branch_to_branch_and_public_ip(seed):
     ars = module_template(seed["template"], "routeServerDeployment")
-    hub = resources(ars)["routeServer"]
-    assert hub["type"] == "Microsoft.Network/virtualHubs"
+    hub = seed["put"][("Microsoft.Network/virtualHubs", "ars-hub")]
     assert hub["properties"]["sku"] == "Standard"
-    assert hub["properties"]["allowBranchToBranchTraffic"] == "[parameters('allowBranchToBranchTraffic')]"
+    assert hub["properties"]["allowBranchToBranchTraffic"] is True
     assert seed["values"]["routeServer"]["allowBranchToBranchTraffic"] is True
     ipconfig = resources(ars)["ipConfiguration"]
     assert ipconfig["type"] == "Microsoft.Network/virtualHubs/ipConfigurations"
     assert ipconfig["properties"]["subnet"] == {"id": "[parameters('routeServerSubnetResourceId')]"}
     assert "publicIPAddress" in ipconfig["properties"]
-    assert_zoned_standard_public_ip(modules(ars)["publicIp"])
+    assert_zoned_standard_public_ip(seed, "ars-hub-pip")
     passed = module_param(seed["template"], "routeServerDeployment")
     assert "RouteServerSubnet" in passed["routeServerSubnetResourceId"]
 
 
 def test_firewall_with_policy_and_rule_collection_group_from_network_rules(seed):
-    fw = module_template(seed["template"], "firewallDeployment")
-    found = resources(fw)
-    assert found["firewall"]["type"] == "Microsoft.Network/azureFirewalls"
-    assert found["firewall"]["properties"]["sku"]["name"] == "AZFW_VNet"
-    assert found["firewall"]["properties"]["firewallPolicy"] == {"id": "[resourceId('Microsoft.Network/firewallPolicies', parameters('policyName'))]"}
-    group = found["networkRuleGroup"]
-    assert group["type"] == "Microsoft.Network/firewallPolicies/ruleCollectionGroups"
-    collection = group["properties"]["ruleCollections"][0]
+    firewall = seed["put"][("Microsoft.Network/azureFirewalls", "afw-hub")]
+    assert firewall["properties"]["sku"]["name"] == "AZFW_VNet"
+    assert firewall["properties"]["firewallPolicy"]["id"].endswith("/firewallPolicies/afw-hub-policy")
+    assert "networkRuleCollections" not in firewall["properties"]  # a policy or classic rules, never both
+    assert firewall["zones"] == ["1", "2", "3"]
+    group = seed["put"][("Microsoft.Network/firewallPolicies/ruleCollectionGroups", "network-rules")]
+    collection, = group["properties"]["ruleCollections"]
     assert collection["ruleCollectionType"] == "FirewallPolicyFilterRuleCollection"
     assert collection["action"] == {"type": "Allow"}
-    assert collection["copy"][0]["input"]["ruleType"] == "NetworkRule"
-    rules = seed["values"]["firewall"]["networkRules"]
-    assert rules == [{"name": "allow-all", "description": "", "sourceAddresses": ["*"], "destinationAddresses": ["*"], "destinationPorts": ["*"], "ipProtocols": ["Any"]}]
+    assert collection["rules"] == [{"ruleType": "NetworkRule", "name": "allow-all", "ipProtocols": ["Any"], "sourceAddresses": ["*"],
+                                    "destinationAddresses": ["*"], "destinationPorts": ["*"]}]
     assert seed["values"]["firewall"]["tier"] == "Standard"
+    policy = seed["put"][("Microsoft.Network/firewallPolicies", "afw-hub-policy")]["properties"]
+    assert policy["threatIntelMode"] == "Alert" and "snat" not in policy  # IANA's private ranges: Azure's default
 
 
 def test_gateway_subnet_route_table_sends_onprem_and_branch_prefixes_to_the_computed_firewall_ip(seed):
-    rt = module_template(seed["template"], "routeTableDeployments")
-    table = resources(rt)["routeTable"]
-    assert table["properties"]["disableBgpRoutePropagation"] == "[not(parameters('propagateGatewayRoutes'))]"
+    table = seed["put"][("Microsoft.Network/routeTables", "vnet-hub-GatewaySubnet-rt")]
+    assert table["properties"]["disableBgpRoutePropagation"] is False
     gateway_table, = seed["values"]["routeTables"]
-    assert (gateway_table["subnetName"], gateway_table["propagateGatewayRoutes"]) == ("GatewaySubnet", True)
+    assert (gateway_table["name"], gateway_table["propagateGatewayRoutes"]) == ("vnet-hub-GatewaySubnet-rt", True)
     routes = gateway_table["routes"]
     assert [(r["addressPrefix"], r["nextHopType"], r["nextHopIpAddress"]) for r in routes] == [
         ("10.20.0.0/16", "VirtualAppliance", "10.0.3.4"),  # on-premises
@@ -172,10 +178,11 @@ def test_branch_vnet_gateway_and_two_vnet2vnet_connections_with_bgp_and_one_secu
     assert branch["vpnGateway"]["asn"] == 65050
     assert module_param(template, "branchVpnGateways")["asn"] == "[parameters('vnetBranches')[copyIndex()].vpnGateway.asn]"
     v2v = module_template(template, "vnetToVnetConnections")
-    connections = [r for r in resources(v2v).values() if r["type"] == "Microsoft.Network/connections"]
+    connections = [r for (kind, _), r in seed["put"].items() if kind == "Microsoft.Network/connections"
+                   and r["properties"]["connectionType"] == "Vnet2Vnet"]
     assert len(connections) == 2
-    assert all(c["properties"]["connectionType"] == "Vnet2Vnet" and c["properties"]["enableBgp"] is True for c in connections)
-    assert all(c["properties"]["sharedKey"] == "[parameters('sharedKey')]" for c in connections)
+    assert all(c["properties"]["enableBgp"] is True for c in connections)
+    assert "sharedKey" in str(resources(v2v)["hubToBranch"]["properties"]) and "sharedKey" in str(resources(v2v)["branchToHub"]["properties"])
     one, two = (c["properties"] for c in connections)
     assert one["virtualNetworkGateway1"] == two["virtualNetworkGateway2"]
     assert one["virtualNetworkGateway2"] == two["virtualNetworkGateway1"]

@@ -97,33 +97,39 @@ def test_two_spokes_compile_with_zero_diagnostics_and_are_format_stable(compiled
 
 @pytest.mark.compiler
 def test_hub_lends_its_gateways_and_each_spoke_uses_them(compiled):
-    peering = module_template(compiled.template, "spokePeerings")
-    hub_side, spoke_side = by_type(peering, "Microsoft.Network/virtualNetworks/virtualNetworkPeerings")
-    assert {k: hub_side["properties"][k] for k in ("allowGatewayTransit", "useRemoteGateways", "allowForwardedTraffic")} == {
-        "allowGatewayTransit": True, "useRemoteGateways": False, "allowForwardedTraffic": True}
-    assert {k: spoke_side["properties"][k] for k in ("allowGatewayTransit", "useRemoteGateways", "allowForwardedTraffic")} == {
-        "allowGatewayTransit": False, "useRemoteGateways": True, "allowForwardedTraffic": True}
+    """Each side of a peering is its own module, in its VNet's resource group: the hub side lends the gateways, the
+    spoke side (after it) uses them."""
+    flags = ("allowGatewayTransit", "useRemoteGateways")
+    hub_side = module_param(compiled.template, "hubToSpokePeerings")
+    spoke_side = module_param(compiled.template, "spokeToHubPeerings")
+    assert {k: hub_side[k] for k in flags} == {"allowGatewayTransit": True, "useRemoteGateways": False}
+    assert {k: spoke_side[k] for k in flags} == {"allowGatewayTransit": False, "useRemoteGateways": True}
+    peering, = by_type(module_template(compiled.template, "hubToSpokePeerings"),
+                       "Microsoft.Network/virtualNetworks/virtualNetworkPeerings")
+    assert "allowForwardedTraffic" in str(peering["properties"]) and "true" in str(peering["properties"]).lower()
     spokes = compiled.parameter_values["spokes"]
     assert [(s["hubToSpokePeeringName"], s["spokeToHubPeeringName"]) for s in spokes] == [
         ("vnet-hub-to-vnet-spoke-app", "vnet-spoke-app-to-vnet-hub"), ("vnet-hub-to-vnet-spoke-shared", "vnet-spoke-shared-to-vnet-hub")]
-    assert modules(compiled.template)["spokePeerings"]["copy"]["mode"] == "serial"
+    assert modules(compiled.template)["hubToSpokePeerings"]["copy"]["mode"] == "serial"
+    assert "hubToSpokePeerings" in str(modules(compiled.template)["spokeToHubPeerings"]["dependsOn"])
 
 
 @pytest.mark.compiler
 def test_each_spoke_subnet_sends_sites_and_branches_to_the_firewall(compiled):
     values = compiled.parameter_values
     firewall_ip = values["firewall"]["expectedPrivateIpAddress"]
-    tables = {s["name"]: s["routeTable"] for s in values["spokes"]}
-    for name, table in tables.items():
+    tables = {t["name"]: t for t in values["routeTables"]}
+    for spoke in values["spokes"]:
+        placed = {s["routeTable"]["name"] for s in spoke["virtualNetwork"]["subnets"]}
+        assert len(placed) == 1, spoke["name"]  # every subnet of a spoke gets its spoke's table
+        table = tables[placed.pop()]
         prefixes = sorted(r["addressPrefix"] for r in table["routes"])
-        expected = ["10.20.0.0/16", "10.50.0.0/16"] + (["0.0.0.0/0"] if name == "spoke-shared" else [])
-        assert prefixes == sorted(expected), name
+        expected = ["10.20.0.0/16", "10.50.0.0/16"] + (["0.0.0.0/0"] if spoke["name"] == "spoke-shared" else [])
+        assert prefixes == sorted(expected), spoke["name"]
         assert {(r["nextHopType"], r["nextHopIpAddress"]) for r in table["routes"]} == {("VirtualAppliance", firewall_ip)}
         assert table["propagateGatewayRoutes"] is False
-    # Every subnet of a spoke gets its spoke's table.
-    assert "spokeRouteTables" in module_param(compiled.template, "spokeNetworks")["routeTableResourceIds"]
-    assert [s["routeTableSubnets"] for s in values["spokes"]] == [["snet-app", "snet-data"], ["snet-shared"]]
-    gateway = next(t for t in values["routeTables"] if t["subnetName"] == "GatewaySubnet")
+    hub_subnets = {s["name"]: s.get("routeTable") for s in values["hubVirtualNetwork"]["subnets"]}
+    gateway = tables[hub_subnets["GatewaySubnet"]["name"]]
     assert {"10.60.0.0/16", "10.61.0.0/16"} <= {r["addressPrefix"] for r in gateway["routes"]}  # the return is inspected
 
 
@@ -144,7 +150,7 @@ def test_two_spokes_plan_without_conflict_and_peer_after_the_gateways_and_route_
 def test_a_dropped_depends_on_of_the_peerings_is_a_conflict(bicep_rpc, tmp_path):
     directory = tmp_path / "out"
     compile_rendered(bicep_rpc, hub_spoke(), directory)
-    _drop_depends_on(directory / "main.bicep", "spokePeerings")
+    _drop_depends_on(directory / "main.bicep", "hubToSpokePeerings")
     conflicts = _plan_of(bicep_rpc, directory).conflicts
     assert any("vnet-hub/" in c.first.name + c.second.name for c in conflicts), [c.message for c in conflicts]
 

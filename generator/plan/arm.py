@@ -106,7 +106,13 @@ class Scope:
     def variable(self, name: str):
         if name not in self._variables:
             self._variables[name] = UNKNOWN  # a variable that refers to itself stays unknown
-            self._variables[name] = self.resolve(self.template.get("variables", {}).get(name), self.environment(None))
+            declared = self.template.get("variables", {})
+            # A variable's for-expression compiles to a copy loop in `variables.copy` (Bicep: `var x = [for ...]`).
+            loop = next((entry for entry in declared.get("copy", []) if isinstance(entry, dict) and entry.get("name") == name), None)
+            if loop is not None:
+                self._variables[name] = self.resolve({"copy": [loop]}, self.environment(None)).get(name, UNKNOWN)
+            else:
+                self._variables[name] = self.resolve(declared.get(name), self.environment(None))
         return self._variables[name]
 
     def environment(self, index: int | None) -> Environment:
@@ -194,7 +200,11 @@ class Scope:
                 targets = []
                 for entry in instance.resource.get("dependsOn", []):
                     targets += self._targets(instance.value(entry) if is_expression(entry) else entry)
-                for text in _expressions(instance.resource):
+                # A module's own template names resources of its own scope: only its parameters are read here.
+                scanned = {k: v for k, v in instance.resource.items() if k != "properties"} if instance.is_module else instance.resource
+                if instance.is_module:
+                    scanned["parameters"] = instance.resource.get("properties", {}).get("parameters", {})
+                for text in _expressions(scanned):
                     try:
                         tree = parse(text)
                     except ExpressionError:

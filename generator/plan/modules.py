@@ -72,9 +72,9 @@ def site_connection(local_network_gateway: str, name: str) -> list[Operation]:
     return [(local_network_gateway, LOCAL_GATEWAY, ()), (name, CONNECTION, (0,))]
 
 
-def peering(hub_side: str, spoke_side: str) -> list[Operation]:
-    """Both peerings, hub side first."""
-    return [(hub_side, PEERING, ()), (spoke_side, PEERING, (0,))]
+def peering(name: str) -> list[Operation]:
+    """One side of a peering (`vnet/peering`)."""
+    return [(name, PEERING, ())]
 
 
 def diagnostics(setting: str, workspace: str | None) -> list[Operation]:

@@ -10,7 +10,9 @@ A rule is a small function over the model, registered like a cfn-lint rule:
         yield ars.path + ".branchToBranch", "branchToBranch is false, so ..."
 
 It yields `(spec path, message)` pairs; model objects carry their spec path (`branch.path`,
-`prefix.path`), so a rule never rebuilds one. The docstring is the description `gen rules`
+`prefix.path`), so a rule never rebuilds one. A rule that guards creating a resource (`creation=True`: a
+SKU Azure no longer creates, a subnet size Azure asks for at creation) yields `(path, message, WARNING)`
+for a resource the spec marks `existing`: what runs is judged as running, with what keeping it costs. The docstring is the description `gen rules`
 shows. Helpers several families share live in `rules/helpers.py`; families never import each
 other. SCHEMA and SEC000 are in the catalogue too: the schema stage (`spec.py`) reports them.
 """
@@ -18,7 +20,7 @@ other. SCHEMA and SEC000 are in the catalogue too: the schema stage (`spec.py`) 
 from __future__ import annotations
 
 import inspect
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Callable, Iterator
 
 from .. import readme_link
@@ -36,6 +38,7 @@ class Rule:
     description: str
     check: Callable[..., Iterator[tuple[str, str]]] | None = None
     stage: str = "rules"  # "input"/"schema" (spec.py), "rules", "acceptances", "plan" (gen plan), "verify" (gen verify)
+    creation: bool = False  # it guards creating a resource: a warning for one that runs already
 
     def finding(self, path: str, message: str) -> Finding:
         return Finding(path, self.id, self.severity, message, self.title, self.link)
@@ -55,11 +58,11 @@ def register(found: Rule) -> Rule:
     return found
 
 
-def rule(rule_id: str, title: str, link: str, severity: str = ERROR):
+def rule(rule_id: str, title: str, link: str, severity: str = ERROR, creation: bool = False):
     """Register a rule; its docstring is the description `gen rules` shows."""
 
     def decorate(function):
-        register(Rule(rule_id, severity, title, link, inspect.cleandoc(function.__doc__ or title), function))
+        register(Rule(rule_id, severity, title, link, inspect.cleandoc(function.__doc__ or title), function, creation=creation))
         return function
 
     return decorate
@@ -117,13 +120,17 @@ def check(topology, data: dict) -> list[Finding]:
     findings = []
     for r in all_rules():
         if r.stage == "rules":
-            findings += [r.finding(path, message) for path, message in r.check(topology, data)]
+            for path, message, *severity in r.check(topology, data):
+                finding = r.finding(path, message)
+                findings.append(replace(finding, severity=severity[0]) if severity else finding)
     return sort_findings(acceptance.apply(topology, findings))
 
 
 def _load_families() -> None:
     # Importing a family module registers its rules.
-    from . import acceptance, addressing, asn, firewall, gateways, ipsec, naming, routeserver, secrets, spokes, verification  # noqa: F401
+    from . import (  # noqa: F401
+        acceptance, addressing, adoption, asn, firewall, gateways, ipsec, naming, routeserver, secrets, spokes, verification,
+    )
 
 
 __all__ = ["ERROR", "WARNING", "Rule", "rule", "all_rules", "check", "INPUT", "SCHEMA", "SECRET_FIELD", "DUPLICATE_KEY"]

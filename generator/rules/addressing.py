@@ -206,8 +206,10 @@ def prefixes_overlap_within_owner(topology, data):
 # --- special subnets ---------------------------------------------------------------------------------
 
 
-def _special_subnet(vnet, name, largest, purpose, small_reason):
-    """Findings for a subnet that must exist with prefix length <= `largest`."""
+def _special_subnet(vnet, name, largest, purpose, small_reason, running: str = ""):
+    """Findings for a subnet that must exist with prefix length <= `largest`. `running`: what keeping a smaller one
+    costs, when what lives there runs already (`existing`): Azure asks for the size when it creates it, and a subnet
+    in use cannot be resized (InUseSubnetCannotBeUpdated), so the running one is a warning, not a refusal."""
     subnet = vnet.subnet(name)
     if subnet is None:
         yield f"{vnet.path}.subnets", (f"{vnet.label} has no subnet named {name}, needed by {purpose} (Azure requires exactly "
@@ -215,10 +217,13 @@ def _special_subnet(vnet, name, largest, purpose, small_reason):
         return
     network = subnet.network
     if network is not None and network.prefixlen > largest:
-        yield subnet.prefix.path, f"{name} {subnet.prefix} is too small: {small_reason}"
+        if running:
+            yield subnet.prefix.path, f"{name} {subnet.prefix} is smaller than /{largest}, kept because {running}", WARNING
+        else:
+            yield subnet.prefix.path, f"{name} {subnet.prefix} is too small: {small_reason}"
 
 
-@rule("SUBNET001", "Hub GatewaySubnet missing or smaller than /27", GATEWAY_SUBNET_LINK)
+@rule("SUBNET001", "Hub GatewaySubnet missing or smaller than /27", GATEWAY_SUBNET_LINK, creation=True)
 def hub_gateway_subnet(topology, data):
     """The hub gateways live in a subnet named exactly GatewaySubnet, /27 or larger (an ExpressRoute gateway and a
     VPN gateway coexisting need it)."""
@@ -236,26 +241,38 @@ def hub_gateway_subnet(topology, data):
         reason = f"the {kinds[0]} gateway needs /27 or larger (room for its instances and a later coexisting gateway)"
     if length == 28:
         reason = f"a /28 is not enough; {reason}"
-    yield from _special_subnet(hub.vnet, GATEWAY_SUBNET, 27, purpose, reason)
+    running = [g for g in (hub.expressroute_gateway, hub.vpn_gateway) if g and g.existing]
+    yield from _special_subnet(hub.vnet, GATEWAY_SUBNET, 27, purpose, reason, running=(
+        f"{' and '.join(g.name for g in running)} run(s) in it and a subnet in use cannot be resized: what it costs is "
+        f"room (a coexisting gateway, more circuits or scale units may not fit); growing it means deleting the gateways "
+        f"first (new gateways, tunnels and circuits down for an hour or more)") if running and len(running) == len(kinds) else "")
 
 
-@rule("SUBNET002", "RouteServerSubnet missing or smaller than /26", ROUTE_SERVER_LINK)
+@rule("SUBNET002", "RouteServerSubnet missing or smaller than /26", ROUTE_SERVER_LINK, creation=True)
 def route_server_subnet(topology, data):
-    """Route Server lives in a subnet named exactly RouteServerSubnet; current docs ask for /26 or larger."""
-    if topology.hub.route_server is None:
+    """Route Server lives in a subnet named exactly RouteServerSubnet; current docs ask for /26 or larger when a Route
+    Server is created (older docs said /27). A running Route Server in a /27 keeps it: a warning."""
+    ars = topology.hub.route_server
+    if ars is None:
         return
     yield from _special_subnet(
         topology.hub.vnet, ROUTE_SERVER_SUBNET, 26, "the Route Server",
-        "current Route Server docs ask for /26 or larger (older docs said /27; take the safe side)")
+        "current Route Server docs ask for /26 or larger (older docs said /27; take the safe side)",
+        running=(f"Route Server {ars.name} runs in it (created when /27 was enough) and the subnet cannot change while it is "
+                 f"in use: resizing means deleting the Route Server and creating it again, which takes the gateways down for "
+                 f"about 10 minutes of a 30-60 minute operation and drops every BGP session it holds") if ars.existing else "")
 
 
-@rule("SUBNET003", "AzureFirewallSubnet missing or smaller than /26", FIREWALL_LINK)
+@rule("SUBNET003", "AzureFirewallSubnet missing or smaller than /26", FIREWALL_LINK, creation=True)
 def firewall_subnet(topology, data):
     """Azure Firewall lives in a subnet named exactly AzureFirewallSubnet, /26 so that it can scale out."""
-    if topology.hub.firewall is None:
+    firewall = topology.hub.firewall
+    if firewall is None:
         return
     yield from _special_subnet(topology.hub.vnet, FIREWALL_SUBNET, 26, "Azure Firewall",
-                               "Azure Firewall needs /26 so that it can scale out")
+                               "Azure Firewall needs /26 so that it can scale out",
+                               running=(f"firewall {firewall.name} runs in it and the subnet cannot change while it is in use: "
+                                        f"it may not scale out as far as a /26 lets it") if firewall.existing else "")
 
 
 @rule("SUBNET004", "AzureFirewallManagementSubnet missing or smaller than /26", FIREWALL_LINK)

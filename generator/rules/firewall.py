@@ -1,8 +1,4 @@
-"""Rules: Azure Firewall policy network rules and transit inspection (FW).
-
-The rule collection group limits (60 groups, 2 MB) cannot be reached: the
-generator writes a single group.
-"""
+"""Rules: Azure Firewall rules and transit inspection (FW)."""
 
 from __future__ import annotations
 
@@ -11,7 +7,7 @@ import re
 
 from .. import policy
 from ..findings import WARNING
-from ..model import parse_network
+from ..model import NETWORK, parse_network
 from . import rule
 from .helpers import loose_network
 
@@ -22,8 +18,14 @@ PORT_RANGE = re.compile(r"^(\d{1,5})-(\d{1,5})$")
 
 
 def _rules(topology):
+    """Every network rule of the firewall, in every collection."""
     firewall = topology.hub.firewall
-    return firewall.network_rules if firewall else ()
+    return tuple(r for c in firewall.collections if c.rule_type == NETWORK for r in c.rules) if firewall else ()
+
+
+def _collections(topology):
+    firewall = topology.hub.firewall
+    return firewall.collections if firewall else ()
 
 
 def address_problem(text: str) -> str | None:
@@ -70,21 +72,22 @@ def port_problem(text: str) -> str | None:
 def rule_names_unique(topology, data):
     """Rules in a firewall policy rule collection are keyed by name (case-insensitively): a repeated name fails the
     deployment."""
-    seen = set()
-    for network_rule in _rules(topology):
-        key = network_rule.name.casefold()
-        if key in seen:
-            yield network_rule.name.path, (
-                f"network rule name '{network_rule.name}' is used twice: rules in a firewall policy rule collection are "
-                f"keyed by name, so the deployment fails. Rename one")
-        seen.add(key)
+    for collection in _collections(topology):
+        seen = set()
+        for network_rule in collection.rules:
+            key = network_rule.name.casefold()
+            if key in seen:
+                yield network_rule.name.path, (
+                    f"rule name '{network_rule.name}' is used twice in collection '{collection.name}': rules in a rule "
+                    f"collection are keyed by name, so the deployment fails. Rename one")
+            seen.add(key)
 
 
 @rule("FW002", "Firewall rule address is not *, an IPv4 address, range or CIDR", RULES_LINK)
 def rule_addresses(topology, data):
     """Azure Firewall network rules take `*`, an IPv4 address, a range (10.0.0.1-10.0.0.9) or a canonical CIDR."""
-    for network_rule in _rules(topology):
-        for text in network_rule.source_addresses + network_rule.destination_addresses:
+    for network_rule in (r for c in _collections(topology) for r in c.rules):
+        for text in network_rule.source_addresses + getattr(network_rule, "destination_addresses", ()):
             problem = address_problem(text)
             if problem:
                 yield text.path, (
@@ -106,9 +109,9 @@ def rule_ports(topology, data):
 
 @rule("FW004", "Transit inspection with no network rules denies all transit", RULES_LINK, severity=WARNING)
 def no_rules(topology, data):
-    """Azure Firewall denies what no rule allows: with transit inspected and no network rules, no on-premises <->
-    branch traffic passes."""
-    if topology.inspects_transit and not _rules(topology):
+    """Azure Firewall denies what no rule allows: with transit inspected and no rule that allows anything, no
+    on-premises <-> branch traffic passes."""
+    if topology.inspects_transit and not any(c.action == "Allow" and c.rules for c in _collections(topology)):
         yield f"{topology.hub.firewall.path}.networkRules", (
             "inspectTransit sends on-premises <-> branch traffic through the firewall, but the policy has no network "
             "rules, so Azure Firewall denies all of it. Add rules, or accept that transit is blocked")

@@ -7,6 +7,7 @@ import ipaddress
 import re
 
 from ..findings import WARNING
+from ..regions import NO_ZONE_REGIONS, ZONE_REGIONS
 from ..model import APIPA_AZURE_RANGE, GATEWAY_SUBNET, GENERATION1_ONLY, GENERATION2_ONLY
 from . import rule
 
@@ -25,27 +26,6 @@ CONFIGURE_BGP_LINK = "https://learn.microsoft.com/azure/vpn-gateway/bgp-howto"
 # "create one local network gateway for each VPN device, and one connection ... to each"; unique public IPs and
 # BGP peer IPs; "BGP is required for this configuration".
 HA_LINK = "https://learn.microsoft.com/azure/vpn-gateway/vpn-gateway-highlyavailable"
-
-# Public-cloud regions with availability zones, as `az account list-locations` names them
-# (Microsoft Learn "Azure regions list", 2025). AZ gateway SKUs and zoned public IPs need one of these.
-ZONE_REGIONS = frozenset("""
-    australiaeast austriaeast belgiumcentral brazilsouth canadacentral centralindia centralus chilecentral
-    eastasia eastus eastus2 francecentral germanywestcentral indonesiacentral israelcentral italynorth
-    japaneast japanwest koreacentral malaysiawest mexicocentral newzealandnorth northeurope norwayeast
-    polandcentral qatarcentral southafricanorth southcentralus southeastasia spaincentral swedencentral
-    switzerlandnorth uaenorth uksouth westeurope westus2 westus3
-""".split()) | frozenset((
-    # Sovereign clouds: Azure Government (https://learn.microsoft.com/azure/reliability/availability-zones-region-support)
-    # and Azure operated by 21Vianet (https://learn.microsoft.com/azure/china/overview-regions).
-    "usgovvirginia", "chinanorth3",
-))
-# Regions without availability zones (several are access-restricted), public and sovereign.
-NO_ZONE_REGIONS = frozenset("""
-    australiacentral australiacentral2 australiasoutheast brazilsoutheast canadaeast francesouth germanynorth
-    jioindiacentral jioindiawest koreasouth northcentralus norwaywest southafricawest southindia swedensouth
-    switzerlandwest uaecentral ukwest westcentralus westindia westus
-    usgovarizona usgovtexas usdodeast usdodcentral chinaeast chinaeast2 chinaeast3 chinanorth chinanorth2
-""".split())
 
 # Legacy SKUs Azure no longer creates, and their AZ replacement.
 AZ_REPLACEMENT = {
@@ -92,13 +72,34 @@ def vpn_gateway_required(topology, data):
                       f"connects to the hub VPN gateway. Add hub.vpnGateway (e.g. VpnGw1AZ, ASN 65515)")
 
 
-@rule("GW003", "Gateway SKU is a legacy non-AZ SKU", VPN_LINK)
+# "Upgrade a VPN Gateway SKU" (2026) and the SKU consolidation FAQ: Generation1 -> Generation1 AZ is an upgrade,
+# public IPs kept ("from VpnGw1 to VpnGw1AZ, there's no downtime"); Microsoft migrates non-AZ gateways itself.
+SKU_UPGRADE_LINK = "https://learn.microsoft.com/azure/vpn-gateway/gateway-sku-upgrade"
+ER_MIGRATION_LINK = "https://learn.microsoft.com/azure/expressroute/expressroute-howto-gateway-migration-portal"
+
+
+@rule("GW003", "Gateway SKU is a legacy non-AZ SKU", VPN_LINK, creation=True)
 def legacy_sku(topology, data):
-    """Azure no longer creates the non-zone-redundant gateway SKUs; each has an AZ replacement."""
+    """Azure no longer creates the non-zone-redundant gateway SKUs; each has an AZ replacement. A gateway that runs
+    with one (`existing`) is kept: a warning with what it costs and how it moves."""
     for gateway in _all_gateways(topology):
-        if gateway.sku in AZ_REPLACEMENT:
+        if gateway.sku not in AZ_REPLACEMENT:
+            continue
+        target = AZ_REPLACEMENT[gateway.sku]
+        if not gateway.existing:
             yield gateway.sku.path, (f"{gateway.label} SKU {gateway.sku} is a non-zone-redundant SKU that Azure no longer lets you "
-                                  f"create: use the AZ SKU, {gateway.sku} -> {AZ_REPLACEMENT[gateway.sku]}")
+                                     f"create: use the AZ SKU, {gateway.sku} -> {target}")
+        elif gateway.sku.startswith("VpnGw"):
+            yield gateway.sku.path, (
+                f"{gateway.label} runs as {gateway.sku}, a non-AZ SKU Azure no longer creates: kept as it runs. It costs zone "
+                f"redundancy (one zone's failure takes it down: gen resilience). {gateway.sku} -> {target} is an in-place "
+                f"upgrade that keeps the public IPs ({SKU_UPGRADE_LINK}: \"from VpnGw1 to VpnGw1AZ, there's no downtime\"), "
+                f"and Microsoft migrates non-AZ gateways to AZ SKUs itself (gateway-sku-consolidation)"), WARNING
+        else:
+            yield gateway.sku.path, (
+                f"{gateway.label} runs as {gateway.sku}, a legacy SKU Azure no longer creates: kept as it runs. It costs zone "
+                f"redundancy. Moving to {target} is the gateway migration procedure (a new gateway beside it, about 30 s "
+                f"of interruption: {ER_MIGRATION_LINK}), not a redeploy"), WARNING
 
 
 @rule("GW004", "Basic VPN SKU has no BGP", BGP_LINK)
@@ -175,13 +176,20 @@ def known_region(topology, data):
                      f"`az account list-locations -o table` shows, lowercase without spaces, e.g. japaneast")
 
 
-@rule("GW009", "Region has no availability zones", REGIONS_LINK)
+CONSOLIDATION_LINK = "https://learn.microsoft.com/azure/vpn-gateway/gateway-sku-consolidation"
+
+
+@rule("GW009", "Region has no availability zones", CONSOLIDATION_LINK, severity=WARNING)
 def zoned_region(topology, data):
-    """The gateways use AZ SKUs, whose public IPs must be zoned: each region needs availability zones."""
+    """In a region without availability zones the AZ SKUs can still be created and stay regional (SKU consolidation
+    FAQ: "If a region doesn't currently support availability zones, you can still create VPN Gateway AZ SKUs, but the
+    deployment will remain regional"): gen renders the public IPs and the firewall without zones there. A warning, so
+    that the design's reviewer knows nothing survives a datacenter failure."""
     for path, location in _locations(topology):
         if location in NO_ZONE_REGIONS:
-            yield path, (f"{location} has no availability zones, but the gateways use AZ SKUs whose public IPs "
-                         f"must be zoned: pick a region with zones, e.g. {_nearby_zone_region(location)}")
+            yield path, (f"{location} has no availability zones: the gateways, their public IPs and the firewall stay regional "
+                         f"(no zones), so a datacenter failure takes them down. A region with zones nearby: "
+                         f"{_nearby_zone_region(location)}")
 
 
 def _nearby_zone_region(location: str) -> str:

@@ -315,8 +315,7 @@ def nsg_ids(topology, data):
 @rule("NAME017", "A kept resource name has no resource to name", NAMING_LINK)
 def kept_names_fit(topology, data):
     """Names kept for existing resources (gen import writes them) must match what the design deploys: one public IP
-    name per gateway instance (two when active-active), and a route table name only on a hub subnet gen writes a
-    table for."""
+    name and one IP configuration name per gateway instance (two when active-active)."""
     for gateway in topology.vpn_gateways:
         kept = gateway.kept_public_ip_names
         wanted = 2 if gateway.active_active else 1
@@ -328,10 +327,3 @@ def kept_names_fit(topology, data):
         if configurations and len(configurations) != wanted:
             yield configurations[0].path.rsplit("[", 1)[0], (
                 f"{gateway.label} has {wanted} instance(s), but ipConfigurationNames lists {len(configurations)}")
-    tables = {table.subnet for table in topology.route_tables}
-    for vnet in topology.vnets:
-        for subnet in vnet.subnets:
-            if subnet.route_table_name and (vnet is not topology.hub.vnet or subnet.name not in tables):
-                yield subnet.route_table_name.path, (
-                    f"gen writes no route table for subnet {subnet.name} of {vnet.label}, so routeTableName names "
-                    f"nothing: remove it (a spoke's table is named by spokes[].routeTableName)")

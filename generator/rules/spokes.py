@@ -57,7 +57,10 @@ def internet_denied(topology, data):
     allows: without a network rule to a public destination, the spoke reaches nothing on the Internet (OS updates,
     public PaaS endpoints)."""
     firewall = topology.hub.firewall
-    if not topology.spoke_route_tables or any(_allows_public(r) for r in firewall.network_rules):
+    if firewall is None:
+        return
+    allowing = [r for c in firewall.collections if c.rule_type == "network" and c.action == "Allow" for r in c.rules]
+    if not topology.spoke_route_tables or any(_allows_public(r) for r in allowing):
         return
     for spoke in topology.spokes:
         if spoke.internet_through_firewall:

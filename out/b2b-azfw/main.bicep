@@ -25,7 +25,7 @@ param tags object = {}
 @description('The hub virtual network.')
 param hubVirtualNetwork virtualNetworkType
 
-@description('Route tables of hub subnets (GatewaySubnet); README.md lists their routes.')
+@description('Route tables gen writes, each on the subnets that name it; README.md lists their routes.')
 param routeTables routeTableType[]
 
 @description('The hub ExpressRoute gateway.')
@@ -63,8 +63,8 @@ var deploymentPrefix = take(deployment().name, 16)
 // ---------------------------------------------------------------------------------------------------
 
 module routeTableDeployments 'modules/route-table.bicep' = [
-  for table in routeTables: {
-    name: '${deploymentPrefix}-rt-${table.subnetName}'
+  for (table, index) in routeTables: {
+    name: take('${deploymentPrefix}-rt-${index}-${table.name}', 64)
     params: {
       name: table.name
       location: location
@@ -82,11 +82,13 @@ module hubNetwork 'modules/virtual-network.bicep' = {
     location: location
     tags: tags
     addressPrefixes: hubVirtualNetwork.addressPrefixes
+    dnsServers: hubVirtualNetwork.?dnsServers ?? []
     subnets: hubVirtualNetwork.subnets
-    routeTableResourceIds: {
-      GatewaySubnet: routeTableDeployments[0].outputs.resourceId
-    }
   }
+  // Its subnets name their route tables by resource ID (the tables may live in other resource groups): after the tables.
+  dependsOn: [
+    routeTableDeployments
+  ]
 }
 
 module expressRouteGatewayDeployment 'modules/expressroute-gateway.bicep' = {
@@ -97,6 +99,9 @@ module expressRouteGatewayDeployment 'modules/expressroute-gateway.bicep' = {
     tags: tags
     sku: expressRouteGateway.sku
     publicIpName: expressRouteGateway.publicIpName
+    publicIpZones: expressRouteGateway.publicIpZones
+    ipConfigurationName: expressRouteGateway.?ipConfigurationName ?? 'ipconfig1'
+    scaleUnits: expressRouteGateway.?scaleUnits
     gatewaySubnetResourceId: hubNetwork.outputs.subnetResourceIds.GatewaySubnet
   }
 }
@@ -112,6 +117,7 @@ module hubVpnGatewayDeployment 'modules/vpn-gateway.bicep' = {
     asn: hubVpnGateway.asn
     activeActive: hubVpnGateway.activeActive
     publicIpNames: hubVpnGateway.publicIpNames
+    publicIpZones: hubVpnGateway.publicIpZones
     gatewaySubnetResourceId: hubNetwork.outputs.subnetResourceIds.GatewaySubnet
   }
   // Two gateways in one GatewaySubnet write the same VNet: one after the other.
@@ -127,13 +133,19 @@ module firewallDeployment 'modules/firewall.bicep' = {
     location: location
     tags: tags
     tier: firewall.tier
+    zones: firewall.zones
     policyName: firewall.policyName
-    ruleCollectionGroupName: firewall.ruleCollectionGroupName
     publicIpName: firewall.publicIpName
     managementPublicIpName: firewall.managementPublicIpName
+    ipConfigurationName: firewall.ipConfigurationName
+    managementIpConfigurationName: firewall.managementIpConfigurationName
     firewallSubnetResourceId: hubNetwork.outputs.subnetResourceIds.AzureFirewallSubnet
     snatPrivateRanges: firewall.snatPrivateRanges
-    networkRules: firewall.networkRules
+    threatIntelMode: firewall.threatIntelMode
+    dnsProxy: firewall.dnsProxy
+    dnsServers: firewall.dnsServers
+    classicRules: firewall.classicRules
+    ruleCollectionGroups: firewall.ruleCollectionGroups
   }
   // The firewall writes the hub VNet too: after the gateways, as Azure Landing Zones order it (AnotherOperationInProgress otherwise).
   dependsOn: [
@@ -148,6 +160,7 @@ module routeServerDeployment 'modules/route-server.bicep' = {
     location: location
     tags: tags
     publicIpName: routeServer.publicIpName
+    publicIpZones: routeServer.publicIpZones
     ipConfigurationName: routeServer.ipConfigurationName
     routeServerSubnetResourceId: hubNetwork.outputs.subnetResourceIds.RouteServerSubnet
     allowBranchToBranchTraffic: routeServer.allowBranchToBranchTraffic
@@ -197,6 +210,7 @@ module branchNetworks 'modules/virtual-network.bicep' = [
       location: branch.?location ?? location
       tags: tags
       addressPrefixes: branch.virtualNetwork.addressPrefixes
+      dnsServers: branch.virtualNetwork.?dnsServers ?? []
       subnets: branch.virtualNetwork.subnets
     }
   }
@@ -214,7 +228,9 @@ module branchVpnGateways 'modules/vpn-gateway.bicep' = [
       asn: branch.vpnGateway.asn
       activeActive: branch.vpnGateway.activeActive
       publicIpNames: branch.vpnGateway.publicIpNames
+      publicIpZones: branch.vpnGateway.publicIpZones
       gatewaySubnetResourceId: branchNetworks[index].outputs.subnetResourceIds.GatewaySubnet
+      ipConfigurationNames: branch.vpnGateway.?ipConfigurationNames ?? []
     }
   }
 ]

@@ -16,6 +16,9 @@ param hubVirtualNetwork = {
     {
       name: 'GatewaySubnet'
       addressPrefix: '10.0.0.0/24'
+      routeTable: {
+        name: 'vnet-hub-GatewaySubnet-rt'
+      }
     }
     {
       name: 'RouteServerSubnet'
@@ -35,7 +38,6 @@ param hubVirtualNetwork = {
 param routeTables = [
   {
     name: 'vnet-hub-GatewaySubnet-rt'
-    subnetName: 'GatewaySubnet'
     propagateGatewayRoutes: true
     routes: [
       {
@@ -58,6 +60,11 @@ param expressRouteGateway = {
   name: 'ergw-hub'
   sku: 'ErGw1AZ'
   publicIpName: 'ergw-hub-pip'
+  publicIpZones: [
+    '1'
+    '2'
+    '3'
+  ]
 }
 
 param expressRouteConnections = [
@@ -80,11 +87,21 @@ param hubVpnGateway = {
     'vpngw-hub-pip1'
     'vpngw-hub-pip2'
   ]
+  publicIpZones: [
+    '1'
+    '2'
+    '3'
+  ]
 }
 
 param routeServer = {
   name: 'ars-hub'
   publicIpName: 'ars-hub-pip'
+  publicIpZones: [
+    '1'
+    '2'
+    '3'
+  ]
   ipConfigurationName: 'ipconfig1'
   allowBranchToBranchTraffic: true
   hubRoutingPreference: 'ExpressRoute'
@@ -93,32 +110,53 @@ param routeServer = {
 param firewall = {
   name: 'afw-hub'
   tier: 'Standard'
+  zones: [
+    '1'
+    '2'
+    '3'
+  ]
   policyName: 'afw-hub-policy'
-  ruleCollectionGroupName: 'network-rules'
   publicIpName: 'afw-hub-pip'
   managementPublicIpName: ''
+  ipConfigurationName: 'ipconfig1'
+  managementIpConfigurationName: 'management'
   expectedPrivateIpAddress: '10.0.3.4'
-  snatPrivateRanges: [
-    '10.0.0.0/8'
-    '172.16.0.0/12'
-    '192.168.0.0/16'
-    '100.64.0.0/10'
-  ]
-  networkRules: [
+  snatPrivateRanges: []
+  threatIntelMode: 'Alert'
+  dnsProxy: false
+  dnsServers: []
+  classicRules: false
+  ruleCollectionGroups: [
     {
-      name: 'allow-all'
-      description: ''
-      sourceAddresses: [
-        '*'
-      ]
-      destinationAddresses: [
-        '*'
-      ]
-      destinationPorts: [
-        '*'
-      ]
-      ipProtocols: [
-        'Any'
+      name: 'network-rules'
+      priority: 200
+      ruleCollections: [
+        {
+          ruleCollectionType: 'FirewallPolicyFilterRuleCollection'
+          name: 'allow-network'
+          priority: 100
+          action: {
+            type: 'Allow'
+          }
+          rules: [
+            {
+              ruleType: 'NetworkRule'
+              name: 'allow-all'
+              ipProtocols: [
+                'Any'
+              ]
+              sourceAddresses: [
+                '*'
+              ]
+              destinationAddresses: [
+                '*'
+              ]
+              destinationPorts: [
+                '*'
+              ]
+            }
+          ]
+        }
       ]
     }
   ]
@@ -151,6 +189,11 @@ param vnetBranches = [
       activeActive: false
       publicIpNames: [
         'vpngw-branch1-pip1'
+      ]
+      publicIpZones: [
+        '1'
+        '2'
+        '3'
       ]
     }
     hubToBranchConnectionName: 'vpngw-hub-to-vpngw-branch1'

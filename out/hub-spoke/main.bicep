@@ -28,7 +28,7 @@ param tags object = {}
 @description('The hub virtual network.')
 param hubVirtualNetwork virtualNetworkType
 
-@description('Route tables of hub subnets (GatewaySubnet, subnet-001); README.md lists their routes.')
+@description('Route tables gen writes, each on the subnets that name it; README.md lists their routes.')
 param routeTables routeTableType[]
 
 @description('The hub ExpressRoute gateway.')
@@ -78,8 +78,8 @@ var deploymentPrefix = take(deployment().name, 16)
 // ---------------------------------------------------------------------------------------------------
 
 module routeTableDeployments 'modules/route-table.bicep' = [
-  for table in routeTables: {
-    name: '${deploymentPrefix}-rt-${table.subnetName}'
+  for (table, index) in routeTables: {
+    name: take('${deploymentPrefix}-rt-${index}-${table.name}', 64)
     params: {
       name: table.name
       location: location
@@ -97,12 +97,13 @@ module hubNetwork 'modules/virtual-network.bicep' = {
     location: location
     tags: tags
     addressPrefixes: hubVirtualNetwork.addressPrefixes
+    dnsServers: hubVirtualNetwork.?dnsServers ?? []
     subnets: hubVirtualNetwork.subnets
-    routeTableResourceIds: {
-      GatewaySubnet: routeTableDeployments[0].outputs.resourceId
-      'subnet-001': routeTableDeployments[1].outputs.resourceId
-    }
   }
+  // Its subnets name their route tables by resource ID (the tables may live in other resource groups): after the tables.
+  dependsOn: [
+    routeTableDeployments
+  ]
 }
 
 module expressRouteGatewayDeployment 'modules/expressroute-gateway.bicep' = {
@@ -113,6 +114,9 @@ module expressRouteGatewayDeployment 'modules/expressroute-gateway.bicep' = {
     tags: tags
     sku: expressRouteGateway.sku
     publicIpName: expressRouteGateway.publicIpName
+    publicIpZones: expressRouteGateway.publicIpZones
+    ipConfigurationName: expressRouteGateway.?ipConfigurationName ?? 'ipconfig1'
+    scaleUnits: expressRouteGateway.?scaleUnits
     gatewaySubnetResourceId: hubNetwork.outputs.subnetResourceIds.GatewaySubnet
   }
 }
@@ -128,6 +132,7 @@ module hubVpnGatewayDeployment 'modules/vpn-gateway.bicep' = {
     asn: hubVpnGateway.asn
     activeActive: hubVpnGateway.activeActive
     publicIpNames: hubVpnGateway.publicIpNames
+    publicIpZones: hubVpnGateway.publicIpZones
     gatewaySubnetResourceId: hubNetwork.outputs.subnetResourceIds.GatewaySubnet
   }
   // Two gateways in one GatewaySubnet write the same VNet: one after the other.
@@ -143,13 +148,19 @@ module firewallDeployment 'modules/firewall.bicep' = {
     location: location
     tags: tags
     tier: firewall.tier
+    zones: firewall.zones
     policyName: firewall.policyName
-    ruleCollectionGroupName: firewall.ruleCollectionGroupName
     publicIpName: firewall.publicIpName
     managementPublicIpName: firewall.managementPublicIpName
+    ipConfigurationName: firewall.ipConfigurationName
+    managementIpConfigurationName: firewall.managementIpConfigurationName
     firewallSubnetResourceId: hubNetwork.outputs.subnetResourceIds.AzureFirewallSubnet
     snatPrivateRanges: firewall.snatPrivateRanges
-    networkRules: firewall.networkRules
+    threatIntelMode: firewall.threatIntelMode
+    dnsProxy: firewall.dnsProxy
+    dnsServers: firewall.dnsServers
+    classicRules: firewall.classicRules
+    ruleCollectionGroups: firewall.ruleCollectionGroups
   }
   // The firewall writes the hub VNet too: after the gateways, as Azure Landing Zones order it (AnotherOperationInProgress otherwise).
   dependsOn: [
@@ -182,6 +193,7 @@ module routeServerDeployment 'modules/route-server.bicep' = {
     location: location
     tags: tags
     publicIpName: routeServer.publicIpName
+    publicIpZones: routeServer.publicIpZones
     ipConfigurationName: routeServer.ipConfigurationName
     routeServerSubnetResourceId: hubNetwork.outputs.subnetResourceIds.RouteServerSubnet
     allowBranchToBranchTraffic: routeServer.allowBranchToBranchTraffic
@@ -214,7 +226,7 @@ module expressRouteConnectionDeployments 'modules/expressroute-connection.bicep'
     }
     // Creating the Route Server updates the gateways, and connections write them (and, assumed, their GatewaySubnet): one kind of connection after the other, one at a time.
     dependsOn: [
-      spokePeerings
+      spokeToHubPeerings
     ]
   }
 ]
@@ -231,6 +243,7 @@ module branchNetworks 'modules/virtual-network.bicep' = [
       location: branch.?location ?? location
       tags: tags
       addressPrefixes: branch.virtualNetwork.addressPrefixes
+      dnsServers: branch.virtualNetwork.?dnsServers ?? []
       subnets: branch.virtualNetwork.subnets
     }
   }
@@ -248,7 +261,9 @@ module branchVpnGateways 'modules/vpn-gateway.bicep' = [
       asn: branch.vpnGateway.asn
       activeActive: branch.vpnGateway.activeActive
       publicIpNames: branch.vpnGateway.publicIpNames
+      publicIpZones: branch.vpnGateway.publicIpZones
       gatewaySubnetResourceId: branchNetworks[index].outputs.subnetResourceIds.GatewaySubnet
+      ipConfigurationNames: branch.vpnGateway.?ipConfigurationNames ?? []
     }
   }
 ]
@@ -279,53 +294,60 @@ module vnetToVnetConnections 'modules/vnet-to-vnet-connection.bicep' = [
 // Spokes: workload VNets peered with the hub, using its gateways, inspected by its firewall
 // ---------------------------------------------------------------------------------------------------
 
-module spokeRouteTables 'modules/route-table.bicep' = [
-  for spoke in spokes: {
-    name: '${deploymentPrefix}-rt-${spoke.name}'
-    params: {
-      name: spoke.routeTable!.name
-      location: location
-      tags: tags
-      propagateGatewayRoutes: spoke.routeTable!.propagateGatewayRoutes
-      routes: spoke.routeTable!.routes
-    }
-  }
-]
-
 module spokeNetworks 'modules/virtual-network.bicep' = [
-  for (spoke, index) in spokes: {
+  for spoke in spokes: {
     name: '${deploymentPrefix}-vnet-${spoke.name}'
     params: {
       name: spoke.virtualNetwork.name
       location: location
       tags: tags
       addressPrefixes: spoke.virtualNetwork.addressPrefixes
+      dnsServers: spoke.virtualNetwork.?dnsServers ?? []
       subnets: spoke.virtualNetwork.subnets
-      routeTableResourceIds: toObject(
-        spoke.routeTableSubnets,
-        subnetName => subnetName,
-        subnetName => spokeRouteTables[index].outputs.resourceId
-      )
     }
+    // Its subnets name their route tables by resource ID (the tables may live in other resource groups): after the tables.
+    dependsOn: [
+      routeTableDeployments
+    ]
   }
 ]
 
 // Every peering writes the hub VNet: one at a time.
 @batchSize(1)
-module spokePeerings 'modules/vnet-peering.bicep' = [
+module hubToSpokePeerings 'modules/vnet-peering.bicep' = [
   for (spoke, index) in spokes: {
-    name: '${deploymentPrefix}-peer-${spoke.name}'
+    name: '${deploymentPrefix}-peer-hub-${spoke.name}'
     params: {
       // Names from the parameters, not the modules' outputs: what-if can then tell what the peerings touch.
-      hubVirtualNetworkName: hubVirtualNetwork.name
-      spokeVirtualNetworkName: spoke.virtualNetwork.name
-      hubToSpokeName: spoke.hubToSpokePeeringName
-      spokeToHubName: spoke.spokeToHubPeeringName
+      virtualNetworkName: hubVirtualNetwork.name
+      name: spoke.hubToSpokePeeringName
+      remoteVirtualNetworkResourceId: resourceId('Microsoft.Network/virtualNetworks', spoke.virtualNetwork.name)
+      allowGatewayTransit: true
+      useRemoteGateways: false
     }
     // A peering writes the hub VNet, and the spoke uses the hub's gateways (RemoteVnetHasNoGateways before they exist): after the gateways, one at a time, and (assumed) after the Route Server, which updates them.
     dependsOn: [
       spokeNetworks[index]
       routeServerDeployment
+    ]
+  }
+]
+
+// The spoke's side, in the spoke's resource group, once the hub lends its gateways; one at a time like the hub's.
+@batchSize(1)
+module spokeToHubPeerings 'modules/vnet-peering.bicep' = [
+  for (spoke, index) in spokes: {
+    name: '${deploymentPrefix}-peer-${spoke.name}-hub'
+    params: {
+      virtualNetworkName: spoke.virtualNetwork.name
+      name: spoke.spokeToHubPeeringName
+      remoteVirtualNetworkResourceId: resourceId('Microsoft.Network/virtualNetworks', hubVirtualNetwork.name)
+      allowGatewayTransit: false
+      useRemoteGateways: true
+    }
+    // The spoke uses the hub's gateways, which the hub side of the peering lends: after it.
+    dependsOn: [
+      hubToSpokePeerings
     ]
   }
 ]

@@ -16,6 +16,9 @@ param hubVirtualNetwork = {
     {
       name: 'GatewaySubnet'
       addressPrefix: '10.0.0.0/24'
+      routeTable: {
+        name: 'vnet-hub-GatewaySubnet-rt'
+      }
     }
     {
       name: 'RouteServerSubnet'
@@ -24,6 +27,9 @@ param hubVirtualNetwork = {
     {
       name: 'subnet-001'
       addressPrefix: '10.0.2.0/24'
+      routeTable: {
+        name: 'vnet-hub-subnet-001-rt'
+      }
     }
     {
       name: 'AzureFirewallSubnet'
@@ -35,7 +41,6 @@ param hubVirtualNetwork = {
 param routeTables = [
   {
     name: 'vnet-hub-GatewaySubnet-rt'
-    subnetName: 'GatewaySubnet'
     propagateGatewayRoutes: true
     routes: [
       {
@@ -72,7 +77,6 @@ param routeTables = [
   }
   {
     name: 'vnet-hub-subnet-001-rt'
-    subnetName: 'subnet-001'
     propagateGatewayRoutes: false
     routes: [
       {
@@ -89,12 +93,59 @@ param routeTables = [
       }
     ]
   }
+  {
+    name: 'vnet-spoke-app-rt'
+    propagateGatewayRoutes: false
+    routes: [
+      {
+        name: 'onprem-10.20.0.0_16'
+        addressPrefix: '10.20.0.0/16'
+        nextHopType: 'VirtualAppliance'
+        nextHopIpAddress: '10.0.3.4'
+      }
+      {
+        name: 'branch1-10.50.0.0_16'
+        addressPrefix: '10.50.0.0/16'
+        nextHopType: 'VirtualAppliance'
+        nextHopIpAddress: '10.0.3.4'
+      }
+    ]
+  }
+  {
+    name: 'vnet-spoke-shared-rt'
+    propagateGatewayRoutes: false
+    routes: [
+      {
+        name: 'onprem-10.20.0.0_16'
+        addressPrefix: '10.20.0.0/16'
+        nextHopType: 'VirtualAppliance'
+        nextHopIpAddress: '10.0.3.4'
+      }
+      {
+        name: 'branch1-10.50.0.0_16'
+        addressPrefix: '10.50.0.0/16'
+        nextHopType: 'VirtualAppliance'
+        nextHopIpAddress: '10.0.3.4'
+      }
+      {
+        name: 'default-to-firewall'
+        addressPrefix: '0.0.0.0/0'
+        nextHopType: 'VirtualAppliance'
+        nextHopIpAddress: '10.0.3.4'
+      }
+    ]
+  }
 ]
 
 param expressRouteGateway = {
   name: 'ergw-hub'
   sku: 'ErGw1AZ'
   publicIpName: 'ergw-hub-pip'
+  publicIpZones: [
+    '1'
+    '2'
+    '3'
+  ]
 }
 
 param expressRouteConnections = [
@@ -117,11 +168,21 @@ param hubVpnGateway = {
     'vpngw-hub-pip1'
     'vpngw-hub-pip2'
   ]
+  publicIpZones: [
+    '1'
+    '2'
+    '3'
+  ]
 }
 
 param routeServer = {
   name: 'ars-hub'
   publicIpName: 'ars-hub-pip'
+  publicIpZones: [
+    '1'
+    '2'
+    '3'
+  ]
   ipConfigurationName: 'ipconfig1'
   allowBranchToBranchTraffic: true
   hubRoutingPreference: 'ExpressRoute'
@@ -130,110 +191,136 @@ param routeServer = {
 param firewall = {
   name: 'afw-hub'
   tier: 'Standard'
+  zones: [
+    '1'
+    '2'
+    '3'
+  ]
   policyName: 'afw-hub-policy'
-  ruleCollectionGroupName: 'network-rules'
   publicIpName: 'afw-hub-pip'
   managementPublicIpName: ''
+  ipConfigurationName: 'ipconfig1'
+  managementIpConfigurationName: 'management'
   expectedPrivateIpAddress: '10.0.3.4'
-  snatPrivateRanges: [
-    '10.0.0.0/8'
-    '172.16.0.0/12'
-    '192.168.0.0/16'
-    '100.64.0.0/10'
-  ]
-  networkRules: [
+  snatPrivateRanges: []
+  threatIntelMode: 'Alert'
+  dnsProxy: false
+  dnsServers: []
+  classicRules: false
+  ruleCollectionGroups: [
     {
-      name: 'onprem-and-branch-to-spokes'
-      description: 'Sites reach the workloads: SSH, HTTPS and RDP.'
-      sourceAddresses: [
-        '10.20.0.0/16'
-        '10.50.0.0/16'
-      ]
-      destinationAddresses: [
-        '10.60.0.0/16'
-        '10.61.0.0/16'
-      ]
-      destinationPorts: [
-        '22'
-        '443'
-        '3389'
-      ]
-      ipProtocols: [
-        'TCP'
-      ]
-    }
-    {
-      name: 'spokes-to-sites-dns-https'
-      description: 'The workloads resolve names and call services on-premises and in the branch.'
-      sourceAddresses: [
-        '10.60.0.0/16'
-        '10.61.0.0/16'
-      ]
-      destinationAddresses: [
-        '10.20.0.0/16'
-        '10.50.0.0/16'
-      ]
-      destinationPorts: [
-        '53'
-        '443'
-      ]
-      ipProtocols: [
-        'UDP'
-        'TCP'
-      ]
-    }
-    {
-      name: 'onprem-branch-transit'
-      description: 'Branch-to-branch transit of the field report, both ways.'
-      sourceAddresses: [
-        '10.20.0.0/16'
-        '10.50.0.0/16'
-      ]
-      destinationAddresses: [
-        '10.20.0.0/16'
-        '10.50.0.0/16'
-      ]
-      destinationPorts: [
-        '*'
-      ]
-      ipProtocols: [
-        'Any'
-      ]
-    }
-    {
-      name: 'hub-subnet-to-sites-dns-https'
-      description: 'The hub\'s own subnet (inspectHubSubnets) resolves names and calls services on-premises and in the branch.'
-      sourceAddresses: [
-        '10.0.2.0/24'
-      ]
-      destinationAddresses: [
-        '10.20.0.0/16'
-        '10.50.0.0/16'
-      ]
-      destinationPorts: [
-        '53'
-        '443'
-      ]
-      ipProtocols: [
-        'UDP'
-        'TCP'
-      ]
-    }
-    {
-      name: 'spoke-shared-to-internet-web'
-      description: 'spoke-shared\'s Internet egress (internetThroughFirewall): HTTP and HTTPS only.'
-      sourceAddresses: [
-        '10.61.0.0/16'
-      ]
-      destinationAddresses: [
-        '*'
-      ]
-      destinationPorts: [
-        '80'
-        '443'
-      ]
-      ipProtocols: [
-        'TCP'
+      name: 'network-rules'
+      priority: 200
+      ruleCollections: [
+        {
+          ruleCollectionType: 'FirewallPolicyFilterRuleCollection'
+          name: 'allow-network'
+          priority: 100
+          action: {
+            type: 'Allow'
+          }
+          rules: [
+            {
+              ruleType: 'NetworkRule'
+              name: 'onprem-and-branch-to-spokes'
+              ipProtocols: [
+                'TCP'
+              ]
+              sourceAddresses: [
+                '10.20.0.0/16'
+                '10.50.0.0/16'
+              ]
+              destinationAddresses: [
+                '10.60.0.0/16'
+                '10.61.0.0/16'
+              ]
+              destinationPorts: [
+                '22'
+                '443'
+                '3389'
+              ]
+              description: 'Sites reach the workloads: SSH, HTTPS and RDP.'
+            }
+            {
+              ruleType: 'NetworkRule'
+              name: 'spokes-to-sites-dns-https'
+              ipProtocols: [
+                'UDP'
+                'TCP'
+              ]
+              sourceAddresses: [
+                '10.60.0.0/16'
+                '10.61.0.0/16'
+              ]
+              destinationAddresses: [
+                '10.20.0.0/16'
+                '10.50.0.0/16'
+              ]
+              destinationPorts: [
+                '53'
+                '443'
+              ]
+              description: 'The workloads resolve names and call services on-premises and in the branch.'
+            }
+            {
+              ruleType: 'NetworkRule'
+              name: 'onprem-branch-transit'
+              ipProtocols: [
+                'Any'
+              ]
+              sourceAddresses: [
+                '10.20.0.0/16'
+                '10.50.0.0/16'
+              ]
+              destinationAddresses: [
+                '10.20.0.0/16'
+                '10.50.0.0/16'
+              ]
+              destinationPorts: [
+                '*'
+              ]
+              description: 'Branch-to-branch transit of the field report, both ways.'
+            }
+            {
+              ruleType: 'NetworkRule'
+              name: 'hub-subnet-to-sites-dns-https'
+              ipProtocols: [
+                'UDP'
+                'TCP'
+              ]
+              sourceAddresses: [
+                '10.0.2.0/24'
+              ]
+              destinationAddresses: [
+                '10.20.0.0/16'
+                '10.50.0.0/16'
+              ]
+              destinationPorts: [
+                '53'
+                '443'
+              ]
+              description: 'The hub\'s own subnet (inspectHubSubnets) resolves names and calls services on-premises and in the branch.'
+            }
+            {
+              ruleType: 'NetworkRule'
+              name: 'spoke-shared-to-internet-web'
+              ipProtocols: [
+                'TCP'
+              ]
+              sourceAddresses: [
+                '10.61.0.0/16'
+              ]
+              destinationAddresses: [
+                '*'
+              ]
+              destinationPorts: [
+                '80'
+                '443'
+              ]
+              description: 'spoke-shared\'s Internet egress (internetThroughFirewall): HTTP and HTTPS only.'
+            }
+          ]
+        }
       ]
     }
   ]
@@ -280,6 +367,11 @@ param vnetBranches = [
       publicIpNames: [
         'vpngw-branch1-pip1'
       ]
+      publicIpZones: [
+        '1'
+        '2'
+        '3'
+      ]
     }
     hubToBranchConnectionName: 'vpngw-hub-to-vpngw-branch1'
     branchToHubConnectionName: 'vpngw-branch1-to-vpngw-hub'
@@ -298,36 +390,19 @@ param spokes = [
         {
           name: 'snet-app'
           addressPrefix: '10.60.1.0/24'
+          routeTable: {
+            name: 'vnet-spoke-app-rt'
+          }
         }
         {
           name: 'snet-data'
           addressPrefix: '10.60.2.0/24'
+          routeTable: {
+            name: 'vnet-spoke-app-rt'
+          }
         }
       ]
     }
-    routeTable: {
-      name: 'vnet-spoke-app-rt'
-      subnetName: '*'
-      propagateGatewayRoutes: false
-      routes: [
-        {
-          name: 'onprem-10.20.0.0_16'
-          addressPrefix: '10.20.0.0/16'
-          nextHopType: 'VirtualAppliance'
-          nextHopIpAddress: '10.0.3.4'
-        }
-        {
-          name: 'branch1-10.50.0.0_16'
-          addressPrefix: '10.50.0.0/16'
-          nextHopType: 'VirtualAppliance'
-          nextHopIpAddress: '10.0.3.4'
-        }
-      ]
-    }
-    routeTableSubnets: [
-      'snet-app'
-      'snet-data'
-    ]
     hubToSpokePeeringName: 'vnet-hub-to-vnet-spoke-app'
     spokeToHubPeeringName: 'vnet-spoke-app-to-vnet-hub'
   }
@@ -342,37 +417,12 @@ param spokes = [
         {
           name: 'snet-shared'
           addressPrefix: '10.61.1.0/24'
+          routeTable: {
+            name: 'vnet-spoke-shared-rt'
+          }
         }
       ]
     }
-    routeTable: {
-      name: 'vnet-spoke-shared-rt'
-      subnetName: '*'
-      propagateGatewayRoutes: false
-      routes: [
-        {
-          name: 'onprem-10.20.0.0_16'
-          addressPrefix: '10.20.0.0/16'
-          nextHopType: 'VirtualAppliance'
-          nextHopIpAddress: '10.0.3.4'
-        }
-        {
-          name: 'branch1-10.50.0.0_16'
-          addressPrefix: '10.50.0.0/16'
-          nextHopType: 'VirtualAppliance'
-          nextHopIpAddress: '10.0.3.4'
-        }
-        {
-          name: 'default-to-firewall'
-          addressPrefix: '0.0.0.0/0'
-          nextHopType: 'VirtualAppliance'
-          nextHopIpAddress: '10.0.3.4'
-        }
-      ]
-    }
-    routeTableSubnets: [
-      'snet-shared'
-    ]
     hubToSpokePeeringName: 'vnet-hub-to-vnet-spoke-shared'
     spokeToHubPeeringName: 'vnet-spoke-shared-to-vnet-hub'
   }

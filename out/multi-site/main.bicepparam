@@ -16,6 +16,9 @@ param hubVirtualNetwork = {
     {
       name: 'GatewaySubnet'
       addressPrefix: '10.100.0.0/26'
+      routeTable: {
+        name: 'vnet-hub-weu-GatewaySubnet-rt'
+      }
     }
     {
       name: 'RouteServerSubnet'
@@ -35,7 +38,6 @@ param hubVirtualNetwork = {
 param routeTables = [
   {
     name: 'vnet-hub-weu-GatewaySubnet-rt'
-    subnetName: 'GatewaySubnet'
     propagateGatewayRoutes: true
     routes: [
       {
@@ -76,6 +78,11 @@ param expressRouteGateway = {
   name: 'ergw-hub-weu'
   sku: 'ErGw2AZ'
   publicIpName: 'ergw-hub-weu-pip'
+  publicIpZones: [
+    '1'
+    '2'
+    '3'
+  ]
 }
 
 param expressRouteConnections = [
@@ -105,11 +112,21 @@ param hubVpnGateway = {
     'vpngw-hub-weu-pip1'
     'vpngw-hub-weu-pip2'
   ]
+  publicIpZones: [
+    '1'
+    '2'
+    '3'
+  ]
 }
 
 param routeServer = {
   name: 'ars-hub-weu'
   publicIpName: 'ars-hub-weu-pip'
+  publicIpZones: [
+    '1'
+    '2'
+    '3'
+  ]
   ipConfigurationName: 'ipconfig1'
   allowBranchToBranchTraffic: true
   hubRoutingPreference: 'ASPath'
@@ -118,56 +135,77 @@ param routeServer = {
 param firewall = {
   name: 'afw-hub-weu'
   tier: 'Premium'
+  zones: [
+    '1'
+    '2'
+    '3'
+  ]
   policyName: 'afw-hub-weu-policy'
-  ruleCollectionGroupName: 'network-rules'
   publicIpName: 'afw-hub-weu-pip'
   managementPublicIpName: ''
+  ipConfigurationName: 'ipconfig1'
+  managementIpConfigurationName: 'management'
   expectedPrivateIpAddress: '10.100.0.132'
-  snatPrivateRanges: [
-    '10.0.0.0/8'
-    '172.16.0.0/12'
-    '192.168.0.0/16'
-    '100.64.0.0/10'
-  ]
-  networkRules: [
+  snatPrivateRanges: []
+  threatIntelMode: 'Alert'
+  dnsProxy: false
+  dnsServers: []
+  classicRules: false
+  ruleCollectionGroups: [
     {
-      name: 'dc-to-branches-ssh-https'
-      description: ''
-      sourceAddresses: [
-        '172.16.0.0/16'
-        '172.17.0.0/16'
-      ]
-      destinationAddresses: [
-        '10.110.0.0/16'
-        '10.120.0.0/16'
-        '192.168.50.0/24'
-      ]
-      destinationPorts: [
-        '22'
-        '443'
-      ]
-      ipProtocols: [
-        'TCP'
-      ]
-    }
-    {
-      name: 'branches-to-dc-dns'
-      description: ''
-      sourceAddresses: [
-        '10.110.0.0/16'
-        '10.120.0.0/16'
-        '192.168.50.0/24'
-      ]
-      destinationAddresses: [
-        '172.16.0.10'
-        '172.17.0.10'
-      ]
-      destinationPorts: [
-        '53'
-      ]
-      ipProtocols: [
-        'UDP'
-        'TCP'
+      name: 'network-rules'
+      priority: 200
+      ruleCollections: [
+        {
+          ruleCollectionType: 'FirewallPolicyFilterRuleCollection'
+          name: 'allow-network'
+          priority: 100
+          action: {
+            type: 'Allow'
+          }
+          rules: [
+            {
+              ruleType: 'NetworkRule'
+              name: 'dc-to-branches-ssh-https'
+              ipProtocols: [
+                'TCP'
+              ]
+              sourceAddresses: [
+                '172.16.0.0/16'
+                '172.17.0.0/16'
+              ]
+              destinationAddresses: [
+                '10.110.0.0/16'
+                '10.120.0.0/16'
+                '192.168.50.0/24'
+              ]
+              destinationPorts: [
+                '22'
+                '443'
+              ]
+            }
+            {
+              ruleType: 'NetworkRule'
+              name: 'branches-to-dc-dns'
+              ipProtocols: [
+                'UDP'
+                'TCP'
+              ]
+              sourceAddresses: [
+                '10.110.0.0/16'
+                '10.120.0.0/16'
+                '192.168.50.0/24'
+              ]
+              destinationAddresses: [
+                '172.16.0.10'
+                '172.17.0.10'
+              ]
+              destinationPorts: [
+                '53'
+              ]
+            }
+          ]
+        }
       ]
     }
   ]
@@ -201,6 +239,11 @@ param vnetBranches = [
       publicIpNames: [
         'vpngw-shop-paris-pip1'
       ]
+      publicIpZones: [
+        '1'
+        '2'
+        '3'
+      ]
     }
     hubToBranchConnectionName: 'vpngw-hub-weu-to-vpngw-shop-paris'
     branchToHubConnectionName: 'vpngw-shop-paris-to-vpngw-hub-weu'
@@ -231,6 +274,11 @@ param vnetBranches = [
       activeActive: false
       publicIpNames: [
         'vpngw-shop-madrid-pip1'
+      ]
+      publicIpZones: [
+        '1'
+        '2'
+        '3'
       ]
     }
     hubToBranchConnectionName: 'vpngw-hub-weu-to-vpngw-shop-madrid'

@@ -26,7 +26,7 @@ param tags object = {}
 @description('The hub virtual network.')
 param hubVirtualNetwork virtualNetworkType
 
-@description('Route tables of hub subnets (GatewaySubnet, subnet-001); README.md lists their routes.')
+@description('Route tables gen writes, each on the subnets that name it; README.md lists their routes.')
 param routeTables routeTableType[]
 
 @description('The hub ExpressRoute gateway.')
@@ -67,8 +67,8 @@ var deploymentPrefix = take(deployment().name, 16)
 // ---------------------------------------------------------------------------------------------------
 
 module routeTableDeployments 'modules/route-table.bicep' = [
-  for table in routeTables: {
-    name: '${deploymentPrefix}-rt-${table.subnetName}'
+  for (table, index) in routeTables: {
+    name: take('${deploymentPrefix}-rt-${index}-${table.name}', 64)
     params: {
       name: table.name
       location: location
@@ -86,12 +86,13 @@ module hubNetwork 'modules/virtual-network.bicep' = {
     location: location
     tags: tags
     addressPrefixes: hubVirtualNetwork.addressPrefixes
+    dnsServers: hubVirtualNetwork.?dnsServers ?? []
     subnets: hubVirtualNetwork.subnets
-    routeTableResourceIds: {
-      GatewaySubnet: routeTableDeployments[0].outputs.resourceId
-      'subnet-001': routeTableDeployments[1].outputs.resourceId
-    }
   }
+  // Its subnets name their route tables by resource ID (the tables may live in other resource groups): after the tables.
+  dependsOn: [
+    routeTableDeployments
+  ]
 }
 
 module expressRouteGatewayDeployment 'modules/expressroute-gateway.bicep' = {
@@ -102,6 +103,9 @@ module expressRouteGatewayDeployment 'modules/expressroute-gateway.bicep' = {
     tags: tags
     sku: expressRouteGateway.sku
     publicIpName: expressRouteGateway.publicIpName
+    publicIpZones: expressRouteGateway.publicIpZones
+    ipConfigurationName: expressRouteGateway.?ipConfigurationName ?? 'ipconfig1'
+    scaleUnits: expressRouteGateway.?scaleUnits
     gatewaySubnetResourceId: hubNetwork.outputs.subnetResourceIds.GatewaySubnet
   }
 }
@@ -117,6 +121,7 @@ module hubVpnGatewayDeployment 'modules/vpn-gateway.bicep' = {
     asn: hubVpnGateway.asn
     activeActive: hubVpnGateway.activeActive
     publicIpNames: hubVpnGateway.publicIpNames
+    publicIpZones: hubVpnGateway.publicIpZones
     gatewaySubnetResourceId: hubNetwork.outputs.subnetResourceIds.GatewaySubnet
     customBgpIpAddresses: hubVpnGateway.?customBgpIpAddresses ?? []
   }
@@ -133,13 +138,19 @@ module firewallDeployment 'modules/firewall.bicep' = {
     location: location
     tags: tags
     tier: firewall.tier
+    zones: firewall.zones
     policyName: firewall.policyName
-    ruleCollectionGroupName: firewall.ruleCollectionGroupName
     publicIpName: firewall.publicIpName
     managementPublicIpName: firewall.managementPublicIpName
+    ipConfigurationName: firewall.ipConfigurationName
+    managementIpConfigurationName: firewall.managementIpConfigurationName
     firewallSubnetResourceId: hubNetwork.outputs.subnetResourceIds.AzureFirewallSubnet
     snatPrivateRanges: firewall.snatPrivateRanges
-    networkRules: firewall.networkRules
+    threatIntelMode: firewall.threatIntelMode
+    dnsProxy: firewall.dnsProxy
+    dnsServers: firewall.dnsServers
+    classicRules: firewall.classicRules
+    ruleCollectionGroups: firewall.ruleCollectionGroups
   }
   // The firewall writes the hub VNet too: after the gateways, as Azure Landing Zones order it (AnotherOperationInProgress otherwise).
   dependsOn: [
@@ -154,6 +165,7 @@ module routeServerDeployment 'modules/route-server.bicep' = {
     location: location
     tags: tags
     publicIpName: routeServer.publicIpName
+    publicIpZones: routeServer.publicIpZones
     ipConfigurationName: routeServer.ipConfigurationName
     routeServerSubnetResourceId: hubNetwork.outputs.subnetResourceIds.RouteServerSubnet
     allowBranchToBranchTraffic: routeServer.allowBranchToBranchTraffic
@@ -203,6 +215,7 @@ module branchNetworks 'modules/virtual-network.bicep' = [
       location: branch.?location ?? location
       tags: tags
       addressPrefixes: branch.virtualNetwork.addressPrefixes
+      dnsServers: branch.virtualNetwork.?dnsServers ?? []
       subnets: branch.virtualNetwork.subnets
     }
   }
@@ -220,7 +233,9 @@ module branchVpnGateways 'modules/vpn-gateway.bicep' = [
       asn: branch.vpnGateway.asn
       activeActive: branch.vpnGateway.activeActive
       publicIpNames: branch.vpnGateway.publicIpNames
+      publicIpZones: branch.vpnGateway.publicIpZones
       gatewaySubnetResourceId: branchNetworks[index].outputs.subnetResourceIds.GatewaySubnet
+      ipConfigurationNames: branch.vpnGateway.?ipConfigurationNames ?? []
     }
   }
 ]
@@ -272,6 +287,7 @@ module siteToSiteConnections 'modules/site-to-site-connection.bicep' = [
       usePolicyBasedTrafficSelectors: site.?usePolicyBasedTrafficSelectors
       dpdTimeoutSeconds: site.?dpdTimeoutSeconds
       connectionMode: site.?connectionMode
+      connectionProtocol: site.?connectionProtocol ?? 'IKEv2'
       vpnGatewayResourceId: hubVpnGatewayDeployment.outputs.resourceId
       sharedKey: vpnSharedKeys[site.?sharedKeyName ?? site.name]
     }

@@ -16,6 +16,9 @@ param hubVirtualNetwork = {
     {
       name: 'GatewaySubnet'
       addressPrefix: '10.10.0.0/24'
+      routeTable: {
+        name: 'vnet-hub-vpn-GatewaySubnet-rt'
+      }
     }
     {
       name: 'RouteServerSubnet'
@@ -24,6 +27,9 @@ param hubVirtualNetwork = {
     {
       name: 'subnet-001'
       addressPrefix: '10.10.2.0/24'
+      routeTable: {
+        name: 'vnet-hub-vpn-subnet-001-rt'
+      }
     }
     {
       name: 'AzureFirewallSubnet'
@@ -35,7 +41,6 @@ param hubVirtualNetwork = {
 param routeTables = [
   {
     name: 'vnet-hub-vpn-GatewaySubnet-rt'
-    subnetName: 'GatewaySubnet'
     propagateGatewayRoutes: true
     routes: [
       {
@@ -78,7 +83,6 @@ param routeTables = [
   }
   {
     name: 'vnet-hub-vpn-subnet-001-rt'
-    subnetName: 'subnet-001'
     propagateGatewayRoutes: false
     routes: [
       {
@@ -119,6 +123,11 @@ param expressRouteGateway = {
   name: 'ergw-hub-vpn'
   sku: 'ErGw1AZ'
   publicIpName: 'ergw-hub-vpn-pip'
+  publicIpZones: [
+    '1'
+    '2'
+    '3'
+  ]
 }
 
 param expressRouteConnections = [
@@ -141,6 +150,11 @@ param hubVpnGateway = {
     'vpngw-hub-vpn-pip1'
     'vpngw-hub-vpn-pip2'
   ]
+  publicIpZones: [
+    '1'
+    '2'
+    '3'
+  ]
   customBgpIpAddresses: [
     '169.254.21.2'
     '169.254.22.2'
@@ -150,6 +164,11 @@ param hubVpnGateway = {
 param routeServer = {
   name: 'ars-hub-vpn'
   publicIpName: 'ars-hub-vpn-pip'
+  publicIpZones: [
+    '1'
+    '2'
+    '3'
+  ]
   ipConfigurationName: 'ipconfig1'
   allowBranchToBranchTraffic: true
   hubRoutingPreference: 'ExpressRoute'
@@ -158,61 +177,82 @@ param routeServer = {
 param firewall = {
   name: 'afw-hub-vpn'
   tier: 'Standard'
+  zones: [
+    '1'
+    '2'
+    '3'
+  ]
   policyName: 'afw-hub-vpn-policy'
-  ruleCollectionGroupName: 'network-rules'
   publicIpName: 'afw-hub-vpn-pip'
   managementPublicIpName: ''
+  ipConfigurationName: 'ipconfig1'
+  managementIpConfigurationName: 'management'
   expectedPrivateIpAddress: '10.10.3.4'
-  snatPrivateRanges: [
-    '10.0.0.0/8'
-    '172.16.0.0/12'
-    '192.168.0.0/16'
-    '100.64.0.0/10'
-  ]
-  networkRules: [
+  snatPrivateRanges: []
+  threatIntelMode: 'Alert'
+  dnsProxy: false
+  dnsServers: []
+  classicRules: false
+  ruleCollectionGroups: [
     {
-      name: 'hub-to-sites'
-      description: ''
-      sourceAddresses: [
-        '10.10.2.0/24'
-      ]
-      destinationAddresses: [
-        '10.20.0.0/16'
-        '10.30.0.0/16'
-        '10.31.0.0/24'
-        '10.32.0.0/24'
-        '10.60.0.0/16'
-      ]
-      destinationPorts: [
-        '22'
-        '443'
-      ]
-      ipProtocols: [
-        'TCP'
-      ]
-    }
-    {
-      name: 'sites-and-datacentre'
-      description: ''
-      sourceAddresses: [
-        '10.20.0.0/16'
-        '10.30.0.0/16'
-        '10.31.0.0/24'
-        '10.32.0.0/24'
-        '10.60.0.0/16'
-      ]
-      destinationAddresses: [
-        '10.20.0.0/16'
-        '10.30.0.0/16'
-        '10.31.0.0/24'
-        '10.32.0.0/24'
-        '10.60.0.0/16'
-      ]
-      destinationPorts: [
-        '*'
-      ]
-      ipProtocols: [
-        'Any'
+      name: 'network-rules'
+      priority: 200
+      ruleCollections: [
+        {
+          ruleCollectionType: 'FirewallPolicyFilterRuleCollection'
+          name: 'allow-network'
+          priority: 100
+          action: {
+            type: 'Allow'
+          }
+          rules: [
+            {
+              ruleType: 'NetworkRule'
+              name: 'hub-to-sites'
+              ipProtocols: [
+                'TCP'
+              ]
+              sourceAddresses: [
+                '10.10.2.0/24'
+              ]
+              destinationAddresses: [
+                '10.20.0.0/16'
+                '10.30.0.0/16'
+                '10.31.0.0/24'
+                '10.32.0.0/24'
+                '10.60.0.0/16'
+              ]
+              destinationPorts: [
+                '22'
+                '443'
+              ]
+            }
+            {
+              ruleType: 'NetworkRule'
+              name: 'sites-and-datacentre'
+              ipProtocols: [
+                'Any'
+              ]
+              sourceAddresses: [
+                '10.20.0.0/16'
+                '10.30.0.0/16'
+                '10.31.0.0/24'
+                '10.32.0.0/24'
+                '10.60.0.0/16'
+              ]
+              destinationAddresses: [
+                '10.20.0.0/16'
+                '10.30.0.0/16'
+                '10.31.0.0/24'
+                '10.32.0.0/24'
+                '10.60.0.0/16'
+              ]
+              destinationPorts: [
+                '*'
+              ]
+            }
+          ]
+        }
       ]
     }
   ]
@@ -245,6 +285,11 @@ param vnetBranches = [
       activeActive: false
       publicIpNames: [
         'vpngw-branch-north-pip1'
+      ]
+      publicIpZones: [
+        '1'
+        '2'
+        '3'
       ]
     }
     hubToBranchConnectionName: 'vpngw-hub-vpn-to-vpngw-branch-north'

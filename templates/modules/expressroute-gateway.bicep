@@ -1,5 +1,5 @@
 metadata name = 'ExpressRoute gateway'
-metadata description = 'A zone-redundant ExpressRoute gateway with its Standard, Static, zoned public IP.'
+metadata description = 'An ExpressRoute gateway (zone-redundant AZ SKU or ErGwScale; a running legacy SKU kept) with its Standard, Static public IP.'
 
 @export()
 @description('The hub ExpressRoute gateway.')
@@ -7,11 +7,26 @@ type expressRouteGatewayType = {
   @description('Required. Name of the gateway.')
   name: string
 
-  @description('Required. Gateway SKU.')
-  sku: 'ErGw1AZ' | 'ErGw2AZ' | 'ErGw3AZ'
+  @description('Required. Gateway SKU: an AZ SKU or ErGwScale; a legacy SKU only for a gateway that runs already.')
+  sku: 'ErGw1AZ' | 'ErGw2AZ' | 'ErGw3AZ' | 'ErGwScale' | 'Standard' | 'HighPerformance' | 'UltraPerformance'
 
   @description('Required. Name of the gateway\'s public IP.')
   publicIpName: string
+
+  @description('Required. Availability zones of the public IP (none for a legacy SKU or a region without zones).')
+  publicIpZones: string[]
+
+  @description('Optional. Name of the IP configuration; default ipconfig1.')
+  ipConfigurationName: string?
+
+  @description('Optional. ErGwScale: the range of scale units it autoscales in.')
+  scaleUnits: {
+    @description('Required. Fewest scale units.')
+    min: int
+
+    @description('Required. Most scale units.')
+    max: int
+  }?
 }
 
 @description('Required. Name of the ExpressRoute gateway.')
@@ -24,13 +39,27 @@ param location string
 param tags object = {}
 
 @description('Required. Gateway SKU.')
-param sku 'ErGw1AZ' | 'ErGw2AZ' | 'ErGw3AZ'
+param sku 'ErGw1AZ' | 'ErGw2AZ' | 'ErGw3AZ' | 'ErGwScale' | 'Standard' | 'HighPerformance' | 'UltraPerformance'
 
 @description('Required. Name of the public IP.')
 param publicIpName string
 
+@description('Optional. Availability zones of the public IP.')
+param publicIpZones string[] = []
+
+@description('Optional. Name of the IP configuration.')
+param ipConfigurationName string = 'ipconfig1'
+
+@description('Optional. ErGwScale: fewest and most scale units; null for the other SKUs.')
+param scaleUnits { min: int, max: int }?
+
 @description('Required. Resource ID of the GatewaySubnet the gateway lives in.')
 param gatewaySubnetResourceId string
+
+@description('Optional. What running resources carry that gen does not design, by resource type and name (the spec\'s asDeployed).')
+param asDeployed object = {}
+
+var kept = asDeployed[?'Microsoft.Network/virtualNetworkGateways/${name}'] ?? {}
 
 module publicIp 'public-ip.bicep' = {
   name: 'pip-${uniqueString(deployment().name, publicIpName)}'
@@ -38,34 +67,47 @@ module publicIp 'public-ip.bicep' = {
     name: publicIpName
     location: location
     tags: tags
+    zones: publicIpZones
+    asDeployed: asDeployed
   }
 }
 
 resource gateway 'Microsoft.Network/virtualNetworkGateways@2025-05-01' = {
   name: name
   location: location
-  tags: tags
-  properties: {
-    gatewayType: 'ExpressRoute'
-    sku: {
-      name: sku
-      tier: sku
-    }
-    ipConfigurations: [
-      {
-        name: 'ipconfig1'
-        properties: {
-          privateIPAllocationMethod: 'Dynamic'
-          subnet: {
-            id: gatewaySubnetResourceId
+  tags: kept.?tags ?? tags
+  properties: union(
+    {
+      gatewayType: 'ExpressRoute'
+      sku: {
+        name: sku
+        tier: sku
+      }
+      autoScaleConfiguration: scaleUnits == null
+        ? null
+        : {
+            bounds: {
+              min: scaleUnits!.min
+              max: scaleUnits!.max
+            }
           }
-          publicIPAddress: {
-            id: publicIp.outputs.resourceId
+      ipConfigurations: [
+        {
+          name: ipConfigurationName
+          properties: {
+            privateIPAllocationMethod: 'Dynamic'
+            subnet: {
+              id: gatewaySubnetResourceId
+            }
+            publicIPAddress: {
+              id: publicIp.outputs.resourceId
+            }
           }
         }
-      }
-    ]
-  }
+      ]
+    },
+    kept.?properties ?? {}
+  )
 }
 
 @description('Resource ID of the ExpressRoute gateway.')

@@ -1,5 +1,5 @@
 metadata name = 'Public IP address'
-metadata description = 'A Standard, Static, zone-redundant IPv4 public IP: what AZ gateway SKUs, Route Server and a zonal Azure Firewall require.'
+metadata description = 'A Standard, Static IPv4 public IP, zone-redundant where its owner needs it: AZ gateway SKUs, Route Server and a zonal Azure Firewall.'
 
 @description('Required. Name of the public IP.')
 param name string
@@ -10,20 +10,32 @@ param location string
 @description('Optional. Tags put on the public IP.')
 param tags object = {}
 
+@description('Optional. Availability zones: 1, 2 and 3 for an AZ gateway SKU or a zone-redundant firewall in a region with zones; none for a non-AZ gateway or a region without zones.')
+param zones string[] = []
+
+@description('Optional. What running resources carry that gen does not design, by resource type and name (the spec\'s asDeployed).')
+param asDeployed object = {}
+
+// A running public IP keeps its zones (they cannot change: ResourceAvailabilityZonesCannotBeModified), tags and SKU.
+var kept = asDeployed[?'Microsoft.Network/publicIPAddresses/${name}'] ?? {}
+
 resource publicIp 'Microsoft.Network/publicIPAddresses@2025-05-01' = {
   name: name
   location: location
-  tags: tags
-  // AZ gateway SKUs refuse public IPs without zones, and a zonal firewall needs them in its zones.
-  zones: ['1', '2', '3']
-  sku: {
+  tags: kept.?tags ?? tags
+  // AZ gateway SKUs refuse public IPs without zones, non-AZ ones refuse zoned IPs, and a zonal firewall needs them in its zones.
+  zones: kept.?zones ?? zones
+  sku: kept.?sku ?? {
     name: 'Standard'
     tier: 'Regional'
   }
-  properties: {
-    publicIPAllocationMethod: 'Static'
-    publicIPAddressVersion: 'IPv4'
-  }
+  properties: union(
+    {
+      publicIPAllocationMethod: 'Static'
+      publicIPAddressVersion: 'IPv4'
+    },
+    kept.?properties ?? {}
+  )
 }
 
 @description('Resource ID of the public IP.')

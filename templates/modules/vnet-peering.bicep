@@ -1,7 +1,6 @@
-metadata name = 'Hub and spoke peering'
-metadata description = 'The two peerings between the hub VNet and a spoke: the hub lends its gateways (gateway transit), the spoke uses them, so on-premises and the branches learn the spoke and the spoke learns them.'
+metadata name = 'VNet peering'
+metadata description = 'One side of a hub and spoke peering, in the resource group of its VNet: the hub lends its gateways (gateway transit), the spoke uses them, so on-premises and the branches learn the spoke and the spoke learns them.'
 
-import { routeTableType } from 'route-table.bicep'
 import { virtualNetworkType } from 'virtual-network.bicep'
 
 @export()
@@ -10,14 +9,14 @@ type spokeType = {
   @description('Required. Spoke name.')
   name: string
 
+  @description('Optional. Resource group of the spoke\'s VNet, route tables and peering, when not the hub\'s.')
+  resourceGroup: string?
+
+  @description('Optional. Subscription of the spoke\'s resources, when not the hub\'s.')
+  subscriptionId: string?
+
   @description('Required. The spoke virtual network.')
   virtualNetwork: virtualNetworkType
-
-  @description('Optional. The route table of the spoke\'s subnets; present for every spoke when transit is inspected, for none otherwise.')
-  routeTable: routeTableType?
-
-  @description('Required. The subnets that get the route table (all but those Azure refuses it on); empty without one.')
-  routeTableSubnets: string[]
 
   @description('Required. Name of the hub -> spoke peering.')
   hubToSpokePeeringName: string
@@ -26,60 +25,48 @@ type spokeType = {
   spokeToHubPeeringName: string
 }
 
-@description('Required. Name of the hub virtual network.')
-param hubVirtualNetworkName string
+@description('Required. Name of the VNet this peering belongs to (in this module\'s resource group).')
+param virtualNetworkName string
 
-@description('Required. Name of the spoke virtual network.')
-param spokeVirtualNetworkName string
+@description('Required. Name of the peering.')
+param name string
 
-@description('Required. Name of the hub -> spoke peering.')
-param hubToSpokeName string
+@description('Required. Resource ID of the VNet on the other side.')
+param remoteVirtualNetworkResourceId string
 
-@description('Required. Name of the spoke -> hub peering.')
-param spokeToHubName string
+@description('Required. The hub side: lend the hub\'s gateways to the spoke.')
+param allowGatewayTransit bool
 
-resource hub 'Microsoft.Network/virtualNetworks@2025-05-01' existing = {
-  name: hubVirtualNetworkName
+@description('Required. The spoke side: use the hub\'s gateways (needs the hub side\'s gateway transit first).')
+param useRemoteGateways bool
+
+@description('Optional. What running resources carry that gen does not design, by resource type and name (the spec\'s asDeployed).')
+param asDeployed object = {}
+
+resource virtualNetwork 'Microsoft.Network/virtualNetworks@2025-05-01' existing = {
+  name: virtualNetworkName
 }
 
-resource spoke 'Microsoft.Network/virtualNetworks@2025-05-01' existing = {
-  name: spokeVirtualNetworkName
+resource peering 'Microsoft.Network/virtualNetworks/virtualNetworkPeerings@2025-05-01' = {
+  parent: virtualNetwork
+  name: name
+  properties: union(
+    {
+      remoteVirtualNetwork: {
+        id: remoteVirtualNetworkResourceId
+      }
+      allowVirtualNetworkAccess: true
+      // Transit the firewall forwards (on-premises and branches to the spoke) arrives as forwarded traffic.
+      allowForwardedTraffic: true
+      allowGatewayTransit: allowGatewayTransit
+      useRemoteGateways: useRemoteGateways
+    },
+    asDeployed[?'Microsoft.Network/virtualNetworks/${virtualNetworkName}/virtualNetworkPeerings/${name}'].?properties ?? {}
+  )
 }
 
-resource hubToSpoke 'Microsoft.Network/virtualNetworks/virtualNetworkPeerings@2025-05-01' = {
-  parent: hub
-  name: hubToSpokeName
-  properties: {
-    remoteVirtualNetwork: {
-      id: spoke.id
-    }
-    allowVirtualNetworkAccess: true
-    allowForwardedTraffic: true
-    allowGatewayTransit: true
-    useRemoteGateways: false
-  }
-}
+@description('Resource ID of the peering.')
+output resourceId string = peering.id
 
-resource spokeToHub 'Microsoft.Network/virtualNetworks/virtualNetworkPeerings@2025-05-01' = {
-  parent: spoke
-  name: spokeToHubName
-  properties: {
-    remoteVirtualNetwork: {
-      id: hub.id
-    }
-    allowVirtualNetworkAccess: true
-    allowForwardedTraffic: true
-    allowGatewayTransit: false
-    // The hub's gateways advertise the spoke and teach it their routes; needs the hub side's gateway transit first.
-    useRemoteGateways: true
-  }
-  dependsOn: [
-    hubToSpoke
-  ]
-}
-
-@description('Resource IDs of the two peerings (hub -> spoke, spoke -> hub).')
-output resourceIds string[] = [hubToSpoke.id, spokeToHub.id]
-
-@description('Names of the two peerings (hub -> spoke, spoke -> hub).')
-output names string[] = [hubToSpoke.name, spokeToHub.name]
+@description('Name of the peering.')
+output name string = peering.name

@@ -1,5 +1,5 @@
 metadata name = 'VPN gateway'
-metadata description = 'A route-based VPN gateway with BGP on zone-redundant AZ SKU, active-active or not, with its Standard, Static, zoned public IPs.'
+metadata description = 'A route-based VPN gateway with BGP (an AZ SKU; a running non-AZ SKU kept), active-active or not, with its Standard, Static public IPs.'
 
 @export()
 @description('A VPN gateway: the hub\'s or a VNet branch\'s.')
@@ -7,8 +7,8 @@ type vpnGatewayType = {
   @description('Required. Name of the gateway.')
   name: string
 
-  @description('Required. Gateway SKU (AZ SKUs only).')
-  sku: 'VpnGw1AZ' | 'VpnGw2AZ' | 'VpnGw3AZ' | 'VpnGw4AZ' | 'VpnGw5AZ'
+  @description('Required. Gateway SKU: an AZ SKU, or a non-AZ SKU of a gateway that runs already.')
+  sku: vpnSkuType
 
   @description('Required. Gateway generation: VpnGw1AZ only exists as Generation1.')
   generation: 'Generation1' | 'Generation2'
@@ -22,12 +22,28 @@ type vpnGatewayType = {
   @description('Required. Names of the gateway\'s public IPs: two when active-active, one otherwise.')
   publicIpNames: string[]
 
+  @description('Required. Availability zones of the public IPs: 1, 2, 3 for an AZ SKU where the region has zones, none otherwise.')
+  publicIpZones: string[]
+
   @description('Optional. Custom APIPA BGP addresses, one per instance, for VPN devices that peer from APIPA addresses.')
   customBgpIpAddresses: string[]?
 
   @description('Optional. Names of an existing gateway\'s IP configurations, one per instance.')
   ipConfigurationNames: string[]?
 }
+
+@description('A VPN gateway SKU: the AZ SKUs gen creates, and the non-AZ ones a running gateway may have.')
+type vpnSkuType =
+  | 'VpnGw1AZ'
+  | 'VpnGw2AZ'
+  | 'VpnGw3AZ'
+  | 'VpnGw4AZ'
+  | 'VpnGw5AZ'
+  | 'VpnGw1'
+  | 'VpnGw2'
+  | 'VpnGw3'
+  | 'VpnGw4'
+  | 'VpnGw5'
 
 @description('Required. Name of the VPN gateway.')
 param name string
@@ -39,7 +55,7 @@ param location string
 param tags object = {}
 
 @description('Required. Gateway SKU.')
-param sku 'VpnGw1AZ' | 'VpnGw2AZ' | 'VpnGw3AZ' | 'VpnGw4AZ' | 'VpnGw5AZ'
+param sku vpnSkuType
 
 @description('Required. Gateway generation: VpnGw1AZ only exists as Generation1.')
 param generation 'Generation1' | 'Generation2'
@@ -53,6 +69,9 @@ param activeActive bool
 @description('Required. Names of the public IPs: two when active-active, one otherwise.')
 param publicIpNames string[]
 
+@description('Optional. Availability zones of the public IPs.')
+param publicIpZones string[] = []
+
 @description('Required. Resource ID of the GatewaySubnet the gateway lives in.')
 param gatewaySubnetResourceId string
 
@@ -62,6 +81,11 @@ param customBgpIpAddresses string[] = []
 @description('Optional. Names of the IP configurations, one per instance; empty: ipconfig1 (and ipconfig2).')
 param ipConfigurationNames string[] = []
 
+@description('Optional. What running resources carry that gen does not design, by resource type and name (the spec\'s asDeployed).')
+param asDeployed object = {}
+
+var kept = asDeployed[?'Microsoft.Network/virtualNetworkGateways/${name}'] ?? {}
+
 module publicIps 'public-ip.bicep' = [
   for publicIpName in publicIpNames: {
     name: 'pip-${uniqueString(deployment().name, publicIpName)}'
@@ -69,6 +93,24 @@ module publicIps 'public-ip.bicep' = [
       name: publicIpName
       location: location
       tags: tags
+      zones: publicIpZones
+      asDeployed: asDeployed
+    }
+  }
+]
+
+// By resource ID (a variable's loop cannot read module outputs): the gateway waits for its public IPs below.
+var ipConfigurations = [
+  for (publicIpName, index) in publicIpNames: {
+    name: empty(ipConfigurationNames) ? 'ipconfig${index + 1}' : ipConfigurationNames[index]
+    properties: {
+      privateIPAllocationMethod: 'Dynamic'
+      subnet: {
+        id: gatewaySubnetResourceId
+      }
+      publicIPAddress: {
+        id: resourceId('Microsoft.Network/publicIPAddresses', publicIpName)
+      }
     }
   }
 ]
@@ -76,46 +118,39 @@ module publicIps 'public-ip.bicep' = [
 resource gateway 'Microsoft.Network/virtualNetworkGateways@2025-05-01' = {
   name: name
   location: location
-  tags: tags
-  properties: {
-    gatewayType: 'Vpn'
-    vpnType: 'RouteBased'
-    vpnGatewayGeneration: generation
-    sku: {
-      name: sku
-      tier: sku
-    }
-    activeActive: activeActive
-    enableBgp: true
-    bgpSettings: {
-      asn: asn
-      // An instance's custom APIPA address is what an APIPA-peering device talks BGP to (Learn: configure BGP).
-      bgpPeeringAddresses: empty(customBgpIpAddresses)
-        ? null
-        : map(range(0, length(customBgpIpAddresses)), index => {
-            ipconfigurationId: resourceId(
-              'Microsoft.Network/virtualNetworkGateways/ipConfigurations',
-              name,
-              empty(ipConfigurationNames) ? 'ipconfig${index + 1}' : ipConfigurationNames[index]
-            )
-            customBgpIpAddresses: [customBgpIpAddresses[index]]
-          })
-    }
-    ipConfigurations: [
-      for (publicIpName, index) in publicIpNames: {
-        name: empty(ipConfigurationNames) ? 'ipconfig${index + 1}' : ipConfigurationNames[index]
-        properties: {
-          privateIPAllocationMethod: 'Dynamic'
-          subnet: {
-            id: gatewaySubnetResourceId
-          }
-          publicIPAddress: {
-            id: publicIps[index].outputs.resourceId
-          }
-        }
+  tags: kept.?tags ?? tags
+  properties: union(
+    {
+      gatewayType: 'Vpn'
+      vpnType: 'RouteBased'
+      vpnGatewayGeneration: generation
+      sku: {
+        name: sku
+        tier: sku
       }
-    ]
-  }
+      activeActive: activeActive
+      enableBgp: true
+      bgpSettings: {
+        asn: asn
+        // An instance's custom APIPA address is what an APIPA-peering device talks BGP to (Learn: configure BGP).
+        bgpPeeringAddresses: empty(customBgpIpAddresses)
+          ? null
+          : map(range(0, length(customBgpIpAddresses)), index => {
+              ipconfigurationId: resourceId(
+                'Microsoft.Network/virtualNetworkGateways/ipConfigurations',
+                name,
+                empty(ipConfigurationNames) ? 'ipconfig${index + 1}' : ipConfigurationNames[index]
+              )
+              customBgpIpAddresses: [customBgpIpAddresses[index]]
+            })
+      }
+      ipConfigurations: ipConfigurations
+    },
+    kept.?properties ?? {}
+  )
+  dependsOn: [
+    publicIps
+  ]
 }
 
 @description('Resource ID of the VPN gateway.')

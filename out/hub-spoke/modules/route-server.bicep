@@ -11,6 +11,9 @@ type routeServerType = {
   @description('Required. Name of its public IP.')
   publicIpName: string
 
+  @description('Required. Availability zones of its public IP.')
+  publicIpZones: string[]
+
   @description('Required. Name of its IP configuration.')
   ipConfigurationName: string
 
@@ -39,11 +42,19 @@ param ipConfigurationName string = 'ipconfig1'
 @description('Required. Resource ID of RouteServerSubnet.')
 param routeServerSubnetResourceId string
 
+@description('Optional. Availability zones of the public IP.')
+param publicIpZones string[] = []
+
 @description('Required. Let the ExpressRoute and VPN gateways exchange routes through the Route Server.')
 param allowBranchToBranchTraffic bool
 
 @description('Required. Preferred path when ExpressRoute and VPN advertise the same prefix.')
 param hubRoutingPreference 'ExpressRoute' | 'VpnGateway' | 'ASPath'
+
+@description('Optional. What running resources carry that gen does not design, by resource type and name (the spec\'s asDeployed).')
+param asDeployed object = {}
+
+var kept = asDeployed[?'Microsoft.Network/virtualHubs/${name}'] ?? {}
 
 module publicIp 'public-ip.bicep' = {
   name: 'pip-${uniqueString(deployment().name, publicIpName)}'
@@ -51,18 +62,23 @@ module publicIp 'public-ip.bicep' = {
     name: publicIpName
     location: location
     tags: tags
+    zones: publicIpZones
+    asDeployed: asDeployed
   }
 }
 
 resource routeServer 'Microsoft.Network/virtualHubs@2025-05-01' = {
   name: name
   location: location
-  tags: tags
-  properties: {
-    sku: 'Standard'
-    allowBranchToBranchTraffic: allowBranchToBranchTraffic
-    hubRoutingPreference: hubRoutingPreference
-  }
+  tags: kept.?tags ?? tags
+  properties: union(
+    {
+      sku: 'Standard'
+      allowBranchToBranchTraffic: allowBranchToBranchTraffic
+      hubRoutingPreference: hubRoutingPreference
+    },
+    kept.?properties ?? {}
+  )
 }
 
 resource ipConfiguration 'Microsoft.Network/virtualHubs/ipConfigurations@2025-05-01' = {

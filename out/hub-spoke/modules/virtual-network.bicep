@@ -3,6 +3,19 @@ metadata name = 'Virtual network'
 metadata description = 'A virtual network and the subnets gen manages, each its own child resource: a redeploy keeps subnets others added to the VNet.'
 
 @export()
+@description('The route table on a subnet: by name, in the VNet\'s resource group unless it names another.')
+type subnetRouteTableType = {
+  @description('Required. Name of the route table.')
+  name: string
+
+  @description('Optional. Its resource group, when not the VNet\'s.')
+  resourceGroup: string?
+
+  @description('Optional. Its subscription, when not the VNet\'s.')
+  subscriptionId: string?
+}
+
+@export()
 @description('A subnet of a virtual network.')
 type subnetType = {
   @description('Required. Subnet name.')
@@ -13,6 +26,9 @@ type subnetType = {
 
   @description('Optional. Resource ID of an existing network security group to associate.')
   networkSecurityGroupId: string?
+
+  @description('Optional. The route table gen writes for the subnet.')
+  routeTable: subnetRouteTableType?
 }
 
 @export()
@@ -23,6 +39,9 @@ type virtualNetworkType = {
 
   @description('Required. Address prefixes of the virtual network.')
   addressPrefixes: string[]
+
+  @description('Optional. DNS servers of the VNet; none: Azure DNS.')
+  dnsServers: string[]?
 
   @description('Required. The subnets gen manages.')
   subnets: subnetType[]
@@ -40,18 +59,16 @@ param tags object = {}
 @description('Required. Address prefixes of the virtual network.')
 param addressPrefixes string[]
 
+@description('Optional. DNS servers of the VNet\'s machines; empty: Azure DNS.')
+param dnsServers string[] = []
+
 @description('Required. Subnets of the virtual network, in spec order.')
 param subnets subnetType[]
 
-@description('Optional. Route table resource IDs by subnet name, for the subnets that have one.')
-param routeTableResourceIds object = {}
+@description('Optional. What running resources carry that gen does not design, by resource type and name (the spec\'s asDeployed).')
+param asDeployed object = {}
 
-// The network security groups named in the spec, by subnet name.
-var networkSecurityGroupIds = toObject(
-  filter(subnets, subnet => subnet.?networkSecurityGroupId != null),
-  subnet => subnet.name,
-  subnet => subnet.networkSecurityGroupId!
-)
+var kept = asDeployed[?'Microsoft.Network/virtualNetworks/${name}'] ?? {}
 
 // No `subnets` property: from API version 2023-11-01 a virtual network PUT without it keeps the subnets the VNet
 // has, so a subnet another team added (a DNS resolver's, a private endpoint's) survives a redeploy. Subnets are
@@ -60,12 +77,17 @@ var networkSecurityGroupIds = toObject(
 resource virtualNetwork 'Microsoft.Network/virtualNetworks@2025-05-01' = {
   name: name
   location: location
-  tags: tags
-  properties: {
-    addressSpace: {
-      addressPrefixes: addressPrefixes
-    }
-  }
+  tags: kept.?tags ?? tags
+  properties: union(
+    {
+      addressSpace: {
+        addressPrefixes: addressPrefixes
+      }
+      // A VNet with DNS servers must list them: a redeploy without them sets it back to Azure DNS.
+      dhcpOptions: empty(dnsServers) ? null : { dnsServers: dnsServers }
+    },
+    kept.?properties ?? {}
+  )
 }
 
 // Every subnet write updates the VNet: one at a time, or Azure refuses the next with AnotherOperationInProgress.
@@ -74,13 +96,23 @@ resource subnetResources 'Microsoft.Network/virtualNetworks/subnets@2025-05-01' 
   for subnet in subnets: {
     parent: virtualNetwork
     name: subnet.name
-    properties: {
-      addressPrefix: subnet.addressPrefix
-      routeTable: contains(routeTableResourceIds, subnet.name) ? { id: routeTableResourceIds[subnet.name] } : null
-      networkSecurityGroup: contains(networkSecurityGroupIds, subnet.name)
-        ? { id: networkSecurityGroupIds[subnet.name] }
-        : null
-    }
+    properties: union(
+      {
+        addressPrefix: subnet.addressPrefix
+        routeTable: subnet.?routeTable == null
+          ? null
+          : {
+              id: resourceId(
+                subnet.?routeTable.?subscriptionId ?? subscription().subscriptionId,
+                subnet.?routeTable.?resourceGroup ?? resourceGroup().name,
+                'Microsoft.Network/routeTables',
+                subnet.routeTable!.name
+              )
+            }
+        networkSecurityGroup: subnet.?networkSecurityGroupId == null ? null : { id: subnet.networkSecurityGroupId! }
+      },
+      asDeployed[?'Microsoft.Network/virtualNetworks/${name}/subnets/${subnet.name}'].?properties ?? {}
+    )
   }
 ]
 

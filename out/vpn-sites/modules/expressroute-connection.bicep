@@ -46,24 +46,32 @@ param fastPath bool = false
 @secure()
 param authorizationKey string = ''
 
+@description('Optional. What running resources carry that gen does not design, by resource type and name (the spec\'s asDeployed).')
+param asDeployed object = {}
+
+var kept = asDeployed[?'Microsoft.Network/connections/${name}'] ?? {}
+
 resource connection 'Microsoft.Network/connections@2025-05-01' = {
   name: name
   location: location
-  tags: tags
-  properties: {
-    connectionType: 'ExpressRoute'
-    virtualNetworkGateway1: {
-      id: expressRouteGatewayResourceId
-      properties: {}
-    }
-    peer: {
-      id: circuitResourceId
-    }
-    routingWeight: routingWeight
-    // Written even when false: FastPath would bypass the GatewaySubnet UDRs that send transit through the firewall.
-    expressRouteGatewayBypass: fastPath
-    authorizationKey: empty(authorizationKey) ? null : authorizationKey
-  }
+  tags: kept.?tags ?? tags
+  properties: union(
+    {
+      connectionType: 'ExpressRoute'
+      virtualNetworkGateway1: {
+        id: expressRouteGatewayResourceId
+        properties: {}
+      }
+      peer: {
+        id: circuitResourceId
+      }
+      routingWeight: routingWeight
+      // Written even when false: FastPath would bypass the GatewaySubnet UDRs that send transit through the firewall.
+      expressRouteGatewayBypass: fastPath
+      authorizationKey: empty(authorizationKey) ? null : authorizationKey
+    },
+    kept.?properties ?? {}
+  )
 }
 
 @description('Resource ID of the connection.')

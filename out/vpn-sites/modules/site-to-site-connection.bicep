@@ -21,7 +21,7 @@ type ipsecPolicyType = {
   ipsecIntegrity: 'GCMAES256' | 'GCMAES192' | 'GCMAES128' | 'SHA256' | 'SHA1' | 'MD5'
 
   @description('Required. Perfect forward secrecy group.')
-  pfsGroup: 'PFS24' | 'ECP384' | 'ECP256' | 'PFS2048' | 'PFS2' | 'PFS1' | 'None'
+  pfsGroup: 'PFS24' | 'ECP384' | 'ECP256' | 'PFS2048' | 'PFS14' | 'PFS2' | 'PFS1' | 'PFSMM' | 'None'
 
   @description('Required. Phase 2 SA lifetime in seconds.')
   saLifeTimeSeconds: int
@@ -77,6 +77,9 @@ type siteBranchType = {
 
   @description('Optional. Who starts IKE.')
   connectionMode: ('Default' | 'InitiatorOnly' | 'ResponderOnly')?
+
+  @description('Optional. IKE version; absent: IKEv2.')
+  connectionProtocol: ('IKEv2' | 'IKEv1')?
 }
 
 @description('Required. Name of the Local Network Gateway.')
@@ -124,6 +127,9 @@ param dpdTimeoutSeconds int?
 @description('Optional. Who starts IKE; null: Azure\'s default (Default).')
 param connectionMode ('Default' | 'InitiatorOnly' | 'ResponderOnly')?
 
+@description('Optional. IKE version: IKEv2, or IKEv1 for a device that only speaks it.')
+param connectionProtocol 'IKEv2' | 'IKEv1' = 'IKEv2'
+
 @description('Required. Resource ID of the hub VPN gateway.')
 param vpnGatewayResourceId string
 
@@ -131,58 +137,70 @@ param vpnGatewayResourceId string
 @secure()
 param sharedKey string
 
+@description('Optional. What running resources carry that gen does not design, by resource type and name (the spec\'s asDeployed).')
+param asDeployed object = {}
+
+var keptGateway = asDeployed[?'Microsoft.Network/localNetworkGateways/${localNetworkGatewayName}'] ?? {}
+var keptConnection = asDeployed[?'Microsoft.Network/connections/${connectionName}'] ?? {}
+
 resource localNetworkGateway 'Microsoft.Network/localNetworkGateways@2025-05-01' = {
   name: localNetworkGatewayName
   location: location
-  tags: tags
-  properties: {
-    gatewayIpAddress: gatewayIpAddress
-    fqdn: fqdn
-    localNetworkAddressSpace: {
-      addressPrefixes: addressPrefixes
-    }
-    bgpSettings: bgpAsn == null
-      ? null
-      : {
-          asn: bgpAsn
-          bgpPeeringAddress: bgpPeeringAddress
-        }
-  }
+  tags: keptGateway.?tags ?? tags
+  properties: union(
+    {
+      gatewayIpAddress: gatewayIpAddress
+      fqdn: fqdn
+      localNetworkAddressSpace: {
+        addressPrefixes: addressPrefixes
+      }
+      bgpSettings: bgpAsn == null
+        ? null
+        : {
+            asn: bgpAsn
+            bgpPeeringAddress: bgpPeeringAddress
+          }
+    },
+    keptGateway.?properties ?? {}
+  )
 }
 
 resource connection 'Microsoft.Network/connections@2025-05-01' = {
   name: connectionName
   location: location
-  tags: tags
-  properties: {
-    connectionType: 'IPsec'
-    connectionProtocol: 'IKEv2'
-    virtualNetworkGateway1: {
-      id: vpnGatewayResourceId
-      properties: {}
-    }
-    localNetworkGateway2: {
-      id: localNetworkGateway.id
-      properties: {}
-    }
-    enableBgp: bgpAsn != null
-    sharedKey: sharedKey
-    ipsecPolicies: ipsecPolicy == null ? null : [ipsecPolicy!]
-    usePolicyBasedTrafficSelectors: usePolicyBasedTrafficSelectors
-    dpdTimeoutSeconds: dpdTimeoutSeconds
-    connectionMode: connectionMode
-    // Which custom APIPA address each instance of the hub gateway uses towards this device (configure BGP).
-    gatewayCustomBgpIpAddresses: empty(customBgpIpAddresses)
-      ? null
-      : map(range(0, length(customBgpIpAddresses)), index => {
-          ipConfigurationId: resourceId(
-            'Microsoft.Network/virtualNetworkGateways/ipConfigurations',
-            last(split(vpnGatewayResourceId, '/')),
-            empty(gatewayIpConfigurationNames) ? 'ipconfig${index + 1}' : gatewayIpConfigurationNames[index]
-          )
-          customBgpIpAddress: customBgpIpAddresses[index]
-        })
-  }
+  tags: keptConnection.?tags ?? tags
+  properties: union(
+    {
+      connectionType: 'IPsec'
+      connectionProtocol: connectionProtocol
+      virtualNetworkGateway1: {
+        id: vpnGatewayResourceId
+        properties: {}
+      }
+      localNetworkGateway2: {
+        id: localNetworkGateway.id
+        properties: {}
+      }
+      enableBgp: bgpAsn != null
+      sharedKey: sharedKey
+      ipsecPolicies: ipsecPolicy == null ? null : [ipsecPolicy!]
+      usePolicyBasedTrafficSelectors: usePolicyBasedTrafficSelectors
+      dpdTimeoutSeconds: dpdTimeoutSeconds
+      connectionMode: connectionMode
+      // Which custom APIPA address each instance of the hub gateway uses towards this device (configure BGP).
+      gatewayCustomBgpIpAddresses: empty(customBgpIpAddresses)
+        ? null
+        : map(range(0, length(customBgpIpAddresses)), index => {
+            ipConfigurationId: resourceId(
+              'Microsoft.Network/virtualNetworkGateways/ipConfigurations',
+              last(split(vpnGatewayResourceId, '/')),
+              empty(gatewayIpConfigurationNames) ? 'ipconfig${index + 1}' : gatewayIpConfigurationNames[index]
+            )
+            customBgpIpAddress: customBgpIpAddresses[index]
+          })
+    },
+    keptConnection.?properties ?? {}
+  )
 }
 
 @description('Resource ID of the connection.')

@@ -52,42 +52,54 @@ param branchGatewayResourceId string
 @secure()
 param sharedKey string
 
+@description('Optional. What running resources carry that gen does not design, by resource type and name (the spec\'s asDeployed).')
+param asDeployed object = {}
+
+var keptHubToBranch = asDeployed[?'Microsoft.Network/connections/${hubToBranchName}'] ?? {}
+var keptBranchToHub = asDeployed[?'Microsoft.Network/connections/${branchToHubName}'] ?? {}
+
 resource hubToBranch 'Microsoft.Network/connections@2025-05-01' = {
   name: hubToBranchName
   location: location
-  tags: tags
-  properties: {
-    connectionType: 'Vnet2Vnet'
-    virtualNetworkGateway1: {
-      id: hubGatewayResourceId
-      properties: {}
-    }
-    virtualNetworkGateway2: {
-      id: branchGatewayResourceId
-      properties: {}
-    }
-    enableBgp: true
-    sharedKey: sharedKey
-  }
+  tags: keptHubToBranch.?tags ?? tags
+  properties: union(
+    {
+      connectionType: 'Vnet2Vnet'
+      virtualNetworkGateway1: {
+        id: hubGatewayResourceId
+        properties: {}
+      }
+      virtualNetworkGateway2: {
+        id: branchGatewayResourceId
+        properties: {}
+      }
+      enableBgp: true
+      sharedKey: sharedKey
+    },
+    keptHubToBranch.?properties ?? {}
+  )
 }
 
 resource branchToHub 'Microsoft.Network/connections@2025-05-01' = {
   name: branchToHubName
   location: branchLocation
-  tags: tags
-  properties: {
-    connectionType: 'Vnet2Vnet'
-    virtualNetworkGateway1: {
-      id: branchGatewayResourceId
-      properties: {}
-    }
-    virtualNetworkGateway2: {
-      id: hubGatewayResourceId
-      properties: {}
-    }
-    enableBgp: true
-    sharedKey: sharedKey
-  }
+  tags: keptBranchToHub.?tags ?? tags
+  properties: union(
+    {
+      connectionType: 'Vnet2Vnet'
+      virtualNetworkGateway1: {
+        id: branchGatewayResourceId
+        properties: {}
+      }
+      virtualNetworkGateway2: {
+        id: hubGatewayResourceId
+        properties: {}
+      }
+      enableBgp: true
+      sharedKey: sharedKey
+    },
+    keptBranchToHub.?properties ?? {}
+  )
   // Both connections write both gateways: one after the other (AnotherOperationInProgress otherwise).
   dependsOn: [
     hubToBranch
