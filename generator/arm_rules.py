@@ -48,9 +48,11 @@ def spec_rule(rule_type: str, rule: dict, classic: bool) -> dict:
         keys += ["destinationAddresses", "destinationIpGroups", "destinationFqdns", "destinationPorts"]
         protocols = _strings(rule, "protocols" if classic else "ipProtocols")
     elif rule_type == "application":
-        keys += ["targetFqdns", "fqdnTags"]
+        keys += ["targetFqdns", "fqdnTags", "targetUrls", "webCategories"]
         protocols = []
         found["applicationProtocols"] = _application_protocols(rule)
+        if rule.get("terminateTLS"):
+            found["terminateTls"] = True
     else:
         keys += ["destinationAddresses", "destinationPorts"]
         protocols = _strings(rule, "protocols" if classic else "ipProtocols")

@@ -149,6 +149,7 @@ class DiagnosticSetting:
     workspace_id: str | None
     categories: tuple[str, ...]  # the enabled log categories
     dedicated: bool  # resource-specific tables (logAnalyticsDestinationType Dedicated)
+    metrics: bool = False  # a metric category enabled
 
 
 @dataclass(frozen=True)
@@ -392,10 +393,13 @@ class Capture:
             logs = fields.get("logs") or []
             if not isinstance(logs, list):
                 raise CaptureError(f"{where}: [{index}].logs is {_kind(logs)}; expected a list")
-            categories = tuple(str(log.get("category")) for log in logs if isinstance(log, dict) and log.get("enabled"))
+            categories = tuple(str(log.get("category") or log.get("categoryGroup")) for log in logs
+                               if isinstance(log, dict) and log.get("enabled"))
+            metrics = fields.get("metrics") or []
             found.append(DiagnosticSetting(_text(entry, "name", where, f"[{index}]"),
                                            _optional_text(fields, "workspaceId", where, f"[{index}]"), categories,
-                                           fields.get("logAnalyticsDestinationType") == "Dedicated"))
+                                           fields.get("logAnalyticsDestinationType") == "Dedicated",
+                                           isinstance(metrics, list) and any(isinstance(m, dict) and m.get("enabled") for m in metrics)))
         return found
 
     @cached_property

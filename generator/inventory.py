@@ -167,12 +167,12 @@ def inventory(t: Topology) -> dict[tuple, Resource]:
             if logs.workspace_name:
                 add(WORKSPACE, logs.workspace_name, logs.path, "Log Analytics workspace", retention=logs.retention_days)
     for site in t.on_premises:
-        add(CONNECTION, site.connection_name, site.path, f"ExpressRoute connection of {site.name}",
+        add(CONNECTION, site.connection_name, site.path, f"ExpressRoute connection of {site.name}", connectionType="ExpressRoute",
             circuit=str(site.circuit_id).lower(), weight=site.routing_weight, fastPath=site.fast_path)
     for branch in t.branches:
         if isinstance(branch, VnetBranch):
-            add(CONNECTION, branch.hub_to_branch_connection, branch.path, f"connection hub -> {branch.name}")
-            add(CONNECTION, branch.branch_to_hub_connection, branch.path, f"connection {branch.name} -> hub")
+            add(CONNECTION, branch.hub_to_branch_connection, branch.path, f"connection hub -> {branch.name}", connectionType="Vnet2Vnet")
+            add(CONNECTION, branch.branch_to_hub_connection, branch.path, f"connection {branch.name} -> hub", connectionType="Vnet2Vnet")
         else:
             for device in branch.devices:
                 of = f"{branch.name}/{device.name}" if branch.multi_device else str(branch.name)
@@ -181,7 +181,7 @@ def inventory(t: Topology) -> dict[tuple, Resource]:
                     asn=device.bgp_asn, peer=str(device.bgp_peering_address) if device.bgp else "")
                 connection = branch.connection_of(device)
                 policy = connection.ipsec_policy
-                add(CONNECTION, device.connection_name, device.path, f"site-to-site connection of {of}",
+                add(CONNECTION, device.connection_name, device.path, f"site-to-site connection of {of}", connectionType="IPsec",
                     ipsec=tuple(sorted(policy.as_arm().items())) if policy else (),
                     policyBased=bool(connection.policy_based_traffic_selectors),
                     dpd=connection.dpd_timeout_seconds or 45, mode=connection.connection_mode or "Default",
@@ -223,7 +223,8 @@ def _rule_tuple(rule_type: str, rule) -> tuple:
                 tuple(rule.destination_ip_groups), tuple(rule.destination_fqdns), tuple(rule.destination_ports), tuple(rule.protocols))
     if rule_type == "application":
         return (str(rule.name), tuple(rule.source_addresses), tuple(rule.source_ip_groups), tuple(rule.protocols),
-                tuple(rule.target_fqdns), tuple(rule.fqdn_tags))
+                tuple(rule.target_fqdns), tuple(rule.fqdn_tags), tuple(rule.target_urls), tuple(rule.web_categories),
+                rule.terminate_tls)
     return (str(rule.name), tuple(rule.source_addresses), tuple(rule.source_ip_groups), tuple(rule.destination_addresses),
             tuple(rule.destination_ports), tuple(rule.protocols), rule.translated_address, rule.translated_fqdn, rule.translated_port)
 

@@ -135,6 +135,7 @@ class SubnetRouteTable:
     route_names: tuple[tuple[str, SpecString], ...] = ()  # `routeNames`: prefix -> the name of gen's route for it
     path: str = ""
     only_these_routes: bool = False  # `onlyTheseRoutes`: gen adds none of its routes
+    resource_group: SpecString | None = None  # its own group, when not its VNet's
 
 
 @dataclass(frozen=True)
@@ -298,6 +299,9 @@ class ApplicationRule:
     fqdn_tags: tuple[SpecString, ...]
     path: str = ""
     source_ip_groups: tuple[SpecString, ...] = ()
+    target_urls: tuple[SpecString, ...] = ()
+    web_categories: tuple[SpecString, ...] = ()
+    terminate_tls: bool = False
 
 
 @dataclass(frozen=True)
@@ -350,6 +354,8 @@ class FirewallDiagnostics:
     tier: str = "Standard"  # the firewall's: IDPS signatures exist on Premium only
     kept_setting_name: SpecString | None = None
     kept_categories: tuple[SpecString, ...] = ()
+    resource_specific: bool = True  # Dedicated tables; False: the legacy AzureDiagnostics table
+    metrics: bool = False  # AllMetrics too
 
     @property
     def setting_name(self) -> str:
@@ -978,6 +984,8 @@ class Topology:
                 if spec_table.propagate_gateway_routes is not None:
                     propagate = spec_table.propagate_gateway_routes
             name = str(spec_table.name) if spec_table else default_name
+            if spec_table is not None and spec_table.resource_group:
+                scope = Scope(spec_table.resource_group, scope.subscription_id)
             key = (str(scope.resource_group).lower(), str(scope.subscription_id or "").lower(), name.lower())
             entry = tables.setdefault(key, {"name": name, "routes": {}, "propagate": propagate, "placements": [], "scope": scope,
                                             "path": spec_table.path if spec_table else subnet.path})
@@ -1341,7 +1349,7 @@ def _subnet_table(data: dict, path: str) -> SubnetRouteTable | None:
                    for k, r in enumerate(table.get("routes", [])))
     names = tuple((prefix, SpecString(name, f"{where}.routeNames.{prefix}")) for prefix, name in table.get("routeNames", {}).items())
     return SubnetRouteTable(_text(table, "name", where), table.get("propagateGatewayRoutes"), routes, names, where,
-                            table.get("onlyTheseRoutes", False))
+                            table.get("onlyTheseRoutes", False), _text(table, "resourceGroup", where))
 
 
 def _vnet(data: dict, path: str, label: str) -> VirtualNetwork:
@@ -1386,6 +1394,8 @@ def _diagnostics(data: dict, path: str, tier: str) -> FirewallDiagnostics:
         path=path,
         kept_setting_name=_text(data, "settingName", path),
         kept_categories=_texts(data, "categories", path),
+        resource_specific=data.get("resourceSpecificTables", True),
+        metrics=data.get("metrics", False),
     )
 
 
@@ -1411,7 +1421,9 @@ def _firewall_rule(rule_type: str, r: dict, rule_path: str):
         protocols = tuple((text.split(":")[0], int(text.split(":")[1])) for text in r.get("applicationProtocols", ()))
         return ApplicationRule(_text(r, "name", rule_path), _text(r, "description", rule_path, ""),
                                _texts(r, "sourceAddresses", rule_path), protocols, _texts(r, "targetFqdns", rule_path),
-                               _texts(r, "fqdnTags", rule_path), rule_path, _texts(r, "sourceIpGroups", rule_path))
+                               _texts(r, "fqdnTags", rule_path), rule_path, _texts(r, "sourceIpGroups", rule_path),
+                               _texts(r, "targetUrls", rule_path), _texts(r, "webCategories", rule_path),
+                               r.get("terminateTls", False))
     return NatRule(_text(r, "name", rule_path), _text(r, "description", rule_path, ""), _texts(r, "sourceAddresses", rule_path),
                    _texts(r, "destinationAddresses", rule_path), _texts(r, "destinationPorts", rule_path),
                    tuple(r.get("protocols", ())), _text(r, "translatedAddress", rule_path), _text(r, "translatedFqdn", rule_path),

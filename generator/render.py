@@ -199,7 +199,9 @@ def _policy_rule(rule_type: str, rule) -> dict:
                  "protocols": [{"protocolType": kind, "port": port} for kind, port in rule.protocols],
                  "sourceAddresses": list(rule.source_addresses), "targetFqdns": list(rule.target_fqdns),
                  "fqdnTags": list(rule.fqdn_tags)}
-        extra = {"sourceIpGroups": rule.source_ip_groups}
+        extra = {"sourceIpGroups": rule.source_ip_groups, "targetUrls": rule.target_urls, "webCategories": rule.web_categories}
+        if rule.terminate_tls:
+            found["terminateTLS"] = True
     else:
         found = {"ruleType": "NatRule", "name": rule.name, "ipProtocols": list(rule.protocols),
                  "sourceAddresses": list(rule.source_addresses), "destinationAddresses": list(rule.destination_addresses),
@@ -330,6 +332,8 @@ def parameter_values(t: Topology) -> dict:
             "retentionInDays": diagnostics.retention_days,
             "categories": list(diagnostics.categories),
             "settingName": diagnostics.setting_name,
+            "resourceSpecificTables": diagnostics.resource_specific,
+            "metrics": diagnostics.metrics,
         }
     if t.vnet_branches:
         values["vnetBranches"] = [

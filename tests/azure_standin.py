@@ -53,15 +53,17 @@ def _clean(value):
     return value
 
 
-def _regroup(value, group: str):
-    """The evaluator's placeholder resource group -> the capture's."""
-    text = json.dumps(value)
-    return json.loads(text.replace(_PLACEHOLDER_GROUP, f"/resourceGroups/{group}/"))
+def _regroup(value, group: str, subscription: str = SUBSCRIPTION):
+    """The evaluator's placeholder resource group (and subscription) -> the capture's."""
+    text = json.dumps(value).replace(_PLACEHOLDER_GROUP, f"/resourceGroups/{group}/")
+    return json.loads(text.replace(f"/subscriptions/{arm.SUBSCRIPTION}/", f"/subscriptions/{subscription}/"))
 
 
-def deployed_resources(template: dict, parameters: dict, topology: Topology, group: str) -> list[dict]:
-    """Every resource of the template as `az resource show` prints it after a healthy deployment."""
-    scope = arm.load(template, parameters, topology.name)
+def template_puts(template: dict, parameters: dict, deployment_name: str, group: str,
+                  subscription: str = SUBSCRIPTION) -> list[dict]:
+    """What Resource Manager is asked to PUT for each resource of the template, every expression evaluated: the
+    body as written (a child resource on its own, `tags` and `zones` only where the template gives them)."""
+    scope = arm.load(template, parameters, deployment_name)
     raw: list[dict] = []
 
     def collect(current: arm.Scope) -> None:
@@ -74,16 +76,22 @@ def deployed_resources(template: dict, parameters: dict, topology: Topology, gro
                 "name": instance.name.rsplit("/", 1)[-1],
                 "type": instance.type,
                 "location": _clean(instance.value(instance.resource.get("location"))),
-                "tags": _clean(instance.value(instance.resource.get("tags", {}))) or {},
                 "properties": _clean(instance.value(instance.resource.get("properties", {}))) or {},
             }
-            for key in ("sku", "zones"):
+            for key in ("sku", "zones", "tags"):
                 if key in instance.resource:
                     body[key] = _clean(instance.value(instance.resource[key]))
             raw.append(body)
 
     collect(scope)
-    raw = [_regroup(body, group) for body in raw]
+    return [_regroup(body, group, subscription) for body in raw]
+
+
+def deployed_resources(template: dict, parameters: dict, topology: Topology, group: str) -> list[dict]:
+    """Every resource of the template as `az resource show` prints it after a healthy deployment."""
+    raw = template_puts(template, parameters, topology.name, group)
+    for body in raw:
+        body.setdefault("tags", {})
     return _as_azure_returns(raw, topology)
 
 

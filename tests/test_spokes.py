@@ -173,9 +173,12 @@ def test_log_categories_are_the_ones_the_firewall_can_fill():
 
 @pytest.mark.compiler
 def test_firewall_logs_go_to_a_created_workspace_in_resource_specific_tables(compiled):
-    logs = module_template(compiled.template, "firewallDiagnosticsDeployment")
-    setting, = by_type(logs, "Microsoft.Insights/diagnosticSettings")
+    from azure_standin import template_puts
+
+    setting, = (r for r in template_puts(compiled.template, compiled.parameter_values, "hub-spoke", "rg-hub-spoke")
+                if r["type"] == "Microsoft.Insights/diagnosticSettings")
     assert setting["properties"]["logAnalyticsDestinationType"] == "Dedicated"
+    assert setting["properties"]["metrics"] == []
     diagnostics = compiled.parameter_values["firewallDiagnostics"]
     assert diagnostics["workspaceName"] == "log-hub-spoke" and diagnostics["retentionInDays"] == 90
     assert "AZFWNetworkRule" in diagnostics["categories"]

@@ -17,6 +17,7 @@ as `gen diff --live` does: whatever a redeploy would still change is listed with
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 
 from ..capture import Capture
@@ -27,7 +28,7 @@ from .gateways import expressroute_gateway, route_server, vpn_gateway
 from .kept import as_deployed, common_tags
 from .networks import item_name, spokes, vnet
 from .sites import Sites
-from .tables import firewall_routes, keep
+from .tables import captured_routes, firewall_routes, keep
 
 __all__ = ["Imported", "ImportFailure", "LeftOut", "import_capture", "item_name"]
 
@@ -89,13 +90,55 @@ def import_capture(capture: Capture, name: str | None = None) -> Imported:
         spec["spokes"] = spoke_list
     vnets = [(hub_spec["vnet"], hub)] + [(b["vnet"], ev.by_id(_vnet_id(ev, b))) for b in branches if b["kind"] == "vnet"] + \
             [(s["vnet"], ev.by_id(_vnet_id(ev, s))) for s in spoke_list]
-    keep(ev, spec, [(v, r) for v, r in vnets if r is not None])
+    vnets = [(v, r) for v, r in vnets if r is not None]
+    _infer_spoke_design(ev, spoke_list, vnets, firewall_ip)
+    keep(ev, spec, vnets)
+    if "firewall" in hub_spec and hub_spec["firewall"].get("inspectTransit", True):
+        _infer_hub_inspection(ev, spec, vnets)
     _order(spec)
     common_tags(ev, spec)
     as_deployed(ev, spec)
     _unused(ev)
     _what_a_redeploy_still_changes(ev, spec)
     return Imported(_order(spec), ev.left_out, ev.used)
+
+
+def _infer_spoke_design(ev: Evidence, spoke_list: list[dict], vnets: list, firewall_ip) -> None:
+    """A spoke's design from its tables: Internet traffic through the firewall (a 0.0.0.0/0 route to it), gateway
+    routes propagated (propagation on)."""
+    tables = {id(v): r for v, r in vnets}
+    for spoke in spoke_list:
+        vnet_resource = tables.get(id(spoke["vnet"]))
+        running = [t for t in (ev.table_of(s) for s in ev.subnets(vnet_resource)) if t is not None] if vnet_resource else []
+        if not running:
+            continue
+        table = max(running, key=running.count)
+        routes = {prefix: (hop, address) for _, prefix, hop, address in captured_routes(table)}
+        if routes.get("0.0.0.0/0") == ("VirtualAppliance", firewall_ip) and firewall_ip:
+            spoke["internetThroughFirewall"] = True
+        if not table.prop("disableBgpRoutePropagation"):
+            spoke["propagateGatewayRoutes"] = True
+
+
+def _infer_hub_inspection(ev: Evidence, spec: dict, vnets: list) -> None:
+    """inspectHubSubnets, when the hub's tables already do what it designs: every workload subnet's table sends
+    on-premises and branch prefixes to the firewall with propagation off, and GatewaySubnet sends the subnets back."""
+    from .. import model
+
+    trial = json.loads(json.dumps(spec))
+    trial["hub"]["firewall"]["inspectHubSubnets"] = True
+    for entry in trial["hub"]["vnet"]["subnets"]:
+        entry.pop("routeTable", None)
+    try:
+        workload = [s.name for s in model.build(trial).hub_workload_subnets]
+    except (KeyError, TypeError, ValueError):
+        return
+    keep(Evidence(ev.capture), trial, [(trial["hub"]["vnet"], vnets[0][1])])
+    tables = {s["name"]: s.get("routeTable") for s in trial["hub"]["vnet"]["subnets"]}
+    if workload and all(tables.get(name) and not tables[name].get("onlyTheseRoutes")
+                        and "propagateGatewayRoutes" not in tables[name] for name in workload + ["GatewaySubnet"]):
+        spec["hub"]["firewall"]["inspectHubSubnets"] = True
+        spec["hub"]["vnet"]["subnets"] = trial["hub"]["vnet"]["subnets"]
 
 
 def _vnet_id(ev: Evidence, owner: dict) -> str:

@@ -156,10 +156,9 @@ def diagnostics(ev: Evidence, resource: Resource) -> dict | None:
     if setting.categories:
         found["categories"] = list(setting.categories)  # what it sends now; gen's default may differ by tier
     if not setting.dedicated:
-        ev.leave(f"diagnosticSettings {setting.name}", "the AzureDiagnostics table", "gen writes resource-specific tables "
-                                                                                     "(Dedicated): the redeploy moves new logs "
-                                                                                     "there (queries on AzureDiagnostics stop "
-                                                                                     "finding them)", "modify")
+        found["resourceSpecificTables"] = False  # the legacy AzureDiagnostics table, as it runs
+    if setting.metrics:
+        found["metrics"] = True
     return found
 
 

@@ -66,7 +66,9 @@ def as_deployed(ev: Evidence, spec: dict) -> None:
                                                     f"check with az network public-ip show --query zones", ASSUMED)
             if (resource.sku or {}).get("name") not in (None, "Standard"):
                 entry["sku"] = dict(resource.sku)
-        properties = azure_shapes.kept_properties(resource.type, resource.properties)
+        # The network resources gen designs; a Log Analytics workspace gen creates keeps what gen writes.
+        properties = azure_shapes.kept_properties(resource.type, resource.properties) \
+            if resource.type.lower() in azure_shapes.DESIGNED else {}
         if resource.type.lower() == azure_shapes.POLICY and "snat" in properties and \
                 azure_shapes.snat_ranges(properties["snat"]) == tuple(t.designed_snat_ranges or ()):
             properties.pop("snat")  # what gen designs for this spec anyway

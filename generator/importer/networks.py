@@ -14,10 +14,13 @@ ITEM_NAME = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,38}[a-z0-9])?$")
 def item_name(text: str, strip: tuple[str, ...] = ()) -> str:
     """A spec item name (lowercase letters, digits, hyphens) from an Azure name: `vnet-shop-paris` -> `shop-paris`."""
     lowered = text.lower()
-    for prefix in strip:
-        if lowered.startswith(prefix) and len(lowered) > len(prefix):
-            lowered = lowered[len(prefix):]
-            break
+    stripped = True
+    while stripped:  # `hub-ergw-conn-dublin`: the gateway's name, then `conn-`
+        stripped = False
+        for prefix in strip:
+            if lowered.startswith(prefix) and len(lowered) > len(prefix):
+                lowered, stripped = lowered[len(prefix):], True
+                break
     cleaned = re.sub(r"[^a-z0-9-]+", "-", lowered).strip("-")[:40].strip("-")
     return cleaned or "x"
 

@@ -144,7 +144,7 @@ class Sites:
         ev, vpn = self.ev, self.vpn
         connection, lng, evidence, _ = group[0]
         stems = [item_name(lng.name, strip=("lng-",)) for _, lng, _, _ in group]
-        name = stems[0] if len(group) == 1 else (_common_stem(stems) or f"{stems[0]}-site")
+        name = stems[0] if len(group) == 1 else (self._named_site(stems, evidence) or _common_stem(stems) or f"{stems[0]}-site")
         prefixes = evidence or next((p for s in [name] + stems for p in [_named(self.udrs, s)] if p), [])
         if not prefixes:
             ev.leave(connection, "the site", "neither its Local Network Gateway, its BGP peer's routes nor the GatewaySubnet routes "
@@ -178,6 +178,17 @@ class Sites:
         if settings[0]:
             entry["connection"] = settings[0]
         return entry
+
+    def _named_site(self, stems: list[str], prefixes: list[str]) -> str:
+        """The site gen named the GatewaySubnet routes of these devices after (`<site>-<prefix>`), when every device's
+        name starts with it: gen's own `lng-<site>-<device>`."""
+        for route, prefix in self.udrs:
+            suffix = f"-{prefix.replace('/', '_')}"
+            if prefix in prefixes and route.endswith(suffix):
+                site = route[: -len(suffix)]
+                if site and all(stem.startswith(f"{site}-") for stem in stems):
+                    return item_name(site)
+        return ""
 
     def _device(self, connection: Resource, lng: Resource, site: str, device: str | None) -> dict:
         """The fields of one device (or of a one-device site): address, BGP, kept names."""

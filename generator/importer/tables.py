@@ -43,6 +43,9 @@ def keep(ev: Evidence, spec: dict, vnets: list[tuple[dict, Resource]]) -> None:
             ev.use(table)
             design = designed.table_on(vnet_spec["name"], entry["name"])
             entry["routeTable"] = _table(table, design)
+            if table.resource_group.lower() != vnet_resource.resource_group.lower():
+                entry["routeTable"] = {"name": table.name, "resourceGroup": table.resource_group,
+                                       **{k: v for k, v in entry["routeTable"].items() if k != "name"}}
 
 
 def _table(table: Resource, design: model.RouteTable | None) -> dict:

@@ -17,11 +17,13 @@ NO_TABLE_LINK = "https://learn.microsoft.com/azure/route-server/route-server-faq
 OVERRIDABLE = {azure_shapes.PEERING: {"allowForwardedTraffic", "allowVirtualNetworkAccess"}}
 
 
-def _written(topology) -> dict[str, str]:
-    """The asDeployed key of every resource the design writes -> its resource type."""
+def _written(topology) -> dict[str, tuple[str, dict]]:
+    """The asDeployed key of every resource the design writes -> its resource type and what decides its design (a
+    connection's type)."""
     from ..inventory import inventory
 
-    return {resource_key(r.type, *r.name.split("/")).lower(): r.type for r in inventory(topology).values()}
+    return {resource_key(r.type, *r.name.split("/")).lower(): (r.type, {"connectionType": r.props.get("connectionType", "")})
+            for r in inventory(topology).values()}
 
 
 @rule("ASD001", "asDeployed names no resource, or keeps what the spec designs", MODES_LINK)
@@ -34,12 +36,13 @@ def kept_resources(topology, data):
         return
     written = _written(topology)
     for entry in topology.as_deployed:
-        kind = written.get(str(entry.key).lower())
-        if kind is None:
+        found = written.get(str(entry.key).lower())
+        if found is None:
             yield entry.path, (f"{entry.key} is no resource this spec renders (a name or type misspelt, or a resource left "
                                f"out of the spec): remove it, or add what it belongs to")
             continue
-        designed = azure_shapes.designed(kind, entry.properties or {}) - OVERRIDABLE.get(kind.lower(), set())
+        kind, decides = found
+        designed = azure_shapes.designed(kind, decides) - OVERRIDABLE.get(kind.lower(), set())
         clash = sorted(set(entry.properties or {}) & designed)
         if clash:
             yield f"{entry.path}.properties", (f"keeps {', '.join(clash)}, which the spec designs: set it with the spec's own "
@@ -55,7 +58,7 @@ def kept_against_design(topology, data):
         return
     written = _written(topology)
     for entry in topology.as_deployed:
-        kind = written.get(str(entry.key).lower(), "")
+        kind = written.get(str(entry.key).lower(), ("", {}))[0]
         kept = sorted(set(entry.properties or {}) & OVERRIDABLE.get(kind.lower(), set()))
         if kept:
             yield f"{entry.path}.properties", (

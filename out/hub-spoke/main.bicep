@@ -179,6 +179,8 @@ module firewallDiagnosticsDeployment 'modules/firewall-diagnostics.bicep' = {
     workspaceName: firewallDiagnostics.workspaceName
     retentionInDays: firewallDiagnostics.retentionInDays
     categories: firewallDiagnostics.categories
+    resourceSpecificTables: firewallDiagnostics.resourceSpecificTables
+    metrics: firewallDiagnostics.metrics
   }
   // The diagnostic setting is written on the firewall, named from the parameters (so that what-if sees it): after the firewall exists.
   dependsOn: [

@@ -337,6 +337,8 @@ param firewallDiagnostics = {
     'AZFWThreatIntel'
   ]
   settingName: 'to-log-analytics'
+  resourceSpecificTables: true
+  metrics: false
 }
 
 param vnetBranches = [

@@ -18,6 +18,12 @@ type firewallDiagnosticsType = {
 
   @description('Required. Name of the diagnostic setting on the firewall.')
   settingName: string
+
+  @description('Required. Resource-specific tables (Dedicated); false: the legacy AzureDiagnostics table.')
+  resourceSpecificTables: bool
+
+  @description('Required. Send the firewall\'s metrics too.')
+  metrics: bool
 }
 
 @description('Required. Name of the firewall.')
@@ -46,6 +52,12 @@ param retentionInDays int = 30
 @description('Required. Log categories sent to the workspace: resource-specific tables of the same names.')
 param categories string[]
 
+@description('Optional. Resource-specific tables (Dedicated); false: the legacy AzureDiagnostics table.')
+param resourceSpecificTables bool = true
+
+@description('Optional. Send the firewall\'s metrics (AllMetrics) too.')
+param metrics bool = false
+
 var createWorkspace = empty(workspaceResourceId)
 
 resource workspace 'Microsoft.OperationalInsights/workspaces@2025-02-01' = if (createWorkspace) {
@@ -71,13 +83,21 @@ resource diagnostics 'Microsoft.Insights/diagnosticSettings@2021-05-01-preview' 
   properties: {
     workspaceId: createWorkspace ? workspace.id : workspaceResourceId
     // Resource-specific tables (AZFWNetworkRule, ...) rather than the legacy AzureDiagnostics table.
-    logAnalyticsDestinationType: 'Dedicated'
+    logAnalyticsDestinationType: resourceSpecificTables ? 'Dedicated' : null
     logs: [
       for category in categories: {
         category: category
         enabled: true
       }
     ]
+    metrics: metrics
+      ? [
+          {
+            category: 'AllMetrics'
+            enabled: true
+          }
+        ]
+      : []
   }
 }
 
