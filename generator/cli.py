@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import sys
 from pathlib import Path
 from typing import NoReturn
@@ -460,10 +461,15 @@ def diff(specs: tuple[str, ...], revision: str | None, live_capture: str | None,
     finish(EXIT_FINDINGS if differ.disruptive(changes) else EXIT_OK)
 
 
+GROUP_ARGUMENT = re.compile(r"^(?:[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}/)?"
+                            r"[-\w._()]{1,90}$")
+
+
 @main.command(short_help="Write the read-only az script that captures a hub.")
 @click.argument("spec_file", metavar="[SPEC]", required=False, type=click.Path(dir_okay=False))
-@click.option("-g", "--resource-group", "groups", metavar="NAME", multiple=True,
-              help="Resource group to capture; repeat for several [with SPEC, default: rg-<name>, as the output README deploys].")
+@click.option("-g", "--resource-group", "groups", metavar="[SUBSCRIPTION/]GROUP", multiple=True,
+              help="Resource group to capture, SUBSCRIPTION/GROUP for one in another subscription; repeat for several "
+                   "[with SPEC, default: every group the spec deploys to].")
 @click.option("-n", "--deployment", metavar="NAME", help="With SPEC: name of the deployment [default: the spec's name].")
 @click.option("-o", "--output", "script", type=click.Path(dir_okay=False), help="Write the script here instead of printing it.")
 def collect(spec_file: str | None, groups: tuple[str, ...], deployment: str | None, script: str | None) -> None:
@@ -479,6 +485,7 @@ def collect(spec_file: str | None, groups: tuple[str, ...], deployment: str | No
       gen collect spec.json -o collect.sh && bash collect.sh capture
       gen verify spec.json capture
       gen collect --resource-group rg-hub-weu -o collect.sh    # a hub gen did not deploy
+      gen collect -g rg-hub -g 33333333-3333-3333-3333-333333333333/rg-app1 -o collect.sh
       bash collect.sh capture && gen import capture -o hub.json
     """
     from . import collect as collector
@@ -486,6 +493,10 @@ def collect(spec_file: str | None, groups: tuple[str, ...], deployment: str | No
 
     if any(not g.strip() for g in groups):
         raise click.UsageError("an empty --resource-group; name the resource group to capture")
+    for group in groups:
+        if not GROUP_ARGUMENT.match(group):
+            raise click.UsageError(f"--resource-group {group!r}: a resource group name (letters, digits, -_.()), or "
+                                   f"SUBSCRIPTION/GROUP with the subscription's ID")
     if spec_file is None:
         if not groups:
             raise click.UsageError("give SPEC (a hub gen deployed), or --resource-group RG (a hub to import)")
@@ -504,7 +515,8 @@ def collect(spec_file: str | None, groups: tuple[str, ...], deployment: str | No
         t = analysis.topology
         from .verify import test_vm_nics
 
-        text = collector.script(list(groups) or [f"rg-{t.name}"], deployment or t.name, t.name,
+        scopes = [f"{s.subscription_id}/{s.resource_group}" if s.subscription_id else str(s.resource_group) for s in t.scopes]
+        text = collector.script(list(groups) or scopes, deployment or t.name, t.name,
                                 t.hub.route_server.name if t.hub.route_server else None,
                                 tuple(nic for nic, _ in test_vm_nics(t)))
         next_step = f"gen verify {spec_file} CAPTURE"
@@ -866,14 +878,17 @@ def device_config(spec_file: str, site: str, vendor: str, capture: str | None, t
     if capture is not None:
         from .capture import Capture, CaptureError
 
+        from .runtime import outputs as runtime_outputs
+
         try:
-            deployment = Capture(capture).deployment()
+            outputs, source = runtime_outputs(Capture(capture), topology)
         except CaptureError as exc:
             raise InputError(str(exc)) from None
-        if deployment is None:
-            raise InputError(f"{capture}: no deployment.json: collect the hub with its spec (gen collect SPEC) to have "
-                             f"the deployment outputs")
-        outputs, source = deployment.outputs, f"the deployment outputs in {capture}"
+        if not outputs.get("hubVpnGatewayPublicIpAddresses"):
+            raise InputError(f"{capture}: holds neither the deployment's outputs nor the hub VPN gateway "
+                             f"{topology.hub.vpn_gateway.name if topology.hub.vpn_gateway else ''}: capture its resource group "
+                             f"(gen collect SPEC, or gen collect -g GROUP)")
+        source = f"{source} in {capture}"
     try:
         config = devices.site_config(topology, site, devices.azure_side(topology, outputs, source))
         files = devices.render(config, vendor)

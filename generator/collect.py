@@ -102,9 +102,13 @@ def script(resource_groups: list[str], deployment: str | None = None, spec_name:
                       f'--name {q(route_server)}']
         lines.append("")
     lines += [
-        "# Every resource, as Azure Resource Manager returns it (subnets, peerings and routes inline).",
-        'for group in "${RESOURCE_GROUPS[@]}"; do',
-        '  az resource list --resource-group "$group" --query "[].[id, type]" --output tsv > "$CAPTURE.ids" || FAILED=$((FAILED + 1))',
+        "# Every resource, as Azure Resource Manager returns it (subnets, peerings and routes inline). A group is",
+        "# GROUP, or SUBSCRIPTION/GROUP for one in another subscription (a spoke of a landing zone).",
+        'for entry in "${RESOURCE_GROUPS[@]}"; do',
+        '  group="${entry##*/}"; in_subscription=()',
+        '  if [ "$group" != "$entry" ]; then in_subscription=(--subscription "${entry%/*}"); fi',
+        '  az resource list --resource-group "$group" "${in_subscription[@]}" --query "[].[id, type]" --output tsv > "$CAPTURE.ids" \\',
+        '    || FAILED=$((FAILED + 1))',
         "  while IFS=$'\\t' read -r id type; do",
         '    case "${type,,}" in',
         "      microsoft.network/publicipaddresses|microsoft.network/azurefirewalls)",
@@ -135,13 +139,14 @@ def script(resource_groups: list[str], deployment: str | None = None, spec_name:
         "        ;;",
         "      microsoft.network/virtualnetworkgateways)",
         '        gateway="${id##*/}"; gateway_group="${id#*/resourceGroups/}"; gateway_group="${gateway_group%%/*}"',
-        f'        capture "{_template(bgp_status_file)}" az network vnet-gateway list-bgp-peer-status --resource-group "$gateway_group" --name "$gateway"',
-        f'        capture "{_template(learned_routes_file)}" az network vnet-gateway list-learned-routes --resource-group "$gateway_group" --name "$gateway"',
+        '        gateway_subscription="${id#/subscriptions/}"; gateway_subscription="${gateway_subscription%%/*}"',
+        f'        capture "{_template(bgp_status_file)}" az network vnet-gateway list-bgp-peer-status --resource-group "$gateway_group" --subscription "$gateway_subscription" --name "$gateway"',
+        f'        capture "{_template(learned_routes_file)}" az network vnet-gateway list-learned-routes --resource-group "$gateway_group" --subscription "$gateway_subscription" --name "$gateway"',
         "        # The peers are known once deployed: read them from the gateway (either output shape).",
-        '        for peer in $(az network vnet-gateway list-bgp-peer-status --resource-group "$gateway_group" --name "$gateway" '
+        '        for peer in $(az network vnet-gateway list-bgp-peer-status --resource-group "$gateway_group" --subscription "$gateway_subscription" --name "$gateway" '
         '--query "value[].neighbor || [].neighbor" --output tsv); do',
         f'          capture "{_template(advertised_routes_dir)}/$peer.json" az network vnet-gateway list-advertised-routes '
-        '--resource-group "$gateway_group" --name "$gateway" --peer "$peer"',
+        '--resource-group "$gateway_group" --subscription "$gateway_subscription" --name "$gateway" --peer "$peer"',
         "        done",
         "        ;;",
         "    esac",

@@ -537,6 +537,7 @@ class SiteDevice:
     connection_name: str
     path: str = ""
     own_connection: "SiteConnection | None" = None  # `connection` of this device: what differs from the site's
+    own_shared_key: bool = False  # `ownSharedKey`: its connection's key is its own, not the site's
 
     @property
     def bgp(self) -> bool:
@@ -643,6 +644,18 @@ class SiteBranch:
     @property
     def secret_env(self) -> str:
         return f"VPN_SHARED_KEY_{env_suffix(self.name)}"
+
+    def shared_key_name(self, device: SiteDevice) -> str:
+        """The key of `vpnSharedKeys` a device's connection uses: the site's, or its own (`ownSharedKey`)."""
+        return f"{self.name}-{device.name}" if device.own_shared_key else str(self.name)
+
+    def secret_env_of(self, device: SiteDevice) -> str:
+        return f"VPN_SHARED_KEY_{env_suffix(self.shared_key_name(device))}"
+
+    @property
+    def shared_keys(self) -> tuple[tuple[str, str], ...]:
+        """(key name, environment variable) of each shared key the site's connections use."""
+        return tuple(dict.fromkeys((self.shared_key_name(d), self.secret_env_of(d)) for d in self.devices))
 
 
 @dataclass(frozen=True)
@@ -1174,7 +1187,11 @@ class Topology:
         for site in self.on_premises:
             found.append(Secret(site.secret_env, f"authorization key of circuit for {site.name} (empty when the circuit is in your subscription)", False))
         for branch in self.branches:
-            found.append(Secret(branch.secret_env, f"shared key of the VPN connection to {branch.name}", True))
+            if isinstance(branch, SiteBranch):
+                for key, env in branch.shared_keys:
+                    found.append(Secret(env, f"shared key of the VPN connection to {key}", True))
+            else:
+                found.append(Secret(branch.secret_env, f"shared key of the VPN connection to {branch.name}", True))
         if self.test_vms:
             found.append(Secret(SSH_KEY_ENV, "SSH public key for the test VMs (not secret, but yours)", True))
         return tuple(found)
@@ -1202,11 +1219,19 @@ class Topology:
     def permissions(self) -> tuple[Permission, ...]:
         """What deploying this design needs, component by component (each from Learn's built-in roles and the
         services' permission pages)."""
-        group = f"rg-{self.name}"
-        found = [Permission("Network Contributor", f"resource group {group}",
+        group = str(self.scope.resource_group)
+        found = [Permission("Network Contributor", self.scope.label,
                             "the VNets, gateways, Route Server, firewall, route tables and connections, and the deployment "
                             "itself (Microsoft.Network/*, Microsoft.Resources/deployments/*)",
                             f"{ROLES_LINK}/networking#network-contributor")]
+        for scope in self.scopes[1:]:
+            owners = [o for o in self.vnet_branches + self.spokes if self.scope_of(o).same_as(scope)]
+            found.append(Permission(
+                "Network Contributor", scope.label,
+                f"{', '.join(o.label for o in owners)}: its VNet, route tables, gateway and peering, and the nested "
+                f"deployment gen runs there; a peering also needs Microsoft.Network/virtualNetworks/peer/action on the VNet "
+                f"at its other end (Network Contributor there grants it)",
+                "https://learn.microsoft.com/azure/virtual-network/virtual-network-manage-peering#permissions"))
         if self.test_vms:
             found.append(Permission("Virtual Machine Contributor", f"resource group {group}",
                                     "the test VMs (Network Contributor alone does not create VMs; it grants the NICs' subnet "
@@ -1285,6 +1310,21 @@ class Topology:
                     add(where, device.local_network_gateway_name, "Local Network Gateway", sources)
                     add(where, device.connection_name, "connection", (vpn_name, *sources))
         return tuple(names)
+
+    @property
+    def new_public_ips(self) -> tuple[str, ...]:
+        """The public IPs a deployment creates: those of a gateway, Route Server or firewall that does not run yet."""
+        hub = self.hub
+        owners = [hub.expressroute_gateway, hub.route_server, hub.firewall] + list(self.vpn_gateways)
+        found = []
+        for owner in (o for o in owners if o is not None and not o.existing):
+            if isinstance(owner, VpnGateway):
+                found += owner.public_ip_names
+            elif isinstance(owner, Firewall):
+                found += [owner.public_ip_name] + ([owner.management_public_ip_name] if owner.needs_management_ip else [])
+            else:
+                found.append(owner.public_ip_name)
+        return tuple(str(name) for name in found)
 
     @property
     def gateway_names(self) -> tuple[str, str]:
@@ -1542,6 +1582,7 @@ def _device(d: dict, path: str, site: str, vpn_name: str) -> SiteDevice:
         connection_name=_text(d, "connectionName", path) or f"{vpn_name}-to-{site}-{name}",
         path=path,
         own_connection=_site_connection(d["connection"], f"{path}.connection") if "connection" in d else None,
+        own_shared_key=d.get("ownSharedKey", False),
     )
 
 

@@ -144,7 +144,7 @@ def _site_device_value(t: Topology, site, device) -> dict:
     value = {"name": f"{site.name}-{device.name}" if site.multi_device else site.name,
              "localNetworkGatewayName": device.local_network_gateway_name, "connectionName": device.connection_name}
     if site.multi_device:
-        value["sharedKeyName"] = site.name  # every device of a site uses the site's key
+        value["sharedKeyName"] = site.shared_key_name(device)  # the site's key, or the device's own
     value.update({"gatewayIpAddress": device.gateway_ip_address} if device.gateway_ip_address else {"fqdn": device.fqdn})
     # A device of a site with `devices` always speaks BGP (GW020), and "If you use BGP for a connection, leave the
     # Address space field empty for the corresponding local network gateway resource" (VPN FAQ, BGP, read 2026-12:
@@ -372,7 +372,10 @@ def secret_parameters(t: Topology) -> dict:
     if t.has_expressroute_connections:
         secrets["expressRouteAuthorizationKeys"] = {s.name: (s.secret_env, "") for s in t.on_premises}
     if t.branches:
-        secrets["vpnSharedKeys"] = {b.name: (b.secret_env, None) for b in t.branches}
+        secrets["vpnSharedKeys"] = {}
+        for b in t.branches:
+            keys = b.shared_keys if b.kind == "site" else ((str(b.name), b.secret_env),)
+            secrets["vpnSharedKeys"].update({key: (env, None) for key, env in keys})
     if t.test_vms:
         secrets["testVmSshPublicKey"] = (SSH_KEY_ENV, None)
     return secrets
@@ -424,6 +427,20 @@ MODULE_DESCRIPTIONS = {
     "linux-vm": "a test VM and its NIC, no public IP",
     "public-ip": "a Standard, Static public IP, zone-redundant where its owner needs it (gateways, Route Server, firewall)",
 }
+
+
+def shared_key_commands(t: Topology) -> list[str]:
+    """For a hub that runs already: how to read each connection's running shared key, to export it unchanged."""
+    from .collect import quote
+
+    if not t.hub.vnet.existing:
+        return []
+    group = quote(str(t.scope.resource_group))
+    reads = {b.secret_env: b.hub_to_branch_connection for b in t.vnet_branches}
+    for site, device in t.site_devices:
+        reads.setdefault(site.secret_env_of(device), device.connection_name)  # a site's key: its first device's
+    return [f"{env}=$(az network vpn-connection shared-key show --resource-group {group} --connection-name "
+            f"{quote(str(connection))} --query value -o tsv) && export {env}" for env, connection in reads.items()]
 
 
 def module_files(t: Topology) -> list[str]:
@@ -549,13 +566,15 @@ def render(t: Topology, source: Provenance) -> dict[str, str]:
         "transit_assumptions": list(dict.fromkeys(a for pair in transit for a in pair.assumptions)),
         "resilience": survives,
         "resilience_skipped": traced if transit and not survives else 0,
-        "public_ips": [d.name for d in t.derived_names if d.resource_type == "public IP"],
+        "public_ips": list(t.new_public_ips),
         "accepted": t.accepted_warnings,
         "transit_query": logs.transit_query(t) if t.hub.firewall and t.hub.firewall.diagnostics else "",
         "plan": plan_text.as_markdown(plan.from_steps(ordered), "Deployment plan"),
         "bicep_tested": f"Bicep {TESTED_BICEP}",
         "device_summaries": {s.name: devices.describe(t, s) for s in t.site_branches},
         "device_commands": {s.name: devices.command(s) for s in t.site_branches},
+        "hub_subscription": f" --subscription {t.scope.subscription_id}" if t.scope.subscription_id else "",
+        "shared_key_commands": shared_key_commands(t),
     }
     files = {
         "main.bicep": env.get_template("main.bicep.j2").render(context),

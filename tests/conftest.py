@@ -83,7 +83,8 @@ def _secret_env_placeholders() -> dict[str, str]:
         for suffix in ("BRANCH1", "BRANCH2", "BRANCH3", "SHOP_PARIS", "SHOP_MADRID", "WAREHOUSE_LYON", "ONPREM", "ONPREM2",
                        "DC_AMSTERDAM", "DC_FRANKFURT", "SHOP_OSLO", "SHOP_LISBON", "BRANCH_NORTH", "SITE1", "SITE2", "SITE3", "B0", "B1", "B2", "B3", "O0", "O1", "O2", "O3",
                        # the hubs of tests/fixtures/captures, as gen import names their sites
-                       "DUBLIN", "CORK", "GALWAY", "EREVN", "ONPREM_VNET", "AMSTERDAM", "LYON_DC"):
+                       "DUBLIN", "CORK", "GALWAY", "EREVN", "ONPREM_VNET", "AMSTERDAM", "LYON_DC", "CORK_FW1", "CORK_FW2",
+                       "DC_FRANKFURT_FRA_EDGE1", "DC_FRANKFURT_FRA_EDGE2"):
             names[prefix + suffix] = "placeholder-secret"
     return names
 

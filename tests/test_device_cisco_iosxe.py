@@ -122,7 +122,7 @@ def test_each_tunnel_is_wired_to_its_own_instance_from_keyring_to_bgp_host_route
     for device in config.devices:
         text = files[f"{device.file_stem}.ios"]
         keyring = block(text, f"crypto ikev2 keyring {GATEWAY}")
-        assert keyring.count(f"  pre-shared-key ${{{config.psk_env}}}") == len(device.tunnels) == 2
+        assert keyring.count(f"  pre-shared-key ${{{device.psk_env}}}") == len(device.tunnels) == 2
         for tunnel in device.tunnels:
             interface = block(text, f"interface Tunnel{100 + tunnel.instance}")
             assert setting(interface, "tunnel destination") == tunnel.azure_public_ip

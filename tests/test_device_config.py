@@ -162,8 +162,8 @@ def test_the_generated_device_configuration_comes_up_against_the_stand_in(lab, t
         if device.bgp_address:
             lab.sh(namespace, f"ip address add {device.bgp_address}/32 dev lo")
         text = (out / f"{device.file_stem}.swanctl.conf").read_text()
-        substituted = subprocess.run(["envsubst", f"${config.psk_env}"], input=text, capture_output=True, text=True, check=True,
-                                     env={**os.environ, config.psk_env: psk}).stdout
+        substituted = subprocess.run(["envsubst", f"${device.psk_env}"], input=text, capture_output=True, text=True, check=True,
+                                     env={**os.environ, device.psk_env: psk}).stdout
         assert psk in substituted
         ipsec = lab.strongswan(namespace, f"device{number}", substituted)
         routing = lab.frr(namespace, f"device{number}-frr", (out / f"{device.file_stem}.frr.conf").read_text()) if device.bgp_asn else None

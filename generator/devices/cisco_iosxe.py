@@ -151,7 +151,7 @@ def device_config(config: SiteConfig, device: Device) -> str:
              f"! (its address, or the NAT in front of it, is {device.public_address}); it must admit UDP 500 and 4500 "
              f"and ESP from {', '.join(t.azure_public_ip for t in device.tunnels)}.",
              f"! The interface numbers ({numbered}) are arbitrary: change them if the router uses them already.",
-             f"! Azure's DPD timeout on this connection: {config.dpd_timeout_seconds} s; its IKE SA lifetime is fixed "
+             f"! Azure's DPD timeout on this connection: {device.dpd_timeout_seconds} s; its IKE SA lifetime is fixed "
              f"at {IKE_LIFETIME_SECONDS} s.",
              ]
     if not config.device_initiates:
@@ -167,7 +167,7 @@ def device_config(config: SiteConfig, device: Device) -> str:
               f"crypto ikev2 keyring {name}"]
     for tunnel in device.tunnels:
         lines += [f" peer {name}-{tunnel.instance}", f"  address {tunnel.azure_public_ip}",
-                  f"  pre-shared-key ${{{config.psk_env}}}"]
+                  f"  pre-shared-key ${{{device.psk_env}}}"]
     lines += ["!", f"! DPD every {DPD_INTERVAL} s: a dead instance's tunnel goes down and takes its routes with it."]
     for tunnel in device.tunnels:
         lines += [f"crypto ikev2 profile {name}-{tunnel.instance}",

@@ -155,7 +155,7 @@ def fortios(config: SiteConfig, device: Device, proposals: Proposals) -> str:
              f"{', '.join(config.site_prefixes)}): the spec does not name them.",
              "# Paste into the CLI of the root VDOM (on a FortiGate with VDOMs: config vdom, edit <vdom> first). "
              "Policies, static routes and BGP networks use `edit 0` (the next free id): paste once.",
-             f"# Azure's DPD timeout on this connection: {config.dpd_timeout_seconds} s; its IKE SA lifetime is fixed "
+             f"# Azure's DPD timeout on this connection: {device.dpd_timeout_seconds} s; its IKE SA lifetime is fixed "
              f"at {IKE_LIFETIME_SECONDS} s. TCP MSS is clamped at {TCP_MSS} on the firewall policies, as Microsoft's "
              f"sample does.",
              ""]
@@ -192,7 +192,7 @@ def tunnels(config: SiteConfig, device: Device, proposals: Proposals) -> list[st
                 "set dpd on-idle", f"set dpd-retryinterval {DPD_RETRY_SECONDS}"]
         if not config.device_initiates:  # InitiatorOnly: Azure refuses IKE the device opens (FortiOS 6.4 or later)
             body.append("set passive-mode enable")
-        body += [f"set remote-gw {tunnel.azure_public_ip}", f'set psksecret "${{{config.psk_env}}}"']
+        body += [f"set remote-gw {tunnel.azure_public_ip}", f'set psksecret "${{{device.psk_env}}}"']
         phase1.append((quoted(tunnel.name), body))
 
         pairs = selectors(config, device, tunnel)

@@ -137,15 +137,15 @@ def junos(config: SiteConfig, device: Device, ike: list[str], esp: list[str]) ->
              "`commit check` and `commit`.",
              "# Fill in: " + "; ".join(f"{name}: {meaning}" for name, meaning in PLACEHOLDERS.items()) + ".",
              f"# Uses {units} and a new security zone {ZONE}: renumber or rename them if the device has them already.",
-             f"# Azure's DPD timeout on this connection: {config.dpd_timeout_seconds} s; its IKE SA lifetime is fixed "
+             f"# Azure's DPD timeout on this connection: {device.dpd_timeout_seconds} s; its IKE SA lifetime is fixed "
              f"at {IKE_LIFETIME_SECONDS} s.",
              "",
              f"# IKE: IKEv2 only, one gateway per instance of {config.gateway}, the same key for both.",
              *ike,
              "set security ike policy azure-ike proposals azure-ike",
-             f'set security ike policy azure-ike pre-shared-key ascii-text "${{{config.psk_env}}}"']
+             f'set security ike policy azure-ike pre-shared-key ascii-text "${{{device.psk_env}}}"']
     # Declare Azure dead about when Azure gives up on this device.
-    threshold = max(1, min(5, config.dpd_timeout_seconds // DPD_INTERVAL))
+    threshold = max(1, min(5, device.dpd_timeout_seconds // DPD_INTERVAL))
     for tunnel in device.tunnels:
         g = f"set security ike gateway {tunnel.name}"
         lines += [f"{g} ike-policy azure-ike", f"{g} address {tunnel.azure_public_ip}",

@@ -107,7 +107,7 @@ def panos(config: SiteConfig, device: Device) -> str:
              f"# Names gen chose (rename any already taken): {', '.join(names)}.",
              "# Written for a single virtual system and the legacy virtual router; with Advanced Routing (logical "
              "routers) the routing part differs.",
-             f"# Azure's DPD timeout on this connection: {config.dpd_timeout_seconds} s; its IKE SA lifetime is fixed "
+             f"# Azure's DPD timeout on this connection: {device.dpd_timeout_seconds} s; its IKE SA lifetime is fixed "
              f"at {IKE_LIFETIME_SECONDS} s.",
              "# Microsoft's known issue for PAN-OS before 7.1.4: \"upgrade to 7.1.4\" and \"change the Phase 2 SA (or "
              f"Quick Mode SA) lifetime to 28,800 seconds (8 hours)\" ({KNOWN_ISSUES}).",
@@ -190,7 +190,7 @@ def ike_gateways(config: SiteConfig, device: Device) -> list[str]:
                   f"{gateway} protocol ikev2 ike-crypto-profile {IKE_PROFILE}",
                   f"{gateway} protocol ikev2 dpd enable yes",
                   f"{gateway} protocol ikev2 dpd interval {DPD_INTERVAL}",
-                  f'{gateway} authentication pre-shared-key key "${{{config.psk_env}}}"',
+                  f'{gateway} authentication pre-shared-key key "${{{device.psk_env}}}"',
                   f"{gateway} local-address interface {OUTSIDE_INTERFACE}",
                   f"{gateway} local-id type {local_id(device)}",
                   f"{gateway} peer-address ip {tunnel.azure_public_ip}",

@@ -75,6 +75,8 @@ class Device:
     bgp_address: str | None
     apipa: bool
     tunnels: tuple[Tunnel, ...]
+    psk_env: str  # the environment variable the deployment reads this device's shared key from
+    dpd_timeout_seconds: int = 45  # its connection's (devices of one site may differ)
 
 
 @dataclass(frozen=True)
@@ -88,10 +90,8 @@ class SiteConfig:
     azure_prefixes: tuple[str, ...]  # what Azure offers the site: hub, spokes, other branches, on-premises
     crypto: Crypto
     custom_crypto: bool  # the connection's own policy; False: one of Azure's default offers
-    dpd_timeout_seconds: int
     connection_mode: str
     policy_based: bool
-    psk_env: str  # the environment variable the deployment reads the shared key from
     azure: AzureSide
 
     @property
@@ -132,6 +132,21 @@ def azure_side(topology: Topology, outputs: dict | None, source: str) -> AzureSi
     return AzureSide(tuple((ips + [None] * count)[:count]), tuple((bgp + [None] * count)[:count]), source)
 
 
+# Azure spells one Diffie-Hellman group several ways: PFS14 and PFS2048 are both group 14; PFSMM is "the main mode's
+# group" (the PfsGroup enum of the REST API specs, virtualNetworkGateway.json). The vendors take the canonical names.
+PFS_OF_DH = {"DHGroup1": "PFS1", "DHGroup2": "PFS2", "DHGroup14": "PFS2048", "DHGroup2048": "PFS2048", "DHGroup24": "PFS24",
+             "ECP256": "ECP256", "ECP384": "ECP384", "None": "None"}
+
+
+def normalized(policy: IpsecPolicy) -> IpsecPolicy:
+    from dataclasses import replace
+
+    pfs = {"PFS14": "PFS2048"}.get(policy.pfs_group, policy.pfs_group)
+    if pfs == "PFSMM":
+        pfs = PFS_OF_DH.get(policy.dh_group, "None")
+    return replace(policy, pfs_group=pfs)
+
+
 def site_config(topology: Topology, site_name: str, azure: AzureSide) -> SiteConfig:
     """Everything the device(s) of `site_name` must match, with Azure's addresses where known."""
     gateway = topology.hub.vpn_gateway
@@ -143,8 +158,15 @@ def site_config(topology: Topology, site_name: str, azure: AzureSide) -> SiteCon
         raise DeviceConfigError(f"no site {site_name!r} in {topology.name}; its sites (kind: site): {known}")
     devices = tuple(_device(topology, site, device, azure) for device in site.devices)
     connection = site.connection
+    for device in site.devices:
+        own = site.connection_of(device)
+        if (own.ipsec_policy, bool(own.policy_based_traffic_selectors), own.connection_mode) != (
+                connection.ipsec_policy, bool(connection.policy_based_traffic_selectors), connection.connection_mode):
+            raise DeviceConfigError(f"device {device.name} of site {site.name} has its own IPsec policy, traffic selectors or "
+                                    f"connection mode: gen device-config writes a site's devices with one of each (its DPD "
+                                    f"timeout may differ); write {device.name}'s separately, or give the site one setting")
     policy = connection.ipsec_policy
-    crypto = policy or AZURE_DEFAULT
+    crypto = normalized(policy) if policy else AZURE_DEFAULT
     return SiteConfig(
         spec_name=topology.name,
         site=str(site.name),
@@ -155,10 +177,8 @@ def site_config(topology: Topology, site_name: str, azure: AzureSide) -> SiteCon
         azure_prefixes=tuple(routing.offered_to(topology, site)),
         crypto=crypto,
         custom_crypto=policy is not None,
-        dpd_timeout_seconds=connection.dpd_timeout_seconds or 45,
         connection_mode=connection.connection_mode or "Default",
         policy_based=bool(connection.policy_based_traffic_selectors),
-        psk_env=site.secret_env,
         azure=azure,
     )
 
@@ -183,6 +203,8 @@ def _device(topology: Topology, site: SiteBranch, device, azure: AzureSide) -> D
         bgp_address=str(device.bgp_peering_address) if device.bgp else None,
         apipa=device.apipa,
         tunnels=tuple(tunnels),
+        psk_env=site.secret_env_of(device),
+        dpd_timeout_seconds=site.connection_of(device).dpd_timeout_seconds or 45,
     )
 
 
@@ -198,8 +220,8 @@ def header(config: SiteConfig, device: Device, vendor: str, source: str, comment
            if config.placeholders else ""),
     ]
     if ipsec:
-        lines.append(f"{c} Shared key: ${{{config.psk_env}}}, the variable the deployment reads; substitute it when installing, "
-                     f"e.g. envsubst '${config.psk_env}' < FILE.")
+        lines.append(f"{c} Shared key: ${{{device.psk_env}}}, the variable the deployment reads; substitute it when installing, "
+                     f"e.g. envsubst '${device.psk_env}' < FILE.")
     lines.append(f"{c} Follows: {source}")
     if ipsec and not config.custom_crypto:
         lines.append(f"{c} Crypto: one of Azure's default offers (DH group 2, 1024-bit, is weak): set the connection's "

@@ -79,7 +79,7 @@ def swanctl(config: SiteConfig, device: Device) -> str:
              f"# Install as /etc/swanctl/conf.d/{device.file_stem}.conf, then: swanctl --load-all.",
              f"# Clamp TCP MSS at {TCP_MSS} towards Azure (Microsoft's requirement), e.g. iptables -t mangle -A FORWARD "
              f"-p tcp --tcp-flags SYN,RST SYN -j TCPMSS --set-mss {TCP_MSS}.",
-             f"# Azure's DPD timeout on this connection: {config.dpd_timeout_seconds} s; its IKE SA lifetime is fixed at "
+             f"# Azure's DPD timeout on this connection: {device.dpd_timeout_seconds} s; its IKE SA lifetime is fixed at "
              f"{IKE_LIFETIME_SECONDS} s.",
              ]
     if device.bgp_address:
@@ -123,7 +123,7 @@ def swanctl(config: SiteConfig, device: Device) -> str:
         ]
     lines += ["}", "", "secrets {", f"  ike-{config.gateway} {{"]
     lines += [f"    id-{tunnel.instance} = {tunnel.azure_public_ip}" for tunnel in device.tunnels]
-    lines += [f'    secret = "${{{config.psk_env}}}"', "  }", "}"]
+    lines += [f'    secret = "${{{device.psk_env}}}"', "  }", "}"]
     return "\n".join(lines) + "\n"
 
 

@@ -161,7 +161,8 @@ class Sites:
             devices = []
             for (c, l, _, _), stem, own in zip(group, stems, settings):
                 device = stem[len(name) + 1:] if stem.startswith(f"{name}-") else stem
-                fields = {"name": item_name(device), **self._device(c, l, name, item_name(device))}
+                # The running keys cannot be read, and may differ: each device's connection keeps its own.
+                fields = {"name": item_name(device), **self._device(c, l, name, item_name(device)), "ownSharedKey": True}
                 if "bgp" not in fields:
                     ev.leave(c, "a device without BGP among several", "the devices of one site each need BGP (Microsoft's "
                                                                       "highly available design)", RESET)
