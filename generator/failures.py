@@ -10,18 +10,21 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
 
-from .model import Topology
+from .model import Topology, resource_key
 
 ACTIVE_ACTIVE = "https://learn.microsoft.com/azure/vpn-gateway/about-active-active-gateways"
 HIGHLY_AVAILABLE = "https://learn.microsoft.com/azure/vpn-gateway/vpn-gateway-highlyavailable"
 ER_DISASTER_RECOVERY = "https://learn.microsoft.com/azure/expressroute/designing-for-disaster-recovery-with-expressroute-privatepeering"
 ER_WEIGHT = "https://learn.microsoft.com/azure/expressroute/expressroute-optimize-routing"
 RELIABILITY_GATEWAYS = "https://learn.microsoft.com/azure/reliability/reliability-virtual-network-gateway"
-RELIABILITY_FIREWALL = "https://learn.microsoft.com/azure/reliability/reliability-firewall"
 ROUTE_SERVER_FAQ = "https://learn.microsoft.com/azure/route-server/route-server-faq"
 VPN_FAQ = "https://learn.microsoft.com/azure/vpn-gateway/vpn-gateway-vpn-faq"
 UDR = "https://learn.microsoft.com/azure/virtual-network/virtual-networks-udr-overview"
 BGP_OVERVIEW = "https://learn.microsoft.com/azure/vpn-gateway/vpn-gateway-bgp-overview"
+ER_GATEWAY_MIGRATION = "https://learn.microsoft.com/azure/expressroute/gateway-migration"
+ZONE_REDUNDANT_GATEWAYS = "https://learn.microsoft.com/azure/vpn-gateway/about-zone-redundant-vnet-gateways"
+# Read 2026-12: the page's zone-redundancy section (firewalls without zones are zone-redundant by default).
+FIREWALL_ZONES = "https://learn.microsoft.com/azure/firewall/deploy-availability-zone-powershell"
 
 
 @dataclass(frozen=True)
@@ -83,14 +86,35 @@ BEHAVIOURS = {
                   "prefixes (\"BGP is required to allow simultaneous connectivity on the two connections to the same "
                   "on-premises network\")", HIGHLY_AVAILABLE),
     ),
+    # A zone outage: what is zone-redundant rides it out; what runs zonal or regional goes down with it (zone_outage).
     "zone": (
-        Behaviour("the gateways gen deploys are zone-redundant (AZ SKUs, zone-redundant public IPs): \"brief interruptions "
-                  "that typically last up to one minute\"", RELIABILITY_GATEWAYS),
-        Behaviour("the firewall spans zones 1, 2 and 3: \"Zone-redundant firewalls are expected to have no downtime during "
-                  "an availability zone outage\"", RELIABILITY_FIREWALL),
         Behaviour("Route Server \"has zone-level redundancy if you deploy it in an Azure region that supports "
                   "Availability Zones\"", ROUTE_SERVER_FAQ),
         Behaviour("test VMs are in no zone gen chooses: one may be in the zone that fails, which the table does not show"),
+    ),
+    "zone-redundant-gateway": (
+        Behaviour("an AZ-SKU gateway whose public IPs are not pinned to one zone is zone-redundant: \"brief interruptions "
+                  "that typically last up to one minute\"", RELIABILITY_GATEWAYS),
+    ),
+    "regional-gateway": (
+        Behaviour("a gateway with a non-AZ SKU (VpnGw1-5, Standard, HighPerformance, UltraPerformance) is not spread across "
+                  "zones (these SKUs \"don't support the distribution of the gateway across multiple availability zones\"); "
+                  "where its instances run is not shown, so any zone's outage is taken to take it down (assumed: the worst "
+                  "case)", ER_GATEWAY_MIGRATION),
+    ),
+    "zonal-gateway": (
+        Behaviour("an AZ-SKU gateway whose public IPs are in one zone is zonal: \"all instances of the gateway are deployed "
+                  "in the same availability zone\", so that zone's outage takes it down", ZONE_REDUNDANT_GATEWAYS),
+    ),
+    "zone-redundant-firewall": (
+        Behaviour("a firewall in several zones, or in none (\"All new Azure Firewall deployments that don't explicitly "
+                  "specify zones ... are zone redundant by default\"; existing ones are platform-migrated): \"Zone-redundant "
+                  "firewalls are expected to have no downtime during an availability zone outage\"", FIREWALL_ZONES),
+    ),
+    "zonal-firewall": (
+        Behaviour("a firewall pinned to one zone is down with that zone (\"firewalls deployed in a single zone aren't "
+                  "migrated\" to zone redundancy; a later revision of the page says they are: until the firewall shows "
+                  "more zones, gen takes the first)", FIREWALL_ZONES),
     ),
 }
 
@@ -135,7 +159,10 @@ class Failures:
         kinds = ["device" if label.startswith("site:") and "/" in label else label.split(":")[0] for label in self.labels]
         gateway = topology.hub.vpn_gateway
         kinds = [f"{k}-standby" if k == "vpn-instance" and gateway and not gateway.active_active else k for k in kinds]
-        return [b for kind in dict.fromkeys(kinds) for b in BEHAVIOURS.get(kind, ())]
+        found = []
+        for kind in dict.fromkeys(kinds):
+            found += _zone_behaviours(topology) if kind == "zone" else BEHAVIOURS.get(kind, ())
+        return list(dict.fromkeys(found))
 
 
 NO_FAILURE = Failures()
@@ -187,7 +214,7 @@ def _one(topology: Topology, text: str) -> Failures:
     if kind == "vpn-instance" and name in ("0", "1") and hub.vpn_gateway:
         return Failures(vpn_instances=frozenset({int(name)}), labels=(text,))
     if kind == "zone" and name in ("1", "2", "3"):
-        return Failures(zones=frozenset({int(name)}), labels=(text,))
+        return zone_outage(topology, int(name), text)
     if not name and kind == "expressroute-gateway" and hub.expressroute_gateway:
         return Failures(expressroute_gateway=True, labels=(text,))
     if not name and kind == "route-server" and hub.route_server:
@@ -195,3 +222,84 @@ def _one(topology: Topology, text: str) -> Failures:
     if not name and kind == "firewall" and hub.firewall:
         return Failures(firewall=True, labels=(text,))
     raise FailureError(f"{text!r} is no element of this design that can fail; its elements: {known}")
+
+
+# --- zones: what a zone outage takes down of what runs ---------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ZoneExposure:
+    """A part of the hub (or a VNet branch's gateway) that a zone outage can take down: regional or zonal."""
+
+    element: str  # "vpn-gateway", "expressroute-gateway", "firewall", "branch:NAME"
+    label: str  # "hub VPN gateway `vpngw-hub` (VpnGw1, no AZ)"
+    zones: frozenset  # the zones whose outage takes it down
+    kind: str  # the BEHAVIOURS key that says why
+
+
+def _ip_zones(topology: Topology, owner, names) -> set[str]:
+    """The zones of an owner's public IPs: as they run (`asDeployed`), else as gen gives them."""
+    found: set[str] = set()
+    for name in names:
+        kept = topology.kept(resource_key("Microsoft.Network/publicIPAddresses", name))
+        found |= set(kept.zones) if kept is not None and kept.zones is not None else set(topology.public_ip_zones(owner))
+    return found
+
+
+def _gateway_exposure(topology: Topology, element: str, gateway, ip_names) -> ZoneExposure | None:
+    every = frozenset(int(z) for z in topology.region_zones)
+    if not every:
+        return None
+    if not gateway.az:
+        return ZoneExposure(element, f"{gateway.label} `{gateway.name}` ({gateway.sku}, no AZ)", every, "regional-gateway")
+    zones = _ip_zones(topology, gateway, ip_names)
+    if len(zones) == 1:
+        zone = int(next(iter(zones)))
+        return ZoneExposure(element, f"{gateway.label} `{gateway.name}` (zonal: zone {zone})", frozenset({zone}), "zonal-gateway")
+    return None
+
+
+def zone_exposures(topology: Topology) -> tuple[ZoneExposure, ...]:
+    """What a zone outage can take down, as the spec (or what runs, through `asDeployed`) deploys it."""
+    hub, found = topology.hub, []
+    if hub.vpn_gateway:
+        found.append(_gateway_exposure(topology, "vpn-gateway", hub.vpn_gateway, hub.vpn_gateway.public_ip_names))
+    if hub.expressroute_gateway:
+        gateway = hub.expressroute_gateway
+        found.append(_gateway_exposure(topology, "expressroute-gateway", gateway, (gateway.public_ip_name,)))
+    for branch in topology.vnet_branches:
+        if branch.location is None or str(branch.location).lower() == str(topology.location).lower():
+            found.append(_gateway_exposure(topology, f"branch:{branch.name}", branch.vpn_gateway,
+                                           branch.vpn_gateway.public_ip_names))
+    if hub.firewall and topology.region_zones and len(topology.firewall_zones) == 1:
+        zone = int(topology.firewall_zones[0])
+        found.append(ZoneExposure("firewall", f"firewall `{hub.firewall.name}` (zonal: zone {zone})", frozenset({zone}),
+                                  "zonal-firewall"))
+    return tuple(e for e in found if e is not None)
+
+
+def zone_outage(topology: Topology, zone: int, text: str) -> Failures:
+    """One zone's outage: what it takes down of the parts `zone_exposures` names."""
+    down = [e for e in zone_exposures(topology) if zone in e.zones]
+    elements_down = {e.element for e in down}
+    return Failures(branches=frozenset(e.element.partition(":")[2] for e in down if e.element.startswith("branch:")),
+                    vpn_instances=frozenset({0, 1}) if "vpn-gateway" in elements_down else frozenset(),
+                    expressroute_gateway="expressroute-gateway" in elements_down, firewall="firewall" in elements_down,
+                    zones=frozenset({zone}), labels=(text,))
+
+
+def _zone_behaviours(topology: Topology) -> list[Behaviour]:
+    """What a zone outage does to this design's parts, each part by what it runs as."""
+    exposures = {e.element: e for e in zone_exposures(topology)}
+    hub, kinds = topology.hub, []
+    gateways = [("vpn-gateway", hub.vpn_gateway), ("expressroute-gateway", hub.expressroute_gateway)]
+    gateways += [(f"branch:{b.name}", b.vpn_gateway) for b in topology.vnet_branches]
+    for element, gateway in gateways:
+        if gateway is not None:
+            kinds.append(exposures[element].kind if element in exposures else "zone-redundant-gateway")
+    if hub.firewall:
+        kinds.append(exposures["firewall"].kind if "firewall" in exposures else "zone-redundant-firewall")
+    found = [b for kind in dict.fromkeys(kinds) for b in BEHAVIOURS[kind]]
+    found += [Behaviour(f"a zone outage takes down {e.label} in zone(s) {', '.join(map(str, sorted(e.zones)))}")
+              for e in exposures.values()]
+    return found + list(BEHAVIOURS["zone"])

@@ -90,7 +90,7 @@ def outcome(topology: Topology, failure: Failures) -> Outcome:
 
 def _outcome(topology: Topology, failure: Failures, flows, baseline: dict) -> Outcome:
     if not _changes_routing(failure):
-        after = baseline  # a zone outage takes down nothing gen deploys (every part is zone-redundant)
+        after = baseline  # a zone outage that takes down no part: every part is zone-redundant
     else:
         touched = _touched(topology, failure, flows)
         after = {**baseline, **{_key(p): p for p in routing.transit_matrix(topology, failed=failure, only=touched)}}

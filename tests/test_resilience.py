@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 import json
+from pathlib import Path
 
 import pytest
 
@@ -92,6 +93,46 @@ def test_a_zone_outage_takes_down_nothing_gen_deploys_and_says_why():
     assert not outcome(result, "zone:2").single_point
     texts = " ".join(b.text for b in result.behaviours)
     assert "up to one minute" in texts and "no downtime during an availability zone outage" in texts
+    assert "non-AZ" not in texts and "zonal" not in texts
+
+
+def adopted(name: str) -> dict:
+    from generator.capture import Capture
+    from generator.importer import import_capture
+
+    return import_capture(Capture(Path(__file__).parent / "fixtures" / "captures" / name)).spec
+
+
+def test_a_zone_outage_takes_down_the_non_az_gateways_an_adopted_hub_runs():
+    """The portal hub runs VpnGw2 and Standard (no AZ): any zone may hold their instances, so each zone's outage is
+    taken to take both down, and the verdicts say so instead of what gen would deploy."""
+    topology = model.build(adopted("portal-hub"))
+    result = resilience.analyse(topology)
+    for zone in ("zone:1", "zone:2", "zone:3"):
+        lost = outcome(result, zone)
+        assert lost.failure.expressroute_gateway and lost.failure.vpn_instances == {0, 1}
+        assert effects(lost)["dublin -> cork"] == resilience.BROKEN
+    texts = [b.text for b in result.behaviours]
+    assert any("hub VPN gateway `hub-vpngw` (VpnGw2, no AZ)" in t for t in texts)
+    assert any("don't support the distribution of the gateway across multiple availability zones" in t for t in texts)
+    assert not any("up to one minute" in t for t in texts)  # no gateway here is zone-redundant
+    # A firewall that runs without zones is zone-redundant by the platform's default, and is said to be.
+    assert not outcome(result, "zone:1").failure.firewall
+    assert any("zone redundant by default" in t for t in texts)
+
+
+def test_a_zonal_firewall_and_a_zonal_gateway_go_down_with_their_zone_only():
+    data = load_example(SEED)
+    data["hub"]["firewall"]["zones"] = ["2"]
+    pips = model.build(data).hub.vpn_gateway.public_ip_names
+    data["asDeployed"] = {f"Microsoft.Network/publicIPAddresses/{pip}": {"zones": ["3"]} for pip in pips}
+    result = resilience.analyse(model.build(data))
+    assert outcome(result, "zone:2").failure.firewall and not outcome(result, "zone:3").failure.firewall
+    assert outcome(result, "zone:3").failure.vpn_instances == {0, 1}
+    assert not outcome(result, "zone:1").single_point
+    assert effects(outcome(result, "zone:2"))["onprem -> branch1"] == resilience.BROKEN
+    texts = " ".join(b.text for b in result.behaviours)
+    assert "firewall `" in texts and "(zonal: zone 2)" in texts and "(zonal: zone 3)" in texts
 
 
 def test_broken_claimed_redundancy_and_lost_inspection_fail_the_check():
