@@ -60,6 +60,16 @@ def quote(value: str) -> str:
     return shlex.quote(str(value))
 
 
+def shared_key_read(topology, env: str, connection: str) -> str:
+    """The read-only command that exports a running connection's shared key into the variable gen's files read:
+    adopting a hub keeps its keys, never sets new ones
+    (https://learn.microsoft.com/cli/azure/network/vpn-connection/shared-key#az-network-vpn-connection-shared-key-show)."""
+    scope = topology.scope
+    subscription = f" --subscription {quote(str(scope.subscription_id))}" if scope.subscription_id else ""
+    return (f"{env}=$(az network vpn-connection shared-key show --resource-group {quote(str(scope.resource_group))}"
+            f"{subscription} --connection-name {quote(str(connection))} --query value -o tsv) && export {env}")
+
+
 def script(resource_groups: list[str], deployment: str | None = None, spec_name: str | None = None,
            route_server: str | None = None, nics: tuple[str, ...] = ()) -> str:
     """The capture script. With `deployment`, the spec's deployment is captured too (its outputs, its Route Server

@@ -727,7 +727,7 @@ def read_revision(revision: str, path) -> bytes | None:
 
 
 def disruptive(changes: list[Change]) -> bool:
-    """Any recreate, delete, refusal or downtime (an unmanaged resource left alone is none of these)."""
+    """Any recreate, delete, refusal, downtime or risk (an unmanaged resource left alone is none of these)."""
     return any(c.disruptive for c in changes)
 
 
@@ -748,6 +748,8 @@ def as_text(changes: list[Change]) -> str:
     for c in changes:
         lines.append(f"{c.action:9} {c.downtime:6} {c.type.split('/', 1)[-1]} {c.resource}")
         lines.append(f"{'':17}{c.detail}")
+        if c.risk:
+            lines.append(f"{'':17}risk: {c.risk}")
         if c.command:
             lines.append(f"{'':17}$ {c.command}")
     before, after = steps(changes)
@@ -756,7 +758,7 @@ def as_text(changes: list[Change]) -> str:
         lines += [f"  1. before deploying: $ {command}" for command in before]
         lines += [f"  {2 if before else 1}. deploy: az deployment group create ... (the output README's command)"]
         lines += [f"  {3 if before else 2}. after deploying:  $ {command}" for command in after]
-    verdict = "disruptive: recreates, deletes, refusals or downtime" if disruptive(changes) else "no downtime"
+    verdict = "disruptive: recreates, deletes, refusals, downtime or lost inspection" if disruptive(changes) else "no downtime"
     return "\n".join(lines + [f"{len(changes)} change(s), {verdict}"]) + "\n"
 
 
@@ -767,7 +769,7 @@ def as_markdown(changes: list[Change]) -> str:
              "| resource | type | action | downtime | what it means |", "|---|---|---|---|---|"]
     for c in changes:
         lines.append(f"| {markdown.code(c.resource)} | {c.type.split('/', 1)[-1]} | {c.action} | {c.downtime} | "
-                     f"{markdown.text(c.detail)} ([source]({c.link})) |")
+                     f"{markdown.text(c.detail)}{' **Risk:** ' + markdown.text(c.risk) if c.risk else ''} ([source]({c.link})) |")
     before, after = steps(changes)
     if before:
         lines += ["", "**Before deploying**, delete these in this order (their traffic would otherwise cross the firewall one "

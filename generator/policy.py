@@ -75,6 +75,18 @@ def decision(firewall: Firewall, source: str, destination: str, protocol: str | 
     return None
 
 
+def denying_rule(firewall: Firewall, source: str, destination: str, protocol: str | None = None,
+                 port: int | None = None) -> str:
+    """The Deny rule that matches the flow before any Allow rule, described with its collection; "" when none does
+    (the firewall then drops the flow because nothing allows it)."""
+    src, dst = address_number(source), address_number(destination)
+    for collection in _network_collections(firewall):
+        for rule in collection.rules:
+            if _matches(rule, src, dst, protocol, port):
+                return f"Deny rule '{rule.name}' of collection '{collection.name}'" if collection.action == "Deny" else ""
+    return ""
+
+
 def matching_rule(firewall: Firewall, source: str, destination: str, protocol: str | None = None, port: int | None = None) -> NetworkRule | None:
     """The rule that allows the flow, or None: no rule allows it (none matches, or a Deny rule matches first)."""
     found = decision(firewall, source, destination, protocol, port)

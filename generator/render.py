@@ -429,18 +429,16 @@ MODULE_DESCRIPTIONS = {
 }
 
 
-def shared_key_commands(t: Topology) -> list[str]:
-    """For a hub that runs already: how to read each connection's running shared key, to export it unchanged."""
-    from .collect import quote
+def shared_key_reads(t: Topology) -> dict[str, str]:
+    """For a hub that runs already: each VPN key's variable -> the command that exports its connection's running key."""
+    from .collect import shared_key_read
 
     if not t.hub.vnet.existing:
-        return []
-    group = quote(str(t.scope.resource_group))
+        return {}
     reads = {b.secret_env: b.hub_to_branch_connection for b in t.vnet_branches}
     for site, device in t.site_devices:
         reads.setdefault(site.secret_env_of(device), device.connection_name)  # a site's key: its first device's
-    return [f"{env}=$(az network vpn-connection shared-key show --resource-group {group} --connection-name "
-            f"{quote(str(connection))} --query value -o tsv) && export {env}" for env, connection in reads.items()]
+    return {env: shared_key_read(t, env, str(connection)) for env, connection in reads.items()}
 
 
 def module_files(t: Topology) -> list[str]:
@@ -574,7 +572,7 @@ def render(t: Topology, source: Provenance) -> dict[str, str]:
         "device_summaries": {s.name: devices.describe(t, s) for s in t.site_branches},
         "device_commands": {s.name: devices.command(s) for s in t.site_branches},
         "hub_subscription": f" --subscription {t.scope.subscription_id}" if t.scope.subscription_id else "",
-        "shared_key_commands": shared_key_commands(t),
+        "shared_key_reads": shared_key_reads(t),
     }
     files = {
         "main.bicep": env.get_template("main.bicep.j2").render(context),

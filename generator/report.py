@@ -152,18 +152,27 @@ def render_input_error(finding: Finding, spec_path: str, line: int, fmt: str) ->
 # --- the rule catalogue ------------------------------------------------------------------------------
 
 
+CREATION = "warning for what runs"  # a creation rule: an error for what gen would create
+
+
+def _severity(r) -> str:
+    return f"{r.severity}, {CREATION}" if getattr(r, "creation", False) else r.severity
+
+
 def rules_listing(catalogue, fmt: str) -> str:
-    """`gen rules`: every rule with id, severity, title, link, and in markdown and json its description."""
+    """`gen rules`: every rule with id, severity, title, link, and in markdown and json its description. A rule that
+    guards creating a resource says that it warns for one that runs (`existing`)."""
     if fmt == "json":
-        return json.dumps([{"id": r.id, "severity": r.severity, "stage": r.stage, "title": r.title,
-                            "description": r.description, "link": r.link} for r in catalogue], indent=2) + "\n"
+        return json.dumps([{"id": r.id, "severity": r.severity, "creation": bool(getattr(r, "creation", False)), "stage": r.stage,
+                            "title": r.title, "description": r.description, "link": r.link} for r in catalogue], indent=2) + "\n"
     if fmt == "markdown":
         lines = ["| id | severity | rule |", "|---|---|---|"]
         for r in catalogue:
             description = " ".join(r.description.split()).replace("|", "\\|")
-            lines.append(f"| [{r.id}]({r.link}) | {r.severity} | **{r.title}**. {description} |")
+            lines.append(f"| [{r.id}]({r.link}) | {_severity(r)} | **{r.title}**. {description} |")
         return "\n".join(lines) + "\n"
-    return "".join(f"{r.id:9} {r.severity:8} {r.title}\n{'':18}{r.link}\n" for r in catalogue)
+    return "".join(f"{r.id:9} {r.severity:8} {r.title}{' (' + CREATION + ')' if getattr(r, 'creation', False) else ''}\n"
+                   f"{'':18}{r.link}\n" for r in catalogue)
 
 
 def explain(r) -> str:
@@ -171,7 +180,7 @@ def explain(r) -> str:
     import textwrap
 
     body = textwrap.fill(" ".join(r.description.split()), width=88, break_on_hyphens=False)
-    return (f"{r.id}  {r.severity}  (checked by: {STAGE_WORDS.get(r.stage, r.stage)})\n{r.title}\n\n{body}\n\n"
+    return (f"{r.id}  {_severity(r)}  (checked by: {STAGE_WORDS.get(r.stage, r.stage)})\n{r.title}\n\n{body}\n\n"
             f"Source: {r.link}\n")
 
 

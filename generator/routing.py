@@ -167,6 +167,7 @@ class TraceResult:
     flow: str = ""  # protocol and port asked about, e.g. "TCP 22"; empty for any
     snat: str = ""  # what the firewall does to the source address, when the flow crosses it
     denied_protocols: tuple[str, ...] = ()  # protocols the policy drops, when some pass (verdict partial)
+    denied_by: str = ""  # the Deny rule that drops the flow first (verdict denied); empty: no rule allows it
 
     @property
     def assumptions(self) -> tuple[str, ...]:
@@ -200,6 +201,7 @@ class TransitPair:
     allowed_by: str = ""
     assumptions: tuple[str, ...] = ()
     denied_protocols: tuple[str, ...] = ()
+    denied_by: str = ""
 
 
 # --- building the routing tables ------------------------------------------------------------------
@@ -490,6 +492,11 @@ def effective_routes(topology: Topology, gateway_udrs: Sequence[Route] | None = 
 
 
 # --- the lookup -----------------------------------------------------------------------------------
+
+
+def sends_to_firewall(topology: Topology, entry: RouteEntry | None) -> bool:
+    """The route's next hop is the hub firewall."""
+    return entry is not None and topology.hub.firewall is not None and entry.next_hop == _firewall_label(topology)
 
 
 def lookup(routes: Sequence[RouteEntry], address: str) -> RouteEntry | None:
@@ -845,11 +852,12 @@ def trace(topology: Topology, source_ip: str, destination_ip: str, gateway_udrs:
         if set(forward.firewalls) != set(back.firewalls):
             verdict = ASYMMETRIC
     inspected = verdict == DELIVERED and bool(forward.firewalls)
-    allowed_by, denied = "", []
+    allowed_by, denied, denied_by = "", [], ""
     if inspected and topology.hub.firewall:
         allowed, denied = policy.allowance(topology.hub.firewall, source.address, destination.address, protocol, port)
         if not allowed:
             verdict = DENIED
+            denied_by = policy.denying_rule(topology.hub.firewall, source.address, destination.address, protocol, port)
         else:
             allowed_by = policy.describe_allowance(allowed)
             if denied:
@@ -857,7 +865,7 @@ def trace(topology: Topology, source_ip: str, destination_ip: str, gateway_udrs:
     flow = " ".join(part for part in (protocol or "", str(port) if port else "") if part)
     snat = policy.snat_effect(topology, destination.address) if inspected else ""
     return TraceResult(source, destination, forward, back, verdict, where, inspected, allowed_by, flow, snat,
-                       tuple(denied) if verdict == PARTIAL else ())
+                       tuple(denied) if verdict == PARTIAL else (), denied_by)
 
 
 def _representative(topology: Topology, name: str) -> str | None:
@@ -962,6 +970,7 @@ def transit_matrix(topology: Topology, gateway_udrs: Sequence[Route] | None = No
             allowed_by=result.allowed_by,
             assumptions=result.assumptions,
             denied_protocols=result.denied_protocols,
+            denied_by=result.denied_by,
         ))
     return pairs
 
@@ -981,6 +990,10 @@ def _verdict_text(result: TraceResult) -> str:
     if (result.source.kind, result.source.name) == (result.destination.kind, result.destination.name):
         return f"delivered inside {result.source.name}, the hub is not involved"
     firewalls = ", ".join(dict.fromkeys(forward.firewalls))
+    if result.verdict == DENIED and result.denied_by:
+        return (f"denied: routed through {firewalls} both ways, and {result.denied_by} matches "
+                f"{result.source.address} -> {result.destination.address}{' ' + result.flow if result.flow else ''} "
+                f"first; the firewall drops it")
     if result.verdict == DENIED:
         return (f"denied: routed through {firewalls} both ways, but no network rule of its policy allows "
                 f"{result.source.address} -> {result.destination.address}{' ' + result.flow if result.flow else ''}; "

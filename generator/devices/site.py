@@ -18,6 +18,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from .. import routing
+from ..collect import shared_key_read
 from ..model import IpsecPolicy, SiteBranch, Topology
 
 DEVICES_LINK = "https://learn.microsoft.com/azure/vpn-gateway/vpn-gateway-about-vpn-devices#ipsec"
@@ -77,6 +78,7 @@ class Device:
     tunnels: tuple[Tunnel, ...]
     psk_env: str  # the environment variable the deployment reads this device's shared key from
     dpd_timeout_seconds: int = 45  # its connection's (devices of one site may differ)
+    key_read: str | None = None  # a running connection's: the command that exports its shared key as psk_env
 
 
 @dataclass(frozen=True)
@@ -165,6 +167,11 @@ def site_config(topology: Topology, site_name: str, azure: AzureSide) -> SiteCon
             raise DeviceConfigError(f"device {device.name} of site {site.name} has its own IPsec policy, traffic selectors or "
                                     f"connection mode: gen device-config writes a site's devices with one of each (its DPD "
                                     f"timeout may differ); write {device.name}'s separately, or give the site one setting")
+    if any(site.connection_of(device).connection_protocol == "IKEv1" for device in site.devices):
+        raise DeviceConfigError(f"site {site.name}'s connection speaks IKEv1 (connectionProtocol): gen device-config writes "
+                                f"IKEv2 configurations only. The device that runs this connection keeps its own "
+                                f"configuration; moving to IKEv2 is a change of both ends (the spec's connectionProtocol "
+                                f"and the device), made together")
     policy = connection.ipsec_policy
     crypto = normalized(policy) if policy else AZURE_DEFAULT
     return SiteConfig(
@@ -205,6 +212,8 @@ def _device(topology: Topology, site: SiteBranch, device, azure: AzureSide) -> D
         tunnels=tuple(tunnels),
         psk_env=site.secret_env_of(device),
         dpd_timeout_seconds=site.connection_of(device).dpd_timeout_seconds or 45,
+        key_read=shared_key_read(topology, site.secret_env_of(device), str(device.connection_name))
+        if topology.hub.vnet.existing else None,
     )
 
 
@@ -222,6 +231,9 @@ def header(config: SiteConfig, device: Device, vendor: str, source: str, comment
     if ipsec:
         lines.append(f"{c} Shared key: ${{{device.psk_env}}}, the variable the deployment reads; substitute it when installing, "
                      f"e.g. envsubst '${device.psk_env}' < FILE.")
+        if device.key_read:
+            lines.append(f"{c} The connection runs already: use its own key, never a new one (the tunnel drops until both "
+                         f"ends match): {device.key_read}")
     lines.append(f"{c} Follows: {source}")
     if ipsec and not config.custom_crypto:
         lines.append(f"{c} Crypto: one of Azure's default offers (DH group 2, 1024-bit, is weak): set the connection's "

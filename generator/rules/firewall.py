@@ -154,11 +154,20 @@ def hub_subnets_not_inspected(topology, data):
     """The GatewaySubnet UDRs steer traffic that enters the hub through a gateway; traffic from the hub's own
     workload subnets (a test VM, shared services) goes straight to the gateways by their BGP routes, and its
     replies come back the same way: not inspected. `inspectHubSubnets: true` gives those subnets a route table to
-    the firewall and GatewaySubnet the routes for the return."""
+    the firewall and GatewaySubnet the routes for the return. A subnet whose own route table already sends every
+    on-premises and branch prefix to the firewall (a running hub's 0.0.0.0/0 with gateway route propagation off)
+    is inspected: the routing model decides, subnet by subnet."""
+    from .. import routing
+
     firewall = topology.hub.firewall
     if not topology.inspects_transit or firewall.inspect_hub_subnets or not (topology.on_premises or topology.branches):
         return
-    names = [s.name for s in topology.hub_workload_subnets]
+    routes = routing.effective_routes(topology)
+    remote = [n for owner in (*topology.on_premises, *topology.branches) for n in map(parse_network, owner.address_prefixes) if n]
+    names = []
+    for hop, _, subnets in routing.subnet_hops(topology, None):
+        if any(not routing.sends_to_firewall(topology, routing.lookup(routes[hop], str(n.network_address + 1))) for n in remote):
+            names += [s.name for s in subnets if s in topology.hub_workload_subnets]
     if names:
         yield f"{firewall.path}.inspectHubSubnets", (
             f"traffic from the hub's workload subnet(s) {', '.join(names)} to on-premises and branches skips the firewall "

@@ -5,7 +5,7 @@ from __future__ import annotations
 import ipaddress
 
 from ..findings import WARNING
-from ..model import IANA_PRIVATE_RANGES, SPECIAL_SUBNETS
+from ..model import APPLICATION, IANA_PRIVATE_RANGES, NETWORK, SPECIAL_SUBNETS
 from . import rule
 
 PEERING_LINK = "https://learn.microsoft.com/azure/virtual-network/virtual-network-peering-overview"
@@ -54,19 +54,20 @@ def spoke_propagation(topology, data):
 @rule("SPOKE004", "Spoke Internet traffic goes to a firewall that allows none", RULES_LINK, severity=WARNING)
 def internet_denied(topology, data):
     """internetThroughFirewall sends a spoke's Internet traffic (0.0.0.0/0) to the firewall, which denies what no rule
-    allows: without a network rule to a public destination, the spoke reaches nothing on the Internet (OS updates,
-    public PaaS endpoints)."""
+    allows: without a network rule to a public destination or an application rule (FQDNs, FQDN tags, web categories:
+    all public names), the spoke reaches nothing on the Internet (OS updates, public PaaS endpoints)."""
     firewall = topology.hub.firewall
     if firewall is None:
         return
-    allowing = [r for c in firewall.collections if c.rule_type == "network" and c.action == "Allow" for r in c.rules]
-    if not topology.spoke_route_tables or any(_allows_public(r) for r in allowing):
+    allowing = [r for c in firewall.collections if c.rule_type == NETWORK and c.action == "Allow" for r in c.rules]
+    by_name = any(c.rule_type == APPLICATION and c.action == "Allow" and c.rules for c in firewall.collections)
+    if not topology.spoke_route_tables or by_name or any(_allows_public(r) or r.destination_fqdns for r in allowing):
         return
     for spoke in topology.spokes:
         if spoke.internet_through_firewall:
             yield f"{spoke.path}.internetThroughFirewall", (
                 f"spoke '{spoke.name}' sends its Internet traffic to {firewall.name}, but no network rule allows a public "
-                f"destination: the firewall denies all of it. Add a rule for what the spoke needs, or leave "
+                f"destination and no application rule allows a name: the firewall denies all of it. Add a rule for what the spoke needs, or leave "
                 f"internetThroughFirewall off")
 
 

@@ -82,7 +82,7 @@ NOT_ADVERTISED = _verify(
     "The captured advertised routes of the ExpressRoute gateway towards its circuits lack a branch or spoke prefix, or "
     "the hub VPN gateway's towards a site lack an on-premises prefix: the other side has no route back.")
 DRIFT = _verify(
-    "VER015", WARNING, "A deployed resource differs from the spec (drift)", readme_link("bring-an-existing-hub"),
+    "VER015", WARNING, "A deployed resource differs from the spec (drift)", readme_link("adopt-a-running-hub"),
     "Something changed outside the spec (a route added by hand, a SKU changed in the portal, an NSG attached) or the "
     "resource carries what the spec cannot hold (a P2S configuration, a custom IPsec policy): the next redeploy "
     "reverts or resets it. The message says what the redeploy does; `gen diff --live CAPTURE SPEC` lists it all.")
