@@ -93,6 +93,11 @@ class BicepJsonRpc:
         self._process: subprocess.Popen | None = None
         self._next_id = 0
 
+    @property
+    def environment(self) -> dict:
+        """The environment the compiler process reads (`readEnvironmentVariable` in .bicepparam files)."""
+        return dict(self._env) if self._env is not None else dict(os.environ)
+
     def __enter__(self) -> "BicepJsonRpc":
         self._stderr = tempfile.TemporaryFile()
         self._process = subprocess.Popen(

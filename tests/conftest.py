@@ -89,6 +89,10 @@ def _secret_env_placeholders() -> dict[str, str]:
     return names
 
 
+def compile_environment(topology) -> dict[str, str]:
+    """The environment a compiler needs for this design's .bicepparam: a placeholder for each secret it reads."""
+    return {**os.environ, **_secret_env_placeholders(), **{s.env: "placeholder-secret" for s in topology.secrets}}
+
 
 class Compiled:
     """A rendered directory after the compiler saw it."""
