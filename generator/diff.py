@@ -148,25 +148,55 @@ def _generations_of(sku: str) -> tuple[str, ...]:
     return ("Generation1", "Generation2")
 
 
+# VPN gateway SKU changes, as Learn's "Upgrade a VPN Gateway SKU" table gives them (read 2026-12, ms.date 03/03/2026):
+# Basic -> any: delete and re-create; legacy (Standard, HighPerformance) -> AZ: "Yes (Migrate Only)"; Generation 1 ->
+# Generation 1 AZ and Generation 2 -> Generation 2 AZ: "Yes" (about 45 minutes, public IPs kept, none within the family:
+# "from VpnGw1 to VpnGw1AZ, there's no downtime"); Generation 1 -> Generation 2 AZ: "Yes (Migrate Only)"; downgrades:
+# delete and re-create.
+LEGACY_VPN = {"Standard": 1, "HighPerformance": 2}
+
+
+def _vpn_rank(sku: str) -> int:
+    """VpnGw1 and VpnGw1AZ are one family (1); Basic is 0; the legacy SKUs sit below the family they migrate to."""
+    if sku in LEGACY_VPN:
+        return LEGACY_VPN[sku]
+    digits = "".join(c for c in sku if c.isdigit())
+    return int(digits) if digits else 0
+
+
 def _vpn_gateway(old: Resource, new: Resource):
     o, n = old.props, new.props
     if o["generation"] != n["generation"]:
-        detail = (f"{o['sku']} {o['generation']} -> {n['sku']} {n['generation']}: a generation change is not a resize; Azure "
-                  f"deletes and creates the gateway again, with new public IPs: every VPN device must be re-pointed "
-                  f"(gateway-sku-upgrade; Microsoft moves Generation1 gateways to Generation2 itself: {SKU_CONSOLIDATION})")
+        detail = (f"{o['sku']} {o['generation']} -> {n['sku']} {n['generation']}: a redeploy cannot change a gateway's generation "
+                  f"(assumed refused: Learn documents no update that does). Learn's upgrade table gives Generation 1 -> "
+                  f"Generation 2 AZ as \"Yes (Migrate Only)\", never delete and re-create: Microsoft moves gateways with a "
+                  f"Standard public IP to Generation 2 itself \"before September 30, 2026\", with no downtime and the public "
+                  f"IPs kept ({SKU_CONSOLIDATION}); one with a Basic public IP moves with the Basic IP migration")
         if not n.get("pinned") and o["generation"] in _generations_of(n["sku"]):
             detail += (f". The new generation comes only from gen's default for {n['sku']}: pin `generation: "
-                       f"\"{o['generation']}\"` on this gateway in the spec to resize it in place instead")
-        yield RECREATE, LONG, detail, SKU_UPGRADE
+                       f"\"{o['generation']}\"` on this gateway in the spec to resize it in place")
+        yield BLOCKED, NONE, detail, SKU_UPGRADE
     elif o["sku"] != n["sku"]:
-        if o["sku"] not in VPN_RANK:
-            yield RECREATE, LONG, f"{o['sku']} is a legacy SKU: moving to {n['sku']} means delete and create again (new public IPs)", SKU_UPGRADE
-        elif VPN_RANK[n["sku"]] > VPN_RANK[o["sku"]]:
-            yield MODIFY, BRIEF, (f"resize {o['sku']} -> {n['sku']} in place within {n['generation']}: about 45 minutes, "
-                                  f"minimal downtime, public IPs kept"), SKU_UPGRADE
-        else:
+        before, after = _vpn_rank(o["sku"]), _vpn_rank(n["sku"])
+        if o["sku"] == "Basic":
+            yield RECREATE, LONG, (f"Basic -> {n['sku']}: \"You can't upgrade a Basic SKU to a new SKU. You must delete the "
+                                   f"gateway, and then create a new one\" (a new public IP: every VPN device re-pointed)"), SKU_UPGRADE
+        elif o["sku"] in LEGACY_VPN:
+            yield BLOCKED, BRIEF, (f"{o['sku']} is a legacy SKU: legacy -> AZ is \"Yes (Migrate Only)\", through the Basic IP "
+                                   f"migration (\"Up to 10 minutes of downtime\", the IP kept), which moves it to "
+                                   f"VpnGw{before}AZ; a redeploy cannot"), SKU_UPGRADE
+        elif after < before or (o["sku"].endswith("AZ") and not n["sku"].endswith("AZ")):
             yield RECREATE, LONG, (f"{o['sku']} -> {n['sku']} is a downgrade: \"You can't downgrade a SKU without deleting the "
                                    f"gateway and creating a new one\" (new public IPs)"), SKU_UPGRADE
+        elif not n["sku"].endswith("AZ"):
+            yield BLOCKED, NONE, (f"{o['sku']} -> {n['sku']}: a non-AZ SKU takes no change since the SKU consolidation; move to "
+                                  f"{n['sku']}AZ instead"), SKU_CONSOLIDATION
+        elif after == before:
+            yield MODIFY, NONE, (f"{o['sku']} -> {n['sku']} in place within {n['generation']}: the same family gains availability "
+                                 f"zones with no downtime (\"from VpnGw1 to VpnGw1AZ, there's no downtime\"), public IPs kept"), SKU_UPGRADE
+        else:
+            yield MODIFY, BRIEF, (f"resize {o['sku']} -> {n['sku']} in place within {n['generation']}: about 45 minutes, "
+                                  f"minimal downtime, public IPs kept"), SKU_UPGRADE
     if o["activeActive"] != n["activeActive"]:
         mode = "active-active" if n["activeActive"] else "active-standby"
         yield MODIFY, LONG, (f"to {mode} in place, 30-45 minutes with downtime; the BGP addresses change: on-premises BGP peers "
@@ -230,9 +260,20 @@ def _firewall(old: Resource, new: Resource):
         if o.get("settings") != n.get("settings"):
             yield MODIFY, NONE, "threat intelligence or DNS settings of the classic firewall updated in place", RULE_PROCESSING
     if o["tier"] != n["tier"]:
-        if "Basic" in (o["tier"], n["tier"]):
-            yield BLOCKED, LONG, (f"{o['tier']} -> {n['tier']}: \"Azure Firewall Basic SKU doesn't support SKU changes\"; deploy "
-                                  f"a new firewall (Basic -> Standard is a migration to a new firewall, not an update)"), FIREWALL_CHANGE_SKU
+        # Learn's Change SKU (read 2026-12, ms.date 02/21/2026): Basic "must be migrated to Standard SKU first before any
+        # upgrade to Premium"; "Downgrading from Azure Firewall Premium or Standard to Basic is supported only through
+        # PowerShell or Terraform". No page gives a Basic -> Standard procedure in place.
+        if n["tier"] == "Basic":
+            yield BLOCKED, LONG, (f"{o['tier']} -> Basic: \"Downgrading from Azure Firewall Premium or Standard to Basic is "
+                                  f"supported only through PowerShell or Terraform\", not by a redeploy (Basic also needs "
+                                  f"AzureFirewallManagementSubnet and a management IP): change it with PowerShell (sku_tier), "
+                                  f"then set the tier in the spec"), FIREWALL_CHANGE_SKU
+        elif o["tier"] == "Basic":
+            through = " (Premium only through Standard)" if n["tier"] == "Premium" else ""
+            yield BLOCKED, LONG, (f"Basic -> {n['tier']}: a Basic firewall \"must be migrated to Standard SKU first\"{through}, and "
+                                  f"the easy SKU change \"doesn't support Basic SKU firewalls\": use Change SKU's manual "
+                                  f"migration (\"some downtime (typically 20-30 minutes)\"), not a redeploy, then set the tier in "
+                                  f"the spec"), FIREWALL_CHANGE_SKU
         elif o["policy"] == n["policy"]:
             yield BLOCKED, NONE, (f"{o['tier']} -> {n['tier']} with the same policy: a policy cannot change tier "
                                   f"(FirewallPolicySkuChangeDisallowed). Follow Learn's Change SKU: either set "
@@ -445,7 +486,15 @@ def _judge(old: Resource, new: Resource, resource_group: str):
     else:
         judge = JUDGES.get(old.type)
         found = judge(old, new) if judge else ()
-    for verdict in list(found) + list(_common(old, new)):
+    verdicts = list(found) + list(_common(old, new))
+    if verdicts and new.props.get("locked"):
+        yield BLOCKED, NONE, (f"{old.name} runs as {old.props['sku']}, a non-AZ SKU Azure no longer lets anyone change (\"Existing "
+                              f"VPN gateways not supported by an availability zone will no longer allow configuration changes\"): "
+                              f"gen does not write it, so none of this is applied: " + "; ".join(v[2] for v in verdicts)
+                              + f". Migrate it to {old.props['sku']}AZ first (in place, no downtime in the same family), then "
+                                f"set that SKU"), SKU_CONSOLIDATION, ""
+        return
+    for verdict in verdicts:
         yield verdict if len(verdict) == 5 else (*verdict, "")
 
 

@@ -21,6 +21,8 @@ ROUTE_SERVER_FAQ = "https://learn.microsoft.com/azure/route-server/route-server-
 VPN_FAQ = "https://learn.microsoft.com/azure/vpn-gateway/vpn-gateway-vpn-faq"
 UDR = "https://learn.microsoft.com/azure/virtual-network/virtual-networks-udr-overview"
 BGP_OVERVIEW = "https://learn.microsoft.com/azure/vpn-gateway/vpn-gateway-bgp-overview"
+# Read 2026-12 (ms.date 02/10/2026, MicrosoftDocs/reliability-docs).
+RELIABILITY_FIREWALL = "https://learn.microsoft.com/azure/reliability/reliability-firewall"
 ER_GATEWAY_MIGRATION = "https://learn.microsoft.com/azure/expressroute/gateway-migration"
 ZONE_REDUNDANT_GATEWAYS = "https://learn.microsoft.com/azure/vpn-gateway/about-zone-redundant-vnet-gateways"
 # Read 2026-12: the page's zone-redundancy section (firewalls without zones are zone-redundant by default).
@@ -45,9 +47,10 @@ BEHAVIOURS = {
         Behaviour("the circuit's BGP routes are withdrawn: on-premises networks that another circuit also carries are "
                   "reached over that one, by the highest routing weight (\"the standby circuit is used in this failure "
                   "state\")", ER_DISASTER_RECOVERY),
-        Behaviour("the GatewaySubnet UDRs of its prefixes stay and still send to the firewall, which then has no route for "
-                  "them: that traffic dies there (a UDR does not fail over: \"you can't utilize BGP to quickly fail over "
-                  "these routes\")", ROUTE_SERVER_FAQ),
+        Behaviour("the GatewaySubnet UDRs of its prefixes stay (UDRs are \"user-defined (static)\" routes) and still send "
+                  "to the firewall, which then has no route for them: a private prefix nothing else carries meets the system "
+                  "route None (\"Traffic routed to the None next hop type is dropped\"), other traffic the default route",
+                  UDR),
     ),
     "site": (
         Behaviour("its tunnels drop and \"the corresponding routes will be withdrawn via BGP\"", BGP_OVERVIEW),
@@ -93,8 +96,9 @@ BEHAVIOURS = {
         Behaviour("test VMs are in no zone gen chooses: one may be in the zone that fails, which the table does not show"),
     ),
     "zone-redundant-gateway": (
-        Behaviour("an AZ-SKU gateway whose public IPs are not pinned to one zone is zone-redundant: \"brief interruptions "
-                  "that typically last up to one minute\"", RELIABILITY_GATEWAYS),
+        Behaviour("an AZ-SKU gateway whose public IPs are not pinned to one zone is zone-redundant: \"connections might "
+                  "experience brief interruptions that typically last up to one minute\", and \"active requests connected "
+                  "through gateway VMs in the failing zone are terminated\"", RELIABILITY_GATEWAYS),
     ),
     "regional-gateway": (
         Behaviour("a gateway with a non-AZ SKU (VpnGw1-5, Standard, HighPerformance, UltraPerformance) is not spread across "
@@ -107,14 +111,18 @@ BEHAVIOURS = {
                   "in the same availability zone\", so that zone's outage takes it down", ZONE_REDUNDANT_GATEWAYS),
     ),
     "zone-redundant-firewall": (
-        Behaviour("a firewall in several zones, or in none (\"All new Azure Firewall deployments that don't explicitly "
-                  "specify zones ... are zone redundant by default\"; existing ones are platform-migrated): \"Zone-redundant "
-                  "firewalls are expected to have no downtime during an availability zone outage\"", FIREWALL_ZONES),
+        Behaviour("a firewall in several zones, or in none, is zone-redundant (\"All new Azure Firewall deployments that don't "
+                  "explicitly specify zones ... are zone redundant by default\"; existing ones are platform-migrated)",
+                  FIREWALL_ZONES),
+        Behaviour("a zone-redundant firewall in a zone outage: \"Expect minimal downtime (typically a few seconds)\", and "
+                  "\"requests in progress that connect to a firewall instance in the faulty availability zone might terminate "
+                  "and require retries\"", RELIABILITY_FIREWALL),
     ),
     "zonal-firewall": (
-        Behaviour("a firewall pinned to one zone is down with that zone (\"firewalls deployed in a single zone aren't "
-                  "migrated\" to zone redundancy; a later revision of the page says they are: until the firewall shows "
-                  "more zones, gen takes the first)", FIREWALL_ZONES),
+        Behaviour("a firewall pinned to one zone is down with that zone (\"When a zone is unavailable, your firewall remains "
+                  "unavailable until the availability zone recovers\"; Azure says it will migrate zonal firewalls to zone "
+                  "redundancy \"in the future\": until the firewall shows more zones, gen takes the one it has)",
+                  RELIABILITY_FIREWALL),
     ),
 }
 

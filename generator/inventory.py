@@ -131,7 +131,7 @@ def inventory(t: Topology) -> dict[tuple, Resource]:
         if gateway is None:
             continue
         add(GATEWAY, gateway.name, gateway.path, gateway.label, scope, sku=str(gateway.sku), generation=gateway.generation,
-            pinned=gateway.pinned_generation is not None, asn=gateway.asn, activeActive=gateway.active_active,
+            pinned=gateway.pinned_generation is not None, asn=gateway.asn, activeActive=gateway.active_active, locked=gateway.locked,
             customBgp=tuple(str(a) for a in gateway.custom_bgp_ip_addresses),
             ipConfigurations=tuple(gateway.ip_configuration_names))
     if hub.route_server:

@@ -210,6 +210,13 @@ class VpnGateway:
         return self.sku.endswith("AZ")
 
     @property
+    def locked(self) -> bool:
+        """A running non-AZ gateway: Azure refuses every change to one since the SKU consolidation ("Existing VPN
+        gateways not supported by an availability zone will no longer allow configuration changes", read 2026-12 at
+        https://learn.microsoft.com/azure/vpn-gateway/gateway-sku-consolidation), so gen reads it and never writes it."""
+        return self.existing and not self.az
+
+    @property
     def instances(self) -> int:
         return 2 if self.active_active else 1
 

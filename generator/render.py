@@ -136,6 +136,7 @@ def _vpn_gateway_value(t: Topology, gateway: VpnGateway) -> dict:
         "publicIpZones": list(t.public_ip_zones(gateway)),
         **({"customBgpIpAddresses": list(gateway.custom_bgp_ip_addresses)} if gateway.custom_bgp_ip_addresses else {}),
         **({"ipConfigurationNames": list(gateway.kept_ip_configuration_names)} if gateway.kept_ip_configuration_names else {}),
+        **({"readOnly": True} if gateway.locked else {}),
     }
 
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 import ipaddress
 import itertools
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import lru_cache
 
 from . import markdown, routing
@@ -28,6 +28,7 @@ class FlowEffect:
     effect: str  # KEPT, LOST_INSPECTION, ASYMMETRIC, BROKEN or ALREADY
     verdict: str  # the verdict under the failure
     where: str | None
+    cause: str = ""  # of a pair (or more): the element(s) whose failure alone breaks the flow, else "together"
 
 
 @dataclass(frozen=True)
@@ -74,8 +75,10 @@ def analyse(topology: Topology, pairs: bool = False, with_branch_pairs: bool = T
     flows = routing.flows(topology, with_branch_pairs)
     baseline = {_key(p): p for p in routing.transit_matrix(topology, only=flows)}
     names = elements(topology)
-    combinations = [(n,) for n in names] + (list(itertools.combinations(names, 2)) if pairs else [])
-    outcomes = [_outcome(topology, parse(topology, c), flows, baseline) for c in combinations]
+    singles = {n: _outcome(topology, parse(topology, [n]), flows, baseline) for n in names}
+    outcomes = list(singles.values())
+    if pairs:
+        outcomes += [_outcome(topology, parse(topology, c), flows, baseline, singles) for c in itertools.combinations(names, 2)]
     ordered = sorted(outcomes, key=lambda o: (not o.fails_the_check, not o.single_point))
     behaviours = tuple(dict.fromkeys(b for o in ordered for b in o.failure.behaviours(topology)))
     return Resilience(len(flows), tuple(ordered), behaviours)
@@ -88,14 +91,25 @@ def outcome(topology: Topology, failure: Failures) -> Outcome:
     return _outcome(topology, failure, flows, baseline)
 
 
-def _outcome(topology: Topology, failure: Failures, flows, baseline: dict) -> Outcome:
+def _outcome(topology: Topology, failure: Failures, flows, baseline: dict, singles: dict | None = None) -> Outcome:
+    """What `failure` does to every flow. With `singles` (each element's own outcome), a flow a combination breaks
+    names its cause: the element that breaks it alone, or "together"."""
     if not _changes_routing(failure):
         after = baseline  # a zone outage that takes down no part: every part is zone-redundant
     else:
         touched = _touched(topology, failure, flows)
         after = {**baseline, **{_key(p): p for p in routing.transit_matrix(topology, failed=failure, only=touched)}}
     effects = tuple(_effect(baseline[key], after[key]) for key in baseline)
+    if singles is not None and len(failure.labels) > 1:
+        effects = tuple(_with_cause(effect, index, failure.labels, singles) for index, effect in enumerate(effects))
     return Outcome(failure, effects, _redundancy_broken(topology, failure, effects))
+
+
+def _with_cause(effect: FlowEffect, index: int, labels, singles: dict) -> FlowEffect:
+    if effect.effect in (KEPT, ALREADY):
+        return effect
+    alone = [label for label in labels if singles[label].effects[index].effect not in (KEPT, ALREADY)]
+    return replace(effect, cause=" and ".join(alone) or "together")
 
 
 def _touched(topology: Topology, failure: Failures, flows) -> list:
@@ -148,6 +162,9 @@ def _redundancy_broken(topology: Topology, failure: Failures, effects) -> tuple[
     def ends(flow: str) -> list[str]:
         return [part for end in flow.split(" -> ") for part in end.split(" / ")]
 
+    def caused_by(effect: FlowEffect, label: str) -> bool:
+        return not effect.cause or label in effect.cause.split(" and ") or effect.cause == "together"
+
     for name in failure.circuits:
         site = next(s for s in topology.on_premises if s.name == name)
         prefixes = set(map(str, site.address_prefixes))
@@ -155,11 +172,13 @@ def _redundancy_broken(topology: Topology, failure: Failures, effects) -> tuple[
                  and s.name not in failure.circuits]
         if twins:
             broken = [e.flow for e in effects if e.effect in (BROKEN, ASYMMETRIC, LOST_INSPECTION)
-                      and any(part in ends(e.flow) for part in (name, *twins))]
+                      and any(part in ends(e.flow) for part in (name, *twins)) and caused_by(e, f"circuit:{name}")]
             if broken:
                 found.append(f"{name} shares its prefixes with {', '.join(twins)}, yet {', '.join(broken)} break(s)")
     for site_name in sorted({site for site, _ in failure.devices} - set(failure.branches)):
-        broken = [e.flow for e in effects if e.effect in (BROKEN, ASYMMETRIC, LOST_INSPECTION) and site_name in ends(e.flow)]
+        devices = [f"site:{site_name}/{device}" for site, device in failure.devices if site == site_name]
+        broken = [e.flow for e in effects if e.effect in (BROKEN, ASYMMETRIC, LOST_INSPECTION) and site_name in ends(e.flow)
+                  and any(caused_by(e, label) for label in devices)]
         if broken:
             found.append(f"site {site_name} has other devices up, yet {', '.join(broken)} break(s)")
     return tuple(found)
@@ -183,7 +202,8 @@ def as_text(result: Resilience) -> str:
                      f"inspection, {outcome.count(ASYMMETRIC)} asymmetric, {outcome.count(BROKEN)} broken")
         for effect in outcome.effects:
             if effect.effect not in (KEPT, ALREADY):
-                lines.append(f"    {effect.flow}: {effect.effect} ({effect.verdict}{' at ' + effect.where if effect.where else ''})")
+                lines.append(f"    {effect.flow}: {effect.effect} ({effect.verdict}{' at ' + effect.where if effect.where else ''})"
+                             + (f", by {effect.cause}" if effect.cause else ""))
         lines += [f"    claimed redundancy broken: {text}" for text in outcome.redundancy_broken]
     lines += ["", "what the model does when a part fails:"]
     lines += [f"  {'assumed' if b.assumed else 'source'}: {b.text}" + (f" ({b.source})" if b.source else "") for b in result.behaviours]
@@ -216,7 +236,8 @@ def as_json(result: Resilience) -> str:
         "outcomes": [{
             "failure": list(o.failure.labels), "singlePointOfFailure": o.single_point, "failsTheCheck": o.fails_the_check,
             "redundancyBroken": list(o.redundancy_broken),
-            "effects": [{"flow": e.flow, "effect": e.effect, "verdict": e.verdict, "where": e.where} for e in o.effects],
+            "effects": [{"flow": e.flow, "effect": e.effect, "verdict": e.verdict, "where": e.where, **({"cause": e.cause} if e.cause else {})}
+                        for e in o.effects],
         } for o in result.outcomes],
         "behaviours": [{"text": b.text, "source": b.source or None} for b in result.behaviours],
     }, indent=2) + "\n"

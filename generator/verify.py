@@ -197,10 +197,16 @@ class _Verification:
             if resource is not None:
                 flag, file = resource.prop("allowBranchToBranchTraffic"), resource.file
         if flag is False:
+            # Off acts as the Route Server's outage does for transit (failures.BEHAVIOURS["route-server"]): name the flows.
+            stopped = [e.flow for e in resilience.outcome(self.t, Failures(route_server=True, labels=("branch-to-branch off",))).effects
+                       if e.effect not in (resilience.KEPT, resilience.ALREADY)]
             self.report(BRANCH_TO_BRANCH, ars.name,
                         f"Route Server {ars.name} has branch-to-branch off: the ExpressRoute and VPN gateways stop exchanging "
-                        f"routes, so on-premises and the branches lose each other. Fix: az network routeserver update "
-                        f"--resource-group {self.group} --name {ars.name} --allow-b2b-traffic true (or redeploy)", file)
+                        f"routes, so on-premises and the branches lose each other"
+                        + (f" ({len(stopped)} flow(s) of the design stop: {', '.join(stopped[:10])}"
+                           f"{', ...' if len(stopped) > 10 else ''})" if stopped else "")
+                        + f". Fix: az network routeserver update --resource-group {self.group} --name {ars.name} "
+                          f"--allow-b2b-traffic true (or redeploy)", file)
 
     # --- BGP -------------------------------------------------------------------------------------------
 

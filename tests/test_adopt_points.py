@@ -181,7 +181,7 @@ def test_removing_a_route_that_steers_to_the_firewall_names_what_loses_inspectio
     (lambda s: s["hub"]["vpnGateway"].update(ipConfigurationNames=["ipconfig1", "ipconfig2"]),
      "IP configuration names default, activeActive -> ipconfig1, ipconfig2"),
     (lambda s: s["asDeployed"].pop("Microsoft.Network/virtualNetworks/hub-vnet/subnets/snet-dns"), "service endpoints"),
-    (lambda s: s["hub"]["vpnGateway"].update(generation="Generation1"), "a generation change is not a resize"),
+    (lambda s: s["hub"]["vpnGateway"].update(generation="Generation1"), "a non-AZ SKU Azure no longer lets anyone change"),
 ], ids=["dns", "tags", "zones", "ip-configuration-names", "subnet-properties", "generation"])
 def test_diff_live_names_each_property_a_redeploy_would_change(portal, edit, expected):
     changed = copy.deepcopy(portal)

@@ -65,6 +65,9 @@ def test_check_with_a_base_gives_one_report_with_every_section(repository):
     sarif = json.loads(run("check", *SPECS, "--format", "sarif").output)
     located = {r["locations"][0]["physicalLocation"]["artifactLocation"]["uri"] for r in sarif["runs"][0]["results"]}
     assert located == {"specs/seed-b2b-azfw.json", "specs/multi-site.json"}  # FW007 in both, at their lines
+    # A spec with only a warning: the result and its rule are warnings, never errors (a SARIF error fails code scanning).
+    assert {r["level"] for r in sarif["runs"][0]["results"]} == {"warning"}
+    assert {r["defaultConfiguration"]["level"] for r in sarif["runs"][0]["tool"]["driver"]["rules"]} == {"warning"}
 
 
 def test_check_without_a_change_passes(repository):

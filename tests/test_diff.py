@@ -45,12 +45,17 @@ def hub(key, **values):
 ROWS = {
     "vpn sku up, same generation": (multi(), multi(hub("vpnGateway", sku="VpnGw3AZ")), "vpngw-hub-weu", [("modify", "brief")]),
     "vpn sku down": (multi(hub("vpnGateway", sku="VpnGw3AZ")), multi(), "vpngw-hub-weu", [("recreate", "long")]),
-    "vpn legacy to AZ": (multi(hub("vpnGateway", sku="VpnGw2")), multi(), "vpngw-hub-weu", [("recreate", "long")]),
-    "vpn sku up, generation from the default": (seed(), seed(hub("vpnGateway", sku="VpnGw2AZ")), "vpngw-hub", [("recreate", "long")]),
+    "vpn non-AZ to AZ, same family": (multi(hub("vpnGateway", sku="VpnGw2")), multi(), "vpngw-hub-weu", [("modify", "none")]),
+    "vpn non-AZ to a larger AZ": (multi(hub("vpnGateway", sku="VpnGw2")), multi(hub("vpnGateway", sku="VpnGw3AZ")), "vpngw-hub-weu",
+                                  [("modify", "brief")]),
+    "vpn AZ to non-AZ": (multi(), multi(hub("vpnGateway", sku="VpnGw2")), "vpngw-hub-weu", [("recreate", "long")]),
+    "vpn non-AZ resize": (multi(hub("vpnGateway", sku="VpnGw2")), multi(hub("vpnGateway", sku="VpnGw3")), "vpngw-hub-weu",
+                          [("blocked", "none")]),
+    "vpn sku up, generation from the default": (seed(), seed(hub("vpnGateway", sku="VpnGw2AZ")), "vpngw-hub", [("blocked", "none")]),
     "vpn sku up, generation 1 pinned": (seed(), seed(hub("vpnGateway", sku="VpnGw2AZ", generation="Generation1")), "vpngw-hub",
                                         [("modify", "brief")]),
     "vpn generation pinned to 2": (seed(hub("vpnGateway", sku="VpnGw2AZ", generation="Generation1")),
-                                   seed(hub("vpnGateway", sku="VpnGw2AZ", generation="Generation2")), "vpngw-hub", [("recreate", "long")]),
+                                   seed(hub("vpnGateway", sku="VpnGw2AZ", generation="Generation2")), "vpngw-hub", [("blocked", "none")]),
     "active-active on": (seed(), seed(lambda d: d["branches"][0]["vpnGateway"].update(activeActive=True)), "vpngw-branch1",
                          [("modify", "long")]),
     "vpn asn": (seed(), seed(lambda d: d["branches"][0]["vpnGateway"].update(asn=65051)), "vpngw-branch1", [("modify", "brief")]),
@@ -216,8 +221,11 @@ def _only(old: dict, new: dict, resource: str) -> diff.Change:
 
 
 def test_a_generation_change_from_the_default_says_which_generation_to_pin():
+    """Generation 1 -> Generation 2 AZ is "Yes (Migrate Only)" in Learn's upgrade table, never a delete and re-create: a
+    redeploy does not do it, Microsoft does (IPs kept); resizing in place means pinning the generation that runs."""
     change = _only(seed(), seed(hub("vpnGateway", sku="VpnGw2AZ")), "vpngw-hub")
-    assert "new public IPs" in change.detail and "re-pointed" in change.detail
+    assert "cannot change a gateway's generation" in change.detail and "Migrate Only" in change.detail
+    assert "public IPs kept" in change.detail and "new public IPs" not in change.detail and "recreate" != change.action
     assert 'pin `generation: "Generation1"`' in change.detail
     pinned = _only(seed(hub("vpnGateway", sku="VpnGw2AZ", generation="Generation1")),
                    seed(hub("vpnGateway", sku="VpnGw2AZ", generation="Generation2")), "vpngw-hub")
@@ -293,3 +301,18 @@ def test_a_new_ipsec_policy_says_the_device_must_follow():
     change, = [c for c in diff.compare(model.build(vpn_sites()), model.build(stronger))]
     assert change.resource == "vpngw-hub-vpn-to-shop-lisbon" and change.action == diff.MODIFY
     assert "IPsec/IKE policy changed" in change.detail and "gen device-config" in change.detail
+
+
+def test_firewall_tier_changes_with_basic_follow_learns_change_sku():
+    """Standard or Premium -> Basic "is supported only through PowerShell or Terraform"; Basic goes to Standard before
+    Premium (Change Azure Firewall SKU, read 2026-12): a redeploy does neither."""
+    management = {"name": "AzureFirewallManagementSubnet", "prefix": "10.0.4.0/26"}
+    standard = seed(lambda d: d["hub"]["vnet"]["subnets"].append(management))
+    basic = seed(lambda d: (d["hub"]["firewall"].update(tier="Basic"), d["hub"]["vnet"]["subnets"].append(management)))
+    premium = seed(lambda d: (d["hub"]["firewall"].update(tier="Premium"), d["hub"]["vnet"]["subnets"].append(management)))
+    down = _only(standard, basic, "afw-hub")
+    assert (down.action, down.downtime) == ("blocked", "long") and "only through PowerShell or Terraform" in down.detail
+    up = _only(basic, standard, "afw-hub")
+    assert up.action == "blocked" and "must be migrated to Standard SKU first" in up.detail
+    assert "Premium only through Standard" in _only(basic, premium, "afw-hub").detail
+    assert "only through PowerShell or Terraform" in _only(premium, basic, "afw-hub").detail

@@ -169,3 +169,37 @@ def test_a_bad_capture_is_one_line_exit_2_and_nothing_written(tmp_path, damage):
     result = run("import", capture, "-o", target)
     assert result.exit_code == 2 and "Traceback" not in result.stderr, result.stderr
     assert len(result.stderr.strip().splitlines()) == 1 and not target.exists()
+
+
+# --- behaviours a mutation round found untested ---------------------------------------------------------------------
+
+
+def _changed_capture(tmp_path: Path, name: str, change) -> Path:
+    capture = tmp_path / "capture"
+    shutil.copytree(BROWNFIELD, capture)
+    path = next(capture.rglob(f"resources/**/{name}.json"))
+    document = json.loads(path.read_text())
+    change(document)
+    path.write_text(json.dumps(document))
+    return capture
+
+
+def test_a_static_connection_whose_lng_still_has_bgp_settings_is_a_static_site(tmp_path):
+    """BGP runs on a connection only with enableBgp: a Local Network Gateway's leftover bgpSettings do not make the
+    site a BGP site (https://learn.microsoft.com/azure/vpn-gateway/bgp-howto)."""
+    capture = _changed_capture(tmp_path, "conn-s2s-lyon", lambda d: d["properties"].update(enableBgp=False))
+    site = next(b for b in import_capture(Capture(capture)).spec["branches"] if b["name"] == "lyon-dc")
+    assert "bgp" not in site and site["addressPrefixes"]
+
+
+def test_an_active_standby_hub_gateway_imports_as_one_instance(tmp_path):
+    def standby(d):
+        d["properties"].update(activeActive=False)
+        d["properties"]["ipConfigurations"] = d["properties"]["ipConfigurations"][:1]
+        d["properties"]["bgpSettings"]["bgpPeeringAddresses"] = d["properties"]["bgpSettings"]["bgpPeeringAddresses"][:1]
+        d["properties"]["bgpSettings"]["bgpPeeringAddress"] = "10.10.0.4"
+
+    capture = _changed_capture(tmp_path, "vpngw-weu", standby)
+    gateway = import_capture(Capture(capture)).spec["hub"]["vpnGateway"]
+    assert gateway["activeActive"] is False and gateway["ipConfigurationNames"] == ["default"]
+    assert model.build(import_capture(Capture(capture)).spec).hub.vpn_gateway.instances == 1

@@ -92,8 +92,10 @@ def test_a_zone_outage_takes_down_nothing_gen_deploys_and_says_why():
     result = resilience.analyse(model.build(load_example(SEED)))
     assert not outcome(result, "zone:2").single_point
     texts = " ".join(b.text for b in result.behaviours)
-    assert "up to one minute" in texts and "no downtime during an availability zone outage" in texts
-    assert "non-AZ" not in texts and "zonal" not in texts
+    # Learn's reliability pages (read 2026-12): gateways "up to one minute", the firewall "a few seconds", with the
+    # requests in flight through the failed zone lost; never "no downtime".
+    assert "up to one minute" in texts and "typically a few seconds" in texts and "might terminate and require retries" in texts
+    assert "no downtime" not in texts and "non-AZ" not in texts and "zonal" not in texts
 
 
 def adopted(name: str) -> dict:
@@ -118,7 +120,7 @@ def test_a_zone_outage_takes_down_the_non_az_gateways_an_adopted_hub_runs():
     assert not any("up to one minute" in t for t in texts)  # no gateway here is zone-redundant
     # A firewall that runs without zones is zone-redundant by the platform's default, and is said to be.
     assert not outcome(result, "zone:1").failure.firewall
-    assert any("zone redundant by default" in t for t in texts)
+    assert any("zone redundant by default" in t for t in texts) and any("typically a few seconds" in t for t in texts)
 
 
 def test_a_zonal_firewall_and_a_zonal_gateway_go_down_with_their_zone_only():
@@ -252,3 +254,46 @@ def test_a_trace_names_the_devices_of_a_site_and_the_one_left(tmp_path):
     data["branches"][1]["connection"]["usePolicyBasedTrafficSelectors"] = False
     static = run("trace", write_spec(tmp_path, data, "route-based.json"), "--from", "10.20.0.10", "--to", "10.31.0.10")
     assert static.exit_code == 0 and "assumed: on-premises to a static (non-BGP) site" in static.output
+
+
+def test_a_pair_names_the_element_that_breaks_each_flow_and_blames_no_other():
+    """circuit:dc-amsterdam + one Frankfurt device: Amsterdam's flows break because its circuit is down, not because
+    Frankfurt lost a device, so the site's claimed redundancy holds."""
+    result = resilience.analyse(model.build(load_example(VPN_SITES)), pairs=True)
+    pair = outcome(result, "circuit:dc-amsterdam + site:dc-frankfurt/fra-edge1")
+    broken = {e.flow: e for e in pair.effects if e.effect == resilience.BROKEN}
+    assert broken["dc-amsterdam -> dc-frankfurt"].cause == "circuit:dc-amsterdam"
+    assert pair.redundancy_broken == () and not pair.fails_the_check
+    assert "by circuit:dc-amsterdam" in resilience.as_text(result)
+    both = outcome(result, "site:dc-frankfurt/fra-edge1 + site:dc-frankfurt/fra-edge2")
+    assert {e.cause for e in both.effects if e.effect == resilience.BROKEN} == {"together"}
+
+
+def test_a_failure_that_makes_a_flow_skip_the_firewall_fails_the_check_and_comes_first(monkeypatch, tmp_path):
+    """A failure after which a flow is still delivered but no longer crosses the firewall is "lost inspection", and one
+    after which it goes asymmetric is a single point of failure: gen resilience lists the first before everything
+    else and exits 1 for it. The routing model is made to answer so for one VPN instance each (no example does)."""
+    import dataclasses
+
+    real = routing.transit_matrix
+
+    def matrix(topology, *args, **kwargs):
+        pairs, failed = real(topology, *args, **kwargs), kwargs.get("failed")
+        if failed is not None and failed.vpn_instances == {0}:
+            return [dataclasses.replace(p, inspected=False) if p.inspected else p for p in pairs]
+        if failed is not None and failed.vpn_instances == {1}:
+            return [dataclasses.replace(p, verdict=routing.ASYMMETRIC) if p.inspected else p for p in pairs]
+        return pairs
+
+    monkeypatch.setattr(resilience.routing, "transit_matrix", matrix)
+    result = resilience.analyse(model.build(load_example(SEED)))
+    first, second = result.outcomes[0], outcome(result, "vpn-instance:1")
+    assert first.failure.label == "vpn-instance:0" and first.skips_firewall and first.fails_the_check
+    assert set(effects(first).values()) >= {resilience.LOST_INSPECTION}
+    assert second.single_point and not second.fails_the_check
+    survivors = [o for o in result.outcomes if not o.single_point and not o.fails_the_check]
+    assert survivors and all(result.outcomes.index(second) < result.outcomes.index(o) for o in survivors)
+    assert resilience.ASYMMETRIC in effects(second).values()
+    assert result.failed
+    cli = run("resilience", SEED)
+    assert cli.exit_code == 1 and "vpn-instance:0: FAILS" in cli.output

@@ -148,7 +148,10 @@ def test_branch_to_branch_off(healthy):
     t, root, _ = healthy()
     edit(root / captured.ROUTE_SERVER, lambda d: d.update(allowBranchToBranchTraffic=False))
     found = verify.verify(t, root)
-    assert found[0].rule_id == "VER012" and "--allow-b2b-traffic true" in found[0].message
+    assert found[0].rule_id == "VER012" and found[0].severity == "error" and "--allow-b2b-traffic true" in found[0].message
+    assert "(1 flow(s) of the design stop: onprem -> branch1)" in found[0].message
+    result = run("verify", SEED, root)
+    assert result.exit_code == 1 and "VER012" in result.output
 
 
 def test_a_detached_spoke_table(healthy):
@@ -515,3 +518,58 @@ def test_one_device_of_a_site_down_is_named_and_its_site_still_reached(failing):
     down = [f for f in found if f.rule_id == "VER002"]
     assert down and all("169.254.21.1" in f.message for f in down)  # the device's APIPA address, from each instance
     assert not {f.rule_id for f in found} & {"VER004", "VER013"}
+
+
+# --- behaviours a mutation round found untested ---------------------------------------------------------------------
+
+
+def test_a_route_table_id_in_another_letter_case_is_the_same_table(healthy):
+    """Azure resource IDs are case-insensitive; az prints group names as the user typed them."""
+    t, root, _ = healthy()
+    edit(resource(root, t, "virtualNetworks", "vnet-hub"),
+         lambda d: subnet(d, "GatewaySubnet")["properties"]["routeTable"].update(
+             id=subnet(d, "GatewaySubnet")["properties"]["routeTable"]["id"].upper()))
+    assert not [f for f in verify.verify(t, root) if f.rule_id == "VER010"]
+
+
+def test_a_spoke_table_detached_from_its_second_subnet_is_reported(healthy):
+    t, root, _ = healthy("hub-spoke")
+    spoke = t.spokes[0]
+    assert len(spoke.vnet.subnets) >= 2, "the hub-spoke example's spoke needs two subnets for this test"
+    second = spoke.vnet.subnets[1].name
+    edit(resource(root, t, "virtualNetworks", spoke.vnet.name), lambda d: subnet(d, second)["properties"].pop("routeTable"))
+    found = verify.verify(t, root)
+    assert ("VER010", f"{spoke.vnet.name}/{second}") in ids(found)
+
+
+def test_a_prefix_the_hub_vpn_gateway_does_not_advertise_to_a_site_is_reported(healthy):
+    t, root, _ = healthy("multi-site")
+    site = next(b for b in t.site_branches if any(d.bgp for d in b.devices))
+    peer = str(site.devices[0].bgp_peering_address)
+    onprem = str(t.on_premises[0].address_prefixes[0])
+    edit(root / captured.advertised_routes_file(t.hub.vpn_gateway.name, peer),
+         lambda d: d.update(value=[r for r in d["value"] if r["network"] != onprem]))
+    found = [f for f in verify.verify(t, root) if f.rule_id == "VER013"]
+    assert found and found[0].path == t.hub.vpn_gateway.name and onprem in found[0].message
+
+
+def test_a_bgp_peer_without_a_state_is_not_connected(healthy):
+    t, root, _ = healthy()
+    edit(root / captured.bgp_status_file("vpngw-hub"), lambda d: d["value"][0].pop("state"))
+    assert "VER002" in {f.rule_id for f in verify.verify(t, root)}
+
+
+def test_an_effective_route_without_a_state_is_active_as_older_clis_print_it(healthy):
+    t, root, _ = healthy()
+    edit(root / captured.effective_routes_file("vm-hub-nic"), lambda d: [route.pop("state", None) for route in d["value"]
+                                                                         if route.get("state") == "Active"])
+    assert not [f for f in verify.verify(t, root) if f.rule_id == "VER007"]
+
+    def elsewhere(d):
+        for route in d["value"]:
+            if route["addressPrefix"] == ["10.20.0.0/16"] and "state" not in route:
+                route["nextHopType"] = "VirtualAppliance"
+                route["nextHopIpAddress"] = ["10.0.2.50"]
+
+    edit(root / captured.effective_routes_file("vm-hub-nic"), elsewhere)
+    assert ("VER007", "vm-hub-nic") in ids(verify.verify(t, root))

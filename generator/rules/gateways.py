@@ -75,6 +75,7 @@ def vpn_gateway_required(topology, data):
 # "Upgrade a VPN Gateway SKU" (2026) and the SKU consolidation FAQ: Generation1 -> Generation1 AZ is an upgrade,
 # public IPs kept ("from VpnGw1 to VpnGw1AZ, there's no downtime"); Microsoft migrates non-AZ gateways itself.
 SKU_UPGRADE_LINK = "https://learn.microsoft.com/azure/vpn-gateway/gateway-sku-upgrade"
+CONSOLIDATION_LINK = "https://learn.microsoft.com/azure/vpn-gateway/gateway-sku-consolidation"
 ER_MIGRATION_LINK = "https://learn.microsoft.com/azure/expressroute/expressroute-howto-gateway-migration-portal"
 
 
@@ -91,10 +92,13 @@ def legacy_sku(topology, data):
                                      f"create: use the AZ SKU, {gateway.sku} -> {target}")
         elif gateway.sku.startswith("VpnGw"):
             yield gateway.sku.path, (
-                f"{gateway.label} runs as {gateway.sku}, a non-AZ SKU Azure no longer creates: kept as it runs. It costs zone "
-                f"redundancy (one zone's failure takes it down: gen resilience). {gateway.sku} -> {target} is an in-place "
-                f"upgrade that keeps the public IPs ({SKU_UPGRADE_LINK}: \"from VpnGw1 to VpnGw1AZ, there's no downtime\"), "
-                f"and Microsoft migrates non-AZ gateways to AZ SKUs itself (gateway-sku-consolidation)"), WARNING
+                f"{gateway.label} runs as {gateway.sku}, a non-AZ SKU: Azure refuses every change to such a gateway since "
+                f"the SKU consolidation (\"Existing VPN gateways not supported by an availability zone will no longer allow "
+                f"configuration changes\": {CONSOLIDATION_LINK}), so gen reads it and does not write it; what the spec says "
+                f"of it (ASN, active-active, APIPA addresses) must be what runs. It costs zone redundancy (any zone's outage "
+                f"may take it down: gen resilience). Migrate it: {gateway.sku} -> {target} is an in-place upgrade that keeps "
+                f"the public IPs and has no downtime in the same family ({SKU_UPGRADE_LINK}: \"from VpnGw1 to VpnGw1AZ, "
+                f"there's no downtime\"); then set sku: {target}, and gen writes it again"), WARNING
         else:
             yield gateway.sku.path, (
                 f"{gateway.label} runs as {gateway.sku}, a legacy SKU Azure no longer creates: kept as it runs. It costs zone "
@@ -174,9 +178,6 @@ def known_region(topology, data):
         hint = f" (did you mean '{guess[0]}'?)" if guess else ""
         yield path, (f"{location!r} is not an Azure region name{hint}: use the programmatic name that "
                      f"`az account list-locations -o table` shows, lowercase without spaces, e.g. japaneast")
-
-
-CONSOLIDATION_LINK = "https://learn.microsoft.com/azure/vpn-gateway/gateway-sku-consolidation"
 
 
 @rule("GW009", "Region has no availability zones", CONSOLIDATION_LINK, severity=WARNING)

@@ -31,6 +31,9 @@ type vpnGatewayType = {
 
   @description('Optional. Names of an existing gateway\'s IP configurations, one per instance.')
   ipConfigurationNames: string[]?
+
+  @description('Optional. A running non-AZ gateway, which Azure no longer lets anyone change: read, never written.')
+  readOnly: bool?
 }
 
 @description('A VPN gateway SKU: the AZ SKUs gen creates, and the non-AZ ones a running gateway may have.')
@@ -85,6 +88,9 @@ param ipConfigurationNames string[] = []
 @description('Optional. What running resources carry that gen does not design, by resource type and name (the spec\'s asDeployed).')
 param asDeployed object = {}
 
+@description('Optional. Write the gateway. False for a running non-AZ gateway: Azure refuses every change to one since the SKU consolidation, so it is read, not written.')
+param write bool = true
+
 var kept = asDeployed[?'Microsoft.Network/virtualNetworkGateways/${name}'] ?? {}
 
 module publicIps 'public-ip.bicep' = [
@@ -116,7 +122,7 @@ var ipConfigurations = [
   }
 ]
 
-resource gateway 'Microsoft.Network/virtualNetworkGateways@2025-05-01' = {
+resource gateway 'Microsoft.Network/virtualNetworkGateways@2025-05-01' = if (write) {
   name: name
   location: location
   tags: kept.?tags ?? tags
@@ -154,14 +160,19 @@ resource gateway 'Microsoft.Network/virtualNetworkGateways@2025-05-01' = {
   ]
 }
 
+// What runs, written above or not: outputs are read once every resource of the deployment is done.
+resource running 'Microsoft.Network/virtualNetworkGateways@2025-05-01' existing = {
+  name: name
+}
+
 @description('Resource ID of the VPN gateway.')
-output resourceId string = gateway.id
+output resourceId string = running.id
 
 @description('Name of the VPN gateway.')
-output name string = gateway.name
+output name string = running.name
 
 @description('Public IP addresses of the gateway instances: the tunnel endpoints for VPN devices.')
 output publicIpAddresses string[] = [for (publicIpName, index) in publicIpNames: publicIps[index].outputs.ipAddress]
 
 @description('BGP peering addresses of the gateway instances, comma-separated.')
-output bgpPeeringAddress string = gateway.properties.bgpSettings.bgpPeeringAddress
+output bgpPeeringAddress string = running.properties.bgpSettings.bgpPeeringAddress
