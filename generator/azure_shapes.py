@@ -83,6 +83,10 @@ DESIGNED = {
     HUB: {"sku", "allowBranchToBranchTraffic", "hubRoutingPreference"},
     HUB_IP_CONFIGURATION: {"subnet", "publicIPAddress"},
 }
+# Inside a property gen designs, what it does not write, with the value a PUT without it leaves: kept as it runs.
+PARTLY_DESIGNED = {
+    GATEWAY: {"bgpSettings": {"peerWeight": 0}},  # gen writes the ASN and APIPA addresses; ALZ sets peerWeight 5
+}
 # A Vnet2Vnet connection: gen writes neither the routing weight nor the DPD timeout; an ExpressRoute one no IPsec.
 CONNECTION_DESIGNED = {
     "expressroute": {"connectionType", "virtualNetworkGateway1", "peer", "routingWeight", "expressRouteGatewayBypass"},
@@ -124,6 +128,12 @@ DEFAULTS = {
           "addressPrefix": None, "securityProviderName": None},
     HUB_IP_CONFIGURATION: {"privateIPAllocationMethod": "Dynamic"},
 }
+
+
+def only_undesigned_parts(resource_type: str, key: str, value) -> bool:
+    """Whether a kept value of a designed property holds only what gen does not write inside it (PARTLY_DESIGNED)."""
+    parts = PARTLY_DESIGNED.get(resource_type.lower(), {}).get(key)
+    return bool(parts) and isinstance(value, dict) and set(value) <= set(parts)
 
 
 def designed(resource_type: str, properties: dict) -> set[str]:
@@ -169,11 +179,14 @@ def snat_ranges(snat) -> tuple[str, ...]:
 
 def strip_computed(value):
     """A value without what Azure computes inside it: provisioning states and etags anywhere, and the `id` and `type`
-    of a named sub-resource (a delegation, a service endpoint). References ({"id": ...}) stay."""
+    of a named sub-resource (a delegation, a service endpoint). References ({"id": ...}) stay, without the
+    `resourceGroup` the Azure CLI adds beside every `id` it prints (azure-cli-core, commands/transform.py
+    `_add_resource_group`): ARM neither returns nor stores it."""
     if isinstance(value, dict):
         named = "name" in value
         return {k: strip_computed(v) for k, v in value.items()
-                if k not in COMPUTED_EVERYWHERE and k not in ("actions",) and not (named and k in ("id", "type"))}
+                if k not in COMPUTED_EVERYWHERE and k not in ("actions",) and not (named and k in ("id", "type"))
+                and not (k == "resourceGroup" and "id" in value)}
     if isinstance(value, list):
         return [strip_computed(item) for item in value]
     return value
@@ -182,9 +195,17 @@ def strip_computed(value):
 def kept_properties(resource_type: str, properties: dict, designed_here: set[str] | None = None) -> dict:
     """What a running resource carries that a redeploy of gen's design would reset: every writable property that gen
     does not design and that is not at its default, without what Azure computes inside it."""
-    skip = computed(resource_type, properties) | (designed(resource_type, properties) if designed_here is None else designed_here)
-    return {key: strip_computed(value) for key, value in sorted(properties.items())
+    azure = computed(resource_type, properties)
+    skip = azure | (designed(resource_type, properties) if designed_here is None else designed_here)
+    kept = {key: strip_computed(value) for key, value in sorted(properties.items())
             if key not in skip and not is_default(resource_type, key, value)}
+    for key, parts in PARTLY_DESIGNED.get(resource_type.lower(), {}).items():
+        value = properties.get(key)
+        if key in skip and key not in azure and isinstance(value, dict):
+            extra = {part: value[part] for part, default in parts.items() if value.get(part) not in (None, default)}
+            if extra:
+                kept[key] = extra  # deep-merged into what gen writes (union in the module)
+    return dict(sorted(kept.items()))
 
 
 _MISSING = object()

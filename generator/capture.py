@@ -150,6 +150,7 @@ class DiagnosticSetting:
     categories: tuple[str, ...]  # the enabled log categories
     dedicated: bool  # resource-specific tables (logAnalyticsDestinationType Dedicated)
     metrics: bool = False  # a metric category enabled
+    category_groups: tuple[str, ...] = ()  # the enabled category groups (allLogs, audit): not categories
 
 
 @dataclass(frozen=True)
@@ -393,13 +394,17 @@ class Capture:
             logs = fields.get("logs") or []
             if not isinstance(logs, list):
                 raise CaptureError(f"{where}: [{index}].logs is {_kind(logs)}; expected a list")
-            categories = tuple(str(log.get("category") or log.get("categoryGroup")) for log in logs
-                               if isinstance(log, dict) and log.get("enabled"))
+            enabled = [log for log in logs if isinstance(log, dict) and log.get("enabled")]
+            # A log entry names a category or a category group (allLogs): two things a setting writes differently
+            # (https://learn.microsoft.com/azure/azure-monitor/essentials/diagnostic-settings).
+            categories = tuple(str(log["category"]) for log in enabled if log.get("category"))
+            groups = tuple(str(log["categoryGroup"]) for log in enabled if not log.get("category") and log.get("categoryGroup"))
             metrics = fields.get("metrics") or []
             found.append(DiagnosticSetting(_text(entry, "name", where, f"[{index}]"),
                                            _optional_text(fields, "workspaceId", where, f"[{index}]"), categories,
                                            fields.get("logAnalyticsDestinationType") == "Dedicated",
-                                           isinstance(metrics, list) and any(isinstance(m, dict) and m.get("enabled") for m in metrics)))
+                                           isinstance(metrics, list) and any(isinstance(m, dict) and m.get("enabled") for m in metrics),
+                                           groups))
         return found
 
     @cached_property

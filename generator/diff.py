@@ -808,13 +808,22 @@ def as_text(changes: list[Change]) -> str:
         lines += [f"  {2 if before else 1}. deploy: az deployment group create ... (the output README's command)"]
         lines += [f"  {3 if before else 2}. after deploying:  $ {command}" for command in after]
     verdict = "disruptive: recreates, deletes, refusals, downtime or lost inspection" if disruptive(changes) else "no downtime"
-    return "\n".join(lines + [f"{len(changes)} change(s), {verdict}"]) + "\n"
+    return "\n".join(lines + [_summary(changes, verdict)]) + "\n"
+
+
+def _summary(changes: list[Change], verdict: str) -> str:
+    """The last line: the changes a redeploy makes, apart from what runs outside the spec and is left alone."""
+    unmanaged = sum(c.action == UNMANAGED for c in changes)
+    made = len(changes) - unmanaged
+    if not made:
+        return f"no change to what the spec deploys; {unmanaged} resource(s) outside the spec left alone"
+    return f"{made} change(s), {verdict}" + (f"; {unmanaged} resource(s) outside the spec left alone" if unmanaged else "")
 
 
 def as_markdown(changes: list[Change]) -> str:
     if not changes:
         return "**gen diff**: no changes to the deployed network.\n"
-    lines = ["**gen diff**: " + ("⚠️ disruptive" if disruptive(changes) else "no downtime") + f", {len(changes)} change(s).", "",
+    lines = ["**gen diff**: " + _summary(changes, "⚠️ disruptive" if disruptive(changes) else "no downtime") + ".", "",
              "| resource | type | action | downtime | what it means |", "|---|---|---|---|---|"]
     for c in changes:
         lines.append(f"| {markdown.code(c.resource)} | {c.type.split('/', 1)[-1]} | {c.action} | {c.downtime} | "

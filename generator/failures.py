@@ -245,22 +245,22 @@ class ZoneExposure:
     kind: str  # the BEHAVIOURS key that says why
 
 
-def _ip_zones(topology: Topology, owner, names) -> set[str]:
+def _ip_zones(topology: Topology, owner, names, scope=None) -> set[str]:
     """The zones of an owner's public IPs: as they run (`asDeployed`), else as gen gives them."""
     found: set[str] = set()
     for name in names:
-        kept = topology.kept(resource_key("Microsoft.Network/publicIPAddresses", name))
+        kept = topology.kept(resource_key("Microsoft.Network/publicIPAddresses", name), scope)
         found |= set(kept.zones) if kept is not None and kept.zones is not None else set(topology.public_ip_zones(owner))
     return found
 
 
-def _gateway_exposure(topology: Topology, element: str, gateway, ip_names) -> ZoneExposure | None:
+def _gateway_exposure(topology: Topology, element: str, gateway, ip_names, scope=None) -> ZoneExposure | None:
     every = frozenset(int(z) for z in topology.region_zones)
     if not every:
         return None
     if not gateway.az:
         return ZoneExposure(element, f"{gateway.label} `{gateway.name}` ({gateway.sku}, no AZ)", every, "regional-gateway")
-    zones = _ip_zones(topology, gateway, ip_names)
+    zones = _ip_zones(topology, gateway, ip_names, scope)
     if len(zones) == 1:
         zone = int(next(iter(zones)))
         return ZoneExposure(element, f"{gateway.label} `{gateway.name}` (zonal: zone {zone})", frozenset({zone}), "zonal-gateway")
@@ -278,7 +278,7 @@ def zone_exposures(topology: Topology) -> tuple[ZoneExposure, ...]:
     for branch in topology.vnet_branches:
         if branch.location is None or str(branch.location).lower() == str(topology.location).lower():
             found.append(_gateway_exposure(topology, f"branch:{branch.name}", branch.vpn_gateway,
-                                           branch.vpn_gateway.public_ip_names))
+                                           branch.vpn_gateway.public_ip_names, topology.scope_of(branch)))
     if hub.firewall and topology.region_zones and len(topology.firewall_zones) == 1:
         zone = int(topology.firewall_zones[0])
         found.append(ZoneExposure("firewall", f"firewall `{hub.firewall.name}` (zonal: zone {zone})", frozenset({zone}),

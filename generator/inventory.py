@@ -58,6 +58,15 @@ class Resource:
     def key(self) -> tuple[str, str, str, str]:
         return (self.type.lower(), self.subscription.lower(), self.group.lower(), self.name.lower())
 
+    @property
+    def designed(self) -> set[str]:
+        """The properties the design writes on it: its type's (azure_shapes.designed, by its connection type and by
+        whether a firewall holds classic rules) and what this spec adds (a policy's SNAT ranges or DNS settings)."""
+        from . import azure_shapes
+
+        decides = {"connectionType": self.props.get("connectionType", ""), "firewallPolicy": self.props.get("policy") or None}
+        return azure_shapes.designed(self.type, decides) | set(self.props.get("designs", ()))
+
 
 def home_subscription(t: Topology) -> str:
     return str(t.scope.subscription_id or "").lower()
@@ -72,7 +81,7 @@ def inventory(t: Topology) -> dict[tuple, Resource]:
     def add(type_: str, name: str, path: str, role: str, scope: Scope | None = None, **props) -> None:
         where = scope or t.scope
         subscription = str(where.subscription_id or "").lower()
-        kept = t.kept(resource_key(type_, *str(name).split("/")))
+        kept = t.kept(resource_key(type_, *str(name).split("/")), where)
         if type_ in TAGGED:
             props["tags"] = dict(kept.tags) if kept and kept.tags is not None else dict(t.tags)
         props["kept"] = azure_shapes.strip_computed(kept.properties) if kept and kept.properties else {}
@@ -118,7 +127,7 @@ def inventory(t: Topology) -> dict[tuple, Resource]:
     for derived in t.derived_names:
         if derived.resource_type == "public IP":
             owner, scope = ip_owners.get(str(derived.name), (None, t.scope))
-            kept = t.kept(resource_key(PUBLIC_IP, derived.name))
+            kept = t.kept(resource_key(PUBLIC_IP, derived.name), scope)
             zones = kept.zones if kept and kept.zones is not None else t.public_ip_zones(owner)
             # The role names the IP by its place (its owner's spec path and its suffix), so a renamed owner is a rename.
             add(PUBLIC_IP, derived.name, derived.path, f"public IP {derived.name.rsplit('-', 1)[-1]} of {derived.path.rsplit('.', 1)[0]}",
@@ -163,7 +172,7 @@ def inventory(t: Topology) -> dict[tuple, Resource]:
             # Named on the firewall (it is an extension resource of it): "<firewall>/<setting>".
             add(DIAGNOSTIC_SETTING, f"{fw.name}/{logs.setting_name}", logs.path, "firewall diagnostic setting",
                 destination=str(logs.workspace_resource_id or logs.workspace_name).rsplit("/", 1)[-1].lower(),
-                categories=tuple(logs.categories))
+                categories=tuple(logs.categories) + tuple(f"group:{g}" for g in logs.category_groups))
             if logs.workspace_name:
                 add(WORKSPACE, logs.workspace_name, logs.path, "Log Analytics workspace", retention=logs.retention_days)
     for site in t.on_premises:
@@ -177,7 +186,7 @@ def inventory(t: Topology) -> dict[tuple, Resource]:
             for device in branch.devices:
                 of = f"{branch.name}/{device.name}" if branch.multi_device else str(branch.name)
                 add(LOCAL_GATEWAY, device.local_network_gateway_name, device.path, f"Local Network Gateway of {of}",
-                    address=device.endpoint, prefixes=() if branch.multi_device else tuple(branch.address_prefixes),
+                    address=device.endpoint, prefixes=tuple(branch.gateway_prefixes(device)),
                     asn=device.bgp_asn, peer=str(device.bgp_peering_address) if device.bgp else "")
                 connection = branch.connection_of(device)
                 policy = connection.ipsec_policy

@@ -63,7 +63,8 @@ def inventory(capture: Capture, home_subscription: str = "") -> dict[tuple, Reso
                 name = f"{resource.name}/{setting.name}"
                 entry = Resource(DIAGNOSTIC_SETTING, name, diagnostic_settings_file(resource.name),
                                  f"diagnostic setting {name} (deployed)",
-                                 {"destination": name_of(setting.workspace_id).lower(), "categories": setting.categories},
+                                 {"destination": name_of(setting.workspace_id).lower(),
+                                  "categories": setting.categories + tuple(f"group:{g}" for g in setting.category_groups)},
                                  resource.resource_group, subscription)
                 found[entry.key] = entry
     return found

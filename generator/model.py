@@ -361,6 +361,7 @@ class FirewallDiagnostics:
     tier: str = "Standard"  # the firewall's: IDPS signatures exist on Premium only
     kept_setting_name: SpecString | None = None
     kept_categories: tuple[SpecString, ...] = ()
+    category_groups: tuple[SpecString, ...] = ()  # `categoryGroups`: allLogs, audit
     resource_specific: bool = True  # Dedicated tables; False: the legacy AzureDiagnostics table
     metrics: bool = False  # AllMetrics too
 
@@ -371,6 +372,8 @@ class FirewallDiagnostics:
 
     @property
     def categories(self) -> tuple[str, ...]:
+        if self.category_groups:
+            return tuple(self.kept_categories)  # a setting by groups sends only the categories it names besides
         return tuple(self.kept_categories) or self.designed_categories
 
     @property
@@ -406,7 +409,25 @@ class Firewall:
     dns_proxy: bool = False
     dns_servers: tuple[SpecString, ...] = ()
     classic_rules: bool = False
+    ip_groups: tuple[tuple[str, tuple[str, ...]], ...] = ()  # `ipGroups`: (resource ID in lower case, its addresses)
     groups: tuple[RuleCollectionGroup, ...] = ()  # `ruleCollectionGroups`
+
+    @cached_property  # every rule a trace matches asks
+    def _ip_groups(self) -> dict[str, tuple[str, ...]]:
+        return dict(self.ip_groups)
+
+    def ip_group_addresses(self, ids) -> tuple[str, ...]:
+        """The addresses of the IP groups `ids` names, as the spec says they hold (`ipGroups`)."""
+        return tuple(a for i in ids for a in self._ip_groups.get(str(i).lower(), ())) if ids else ()
+
+    @property
+    def rule_counts(self) -> str:
+        """What the firewall holds, for the output README: "3 network, 1 application rule(s) in 2 collection(s)"."""
+        counts: dict[str, int] = {}
+        for collection in self.collections:
+            counts[collection.rule_type] = counts.get(collection.rule_type, 0) + len(collection.rules)
+        rules = ", ".join(f"{n} {kind if kind != NAT else 'DNAT'}" for kind, n in counts.items()) or "no"
+        return f"{rules} rule(s) in {len(self.collections)} collection(s)"
 
     @property
     def rule_group_name(self) -> str:
@@ -545,6 +566,7 @@ class SiteDevice:
     path: str = ""
     own_connection: "SiteConnection | None" = None  # `connection` of this device: what differs from the site's
     own_shared_key: bool = False  # `ownSharedKey`: its connection's key is its own, not the site's
+    kept_gateway_prefixes: tuple[SpecString, ...] | None = None  # `localNetworkGatewayPrefixes`: a running LNG's space
 
     @property
     def bgp(self) -> bool:
@@ -651,6 +673,17 @@ class SiteBranch:
     @property
     def secret_env(self) -> str:
         return f"VPN_SHARED_KEY_{env_suffix(self.name)}"
+
+    def gateway_prefixes(self, device: SiteDevice) -> tuple[SpecString, ...]:
+        """The address space of a device's Local Network Gateway. A device of a site with `devices` always speaks BGP
+        (GW020), and "If you use BGP for a connection, leave the Address space field empty for the corresponding local
+        network gateway resource" (VPN FAQ, BGP, read 2026-12: https://learn.microsoft.com/azure/vpn-gateway/vpn-gateway-
+        vpn-faq#bgp): BGP carries the prefixes over every tunnel, and the UDRs keep the site's addressPrefixes. A
+        one-device site keeps them as static routes besides. A running gateway keeps what it has
+        (`localNetworkGatewayPrefixes`)."""
+        if device.kept_gateway_prefixes is not None:
+            return device.kept_gateway_prefixes
+        return () if self.multi_device else tuple(self.address_prefixes)
 
     def shared_key_name(self, device: SiteDevice) -> str:
         """The key of `vpnSharedKeys` a device's connection uses: the site's, or its own (`ownSharedKey`)."""
@@ -1141,12 +1174,32 @@ class Topology:
         return zones_of(self.location)
 
     @cached_property
-    def _as_deployed(self) -> dict[str, AsDeployed]:
-        return {str(entry.key).lower(): entry for entry in self.as_deployed}
+    def _as_deployed(self) -> dict[str, list[tuple[str, str, AsDeployed]]]:
+        """resource_key (lower case) -> [(subscription, group, entry)]: "" for an entry keyed by type and name only; an
+        entry keyed by its resource ID (a name two scopes share) names its subscription and group."""
+        found: dict[str, list] = {}
+        for entry in self.as_deployed:
+            key = str(entry.key)
+            if key.lower().startswith("/subscriptions/"):
+                parts = key.split("/")
+                found.setdefault(key.split("/providers/", 1)[1].lower(), []).append((parts[2].lower(), parts[4].lower(), entry))
+            else:
+                found.setdefault(key.lower(), []).append(("", "", entry))
+        return found
 
-    def kept(self, key: str) -> AsDeployed | None:
-        """What the spec keeps of a running resource (`asDeployed`), by `resource_key`."""
-        return self._as_deployed.get(key.lower())
+    def kept(self, key: str, scope: "Scope | None" = None) -> AsDeployed | None:
+        """What the spec keeps of a running resource (`asDeployed`), by `resource_key`: the entry keyed by the ID of the
+        resource in `scope` (default: the hub's) if there is one, else the entry keyed by type and name."""
+        scope = scope or self.scope
+        subscription = str(scope.subscription_id or self.scope.subscription_id or "").lower()
+        group = str(scope.resource_group).lower()
+        plain = None
+        for entry_subscription, entry_group, entry in self._as_deployed.get(key.lower(), ()):
+            if not entry_group:
+                plain = entry
+            elif entry_group == group and (not subscription or entry_subscription == subscription):
+                return entry
+        return plain
 
     @property
     def firewall_zones(self) -> tuple[str, ...]:
@@ -1441,6 +1494,7 @@ def _diagnostics(data: dict, path: str, tier: str) -> FirewallDiagnostics:
         path=path,
         kept_setting_name=_text(data, "settingName", path),
         kept_categories=_texts(data, "categories", path),
+        category_groups=_texts(data, "categoryGroups", path),
         resource_specific=data.get("resourceSpecificTables", True),
         metrics=data.get("metrics", False),
     )
@@ -1516,6 +1570,7 @@ def _firewall(data: dict) -> Firewall:
         dns_servers=_texts(data, "dnsServers", path),
         classic_rules=data.get("classicRules", False),
         groups=_rule_groups(data, path),
+        ip_groups=tuple((key.lower(), tuple(values)) for key, values in sorted((data.get("ipGroups") or {}).items())),
     )
 
 
@@ -1565,6 +1620,7 @@ def _branch(b: dict, path: str, vpn_name: str) -> VnetBranch | SiteBranch:
             local_network_gateway_name=_text(b, "localNetworkGatewayName", path) or f"lng-{name}",
             connection_name=_text(b, "connectionName", path) or f"{vpn_name}-to-{name}",
             path=path,
+            kept_gateway_prefixes=_texts(b, "localNetworkGatewayPrefixes", path) if "localNetworkGatewayPrefixes" in b else None,
         ),)
     return SiteBranch(
         name=name,
@@ -1590,6 +1646,7 @@ def _device(d: dict, path: str, site: str, vpn_name: str) -> SiteDevice:
         path=path,
         own_connection=_site_connection(d["connection"], f"{path}.connection") if "connection" in d else None,
         own_shared_key=d.get("ownSharedKey", False),
+        kept_gateway_prefixes=_texts(d, "localNetworkGatewayPrefixes", path) if "localNetworkGatewayPrefixes" in d else None,
     )
 
 

@@ -96,7 +96,8 @@ def steps(t: Topology) -> tuple[Step, ...]:
         fw = hub.firewall
         ips = (fw.public_ip_name,) + ((fw.management_public_ip_name,) if fw.needs_management_ip else ())
         add(Step("firewallDeployment", "firewall", "Azure Firewall and its policy", (fw.name,),
-                 needs=("hubNetwork",), why=FIREWALL_AFTER_GATEWAYS, operations=(modules.firewall(fw.name, fw.policy_name, fw.rule_group_name, ips),)),
+                 needs=("hubNetwork",), why=FIREWALL_AFTER_GATEWAYS, operations=(modules.firewall(fw.name, None if fw.classic_rules else fw.policy_name,
+                                                 tuple(str(g.name) for g in fw.rule_collection_groups), ips),)),
             in_chain=True)
     if hub.firewall and hub.firewall.diagnostics:
         logs = hub.firewall.diagnostics

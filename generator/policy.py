@@ -7,8 +7,8 @@ https://learn.microsoft.com/azure/firewall/rule-processing). It denies what no r
 reply of an allowed flow needs no rule of its own. Rules match on source, destination, protocol and port; without a
 protocol or port every protocol or port counts, so the question becomes "does some rule allow anything from here to
 there". Application rules match the name a client asks for (HTTP Host, TLS SNI), which an address-level trace does
-not know: they are not evaluated here. Rules that name IP groups or FQDNs match what those hold, which the spec does
-not say: they are taken as not matching.
+not know: they are not evaluated here. Rules that name IP groups match the addresses the spec says those
+hold (`ipGroups`, which gen import reads); an IP group the spec does not describe, and FQDNs, are taken as not matching.
 """
 
 from __future__ import annotations
@@ -55,11 +55,13 @@ def _network_collections(firewall: Firewall):
     return [c for c in firewall.collections if c.rule_type == NETWORK]
 
 
-def _matches(rule: NetworkRule, src: int, dst: int, protocol: str | None, port: int | None) -> bool:
+def _matches(rule: NetworkRule, src: int, dst: int, protocol: str | None, port: int | None, firewall: Firewall) -> bool:
     if protocol is not None and not ({"Any", protocol.upper()} & set(rule.protocols)):
         return False
-    return (any(_address_matches(p, src) for p in rule.source_addresses)
-            and any(_address_matches(p, dst) for p in rule.destination_addresses)
+    sources = tuple(rule.source_addresses) + firewall.ip_group_addresses(rule.source_ip_groups)
+    destinations = tuple(rule.destination_addresses) + firewall.ip_group_addresses(rule.destination_ip_groups)
+    return (any(_address_matches(p, src) for p in sources)
+            and any(_address_matches(p, dst) for p in destinations)
             and any(_port_matches(p, port) for p in rule.destination_ports))
 
 
@@ -70,7 +72,7 @@ def decision(firewall: Firewall, source: str, destination: str, protocol: str | 
     src, dst = address_number(source), address_number(destination)
     for collection in _network_collections(firewall):
         for rule in collection.rules:
-            if _matches(rule, src, dst, protocol, port):
+            if _matches(rule, src, dst, protocol, port, firewall):
                 return collection.action, rule
     return None
 
@@ -82,7 +84,7 @@ def denying_rule(firewall: Firewall, source: str, destination: str, protocol: st
     src, dst = address_number(source), address_number(destination)
     for collection in _network_collections(firewall):
         for rule in collection.rules:
-            if _matches(rule, src, dst, protocol, port):
+            if _matches(rule, src, dst, protocol, port, firewall):
                 return f"Deny rule '{rule.name}' of collection '{collection.name}'" if collection.action == "Deny" else ""
     return ""
 
@@ -101,7 +103,8 @@ def rules_from(firewall: Firewall, network) -> list[NetworkRule]:
         if collection.action != "Allow":
             continue
         for rule in collection.rules:
-            ranges = [r for r in (_address_range(p) for p in rule.source_addresses) if r]
+            sources = tuple(rule.source_addresses) + firewall.ip_group_addresses(rule.source_ip_groups)
+            ranges = [r for r in (_address_range(p) for p in sources) if r]
             if any(low <= last and first <= high for low, high in ranges):
                 found.append(rule)
     return found

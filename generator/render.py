@@ -147,11 +147,7 @@ def _site_device_value(t: Topology, site, device) -> dict:
     if site.multi_device:
         value["sharedKeyName"] = site.shared_key_name(device)  # the site's key, or the device's own
     value.update({"gatewayIpAddress": device.gateway_ip_address} if device.gateway_ip_address else {"fqdn": device.fqdn})
-    # A device of a site with `devices` always speaks BGP (GW020), and "If you use BGP for a connection, leave the
-    # Address space field empty for the corresponding local network gateway resource" (VPN FAQ, BGP, read 2026-12:
-    # https://learn.microsoft.com/azure/vpn-gateway/vpn-gateway-vpn-faq#bgp): BGP carries the prefixes over every
-    # tunnel, and the UDRs keep the site's addressPrefixes. A one-device site keeps them as static routes besides.
-    value["addressPrefixes"] = [] if site.multi_device else list(site.address_prefixes)
+    value["addressPrefixes"] = list(site.gateway_prefixes(device))
     if device.bgp:
         value.update({"bgpAsn": device.bgp_asn, "bgpPeeringAddress": device.bgp_peering_address})
     if device.apipa:
@@ -332,6 +328,7 @@ def parameter_values(t: Topology) -> dict:
             "workspaceName": diagnostics.workspace_name or "",
             "retentionInDays": diagnostics.retention_days,
             "categories": list(diagnostics.categories),
+            **({"categoryGroups": list(diagnostics.category_groups)} if diagnostics.category_groups else {}),
             "settingName": diagnostics.setting_name,
             "resourceSpecificTables": diagnostics.resource_specific,
             "metrics": diagnostics.metrics,
@@ -428,6 +425,18 @@ MODULE_DESCRIPTIONS = {
     "linux-vm": "a test VM and its NIC, no public IP",
     "public-ip": "a Standard, Static public IP, zone-redundant where its owner needs it (gateways, Route Server, firewall)",
 }
+
+
+def _past_firewall(t: Topology) -> dict[str, list[str]]:
+    """The hub's workload subnets and the spokes' subnets whose on-premises and branch traffic skips the firewall, by
+    their routes (the README says so instead of what the design would do)."""
+    if not (t.hub.firewall and t.inspects_transit):
+        return {"hub_subnets_past_firewall": [], "spoke_subnets_past_firewall": []}
+    routes = routing.effective_routes(t)
+    workload = {str(s.name) for s in t.hub_workload_subnets}
+    return {"hub_subnets_past_firewall": [n for n in routing.subnets_past_firewall(t, None, routes) if n in workload],
+            "spoke_subnets_past_firewall": [f"{spoke.vnet.name}/{n}" for spoke in t.spokes
+                                            for n in routing.subnets_past_firewall(t, spoke, routes)]}
 
 
 def shared_key_reads(t: Topology) -> dict[str, str]:
@@ -574,6 +583,7 @@ def render(t: Topology, source: Provenance) -> dict[str, str]:
         "device_commands": {s.name: devices.command(s) for s in t.site_branches},
         "hub_subscription": f" --subscription {t.scope.subscription_id}" if t.scope.subscription_id else "",
         "shared_key_reads": shared_key_reads(t),
+        **_past_firewall(t),
     }
     files = {
         "main.bicep": env.get_template("main.bicep.j2").render(context),

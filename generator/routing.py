@@ -76,11 +76,10 @@ BRANCH_TO_BRANCH_ASSUMED = (
     "GatewaySubnet UDRs is not documented by Microsoft (the seed proved on-premises <-> branch only)")
 
 
-# A static site's prefixes are routes of the VPN gateway (its Local Network Gateway's address space); no page says
-# whether the gateway hands them to Route Server, and so to ExpressRoute, as it does BGP-learned ones.
-STATIC_SITE_ASSUMED = (
-    "on-premises to a static (non-BGP) site: that the VPN gateway passes the site's Local Network Gateway prefixes to "
-    "Route Server like BGP-learned ones is not documented by Microsoft")
+# A static site's prefixes reach Route Server, and so ExpressRoute, like BGP-learned ones: "If you don't enable BGP on
+# the VPN gateway, the gateway learns On-premises 1 routes that are defined in the local network gateway ... Whether
+# you enable BGP on the VPN gateway or not, the gateway advertises the routes it learns to the Route Server if route
+# exchange is enabled" (https://learn.microsoft.com/azure/route-server/expressroute-vpn-support, read 2026-12).
 # "they can only connect to the Azure virtual network; they cannot transit to other on-premises networks or virtual
 # networks via the same Azure VPN gateway" (Connect a VPN gateway to multiple on-premises policy-based VPN devices).
 POLICY_BASED_LINK = "https://learn.microsoft.com/azure/vpn-gateway/vpn-gateway-connect-multiple-policybased-rm-ps"
@@ -494,6 +493,19 @@ def effective_routes(topology: Topology, gateway_udrs: Sequence[Route] | None = 
 # --- the lookup -----------------------------------------------------------------------------------
 
 
+def subnets_past_firewall(topology: Topology, owner=None, routes: dict | None = None) -> list[str]:
+    """The subnets of the hub (owner None) or of a spoke whose traffic to some on-premises or branch prefix does not
+    go to the firewall, by the routes they have: what FW007 and the output README name."""
+    routes = effective_routes(topology) if routes is None else routes
+    remote = [n for o in (*topology.on_premises, *topology.branches) for n in map(parse_network, o.address_prefixes) if n]
+    names = []
+    for hop, _, subnets in subnet_hops(topology, owner):
+        table = routes.get(hop, [])
+        if any(not sends_to_firewall(topology, lookup(table, str(n.network_address + 1))) for n in remote):
+            names += [str(s.name) for s in subnets]
+    return names
+
+
 def sends_to_firewall(topology: Topology, entry: RouteEntry | None) -> bool:
     """The route's next hop is the hub firewall."""
     return entry is not None and topology.hub.firewall is not None and entry.next_hop == _firewall_label(topology)
@@ -808,10 +820,6 @@ def _site_limits(topology: Topology, source: Endpoint, destination: Endpoint, fo
                            f"{site_end.name} uses policy-based traffic selectors: it reaches the hub VNet only and cannot "
                            f"transit through {gateway} to {other.name} ({POLICY_BASED_LINK})", forward.firewalls, forward.assumptions)
             back = forward
-    kinds = {source.kind: source.name, destination.kind: destination.name}
-    static = sites.get(kinds.get("site-branch"))
-    if "onprem" in kinds and static is not None and not static.bgp and forward.status == DELIVERED:
-        forward = replace(forward, assumptions=forward.assumptions + (STATIC_SITE_ASSUMED,))
     return forward, back
 
 

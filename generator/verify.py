@@ -420,6 +420,8 @@ class _Verification:
         expected = routing.expected_advertised(t, failed)
         branch_addresses = {str(e.get("name")): _addresses(e.get("bgpPeeringAddress"))
                             for e in _as_list(outputs.get("branchVpnGateways")) if isinstance(e, dict)}
+        devices = {str(d.bgp_peering_address): f"site {s.name}" + (f" device {d.name}" if s.multi_device else "")
+                   for s in t.site_branches for d in s.devices if d.bgp}
         for gateway, peers in expected.items():
             sessions = listed.get(gateway)
             if sessions is None:
@@ -433,7 +435,8 @@ class _Verification:
                     label = "its circuits (ExpressRoute edge {})"
                 else:
                     addresses = branch_addresses.get(peer, [peer])
-                    label = f"{'site' if peer[0].isdigit() else 'branch'} {peer} ({{}})"
+                    label = f"{devices.get(peer) or ('site ' + peer if peer[0].isdigit() else 'branch ' + peer)} ({{}})"
+                missing: dict[tuple[str, ...], list[str]] = {}  # the prefixes missing -> the peers that miss them
                 for address in addresses:
                     routes = advertised.get(address)
                     file = f"{advertised_routes_dir(gateway)}/{address}.json"
@@ -442,12 +445,15 @@ class _Verification:
                                                         f"{label.format(address)} cannot be checked", file)
                         continue
                     networks = {r.network for r in routes}
-                    for prefix in prefixes:
-                        if prefix not in networks and prefix != routing.DEFAULT_ROUTE:
-                            self.report(NOT_ADVERTISED, gateway, (
-                                f"{gateway} does not advertise {prefix} to {label.format(address)}: that side has no route to it. "
-                                f"Show: az network vnet-gateway list-advertised-routes --resource-group {self.group} --name "
-                                f"{gateway} --peer {address}"), file)
+                    lacking = tuple(p for p in prefixes if p not in networks and p != routing.DEFAULT_ROUTE)
+                    if lacking:
+                        missing.setdefault(lacking, []).append(address)
+                for lacking, where in missing.items():  # one finding for the edges of one circuit that miss the same
+                    file = f"{advertised_routes_dir(gateway)}/{where[0]}.json"
+                    self.report(NOT_ADVERTISED, gateway, (
+                        f"{gateway} does not advertise {', '.join(lacking)} to {label.format(', '.join(where))}: that side "
+                        f"has no route to it. Show: az network vnet-gateway list-advertised-routes --resource-group "
+                        f"{self.group} --name {gateway} --peer {where[0]}"), file)
 
     # --- the data path: subnets and their route tables -----------------------------------------------------
 

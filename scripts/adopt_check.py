@@ -51,6 +51,9 @@ def main() -> int:
     findings = rules.check(topology, imported.spec)
     for f in findings:
         print(f"{f.severity} {f.rule_id} {f.path}: {f.message[:160]}")
+    if any(f.severity == "error" for f in findings):
+        print("the imported spec has errors: gen render would write nothing")
+        return 1
     with tempfile.TemporaryDirectory() as work, BicepJsonRpc(find_bicep(), conftest.compile_environment(topology)) as rpc:
         result = conftest.compile_rendered(rpc, imported.spec, Path(work))
     for diagnostic in result.diagnostics:
@@ -62,8 +65,7 @@ def main() -> int:
     changed, created = redeploy.apply(bodies, puts)
     print("CHANGED:", *changed, sep="\n  ")
     print("CREATED:", *created, sep="\n  ")
-    errors = [f for f in findings if f.severity == "error"]
-    return 1 if changed or created or errors or result.diagnostics else 0
+    return 1 if changed or created or result.diagnostics else 0
 
 
 if __name__ == "__main__":

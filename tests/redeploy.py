@@ -119,19 +119,23 @@ def _is_default(kind: str, key: str, value) -> bool:
 
 
 def _strip(value):
-    """A value without what Azure computes inside it (and without the id and type of a named sub-resource)."""
+    """A value without what Azure computes inside it (and without the id and type of a named sub-resource, and the
+    `resourceGroup` the Azure CLI prints beside every `id`: azure-cli-core, commands/transform.py `_add_resource_group`;
+    ARM neither returns nor stores it)."""
     if isinstance(value, dict):
         named = "name" in value
-        return {k: _strip(v) for k, v in value.items() if k not in COMPUTED and not (named and k in ("id", "type"))}
+        return {k: _strip(v) for k, v in value.items() if k not in COMPUTED and not (named and k in ("id", "type"))
+                and not (k == "resourceGroup" and "id" in value)}
     if isinstance(value, list):
         return [_strip(v) for v in value]
     return value
 
 
 def _without(value, computed: set):
-    """A value without the keys Azure computes, at any depth."""
+    """A value without the keys Azure computes, at any depth (and the CLI's `resourceGroup` beside an `id`)."""
     if isinstance(value, dict):
-        return {k: _without(v, computed) for k, v in value.items() if k not in computed and k not in COMPUTED}
+        return {k: _without(v, computed) for k, v in value.items() if k not in computed and k not in COMPUTED
+                and not (k == "resourceGroup" and "id" in value)}
     if isinstance(value, list):
         return [_without(v, computed) for v in value]
     return value
@@ -173,6 +177,8 @@ def _differences(kind: str, running, put, where: str, computed: set, top: bool) 
         for key in sorted(set(running) | set(put)):
             if key in computed or (not top and key in ("id", "type") and "name" in running):
                 continue
+            if key == "resourceGroup" and "id" in running and not top:
+                continue  # what the Azure CLI prints beside an id (see _strip): not in ARM's body
             if (kind, key) == ("microsoft.network/firewallpolicies", "snat") and top:
                 if _snat(running.get(key)) != _snat(put.get(key)):
                     found.append(f"{where}.{key}: {running.get(key)} -> {put.get(key)}")

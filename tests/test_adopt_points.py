@@ -292,3 +292,97 @@ def test_device_config_of_an_adopted_site_keeps_its_running_key_and_addresses(po
 def test_device_config_of_an_ikev1_site_says_what_it_cannot_write(portal, tmp_path):
     result = run("device-config", write_spec(tmp_path, portal), "galway", "--vendor", "strongswan", "--capture", PORTAL)
     assert result.exit_code == 2 and "IKEv1" in result.stderr and "keeps its own configuration" in result.stderr
+
+
+# --- what two captures built without sight of the importer found -----------------------------------------------------
+
+ALZ, CLI = CAPTURES / "alz-hub", CAPTURES / "cli-hub"
+
+
+@pytest.fixture(scope="module")
+def alz() -> dict:
+    return import_capture(Capture(ALZ)).spec
+
+
+@pytest.fixture(scope="module")
+def cli() -> dict:
+    return import_capture(Capture(CLI)).spec
+
+
+def test_two_route_tables_of_one_name_in_two_landing_zones_keep_their_own_tags(alz):
+    """ALZ names every landing zone's route table rtb-spoke-to-hub: asDeployed keys each by its resource ID, and the
+    plan sees two resources, not one written twice at once."""
+    keys = [k for k in alz["asDeployed"] if k.endswith("/routeTables/rtb-spoke-to-hub")]
+    assert len(keys) == 2 and all(k.startswith("/subscriptions/") for k in keys)
+    assert {alz["asDeployed"][k]["tags"]["Application"] for k in keys} == {"app1", "webshop"}
+    assert spec.schema_findings(alz) == [] and not [k for k in findings(alz) if k[0] == "ASD001"]
+    topology = model.build(alz)
+    tables = {(str(t.scope.subscription_id), str(t.name)) for t in topology.route_tables if str(t.name) == "rtb-spoke-to-hub"}
+    assert len(tables) == 2
+
+
+def test_what_a_template_does_not_write_inside_a_designed_property_is_kept(alz):
+    """ALZ sets the VPN gateway's BGP peer weight to 5; gen writes the ASN and APIPA addresses of bgpSettings only."""
+    gateway = next(v for k, v in alz["asDeployed"].items() if k.endswith("virtualNetworkGateways/alz-Vpn-Gateway"))
+    assert gateway["properties"]["bgpSettings"] == {"peerWeight": 5}
+    assert not [k for k in findings(alz) if k[0] == "ASD001"]  # not "keeps what the spec designs"
+
+
+def test_a_site_gateway_holding_only_its_peers_address_gets_the_prefix_its_peer_advertises(alz):
+    """Rotterdam's Local Network Gateway holds only 192.168.255.1/32, its BGP peer (what an older VPN page asked
+    for); the prefix is what that peer advertises, and the gateway keeps its /32 as it runs. Eindhoven's gateway is
+    empty, as the current FAQ asks: it stays empty."""
+    sites = {b["name"]: b for b in alz["branches"] if b["kind"] == "site"}
+    rotterdam, eindhoven = sites["rotterdam-fw01"], sites["eindhoven-edge"]
+    assert rotterdam["addressPrefixes"] == ["192.168.10.0/24"] and rotterdam["localNetworkGatewayPrefixes"] == ["192.168.255.1/32"]
+    assert eindhoven["localNetworkGatewayPrefixes"] == []
+    assert "192.168.10.0/24" not in [p for s in alz["onPremises"] for p in s["addressPrefixes"]]
+    topology = model.build(alz)
+    site = next(s for s in topology.site_branches if s.name == "eindhoven-edge")
+    assert site.gateway_prefixes(site.devices[0]) == ()
+
+
+def test_ip_groups_are_read_and_rules_that_name_them_match(alz, tmp_path):
+    held = alz["hub"]["firewall"]["ipGroups"]
+    assert any(k.endswith("/ipGroups/ipg-onprem-westeurope") for k in held)
+    result = run("trace", write_spec(tmp_path, alz), "--from", "10.128.5.5", "--to", "192.168.20.10", "--port", "443")
+    assert result.exit_code == 0 and "allowed by rule 'branch-to-branch'" in result.output
+    without = copy.deepcopy(alz)
+    del without["hub"]["firewall"]["ipGroups"]
+    assert [k for k in findings(without) if k[0] == "FW010"]  # rules gen cannot evaluate are said so
+    denied = run("trace", write_spec(tmp_path, without, "without.json"), "--from", "10.128.5.5", "--to", "192.168.20.10",
+                 "--port", "443")
+    assert denied.exit_code == 1
+
+
+def test_a_diagnostic_setting_by_category_group_is_written_as_one(alz):
+    diagnostics = alz["hub"]["firewall"]["diagnostics"]
+    assert diagnostics["categoryGroups"] == ["allLogs"] and "categories" not in diagnostics
+    module = render_data(alz)["modules/firewall-diagnostics.bicep"]
+    assert "categoryGroup: group" in module
+    assert "categoryGroups: firewallDiagnostics.?categoryGroups ?? []" in render_data(alz)["main.bicep"]
+
+
+def test_the_azure_clis_resource_group_beside_each_id_is_not_kept(cli):
+    """az prints `resourceGroup` beside every `id` (azure-cli-core transform.py); ARM neither returns nor stores it."""
+    assert '"resourceGroup": "rg-hub-cli"' not in json.dumps(cli.get("asDeployed", {}))
+
+
+def test_an_active_standby_gateway_beside_route_server_is_adopted_with_a_warning(cli):
+    found = findings(cli)[("ARS005", "hub.vpnGateway.activeActive")]
+    assert found.severity == "warning" and "runs active-standby" in found.message
+    assert "expressroute-vpn-support" in found.link
+
+
+def test_transit_the_gateway_subnet_does_not_steer_is_imported_as_not_inspected(cli, tmp_path):
+    """cli-hub's GatewaySubnet sends spokes and a hub subnet to the firewall, not on-premises or the sites: transit
+    runs gateway to gateway, and the spec says so (no false VER005 in verify, no false 'inspected' in the README)."""
+    assert cli["hub"]["firewall"]["inspectTransit"] is False
+    assert run("verify", write_spec(tmp_path, cli), CLI).exit_code == 0
+
+
+def test_a_site_that_advertises_more_than_its_gateway_holds_keeps_it_and_its_device_too(cli, tmp_path):
+    lyon = next(b for b in cli["branches"] if b["name"] == "lyon")
+    assert "192.168.12.0/24" in lyon["advertisedPrefixes"] and "192.168.12.0/24" not in lyon["addressPrefixes"]
+    result = run("device-config", write_spec(tmp_path, cli), "lyon", "--vendor", "cisco-iosxe", "--capture", CLI)
+    assert result.exit_code == 0 and "192.168.12.0 255.255.255.0" in result.output  # it keeps advertising it

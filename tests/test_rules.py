@@ -32,6 +32,7 @@ EXPECTED = {
     "ACC001-accepts-an-error.json": ("ACC001", "acceptedWarnings[0].rule"),
     "ASD001-keeps-a-resource-the-spec-does-not-render.json": ("ASD001", "asDeployed.Microsoft.Network/publicIPAddresses/vpngw-hub-pip9"),
     "ASD001-keeps-what-the-spec-designs.json": ("ASD001", "asDeployed.Microsoft.Network/virtualNetworkGateways/vpngw-hub.properties"),
+    "FW010-ip-group-not-described.json": ("FW010", "hub.firewall.ipGroups"),
     "ROUTE001-shared-table-with-both-propagations.json": ("ROUTE001", "hub.vnet.subnets[2]"),
     "ROUTE002-table-on-route-server-subnet.json": ("ROUTE002", "hub.vnet.subnets[1].routeTable"),
     "ADDR001-invalid-cidr.json": ("ADDR001", "hub.vnet.subnets[2].prefix"),

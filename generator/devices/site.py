@@ -180,7 +180,7 @@ def site_config(topology: Topology, site_name: str, azure: AzureSide) -> SiteCon
         gateway=str(gateway.name),
         azure_asn=gateway.asn,
         devices=devices,
-        site_prefixes=tuple(str(p) for p in site.address_prefixes),
+        site_prefixes=tuple(str(p) for p in site.advertised_prefixes),  # what it really advertises (gen import keeps it)
         azure_prefixes=tuple(routing.offered_to(topology, site)),
         crypto=crypto,
         custom_crypto=policy is not None,
@@ -217,6 +217,15 @@ def _device(topology: Topology, site: SiteBranch, device, azure: AzureSide) -> D
     )
 
 
+def _inside(address: str, prefix: str) -> bool:
+    import ipaddress
+
+    try:
+        return ipaddress.ip_address(address) in ipaddress.ip_network(prefix, strict=False)
+    except ValueError:
+        return False
+
+
 def header(config: SiteConfig, device: Device, vendor: str, source: str, comment: str = "#", ipsec: bool = True) -> str:
     """The lines every file starts with: what it is for, where Azure's values come from, what to fill in."""
     c = comment
@@ -240,6 +249,9 @@ def header(config: SiteConfig, device: Device, vendor: str, source: str, comment
                      f"ipsecPolicy in the spec for a stronger one ({DEVICES_LINK}).")
     if device.apipa:
         lines.append(f"{c} APIPA BGP: Azure does not open the BGP session from an APIPA address; this device must.")
+    elif device.bgp_address and any(_inside(device.bgp_address, p) for p in config.site_prefixes):
+        lines.append(f"{c} The BGP address {device.bgp_address} lies in the site's own prefixes: if an interface of this device "
+                     f"holds it already, peer from that interface instead of the BGP address this file adds.")
     return "\n".join(lines)
 
 

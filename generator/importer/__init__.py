@@ -27,7 +27,7 @@ from .firewall import diagnostics, firewall
 from .gateways import expressroute_gateway, route_server, vpn_gateway
 from .kept import as_deployed, common_tags
 from .networks import item_name, spokes, vnet
-from .sites import Sites
+from .sites import Sites, _inside
 from .tables import captured_routes, firewall_routes, keep
 
 __all__ = ["Imported", "ImportFailure", "LeftOut", "import_capture", "item_name"]
@@ -77,7 +77,11 @@ def import_capture(capture: Capture, name: str | None = None) -> Imported:
     on_premises = sites.on_premises(claimed)
     if wall is not None:
         hub_spec["firewall"] = firewall(ev, wall, zones_of(spec["location"]))
-        if not udrs:
+        # Transit is inspected when GatewaySubnet sends on-premises and branch prefixes to the firewall; a table that
+        # steers only spokes or hub subnets there (or none) leaves transit gateway to gateway, as the spec must say.
+        transit = [p for site in on_premises for p in site["addressPrefixes"]] + [p for b in branches for p in _prefixes(b)]
+        steered = [prefix for _, prefix in udrs]
+        if not udrs or (transit and not any(p in steered or _inside(p, steered) for p in transit)):
             hub_spec["firewall"]["inspectTransit"] = False
         logs = diagnostics(ev, wall)
         if logs:

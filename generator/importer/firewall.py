@@ -47,7 +47,23 @@ def firewall(ev: Evidence, resource: Resource, region_zones: tuple[str, ...]) ->
         _policy(ev, resource, ev.by_id(policy_id), name_of(policy_id), found)
     else:
         _classic(resource, found)
+    _ip_groups(ev, found)
     return found
+
+
+def _ip_groups(ev: Evidence, found: dict) -> None:
+    """What the IP groups the rules name hold, for gen trace (gen does not write them; they stay as they are)."""
+    named = {str(i) for group in found.get("ruleCollectionGroups", []) for collection in group.get("ruleCollections", [])
+             for rule in collection.get("rules", []) for key in ("sourceIpGroups", "destinationIpGroups") for i in rule.get(key, [])}
+    held = {}
+    for group_id in sorted(named):
+        group = ev.by_id(group_id)
+        if group is None:
+            continue  # not captured: the rule is taken as not matching, and gen trace says so
+        ev.use(group)
+        held[group.id] = [str(a) for a in group.prop("ipAddresses", default=[]) or []]
+    if held:
+        found["ipGroups"] = held
 
 
 def _classic(resource: Resource, found: dict) -> None:
@@ -155,6 +171,8 @@ def diagnostics(ev: Evidence, resource: Resource) -> dict | None:
         found["settingName"] = setting.name
     if setting.categories:
         found["categories"] = list(setting.categories)  # what it sends now; gen's default may differ by tier
+    if setting.category_groups:
+        found["categoryGroups"] = list(setting.category_groups)
     if not setting.dedicated:
         found["resourceSpecificTables"] = False  # the legacy AzureDiagnostics table, as it runs
     if setting.metrics:

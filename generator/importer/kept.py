@@ -48,7 +48,7 @@ def as_deployed(ev: Evidence, spec: dict) -> None:
     """`asDeployed`: for each resource the spec renders, what it carries beyond gen's design."""
     t = model.build(spec)
     designed = inventory(t)
-    found = {}
+    found = []
     for key, resource in sorted(_captured(ev, spec).items(), key=lambda item: item[1].id.lower()):
         mine = designed[key]
         entry = {}
@@ -67,7 +67,9 @@ def as_deployed(ev: Evidence, spec: dict) -> None:
             if (resource.sku or {}).get("name") not in (None, "Standard"):
                 entry["sku"] = dict(resource.sku)
         # The network resources gen designs; a Log Analytics workspace gen creates keeps what gen writes.
-        properties = azure_shapes.kept_properties(resource.type, resource.properties) \
+        # What the spec designs on it (mine.designed: its type's, and a policy's SNAT or DNS where the spec has them)
+        # is written from the spec; the rest is kept as it runs.
+        properties = azure_shapes.kept_properties(resource.type, resource.properties, mine.designed) \
             if resource.type.lower() in azure_shapes.DESIGNED else {}
         if resource.type.lower() == azure_shapes.POLICY and "snat" in properties and \
                 azure_shapes.snat_ranges(properties["snat"]) == tuple(t.designed_snat_ranges or ()):
@@ -75,6 +77,9 @@ def as_deployed(ev: Evidence, spec: dict) -> None:
         if properties:
             entry["properties"] = properties
         if entry:
-            found[model.resource_key(mine.type, *mine.name.split("/"))] = entry
+            found.append((model.resource_key(mine.type, *mine.name.split("/")), resource.id, entry))
+    # Keyed by type and name; by the whole resource ID where two resources the spec renders share both (the
+    # landing-zone modules give every spoke's route table one name).
+    shared = Counter(key.lower() for key in (model.resource_key(r.type, *r.name.split("/")) for r in designed.values()))
     if found:
-        spec["asDeployed"] = found
+        spec["asDeployed"] = {(resource_id if shared[key.lower()] > 1 else key): entry for key, resource_id, entry in found}

@@ -12,6 +12,8 @@ prefixes each owns, decided from evidence:
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 import json
 
 from ..capture import Resource
@@ -70,6 +72,17 @@ def _peer_prefixes(ev: Evidence, vpn: Resource, peer: str) -> list[str]:
                               and parse_network(r.network) is not None))
 
 
+class _Device(NamedTuple):
+    """One site-to-site connection and what says which site it is."""
+
+    connection: Resource
+    lng: Resource
+    evidence: list[str]  # the site's prefixes: the gateway's address space, else what its BGP peer advertises
+    key: tuple  # devices with one key are one site (the same ASN and prefixes)
+    space: list[str]  # the gateway's address space as it runs
+    learned: list[str]  # what its BGP peer advertises
+
+
 def _named(udrs: list[tuple[str, str]], stem: str) -> list[str]:
     """GatewaySubnet routes gen names after an owner: `<owner>-<prefix with _>`."""
     return [prefix for route, prefix in udrs if route.lower() == f"{stem}-{prefix.replace('/', '_')}".lower()]
@@ -114,7 +127,7 @@ class Sites:
 
     def vpn_sites(self) -> list[dict]:
         ev, vpn = self.ev, self.vpn
-        devices = []  # (connection, lng, evidence prefixes, key)
+        devices = []
         for connection in ev.connections_of(vpn, "IPsec"):
             lng = ev.by_id(connection.prop("localNetworkGateway2", "id"))
             ev.use(connection)
@@ -123,16 +136,18 @@ class Sites:
                                                                    "its resource group too)", LEFT_ALONE)
                 continue
             ev.use(lng)
-            space = list(lng.prop("localNetworkAddressSpace", "addressPrefixes", default=[]) or [])
+            space = [str(p) for p in lng.prop("localNetworkAddressSpace", "addressPrefixes", default=[]) or []]
             asn, peer = lng.prop("bgpSettings", "asn"), lng.prop("bgpSettings", "bgpPeeringAddress")
             bgp = bool(connection.prop("enableBgp")) and asn and peer
             learned = _peer_prefixes(ev, vpn, str(peer)) if bgp else []
-            evidence = space or learned
+            # The BGP peer's own /32, which an older VPN page asked to put in the gateway, is no prefix of the site.
+            own = [p for p in space if not (bgp and p in (str(peer), f"{peer}/32"))]
+            evidence = own or learned
             key = ("bgp", asn, tuple(sorted(evidence))) if bgp and evidence else ("one", connection.key)
-            devices.append((connection, lng, evidence, key))
+            devices.append(_Device(connection, lng, evidence, key, space, learned))
         groups: dict = {}
         for device in devices:
-            groups.setdefault(device[3], []).append(device)
+            groups.setdefault(device.key, []).append(device)
         found = []
         for group in groups.values():
             site = self._site(group)
@@ -140,37 +155,41 @@ class Sites:
                 found.append(site)
         return found
 
-    def _site(self, group: list) -> dict | None:
-        ev, vpn = self.ev, self.vpn
-        connection, lng, evidence, _ = group[0]
-        stems = [item_name(lng.name, strip=("lng-",)) for _, lng, _, _ in group]
-        name = stems[0] if len(group) == 1 else (self._named_site(stems, evidence) or _common_stem(stems) or f"{stems[0]}-site")
-        prefixes = evidence or next((p for s in [name] + stems for p in [_named(self.udrs, s)] if p), [])
+    def _site(self, group: list["_Device"]) -> dict | None:
+        ev = self.ev
+        first = group[0]
+        stems = [item_name(d.lng.name, strip=("lng-",)) for d in group]
+        name = stems[0] if len(group) == 1 else (self._named_site(stems, first.evidence) or _common_stem(stems) or f"{stems[0]}-site")
+        prefixes = first.evidence or next((p for s in [name] + stems for p in [_named(self.udrs, s)] if p), [])
         if not prefixes:
-            ev.leave(connection, "the site", "neither its Local Network Gateway, its BGP peer's routes nor the GatewaySubnet routes "
-                                             "say its prefixes: it stays as it is (gen collect captures the learned routes that "
-                                             "would)", LEFT_ALONE)
+            ev.leave(first.connection, "the site", "neither its Local Network Gateway, its BGP peer's routes nor the GatewaySubnet "
+                                                   "routes say its prefixes: it stays as it is (gen collect captures the learned "
+                                                   "routes that would)", LEFT_ALONE)
             return None
         name = unique(name, self.taken)
         self.owned |= set(prefixes)
         entry = {"name": name, "kind": "site", "addressPrefixes": list(prefixes)}
-        settings = [connection_settings(ev, c) for c, _, _, _ in group]
+        advertised = list(dict.fromkeys(p for d in group for p in d.learned))
+        if advertised and set(advertised) != set(prefixes):
+            entry["advertisedPrefixes"] = advertised  # what its peers really send, besides the gateway's space
+        settings = [connection_settings(ev, d.connection) for d in group]
         if len(group) == 1:
-            entry.update(self._device(connection, lng, name, None))
+            entry.update(self._device(first, name, None, list(prefixes)))
         else:
             devices = []
-            for (c, l, _, _), stem, own in zip(group, stems, settings):
-                device = stem[len(name) + 1:] if stem.startswith(f"{name}-") else stem
+            for device, stem, own in zip(group, stems, settings):
+                short = stem[len(name) + 1:] if stem.startswith(f"{name}-") else stem
                 # The running keys cannot be read, and may differ: each device's connection keeps its own.
-                fields = {"name": item_name(device), **self._device(c, l, name, item_name(device)), "ownSharedKey": True}
+                fields = {"name": item_name(short), **self._device(device, name, item_name(short), []), "ownSharedKey": True}
                 if "bgp" not in fields:
-                    ev.leave(c, "a device without BGP among several", "the devices of one site each need BGP (Microsoft's "
-                                                                      "highly available design)", RESET)
+                    ev.leave(device.connection, "a device without BGP among several", "the devices of one site each need BGP "
+                                                                                      "(Microsoft's highly available design)", RESET)
                 differs = {k: own.get(k, DEFAULT_SETTINGS.get(k)) for k in set(own) | set(settings[0])
                            if own.get(k, DEFAULT_SETTINGS.get(k)) != settings[0].get(k, DEFAULT_SETTINGS.get(k))}
                 if "ipsecPolicy" in differs and differs["ipsecPolicy"] is None:
-                    ev.leave(c, "Azure's default IPsec proposals", "another device of its site has a custom policy and the "
-                                                                   "spec cannot unset it per device", RESET)
+                    ev.leave(device.connection, "Azure's default IPsec proposals", "another device of its site has a custom "
+                                                                                   "policy and the spec cannot unset it per "
+                                                                                   "device", RESET)
                     differs.pop("ipsecPolicy")
                 if differs:
                     fields["connection"] = dict(sorted(differs.items()))
@@ -191,8 +210,10 @@ class Sites:
                     return item_name(site)
         return ""
 
-    def _device(self, connection: Resource, lng: Resource, site: str, device: str | None) -> dict:
-        """The fields of one device (or of a one-device site): address, BGP, kept names."""
+    def _device(self, device: "_Device", site: str, name: str | None, written: list[str]) -> dict:
+        """The fields of one device (or of a one-device site): address, BGP, kept names, and the gateway's address space
+        where it is not what gen writes (`written`)."""
+        connection, lng = device.connection, device.lng
         found = {}
         if lng.prop("gatewayIpAddress"):
             found["gatewayIpAddress"] = lng.prop("gatewayIpAddress")
@@ -205,11 +226,13 @@ class Sites:
             self.ev.leave(lng, "BGP settings of a static connection's Local Network Gateway", "the connection runs without BGP, "
                                                                                                "so the spec has none: the "
                                                                                                "redeploy removes them", RESET)
-        stem = f"{site}-{device}" if device else site
+        stem = f"{site}-{name}" if name else site
         if lng.name != f"lng-{stem}":
             found["localNetworkGatewayName"] = lng.name
         if connection.name != f"{self.vpn.name}-to-{stem}":
             found["connectionName"] = connection.name
+        if sorted(device.space) != sorted(written):
+            found["localNetworkGatewayPrefixes"] = list(device.space)
         return found
 
     # --- on-premises over ExpressRoute ----------------------------------------------------------------------------

@@ -51,12 +51,12 @@ class Operation:
 class Conflict:
     first: Operation
     second: Operation
-    resources: tuple[tuple[str, str], ...]  # (type, name) both write
+    resources: tuple[tuple[str, str, str], ...]  # (type, name, "subscription/group") both write
     assumed: bool  # every shared write is an assumption, none documented
 
     @property
     def message(self) -> str:
-        written = ", ".join(f"{kind.rsplit('/', 1)[-1]} '{name}'" for kind, name in self.resources)
+        written = ", ".join(f"{kind.rsplit('/', 1)[-1]} '{name}'" for kind, name, *_ in self.resources)
         basis = ASSUMED if self.assumed else "Azure refuses it with AnotherOperationInProgress"
         return (f"{self.first.label} and {self.second.label} may run at the same time and both write {written} "
                 f"({basis}): make one wait for the other with dependsOn")
@@ -131,7 +131,8 @@ def from_template(template: dict, parameters: dict, deployment_name: str, source
             properties = instance.value(instance.resource.get("properties", {}))
             op = Operation(instance.key, instance.type, instance.name, typical(instance.type, properties))
             op.after = {dependency.key for dependency in waits}
-            op.writes = _writes(instance.type, instance.name, properties)
+            op.writes = _writes(instance.type, instance.name, properties,
+                                f"{instance.scope.subscription}/{instance.scope.group}".lower())
             leaves[op.key] = op
 
     collect(scope, [])
@@ -150,12 +151,22 @@ def _leaves_of(key: str, leaves: dict, groups: dict) -> list[str]:
     return groups[key]
 
 
+def _where(value) -> str:
+    """The subscription and resource group a resource ID names ("sub/group", lower case): two resources of one name in
+    two groups are two resources (ALZ names every landing zone's route table rtb-spoke-to-hub)."""
+    parts = str(value).split("/")
+    lowered = [p.lower() for p in parts]
+    if "subscriptions" in lowered and "resourcegroups" in lowered:
+        return f"{parts[lowered.index('subscriptions') + 1]}/{parts[lowered.index('resourcegroups') + 1]}".lower()
+    return ""
+
+
 def _subnet_vnets(*subnet_ids) -> dict:
     found = {}
     for value in subnet_ids:
         parsed = arm.parse_resource_id(value)
         if parsed and parsed[0].lower().startswith(VNET.lower()):
-            found[(VNET, parsed[1][0])] = SAME_VNET
+            found[(VNET, parsed[1][0], _where(value))] = SAME_VNET
     return found
 
 
@@ -164,10 +175,11 @@ def _subnet_ids(configurations) -> list:
     return [((c or {}).get("properties") or {}).get("subnet", {}).get("id") for c in configurations if isinstance(c, dict)]
 
 
-def _writes(resource_type: str, name: str, properties: dict) -> dict:
-    """What an operation writes besides itself: the VNet of its subnets, the gateways it connects."""
+def _writes(resource_type: str, name: str, properties: dict, where: str = "") -> dict:
+    """What an operation writes besides itself: the VNet of its subnets, the gateways it connects. Each written resource
+    is (type, name, "subscription/group")."""
     kind = resource_type.lower()
-    writes = {(resource_type, name): "the same resource"}
+    writes = {(resource_type, name, where): "the same resource"}
     properties = properties if isinstance(properties, dict) else {}
     if kind in ("microsoft.network/virtualnetworkgateways", "microsoft.network/azurefirewalls"):
         ids = _subnet_ids(properties.get("ipConfigurations", []))
@@ -180,17 +192,19 @@ def _writes(resource_type: str, name: str, properties: dict) -> dict:
                        _subnet_vnets(*_subnet_ids(properties.get("ipConfigurations", [])))})
     elif kind == "microsoft.network/connections":
         for side in ("virtualNetworkGateway1", "virtualNetworkGateway2"):
-            parsed = arm.parse_resource_id((properties.get(side) or {}).get("id"))
+            gateway = (properties.get(side) or {}).get("id")
+            parsed = arm.parse_resource_id(gateway)
             if parsed:
-                writes[(GATEWAY, parsed[1][0])] = SAME_GATEWAY
+                writes[(GATEWAY, parsed[1][0], _where(gateway))] = SAME_GATEWAY
     elif kind == "microsoft.network/virtualnetworks/virtualnetworkpeerings":
-        writes[(VNET, name.split("/")[0])] = SAME_VNET
-        remote = arm.parse_resource_id((properties.get("remoteVirtualNetwork") or {}).get("id"))
+        writes[(VNET, name.split("/")[0], where)] = SAME_VNET
+        remote_id = (properties.get("remoteVirtualNetwork") or {}).get("id")
+        remote = arm.parse_resource_id(remote_id)
         if remote:
-            writes[(VNET, remote[1][0])] = SAME_VNET
+            writes[(VNET, remote[1][0], _where(remote_id))] = SAME_VNET
     elif "/" in kind.split("/", 1)[1]:  # a child resource writes its parent
         parent_type = resource_type.rsplit("/", 1)[0]
-        writes[(parent_type, name.split("/")[0])] = "a child resource writes its parent"
+        writes[(parent_type, name.split("/")[0], where)] = "a child resource writes its parent"
     return writes
 
 
@@ -200,20 +214,21 @@ def _expand_writes(operations: list[Operation]) -> None:
     vnet_of = {}
     for op in operations:
         if op.type.lower() == GATEWAY.lower():
+            gateway = next((r for r in op.writes if r[0] == op.type and r[1] == op.name), None)
             for resource in op.writes:
-                if resource[0] == VNET:
-                    vnet_of[op.name] = resource
+                if resource[0] == VNET and gateway is not None:
+                    vnet_of[(GATEWAY, gateway[1], gateway[2])] = resource
     for op in operations:
         kind = op.type.lower()
         if kind == "microsoft.network/connections":
             for resource in list(op.writes):
-                if resource[0] == GATEWAY and resource[1] in vnet_of:
-                    op.writes.setdefault(vnet_of[resource[1]], f"{SAME_VNET}; for a connection through its gateway {ASSUMED}")
+                if resource[0] == GATEWAY and resource in vnet_of:
+                    op.writes.setdefault(vnet_of[resource], f"{SAME_VNET}; for a connection through its gateway {ASSUMED}")
         elif kind == "microsoft.network/virtualhubs/ipconfigurations":
             vnets = {r for r in op.writes if r[0] == VNET}
             for gateway, vnet in vnet_of.items():
                 if vnet in vnets:
-                    op.writes.setdefault((GATEWAY, gateway), "Route Server peers with every gateway of its VNet as it is created")
+                    op.writes.setdefault(gateway, "Route Server peers with every gateway of its VNet as it is created")
 
 
 # --- from main.bicep's modules (the output README) -------------------------------------------------------
@@ -298,7 +313,7 @@ def _conflicts(operations: list[Operation]) -> list[Conflict]:
     for op in operations:
         for resource in op.writes:
             writers.setdefault(resource, []).append(op)
-    shared: dict[tuple[str, str], list[tuple]] = {}  # pair of keys -> resources both write
+    shared: dict[tuple[str, str], list[tuple]] = {}  # pair of operation keys -> resources both write
     for resource, ops in sorted(writers.items()):
         for i, first in enumerate(ops):
             for second in ops[i + 1:]:

@@ -47,12 +47,15 @@ def gateway(name: str, public_ips: tuple[str, ...]) -> list[Operation]:
     return [(ip, PUBLIC_IP, ()) for ip in public_ips] + [(name, GATEWAY, tuple(range(len(public_ips))))]
 
 
-def firewall(name: str, policy: str, rule_group: str, public_ips: tuple[str, ...]) -> list[Operation]:
-    """The public IP(s) and the policy side by side, the rules after the policy, the firewall after all of them."""
+def firewall(name: str, policy: str | None, rule_groups: tuple[str, ...], public_ips: tuple[str, ...]) -> list[Operation]:
+    """The public IP(s) and the policy side by side, its rule collection groups one after the other (the module writes
+    them with batchSize 1), the firewall after all of them. Classic rules (`policy` None): the firewall holds them."""
     ips = [(ip, PUBLIC_IP, ()) for ip in public_ips]
     first = len(ips)
-    return ips + [(policy, POLICY, ()), (f"{policy}/{rule_group}", RULE_GROUP, (first,)),
-                  (name, FIREWALL, tuple(range(first)) + (first, first + 1))]
+    if policy is None:
+        return ips + [(name, FIREWALL, tuple(range(first)))]
+    groups = [(f"{policy}/{group}", RULE_GROUP, (first + index,)) for index, group in enumerate(rule_groups)]
+    return ips + [(policy, POLICY, ())] + groups + [(name, FIREWALL, tuple(range(first + 1 + len(groups))))]
 
 
 def route_server(name: str, public_ip: str, ip_configuration: str) -> list[Operation]:

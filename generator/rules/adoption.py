@@ -17,33 +17,47 @@ NO_TABLE_LINK = "https://learn.microsoft.com/azure/route-server/route-server-faq
 OVERRIDABLE = {azure_shapes.PEERING: {"allowForwardedTraffic", "allowVirtualNetworkAccess"}}
 
 
-def _written(topology) -> dict[str, tuple[str, dict]]:
-    """The asDeployed key of every resource the design writes -> its resource type and what decides its design (a
-    connection's type)."""
+def _written(topology) -> dict[tuple[str, str, str], tuple[str, set[str]]]:
+    """(resource_key, subscription, group) of every resource the design writes (lower case; subscription "" for the
+    hub's) -> its resource type and the properties it designs."""
     from ..inventory import inventory
 
-    return {resource_key(r.type, *r.name.split("/")).lower(): (r.type, {"connectionType": r.props.get("connectionType", "")})
+    home = str(topology.scope.subscription_id or "").lower()
+    return {(resource_key(r.type, *r.name.split("/")).lower(), r.subscription or home, r.group.lower()): (r.type, r.designed)
             for r in inventory(topology).values()}
+
+
+def _written_for(written: dict, key: str) -> tuple[str, set[str]] | None:
+    """The resource an asDeployed key names: by type and name anywhere, or by its resource ID in its group."""
+    key = key.lower()
+    if key.startswith("/subscriptions/"):
+        parts = key.split("/")
+        short = key.split("/providers/", 1)[1]
+        return next((found for (k, subscription, group), found in written.items()
+                     if k == short and group == parts[4] and subscription in ("", parts[2])), None)
+    return next((found for (k, _, _), found in written.items() if k == key), None)
 
 
 @rule("ASD001", "asDeployed names no resource, or keeps what the spec designs", MODES_LINK)
 def kept_resources(topology, data):
     """`asDeployed` keeps what running resources carry that gen does not design. Each key names a resource the spec
-    renders (type and name as in its resource ID after `providers/`); it never overrides what the spec designs (a SKU,
-    the address space, routes, rules): those have their own fields, and keeping them here would hide a change from
-    `gen diff` and from every analysis."""
+    renders: its type and name as in its resource ID after `providers/`, or its whole resource ID where two resources
+    of one type and name live in different groups. It never overrides what the spec designs (a SKU, the address space,
+    routes, rules): those have their own fields, and keeping them here would hide a change from `gen diff` and from
+    every analysis."""
     if not topology.as_deployed:
         return
     written = _written(topology)
     for entry in topology.as_deployed:
-        found = written.get(str(entry.key).lower())
+        found = _written_for(written, str(entry.key))
         if found is None:
             yield entry.path, (f"{entry.key} is no resource this spec renders (a name or type misspelt, or a resource left "
                                f"out of the spec): remove it, or add what it belongs to")
             continue
-        kind, decides = found
-        designed = azure_shapes.designed(kind, decides) - OVERRIDABLE.get(kind.lower(), set())
-        clash = sorted(set(entry.properties or {}) & designed)
+        kind, designed = found
+        designed = designed - OVERRIDABLE.get(kind.lower(), set())
+        clash = sorted(key for key in set(entry.properties or {}) & designed
+                       if not azure_shapes.only_undesigned_parts(kind, key, entry.properties[key]))
         if clash:
             yield f"{entry.path}.properties", (f"keeps {', '.join(clash)}, which the spec designs: set it with the spec's own "
                                                f"fields (gen import writes them), not here")
@@ -58,7 +72,7 @@ def kept_against_design(topology, data):
         return
     written = _written(topology)
     for entry in topology.as_deployed:
-        kind = written.get(str(entry.key).lower(), ("", {}))[0]
+        kind = (_written_for(written, str(entry.key)) or ("", set()))[0]
         kept = sorted(set(entry.properties or {}) & OVERRIDABLE.get(kind.lower(), set()))
         if kept:
             yield f"{entry.path}.properties", (

@@ -162,12 +162,8 @@ def hub_subnets_not_inspected(topology, data):
     firewall = topology.hub.firewall
     if not topology.inspects_transit or firewall.inspect_hub_subnets or not (topology.on_premises or topology.branches):
         return
-    routes = routing.effective_routes(topology)
-    remote = [n for owner in (*topology.on_premises, *topology.branches) for n in map(parse_network, owner.address_prefixes) if n]
-    names = []
-    for hop, _, subnets in routing.subnet_hops(topology, None):
-        if any(not routing.sends_to_firewall(topology, routing.lookup(routes[hop], str(n.network_address + 1))) for n in remote):
-            names += [s.name for s in subnets if s in topology.hub_workload_subnets]
+    workload = {str(s.name) for s in topology.hub_workload_subnets}
+    names = [name for name in routing.subnets_past_firewall(topology) if name in workload]
     if names:
         yield f"{firewall.path}.inspectHubSubnets", (
             f"traffic from the hub's workload subnet(s) {', '.join(names)} to on-premises and branches skips the firewall "
@@ -215,3 +211,32 @@ def inspected_but_denied(topology, data):
             yield path, (f"{label} ({', '.join(map(str, networks))}) is routed through {firewall.name}, but no network rule "
                          f"has it as a source: the firewall drops every flow from it (replies to flows others start still "
                          f"pass). Add a rule for what it needs, or accept this warning with the reason")
+
+
+POLICY_INHERITANCE_LINK = "https://learn.microsoft.com/azure/firewall-manager/policy-overview#inheritance"
+
+
+@rule("FW010", "Rules gen does not see decide some flows", POLICY_INHERITANCE_LINK, severity=WARNING)
+def rules_not_seen(topology, data):
+    """gen trace and gen resilience judge flows by the rules the spec holds. A policy that inherits from a parent
+    policy ("Network rule collections inherited from a parent policy are always prioritized above network rule
+    collections defined as part of a new policy") and rules that name IP groups the spec does not describe (`ipGroups`) decide flows gen
+    cannot see: its verdicts for them may be wrong."""
+    firewall = topology.hub.firewall
+    if firewall is None:
+        return
+    kept = topology.kept(f"Microsoft.Network/firewallPolicies/{firewall.policy_name}")
+    parent = ((kept.properties or {}).get("basePolicy") or {}).get("id") if kept and not firewall.classic_rules else None
+    if parent:
+        yield f"{firewall.path}.policyName", (
+            f"policy {firewall.policy_name} inherits rules from {str(parent).rsplit('/', 1)[-1]}, which the spec does not hold: "
+            f"the parent's rule collections come first, so gen trace's verdicts (allowed, denied) may be wrong for flows "
+            f"they match")
+    named = {str(i) for c in firewall.collections for r in c.rules
+             for i in (*getattr(r, "source_ip_groups", ()), *getattr(r, "destination_ip_groups", ()))}
+    unknown = sorted(i for i in named if not firewall.ip_group_addresses((i,)))
+    if unknown:
+        yield f"{firewall.path}.ipGroups", (
+            f"rules name IP group(s) {', '.join(i.rsplit('/', 1)[-1] for i in unknown)} whose addresses the spec does not "
+            f"hold (hub.firewall.ipGroups; gen import reads them when the capture has them): gen trace takes those rules "
+            f"as not matching")

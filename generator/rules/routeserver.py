@@ -11,6 +11,7 @@ from . import rule
 
 ROUTE_SERVER_LINK = "https://learn.microsoft.com/azure/route-server/route-server-faq"
 LIMITS_LINK = "https://learn.microsoft.com/azure/azure-resource-manager/management/azure-subscription-service-limits"
+VPN_SUPPORT_LINK = "https://learn.microsoft.com/azure/route-server/expressroute-vpn-support"
 
 MAX_ROUTES_TO_EXPRESSROUTE = 1000
 MAX_ROUTES_PER_ROUTE_TABLE = 400
@@ -84,16 +85,26 @@ def route_server_alone(topology, data):
         f"costs money and adds ~10 minutes of gateway downtime when added or removed. Drop it, or add the missing gateway")
 
 
-@rule("ARS005", "Hub VPN gateway must be active-active with a Route Server", ROUTE_SERVER_LINK)
+@rule("ARS005", "Hub VPN gateway must be active-active with a Route Server", VPN_SUPPORT_LINK)
 def hub_vpn_active_active(topology, data):
-    """A VPN gateway that exchanges routes with Route Server must be active-active: Route Server peers with both
-    instances."""
+    """A VPN gateway that exchanges routes with Route Server must be active-active ("Azure VPN gateway must be
+    configured in active-active mode and have the ASN set to 65515"): Route Server peers with both instances. A gateway
+    that runs active-standby beside a running Route Server (`existing`) is a warning: outside Microsoft's support
+    statement, and moving it is a change with downtime."""
     gateway = topology.hub.vpn_gateway
     # The model defaults the hub gateway to active-active, so only an explicit `activeActive: false` lands here.
-    if topology.hub.route_server is not None and gateway is not None and not gateway.active_active:
+    if topology.hub.route_server is None or gateway is None or gateway.active_active:
+        return
+    if gateway.existing:
         yield f"{gateway.path}.activeActive", (
-            "activeActive is false: a VPN gateway that exchanges routes with Route Server must be active-active "
-            "(Route Server peers with both instances). Remove the field or set it to true")
+            f"{gateway.label} runs active-standby beside Route Server {topology.hub.route_server.name}: kept as it runs, but "
+            f"Microsoft supports ExpressRoute-VPN transit through Route Server only with an active-active gateway. Moving to "
+            f"active-active is in place, 30-45 minutes with downtime, and gives the gateway a second BGP address every "
+            f"BGP peer must learn (gen diff names it)"), WARNING
+        return
+    yield f"{gateway.path}.activeActive", (
+        "activeActive is false: a VPN gateway that exchanges routes with Route Server must be active-active "
+        "(Route Server peers with both instances). Remove the field or set it to true")
 
 
 @rule("ARS006", "ExpressRoute and VPN branches without a Route Server", ROUTE_SERVER_LINK, severity=WARNING)

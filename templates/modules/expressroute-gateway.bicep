@@ -59,7 +59,7 @@ param gatewaySubnetResourceId string
 @description('Optional. What running resources carry that gen does not design, by resource type and name (the spec\'s asDeployed).')
 param asDeployed object = {}
 
-var kept = asDeployed[?'Microsoft.Network/virtualNetworkGateways/${name}'] ?? {}
+var kept = asDeployed[?resourceId('Microsoft.Network/virtualNetworkGateways', name)] ?? asDeployed[?'Microsoft.Network/virtualNetworkGateways/${name}'] ?? {}
 
 module publicIp 'public-ip.bicep' = {
   name: 'pip-${uniqueString(deployment().name, publicIpName)}'

@@ -144,8 +144,8 @@ param classicRuleCollections classicRuleCollectionsType = {
 param asDeployed object = {}
 
 var withManagement = !empty(managementPublicIpName)
-var kept = asDeployed[?'Microsoft.Network/azureFirewalls/${name}'] ?? {}
-var keptPolicy = asDeployed[?'Microsoft.Network/firewallPolicies/${policyName}'] ?? {}
+var kept = asDeployed[?resourceId('Microsoft.Network/azureFirewalls', name)] ?? asDeployed[?'Microsoft.Network/azureFirewalls/${name}'] ?? {}
+var keptPolicy = asDeployed[?resourceId('Microsoft.Network/firewallPolicies', policyName)] ?? asDeployed[?'Microsoft.Network/firewallPolicies/${policyName}'] ?? {}
 
 module publicIp 'public-ip.bicep' = {
   name: 'pip-${uniqueString(deployment().name, publicIpName)}'

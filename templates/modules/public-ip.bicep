@@ -17,7 +17,7 @@ param zones string[] = []
 param asDeployed object = {}
 
 // A running public IP keeps its zones (they cannot change: ResourceAvailabilityZonesCannotBeModified), tags and SKU.
-var kept = asDeployed[?'Microsoft.Network/publicIPAddresses/${name}'] ?? {}
+var kept = asDeployed[?resourceId('Microsoft.Network/publicIPAddresses', name)] ?? asDeployed[?'Microsoft.Network/publicIPAddresses/${name}'] ?? {}
 
 resource publicIp 'Microsoft.Network/publicIPAddresses@2025-05-01' = {
   name: name

@@ -139,8 +139,8 @@ param sharedKey string
 @description('Optional. What running resources carry that gen does not design, by resource type and name (the spec\'s asDeployed).')
 param asDeployed object = {}
 
-var keptGateway = asDeployed[?'Microsoft.Network/localNetworkGateways/${localNetworkGatewayName}'] ?? {}
-var keptConnection = asDeployed[?'Microsoft.Network/connections/${connectionName}'] ?? {}
+var keptGateway = asDeployed[?resourceId('Microsoft.Network/localNetworkGateways', localNetworkGatewayName)] ?? asDeployed[?'Microsoft.Network/localNetworkGateways/${localNetworkGatewayName}'] ?? {}
+var keptConnection = asDeployed[?resourceId('Microsoft.Network/connections', connectionName)] ?? asDeployed[?'Microsoft.Network/connections/${connectionName}'] ?? {}
 
 resource localNetworkGateway 'Microsoft.Network/localNetworkGateways@2025-05-01' = {
   name: localNetworkGatewayName

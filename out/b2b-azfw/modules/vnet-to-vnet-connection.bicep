@@ -55,8 +55,8 @@ param sharedKey string
 @description('Optional. What running resources carry that gen does not design, by resource type and name (the spec\'s asDeployed).')
 param asDeployed object = {}
 
-var keptHubToBranch = asDeployed[?'Microsoft.Network/connections/${hubToBranchName}'] ?? {}
-var keptBranchToHub = asDeployed[?'Microsoft.Network/connections/${branchToHubName}'] ?? {}
+var keptHubToBranch = asDeployed[?resourceId('Microsoft.Network/connections', hubToBranchName)] ?? asDeployed[?'Microsoft.Network/connections/${hubToBranchName}'] ?? {}
+var keptBranchToHub = asDeployed[?resourceId('Microsoft.Network/connections', branchToHubName)] ?? asDeployed[?'Microsoft.Network/connections/${branchToHubName}'] ?? {}
 
 resource hubToBranch 'Microsoft.Network/connections@2025-05-01' = {
   name: hubToBranchName

@@ -91,7 +91,7 @@ param asDeployed object = {}
 @description('Optional. Write the gateway. False for a running non-AZ gateway: Azure refuses every change to one since the SKU consolidation, so it is read, not written.')
 param write bool = true
 
-var kept = asDeployed[?'Microsoft.Network/virtualNetworkGateways/${name}'] ?? {}
+var kept = asDeployed[?resourceId('Microsoft.Network/virtualNetworkGateways', name)] ?? asDeployed[?'Microsoft.Network/virtualNetworkGateways/${name}'] ?? {}
 
 module publicIps 'public-ip.bicep' = [
   for publicIpName in publicIpNames: {

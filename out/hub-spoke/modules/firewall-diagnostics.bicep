@@ -17,6 +17,9 @@ type firewallDiagnosticsType = {
   @description('Required. Log categories sent to the workspace.')
   categories: string[]
 
+  @description('Optional. Category groups sent to the workspace (allLogs, audit), as a running setting names them.')
+  categoryGroups: string[]?
+
   @description('Required. Name of the diagnostic setting on the firewall.')
   settingName: string
 
@@ -53,6 +56,9 @@ param retentionInDays int = 30
 @description('Required. Log categories sent to the workspace: resource-specific tables of the same names.')
 param categories string[]
 
+@description('Optional. Category groups sent to the workspace (allLogs, audit), besides the categories.')
+param categoryGroups string[] = []
+
 @description('Optional. Resource-specific tables (Dedicated); false: the legacy AzureDiagnostics table.')
 param resourceSpecificTables bool = true
 
@@ -85,12 +91,16 @@ resource diagnostics 'Microsoft.Insights/diagnosticSettings@2021-05-01-preview' 
     workspaceId: createWorkspace ? workspace.id : workspaceResourceId
     // Resource-specific tables (AZFWNetworkRule, ...) rather than the legacy AzureDiagnostics table.
     logAnalyticsDestinationType: resourceSpecificTables ? 'Dedicated' : null
-    logs: [
-      for category in categories: {
+    logs: concat(
+      map(categories, category => {
         category: category
         enabled: true
-      }
-    ]
+      }),
+      map(categoryGroups, group => {
+        categoryGroup: group
+        enabled: true
+      })
+    )
     metrics: metrics
       ? [
           {

@@ -55,7 +55,7 @@ param routes routeType[]
 @description('Optional. What running resources carry that gen does not design, by resource type and name (the spec\'s asDeployed).')
 param asDeployed object = {}
 
-var kept = asDeployed[?'Microsoft.Network/routeTables/${name}'] ?? {}
+var kept = asDeployed[?resourceId('Microsoft.Network/routeTables', name)] ?? asDeployed[?'Microsoft.Network/routeTables/${name}'] ?? {}
 
 // Every route of the table, inline: a route table PUT deletes the routes it does not list.
 var routeEntries = [

@@ -68,7 +68,7 @@ param subnets subnetType[]
 @description('Optional. What running resources carry that gen does not design, by resource type and name (the spec\'s asDeployed).')
 param asDeployed object = {}
 
-var kept = asDeployed[?'Microsoft.Network/virtualNetworks/${name}'] ?? {}
+var kept = asDeployed[?resourceId('Microsoft.Network/virtualNetworks', name)] ?? asDeployed[?'Microsoft.Network/virtualNetworks/${name}'] ?? {}
 
 // No `subnets` property: from API version 2023-11-01 a virtual network PUT without it keeps the subnets the VNet
 // has, so a subnet another team added (a DNS resolver's, a private endpoint's) survives a redeploy. Subnets are
@@ -111,7 +111,7 @@ resource subnetResources 'Microsoft.Network/virtualNetworks/subnets@2025-05-01' 
             }
         networkSecurityGroup: subnet.?networkSecurityGroupId == null ? null : { id: subnet.networkSecurityGroupId! }
       },
-      asDeployed[?'Microsoft.Network/virtualNetworks/${name}/subnets/${subnet.name}'].?properties ?? {}
+      (asDeployed[?resourceId('Microsoft.Network/virtualNetworks/subnets', name, subnet.name)] ?? asDeployed[?'Microsoft.Network/virtualNetworks/${name}/subnets/${subnet.name}']).?properties ?? {}
     )
   }
 ]

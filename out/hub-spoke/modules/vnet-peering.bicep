@@ -62,7 +62,7 @@ resource peering 'Microsoft.Network/virtualNetworks/virtualNetworkPeerings@2025-
       allowGatewayTransit: allowGatewayTransit
       useRemoteGateways: useRemoteGateways
     },
-    asDeployed[?'Microsoft.Network/virtualNetworks/${virtualNetworkName}/virtualNetworkPeerings/${name}'].?properties ?? {}
+    (asDeployed[?resourceId('Microsoft.Network/virtualNetworks/virtualNetworkPeerings', virtualNetworkName, name)] ?? asDeployed[?'Microsoft.Network/virtualNetworks/${virtualNetworkName}/virtualNetworkPeerings/${name}']).?properties ?? {}
   )
 }
 

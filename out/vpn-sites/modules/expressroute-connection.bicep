@@ -49,7 +49,7 @@ param authorizationKey string = ''
 @description('Optional. What running resources carry that gen does not design, by resource type and name (the spec\'s asDeployed).')
 param asDeployed object = {}
 
-var kept = asDeployed[?'Microsoft.Network/connections/${name}'] ?? {}
+var kept = asDeployed[?resourceId('Microsoft.Network/connections', name)] ?? asDeployed[?'Microsoft.Network/connections/${name}'] ?? {}
 
 resource connection 'Microsoft.Network/connections@2025-05-01' = {
   name: name

@@ -54,7 +54,7 @@ param hubRoutingPreference 'ExpressRoute' | 'VpnGateway' | 'ASPath'
 @description('Optional. What running resources carry that gen does not design, by resource type and name (the spec\'s asDeployed).')
 param asDeployed object = {}
 
-var kept = asDeployed[?'Microsoft.Network/virtualHubs/${name}'] ?? {}
+var kept = asDeployed[?resourceId('Microsoft.Network/virtualHubs', name)] ?? asDeployed[?'Microsoft.Network/virtualHubs/${name}'] ?? {}
 
 module publicIp 'public-ip.bicep' = {
   name: 'pip-${uniqueString(deployment().name, publicIpName)}'
