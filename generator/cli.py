@@ -723,7 +723,10 @@ def _routable_topology(spec_file: str):
 @click.argument("spec_file", metavar="SPEC", type=click.Path(dir_okay=True))
 @click.option("--at", "hop", metavar="HOP", help="Only this hop, e.g. gateway-subnet (or GatewaySubnet), firewall-subnet, onprem:<site>, branch:<name>, "
                    "spoke:<name>.")
-def routes(spec_file: str, hop: str | None) -> None:
+@click.option("--fail", "failures", metavar="ELEMENT", multiple=True,
+              help="The routes with ELEMENT down (repeat for several): its BGP routes withdrawn, the UDRs as deployed. "
+                   "Elements as gen trace --fail names them.")
+def routes(spec_file: str, hop: str | None, failures: tuple[str, ...]) -> None:
     """Show the effective route table at each hop the design produces.
 
     \b
@@ -744,11 +747,20 @@ def routes(spec_file: str, hop: str | None) -> None:
     Examples:
       gen routes spec.json
       gen routes spec.json --at gateway-subnet
+      gen routes spec.json --at gateway-subnet --fail circuit:onprem
     """
     from . import routing
+    from .failures import FailureError
+    from .failures import parse as parse_failures
 
     topology = _routable_topology(spec_file)
-    table = routing.effective_routes(topology)
+    try:
+        failed = parse_failures(topology, failures)
+    except FailureError as exc:
+        raise InputError(str(exc)) from None
+    if failed:
+        click.echo(f"failed: {failed.label}")
+    table = routing.effective_routes(topology, failed=failed)
     if hop:
         found = routing.hop_named(table, hop)
         if found is None:

@@ -218,3 +218,14 @@ def test_each_vendor_names_the_documented_example_it_follows(vendor):
     assert module.__doc__ and len(module.__doc__) > 200
     files = devices.render(config("shop-lisbon"), vendor)
     assert all(module.SOURCE in text for text in files.values())  # each file says where it comes from
+
+
+def test_each_site_asks_for_its_own_shared_key():
+    """Two sites, two variables: a config that asked for another site's key would bring up no tunnel."""
+    topology = model.build(load_example(VPN_SITES))
+    frankfurt = devices.site_config(topology, "dc-frankfurt", devices.AzureSide((None, None), (None, None), "none"))
+    lisbon = devices.site_config(topology, "shop-lisbon", devices.AzureSide((None, None), (None, None), "none"))
+    assert {d.psk_env for d in lisbon.devices} == {"VPN_SHARED_KEY_SHOP_LISBON"}
+    assert {d.psk_env for d in frankfurt.devices} == {"VPN_SHARED_KEY_DC_FRANKFURT"}
+    written = run("device-config", VPN_SITES, "shop-lisbon", "--vendor", "strongswan").output
+    assert "${VPN_SHARED_KEY_SHOP_LISBON}" in written and "DC_FRANKFURT" not in written

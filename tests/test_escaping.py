@@ -56,3 +56,16 @@ def test_control_characters_in_free_text_are_refused(value):
     assert spec.schema_findings(data) == []
     findings = rules.check(model.build(data), data)
     assert any(f.severity == "error" and f.path == "hub.firewall.networkRules[0].description" for f in findings), findings
+
+
+@pytest.mark.parametrize("value", ["a`b", "`", "``x``", "rt`$(x)`", "name with ` and |", "x` [link](http://e)"])
+def test_a_backtick_in_a_value_never_ends_up_in_a_code_span_unescaped(value):
+    """markdown.code puts plain names in a code span; anything with a backtick goes through text(), which escapes it,
+    so no value closes a span early and turns the rest into markup."""
+    from generator import markdown
+
+    shown = markdown.code(value)
+    assert not shown.startswith("`")  # never a code span around a value holding one
+    unescaped = [i for i, c in enumerate(shown) if c == "`" and (i == 0 or shown[i - 1] != "\\")]
+    assert unescaped == [], shown
+    assert markdown.code("vnet-hub") == "`vnet-hub`"

@@ -356,3 +356,32 @@ def test_no_spec_value_reaches_the_readme_as_markup(tmp_path):
         assert raw not in readme, raw
     assert not re.search(r"(?<!\\)\]\(javascript", readme)  # a link needs an unescaped ]
     _markdown_rows_are_whole(readme)
+
+
+def test_re_rendering_swaps_the_directory_in_one_step(tmp_path, monkeypatch):
+    """Where the OS offers an atomic exchange (Linux renameat2), the new output takes the old one's place in one step:
+    a reader polling the directory never finds it missing. The two-rename fallback, which leaves a moment without it,
+    is not taken here."""
+    import os
+    import sys
+
+    from generator import output
+
+    if not sys.platform.startswith("linux"):
+        pytest.skip("renameat2 is Linux's")
+    spec = write_spec(tmp_path, load_example(SEED))
+    target = tmp_path / "out"
+    assert run("render", spec, "-o", target).exit_code == 0
+    before = os.stat(target).st_ino
+    real = os.rename
+
+    def rename(source, destination, *args, **kwargs):
+        assert os.fspath(source) != os.fspath(target), "the output directory was renamed away: it was missing for a moment"
+        return real(source, destination, *args, **kwargs)
+
+    monkeypatch.setattr(output.os, "rename", rename)
+    data = load_example(SEED)
+    data["tags"] = {"owner": "someone-else"}
+    spec.write_text(json.dumps(data))
+    assert run("render", spec, "-o", target).exit_code == 0
+    assert os.stat(target).st_ino != before and "someone-else" in (target / "main.bicepparam").read_text()

@@ -403,3 +403,41 @@ def test_a_static_site_is_routed_from_its_local_network_gateway_not_bgp():
     assert firewall["10.32.0.0/24"] == "BGP via vpngw-hub-vpn"
     assert {r.source for r in tables["branch:shop-oslo"]} == {"static on the device, tunnel to vpngw-hub-vpn"}
     assert {r.prefix: r.source for r in tables["branch:shop-lisbon"]}["10.31.0.0/24"] == "BGP via vpngw-hub-vpn"
+
+
+# --- behaviours a mutation round found held only by stored output ---------------------------------------------------
+
+
+def test_a_failed_circuits_prefixes_leave_the_hubs_routes_but_its_udrs_stay():
+    from conftest import SEED, load_example
+    from generator.failures import parse
+    from test_cli import run
+
+    topology = model.build(load_example(SEED))
+    failed = parse(topology, ["circuit:onprem"])
+    before = routing.effective_routes(topology)["gateway-subnet"]
+    after = routing.effective_routes(topology, failed=failed)["gateway-subnet"]
+    assert any(r.prefix == "10.20.0.0/16" and r.origin == "BGP" for r in before)
+    assert not any(r.prefix == "10.20.0.0/16" and r.origin == "BGP" for r in after)
+    assert any(r.prefix == "10.20.0.0/16" and r.origin == "UDR" for r in after)  # a UDR does not fail over
+    assert "10.20.0.0/16" not in [p for prefixes in routing.expected_learned(topology, failed).values() for p in prefixes]
+    assert "10.20.0.0/16" in [p for prefixes in routing.expected_learned(topology).values() for p in prefixes]
+    shown = run("routes", SEED, "--at", "gateway-subnet", "--fail", "circuit:onprem")
+    assert shown.exit_code == 0 and "failed: circuit:onprem" in shown.output and "BGP via ergw-hub" not in shown.output
+    assert run("routes", SEED, "--fail", "circuit:nowhere").exit_code == 2
+
+
+def test_a_policy_based_site_reaches_the_hub_only():
+    """ "they can only connect to the Azure virtual network; they cannot transit to other on-premises networks or
+    virtual networks via the same Azure VPN gateway" (policy-based devices, Learn)."""
+    from conftest import EXAMPLES, load_example
+
+    topology = model.build(load_example(EXAMPLES / "vpn-sites.json"))
+    oslo = "10.31.0.10"
+    to_branch = routing.trace(topology, oslo, "10.60.0.10")
+    to_site = routing.trace(topology, oslo, "10.32.0.10")
+    assert to_branch.verdict == routing.NO_ROUTE and to_site.verdict == routing.NO_ROUTE
+    from_branch = routing.trace(topology, "10.60.0.10", oslo)
+    assert from_branch.verdict == routing.NO_ROUTE and "policy-based traffic selectors" in from_branch.forward_path.reason
+    to_hub = routing.trace(topology, oslo, "10.10.2.10")
+    assert to_hub.verdict in (routing.DELIVERED, routing.DENIED)
