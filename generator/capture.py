@@ -454,11 +454,16 @@ class Capture:
         return matches[0] if matches else None
 
     def _resource(self, rel: str) -> Resource:
+        from .capture_shapes import problems
+
         document = self.document(rel, "az resource show --ids")
         where = self.root / rel
         body = _object(document, where, "a resource")
         resource_id = _text(body, "id", where)
         kind = _text(body, "type", where)
+        wrong = problems(kind, body)
+        if wrong:
+            raise CaptureError(f"{where}: {wrong[0]}" + (f" (and {len(wrong) - 1} more)" if len(wrong) > 1 else ""))
         name = _text(body, "name", where)
         expected = resource_file(resource_id)
         if rel.lower() not in (expected.lower(), resource_file(resource_id, with_subscription=False).lower()):

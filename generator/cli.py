@@ -878,7 +878,7 @@ def device_config(spec_file: str, site: str, vendor: str, capture: str | None, t
       gen device-config spec.json dc-frankfurt --vendor cisco-iosxe --capture capture -o devices/
     """
     from . import devices
-    from .output import write_file
+    from .output import write_files
 
     analysis = _analyse(spec_file)
     if analysis.topology is None or analysis.errors:
@@ -918,8 +918,7 @@ def device_config(spec_file: str, site: str, vendor: str, capture: str | None, t
             raise InputError(f"{', '.join(str(directory / n) for n in existing)} exist(s): --force overwrites")
         try:
             directory.mkdir(parents=True, exist_ok=True)
-            for name, text in files.items():
-                write_file(directory / name, text)
+            write_files(directory, files)  # all or none: never a new swanctl.conf beside an old frr.conf
         except OSError as exc:
             raise InputError(f"{exc.filename or directory}: cannot be written ({exc.strerror or exc})") from None
         click.echo(f"wrote {len(files)} file(s) to {directory}/: {', '.join(files)}", err=True)

@@ -187,6 +187,36 @@ def _umask() -> int:
     return mask
 
 
+def write_files(directory: Path, files: dict[str, str]) -> None:
+    """Replace several files of one folder together (a device's swanctl.conf and frr.conf): every temporary file is
+    written and synced first, then each renamed into place, so a failure while writing leaves every old file as it was
+    and never a new one beside an old one."""
+    written: list[tuple[str, Path]] = []
+    try:
+        for name, text in files.items():
+            path = directory / name
+            if path.is_dir():
+                raise IsADirectoryError(errno.EISDIR, "is a directory", str(path))
+            try:
+                mode = stat.S_IMODE(path.stat().st_mode)
+            except FileNotFoundError:
+                mode = 0o666 & ~_umask()
+            handle, temporary = tempfile.mkstemp(prefix=f".{name}.", suffix=".gen-tmp", dir=directory)
+            written.append((temporary, path))
+            with os.fdopen(handle, "w", encoding="utf-8", newline="\n") as out:
+                out.write(text)
+                out.flush()
+                os.fsync(out.fileno())
+            os.chmod(temporary, mode)
+    except BaseException:
+        for temporary, _ in written:
+            with contextlib.suppress(OSError):
+                os.unlink(temporary)
+        raise
+    for temporary, path in written:
+        os.replace(temporary, path)
+
+
 def write_file(path: str | Path, text: str, executable: bool = False, parents: bool = False) -> None:
     """Replace one file atomically: write a temporary file beside it, fsync, rename. A full disk or a kill leaves
     the previous file whole. `parents`: make the folders it goes in (`gen import -o specs/hub.json`). Raises OSError

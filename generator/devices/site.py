@@ -131,6 +131,8 @@ def azure_side(topology: Topology, outputs: dict | None, source: str) -> AzureSi
     ips = outputs.get("hubVpnGatewayPublicIpAddresses")
     ips = [str(ip) for ip in ips] if isinstance(ips, list) else []
     bgp = [a.strip() for a in str(outputs.get("hubVpnGatewayBgpPeeringAddress") or "").split(",") if a.strip()]
+    # `source` names the capture's path, which goes into every file's header comment: one line, whatever the path holds.
+    source = "".join(c if c.isprintable() else "?" for c in source)
     return AzureSide(tuple((ips + [None] * count)[:count]), tuple((bgp + [None] * count)[:count]), source)
 
 
