@@ -170,11 +170,7 @@ def is_default(resource_type: str, key: str, value) -> bool:
     return strip_computed(value) == default
 
 
-def snat_ranges(snat) -> tuple[str, ...]:
-    """A policy's SNAT private ranges, "IANAPrivateRanges" (Azure's word for IANA's four) written out."""
-    ranges = (snat or {}).get("privateRanges") if isinstance(snat, dict) else None
-    ranges = ranges if isinstance(ranges, list) and ranges else ["IANAPrivateRanges"]
-    return tuple(dict.fromkeys(r for item in ranges for r in (IANA_PRIVATE_RANGES if item == "IANAPrivateRanges" else (str(item),))))
+from .model import snat_ranges  # noqa: E402 - decided once, in the model
 
 
 def strip_computed(value):

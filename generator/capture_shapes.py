@@ -99,6 +99,7 @@ PROPERTIES = {
         "natRuleCollections": CLASSIC_COLLECTIONS},
     "microsoft.network/firewallpolicies": {
         "sku": _object({"tier": TEXT}), "threatIntelMode": TEXT, "basePolicy": REFERENCE, "ruleCollectionGroups": REFERENCES,
+        "firewalls": REFERENCES,
         "dnsSettings": _object({"servers": TEXTS, "enableProxy": BOOLEAN}), "snat": _object({"privateRanges": TEXTS})},
     "microsoft.network/firewallpolicies/rulecollectiongroups": {
         "priority": INTEGER,
@@ -110,6 +111,11 @@ PROPERTIES = {
         "ipConfigurations": REFERENCES, "bgpConnections": REFERENCES, "sku": TEXT},
     "microsoft.network/virtualhubs/ipconfigurations": {"subnet": REFERENCE, "publicIPAddress": REFERENCE, "privateIPAddress": TEXT},
     "microsoft.network/ipgroups": {"ipAddresses": TEXTS},
+    "microsoft.network/networkinterfaces": {"ipConfigurations": _list(IP_CONFIGURATION)},
+    "microsoft.compute/virtualmachines": {"hardwareProfile": _object({"vmSize": TEXT}),
+                                          "networkProfile": _object({"networkInterfaces": REFERENCES}),
+                                          "osProfile": _object({"adminUsername": TEXT})},
+    "microsoft.operationalinsights/workspaces": {"retentionInDays": INTEGER},
 }
 BODY = {"id": {"type": "string"}, "name": {"type": "string"}, "type": {"type": "string"}, "location": TEXT,
         "tags": _or_null({"type": "object", "additionalProperties": TEXT}), "zones": TEXTS,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from .model import Topology
+from .model import Topology, parse_network
 
 
 def _id(kind: str, name: str) -> str:
@@ -59,15 +59,16 @@ def mermaid(t: Topology) -> str:
         for gateway in ("ergw", "vpngw"):
             if (gateway == "ergw" and hub.expressroute_gateway) or (gateway == "vpngw" and hub.vpn_gateway):
                 lines.append(f"  {gateway} -.-|BGP| ars")
-    if t.gateway_subnet_routes:
-        also = " and spoke" if t.spokes else ""
-        if hub.expressroute_gateway:
-            lines.append(f"  ergw ==>|{_label(f'UDR: branch{also} prefixes')}| afw")
-        if hub.vpn_gateway:
-            lines.append(f"  vpngw ==>|{_label(f'UDR: on-premises{also} prefixes')}| afw")
-    for spoke, table in zip(t.spokes, t.spoke_route_tables):
-        internet = ", 0.0.0.0/0" if spoke.internet_through_firewall else ""
-        lines.append(f"  {_id('spoke', spoke.name)} ==>|{_label(f'UDR: on-premises and branch prefixes{internet}')}| afw")
+    gateway_kinds = _steered(t, t.gateway_subnet_routes)
+    if hub.expressroute_gateway and gateway_kinds - {"on-premises"}:
+        lines.append(f"  ergw ==>|{_label('UDR: ' + _kinds(gateway_kinds - {'on-premises'}))}| afw")
+    if hub.vpn_gateway and gateway_kinds - {"branch"}:
+        lines.append(f"  vpngw ==>|{_label('UDR: ' + _kinds(gateway_kinds - {'branch'}))}| afw")
+    for spoke in t.spokes:
+        tables = t.tables_of(spoke.vnet)
+        kinds = _steered(t, [r for table in tables for r in table.routes])
+        if kinds:
+            lines.append(f"  {_id('spoke', spoke.name)} ==>|{_label('UDR: ' + _kinds(kinds))}| afw")
     for index, vm in enumerate(t.test_vms):
         node = f"vm_{index}"  # VM names may hold '.' and '_': numbered, so that two never share a node
         lines.append(f"  {node}([{_label(vm.name, 'test VM in ' + vm.subnet)}])")
@@ -75,3 +76,32 @@ def mermaid(t: Topology) -> str:
         target = "hub" if vm.vnet_ref == "hub" else _id(kind, vm.vnet_ref)
         lines.append(f"  {node} --- {target}")
     return "\n".join(lines)
+
+
+KIND_ORDER = ("on-premises", "branch", "spoke", "hub subnet", "0.0.0.0/0")
+
+
+def _steered(t: Topology, routes) -> set[str]:
+    """What the routes that go to the firewall carry, by kind of owner: what an arrow to the firewall is labelled."""
+    owners = [("on-premises", s.address_prefixes) for s in t.on_premises] + [("branch", b.address_prefixes) for b in t.branches]
+    owners += [("spoke", s.vnet.address_space) for s in t.spokes] + [("hub subnet", t.hub.vnet.address_space)]
+    found = set()
+    for route in routes:
+        if route.next_hop_type != "VirtualAppliance" or route.next_hop_ip != t.firewall_private_ip:
+            continue
+        network = parse_network(route.address_prefix)
+        if str(route.address_prefix) == "0.0.0.0/0":
+            found.add("0.0.0.0/0")
+            continue
+        for kind, prefixes in owners:
+            if network is not None and any((o := parse_network(p)) is not None and network.subnet_of(o) for p in prefixes):
+                found.add(kind)
+                break
+    return found
+
+
+def _kinds(kinds: set[str]) -> str:
+    named = [k for k in KIND_ORDER if k in kinds and k != "0.0.0.0/0"]
+    text = " and ".join([", ".join(named[:-1]), named[-1]] if len(named) > 1 else named)
+    text = f"{text} prefixes" if text else ""
+    return ", ".join(filter(None, [text, "0.0.0.0/0" if "0.0.0.0/0" in kinds else ""]))

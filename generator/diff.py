@@ -702,6 +702,13 @@ def compare_live(capture, new: Topology, resource_group: str | None = None) -> l
                 changes.append(Change(resource.name, resource.type, CREATE, NONE,
                                       f"new {resource.role} in {resource.group} (not in Azure)", ARM))
             continue
+        was, now = before[key].props.get("region"), resource.props.get("region")
+        if was and now and was != now:
+            changes.append(Change(resource.name, resource.type, BLOCKED, NONE,
+                                  f"runs in {was}, the spec deploys it in {now}: Azure refuses to deploy an existing resource "
+                                  f"in another region (InvalidResourceLocation); give its spoke or branch `location: {was}` "
+                                  f"(gen import writes it)", INVALID_LOCATION))
+            continue
         for action, downtime, detail, link, risk in _judge(before[key], resource, resource_group):
             prefix = "" if detail.startswith("reset: ") else "drift: "
             changes.append(Change(resource.name, resource.type, action, downtime, f"{prefix}{detail}", link, risk=risk))

@@ -201,16 +201,33 @@ def inventory(t: Topology) -> dict[tuple, Resource]:
         add(VM, vm.name, vm.path, "test VM", size=str(vm.size), placement=(vm.vnet_name, str(vm.subnet)),
             admin=str(vm.admin_username))
         add(NIC, f"{vm.name}-nic", vm.path, "test VM NIC", placement=(vm.vnet_name, str(vm.subnet)))
-    # Where a VNet branch's own resources live: its region, when the spec gives one (gen diff refuses to move them).
+    # Where each resource lives: the hub's region, or a spoke's or VNet branch's own (gen diff refuses to move one:
+    # Azure does not deploy an existing resource in another region).
     regions = {}
     for branch in t.vnet_branches:
         gateway = branch.vpn_gateway
         for name in (branch.vnet.name, gateway.name, branch.branch_to_hub_connection, *gateway.public_ip_names):
-            regions[str(name)] = str(branch.location or t.location)
+            regions[(VNET if name == branch.vnet.name else "", str(name))] = str(branch.location or t.location)
+    for spoke in t.spokes:
+        regions[(VNET, str(spoke.vnet.name))] = str(spoke.location or t.location)
+    owners = {str(b.name): b.location for b in t.vnet_branches} | {str(s.name): s.location for s in t.spokes}
+    for vm in t.test_vms:  # a test VM sits in its VNet's region (render.py puts it there)
+        regions[(VM, str(vm.name))] = regions[(NIC, f"{vm.name}-nic")] = str(owners.get(str(vm.vnet_ref)) or t.location)
+    for table in t.route_tables:
+        regions[(ROUTE_TABLE, str(table.name))] = str(table.location or t.location)
     for resource in found:
-        if resource.name in regions and resource.type in (VNET, GATEWAY, CONNECTION, PUBLIC_IP):
-            resource.props["region"] = regions[resource.name]
+        if resource.type in REGIONAL:
+            resource.props["region"] = region(regions.get((resource.type, resource.name), regions.get(("", resource.name), str(t.location))))
     return {r.key: r for r in found}
+
+
+def region(location: str) -> str:
+    """A region as Azure's API names it: "UK South" and "uksouth" are one region."""
+    return str(location or "").replace(" ", "").lower()
+
+
+# Resources that have a region of their own (children, extension resources and policies' groups take their parent's).
+REGIONAL = (VNET, GATEWAY, PUBLIC_IP, ROUTE_SERVER, FIREWALL, POLICY, ROUTE_TABLE, CONNECTION, LOCAL_GATEWAY, NIC, VM, WORKSPACE)
 
 
 def _network_rules(group) -> tuple:

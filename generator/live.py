@@ -20,6 +20,7 @@ from .inventory import (
     PEERING,
     POLICY,
     PUBLIC_IP,
+    REGIONAL,
     ROUTE_SERVER,
     ROUTE_TABLE,
     RULES,
@@ -31,6 +32,7 @@ from .inventory import (
     Resource,
     _collections,
     _network_rules,
+    region,
 )
 from .model import _rule_groups
 
@@ -53,6 +55,8 @@ def inventory(capture: Capture, home_subscription: str = "") -> dict[tuple, Reso
         props = _props(kind, resource, resources)
         if kind in TAGGED:
             props["tags"] = dict(resource.tags or {})
+        if kind in REGIONAL and resource.location:
+            props["region"] = region(resource.location)
         if kind.lower() in azure_shapes.DESIGNED:  # the network resources gen designs; test VMs are left alone
             props["kept"] = azure_shapes.kept_properties(kind, resource.properties)
         subscription = "" if resource.subscription.lower() == home else resource.subscription.lower()

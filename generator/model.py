@@ -117,6 +117,13 @@ class AsDeployed:
         return found
 
 
+def snat_ranges(snat) -> tuple[str, ...]:
+    """A policy's SNAT private ranges, "IANAPrivateRanges" (Azure's word for IANA's four) written out."""
+    ranges = (snat or {}).get("privateRanges") if isinstance(snat, dict) else None
+    ranges = ranges if isinstance(ranges, list) and ranges else ["IANAPrivateRanges"]
+    return tuple(dict.fromkeys(r for item in ranges for r in (IANA_PRIVATE_RANGES if item == "IANAPrivateRanges" else (str(item),))))
+
+
 def resource_key(resource_type: str, *names: str) -> str:
     """A resource's key in `asDeployed`: its type and name as a resource ID writes them after `providers/`
     (`Microsoft.Network/virtualNetworks/vnet-hub/subnets/GatewaySubnet`)."""
@@ -145,6 +152,7 @@ class Subnet:
     path: str = ""
     nsg_id: SpecString | None = None  # an existing network security group to associate
     table: SubnetRouteTable | None = None  # the route table the spec names for it
+    without_table: bool = False  # `routeTable: null`: it runs without one, and keeps so
 
     @property
     def network(self):
@@ -712,6 +720,7 @@ class Spoke(_AzureNetwork):
     path: str = ""
     route_table_name: str = ""
     scope: Scope | None = None  # its own resource group / subscription, when not the hub's
+    location: SpecString | None = None  # its own region, when not the hub's (global peering)
 
     @property
     def label(self) -> str:
@@ -756,6 +765,7 @@ class RouteTable:
     scope: "Scope | None" = None  # where it lives: with the VNet of its first subnet
     path: str = ""  # the spec path that asks for it
     whole_vnets: tuple[tuple[str, tuple[str, ...]], ...] = ()  # VNets it is on every subnet of, with the ones that take none
+    location: SpecString | None = None  # its VNet's region, when not the hub's (a spoke or branch elsewhere)
 
     @property
     def vnet(self) -> str:
@@ -1007,24 +1017,25 @@ class Topology:
         one (ROUTE001 reports them). Decided here, once: a subnet's table is gen's design for it (named by the spec, or
         `<hub VNet>-<subnet>-rt` in the hub and `<spoke VNet>-rt` in a spoke) plus the routes the spec adds; subnets
         that name the same table share it."""
-        wanted = []  # (VNet, subnet, scope, gen's design for it or None, gen's default table name)
+        wanted = []  # (VNet, subnet, scope, gen's design for it or None, gen's default table name, region or None)
         hub = self.hub.vnet
         for subnet in hub.subnets:
             designed = self._designed_hub_routes(subnet)
-            wanted.append((hub, subnet, self.scope, designed, f"{hub.name}-{subnet.name}-rt"))
+            wanted.append((hub, subnet, self.scope, designed, f"{hub.name}-{subnet.name}-rt", None))
         for spoke in self.spokes:
             for subnet in spoke.vnet.subnets:
                 wanted.append((spoke.vnet, subnet, self.scope_of(spoke), self._designed_spoke_routes(spoke, subnet),
-                               spoke.route_table_name))
+                               spoke.route_table_name, spoke.location))
         for branch in self.vnet_branches:
             for subnet in branch.vnet.subnets:
-                wanted.append((branch.vnet, subnet, self.scope_of(branch), None, f"{branch.vnet.name}-{subnet.name}-rt"))
+                wanted.append((branch.vnet, subnet, self.scope_of(branch), None, f"{branch.vnet.name}-{subnet.name}-rt",
+                               branch.location))
         tables: dict[tuple, dict] = {}
         on_subnet: dict[tuple[str, str], tuple] = {}
         conflicts: list[str] = []
-        for vnet, subnet, scope, designed, default_name in wanted:
+        for vnet, subnet, scope, designed, default_name, region in wanted:
             spec_table = subnet.table
-            if designed is None and spec_table is None:
+            if (designed is None and spec_table is None) or subnet.without_table:
                 continue
             routes, propagate = designed if designed else ((), True)
             if spec_table is not None and spec_table.only_these_routes:
@@ -1040,8 +1051,9 @@ class Topology:
             if spec_table is not None and spec_table.resource_group:
                 scope = Scope(spec_table.resource_group, scope.subscription_id)
             key = (str(scope.resource_group).lower(), str(scope.subscription_id or "").lower(), name.lower())
+            # A route table serves subnets of its own region (its first VNet's).
             entry = tables.setdefault(key, {"name": name, "routes": {}, "propagate": propagate, "placements": [], "scope": scope,
-                                            "path": spec_table.path if spec_table else subnet.path})
+                                            "path": spec_table.path if spec_table else subnet.path, "location": region})
             if entry["propagate"] != propagate:
                 conflicts.append(f"{subnet.path}: route table {name} is shared with {entry['placements'][0][1]} of "
                                  f"{entry['placements'][0][0]}, which needs gateway route propagation "
@@ -1069,7 +1081,7 @@ class Topology:
             return tuple(found)
 
         built = {key: RouteTable(entry["name"], tuple(entry["routes"].values()), entry["propagate"], tuple(entry["placements"]),
-                                 entry["scope"], entry["path"], whole(entry["placements"]))
+                                 entry["scope"], entry["path"], whole(entry["placements"]), entry["location"])
                  for key, entry in tables.items()}
         return tuple(built.values()), {where: built[key] for where, key in on_subnet.items()}, tuple(conflicts)
 
@@ -1218,6 +1230,18 @@ class Topology:
             return ()
         return self.region_zones
 
+    @cached_property
+    def firewall_parent_policy(self) -> str | None:
+        """The name of the policy the firewall's policy inherits rules from (`basePolicy`, kept as it runs), or None.
+        "Network rule collections inherited from a parent policy are always prioritized above network rule
+        collections defined as part of a new policy" (https://learn.microsoft.com/azure/firewall-manager/policy-overview)."""
+        firewall = self.hub.firewall
+        if firewall is None or firewall.classic_rules:
+            return None
+        kept = self.kept(resource_key("Microsoft.Network/firewallPolicies", firewall.policy_name))
+        parent = ((kept.properties or {}).get("basePolicy") or {}) if kept else {}
+        return str(parent["id"]).rsplit("/", 1)[-1] if isinstance(parent, dict) and parent.get("id") else None
+
     @cached_property  # every trace through the firewall asks (SNAT): computed once per design
     def public_address_prefixes(self) -> tuple[SpecString, ...]:
         """On-premises and branch prefixes outside IANA's private ranges: Azure Firewall would SNAT traffic to them."""
@@ -1238,7 +1262,13 @@ class Topology:
     @cached_property
     def snat_private_ranges(self) -> tuple[str, ...]:
         """The firewall policy's SNAT private ranges: IANA's, plus every public-range prefix of a site or branch,
-        so that transit keeps its source address both ways. https://learn.microsoft.com/azure/firewall/snat-private-range"""
+        so that transit keeps its source address both ways (https://learn.microsoft.com/azure/firewall/snat-private-range);
+        a running policy's own ranges where the spec keeps them (`asDeployed`)."""
+        firewall = self.hub.firewall
+        kept = self.kept(resource_key("Microsoft.Network/firewallPolicies", firewall.policy_name)) if firewall else None
+        running = (kept.properties or {}).get("snat") if kept else None
+        if isinstance(running, dict) and running.get("privateRanges"):
+            return snat_ranges(running)
         return IANA_PRIVATE_RANGES + tuple(str(p) for p in self.public_address_prefixes)
 
     @property
@@ -1458,7 +1488,8 @@ def _vnet(data: dict, path: str, label: str) -> VirtualNetwork:
         address_space=_texts(data, "addressSpace", path),
         subnets=tuple(
             Subnet(_text(s, "name", f"{path}.subnets[{j}]"), _text(s, "prefix", f"{path}.subnets[{j}]"), f"{path}.subnets[{j}]",
-                   _text(s, "networkSecurityGroupId", f"{path}.subnets[{j}]"), _subnet_table(s, f"{path}.subnets[{j}]"))
+                   _text(s, "networkSecurityGroupId", f"{path}.subnets[{j}]"), _subnet_table(s, f"{path}.subnets[{j}]"),
+                   "routeTable" in s and s["routeTable"] is None)
             for j, s in enumerate(data["subnets"])
         ),
         label=label,
@@ -1684,6 +1715,7 @@ def _spoke(data: dict, path: str, hub_vnet: str) -> Spoke:
         path=path,
         route_table_name=_text(data, "routeTableName", path) or f"{vnet.name}-rt",
         scope=_scope(data, path),
+        location=_text(data, "location", path),
     )
 
 

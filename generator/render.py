@@ -176,8 +176,8 @@ def _route_table_value(t: Topology, table: RouteTable) -> dict:
         if route.next_hop_ip:
             value["nextHopIpAddress"] = route.next_hop_ip
         values.append(value)
-    return {"name": table.name, **_scope_value(table.scope, t.scope), "propagateGatewayRoutes": table.propagate_gateway_routes,
-            "routes": values}
+    return {"name": table.name, **_scope_value(table.scope, t.scope), **({"location": table.location} if table.location else {}),
+            "propagateGatewayRoutes": table.propagate_gateway_routes, "routes": values}
 
 
 # --- firewall rules: the spec's neutral shape, as each API writes it ------------------------------------
@@ -350,12 +350,12 @@ def parameter_values(t: Topology) -> dict:
         values["siteBranches"] = [_site_device_value(t, s, d) for s, d in t.site_devices]
     if t.spokes:
         values["spokes"] = [
-            {"name": spoke.name, **_scope_value(t.scope_of(spoke), t.scope),
+            {"name": spoke.name, **_scope_value(t.scope_of(spoke), t.scope), **({"location": spoke.location} if spoke.location else {}),
              "virtualNetwork": _vnet_value(t, spoke.vnet, t.scope_of(spoke)),
              "hubToSpokePeeringName": spoke.hub_to_spoke_peering, "spokeToHubPeeringName": spoke.spoke_to_hub_peering}
             for spoke in t.spokes]
     if t.test_vms:
-        regions = {b.name: b.location for b in t.vnet_branches if b.location}
+        regions = {o.name: o.location for o in (*t.vnet_branches, *t.spokes) if o.location}
         values["testVms"] = [
             {"name": v.name, "virtualNetworkName": v.vnet_name, "subnetName": v.subnet, "size": v.size, "adminUsername": v.admin_username,
              **({"location": regions[v.vnet_ref]} if v.vnet_ref in regions else {})}
@@ -425,6 +425,24 @@ MODULE_DESCRIPTIONS = {
     "linux-vm": "a test VM and its NIC, no public IP",
     "public-ip": "a Standard, Static public IP, zone-redundant where its owner needs it (gateways, Route Server, firewall)",
 }
+
+
+def logs_not_sent(t: Topology) -> list[str]:
+    """The firewall logs its diagnostic setting leaves out, and why, for the output README
+    (https://learn.microsoft.com/azure/firewall/monitor-firewall-reference)."""
+    firewall = t.hub.firewall
+    logs = firewall.diagnostics if firewall else None
+    if logs is None or logs.category_groups:  # allLogs: every category
+        return []
+    sent = set(logs.categories)
+    found = []
+    if not {"AZFWFlowTrace", "AZFWFatFlow"} & sent:
+        found.append("flow trace and top flows (they need enabling on the firewall first)")
+    if "AZFWDnsQuery" not in sent and "AzureFirewallDnsProxy" not in sent:
+        found.append("DNS queries" + ("" if firewall.dns_proxy else " (DNS proxy is off)"))
+    if firewall.tier != "Premium":
+        found.append("IDPS (Premium only)")
+    return found
 
 
 def _past_firewall(t: Topology) -> dict[str, list[str]]:
@@ -584,6 +602,7 @@ def render(t: Topology, source: Provenance) -> dict[str, str]:
         "hub_subscription": f" --subscription {t.scope.subscription_id}" if t.scope.subscription_id else "",
         "shared_key_reads": shared_key_reads(t),
         **_past_firewall(t),
+        "logs_not_sent": logs_not_sent(t),
     }
     files = {
         "main.bicep": env.get_template("main.bicep.j2").render(context),

@@ -871,6 +871,10 @@ def trace(topology: Topology, source_ip: str, destination_ip: str, gateway_udrs:
             if denied:
                 verdict = PARTIAL
     flow = " ".join(part for part in (protocol or "", str(port) if port else "") if part)
+    if inspected and topology.firewall_parent_policy:
+        forward = replace(forward, assumptions=forward.assumptions + (
+            f"the verdict comes from the policy's own rules; the rules it inherits from {topology.firewall_parent_policy} "
+            f"come first and are not in the spec (FW010)",))
     snat = policy.snat_effect(topology, destination.address) if inspected else ""
     return TraceResult(source, destination, forward, back, verdict, where, inspected, allowed_by, flow, snat,
                        tuple(denied) if verdict == PARTIAL else (), denied_by)

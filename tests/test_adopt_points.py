@@ -386,3 +386,76 @@ def test_a_site_that_advertises_more_than_its_gateway_holds_keeps_it_and_its_dev
     assert "192.168.12.0/24" in lyon["advertisedPrefixes"] and "192.168.12.0/24" not in lyon["addressPrefixes"]
     result = run("device-config", write_spec(tmp_path, cli), "lyon", "--vendor", "cisco-iosxe", "--capture", CLI)
     assert result.exit_code == 0 and "192.168.12.0 255.255.255.0" in result.output  # it keeps advertising it
+
+
+TF = CAPTURES / "tf-hub"
+
+
+@pytest.fixture(scope="module")
+def tf() -> dict:
+    return import_capture(Capture(TF)).spec
+
+
+def test_a_spoke_in_another_region_keeps_its_region_and_a_move_is_refused(tf):
+    dr = next(s for s in tf["spokes"] if s["vnet"]["name"] == "vnet-spoke-dr-ukwest-001")
+    assert dr["location"] == "ukwest"
+    parameters = render_data(tf)["main.bicepparam"]
+    assert "location: 'ukwest'" in parameters
+    moved = copy.deepcopy(tf)
+    next(s for s in moved["spokes"] if s["vnet"]["name"] == "vnet-spoke-dr-ukwest-001").pop("location")
+    blocked = {c.resource: c for c in diff.compare_live(Capture(TF), model.build(moved)) if c.action == diff.BLOCKED}
+    assert "runs in ukwest, the spec deploys it in uksouth" in blocked["vnet-spoke-dr-ukwest-001"].detail
+    assert "InvalidResourceLocation" in blocked["rt-spoke-dr-ukwest-001"].detail
+
+
+def test_the_firewall_management_subnet_keeps_the_table_azure_gives_it(tf):
+    """"By default, the service associates a system-provided route table to the Management subnet ... Avoid associating
+    customer route tables" (management-nic): a running subnet without one is imported as `routeTable: null`."""
+    subnet = next(s for s in tf["hub"]["vnet"]["subnets"] if s["name"] == "AzureFirewallManagementSubnet")
+    assert subnet["routeTable"] is None
+    topology = model.build(tf)
+    assert topology.table_on(topology.hub.vnet.name, "AzureFirewallManagementSubnet") is None
+
+
+def test_kept_snat_ranges_are_what_the_firewall_does_and_no_drift(tf):
+    topology = model.build(tf)
+    assert "203.0.113.192/26" in topology.snat_private_ranges
+    assert not [c for c in diff.compare_live(Capture(TF), topology) if "SNAT" in c.detail]
+
+
+def test_what_gen_cannot_see_is_said_where_it_matters(tf, tmp_path):
+    found = findings(tf)
+    assert [k for k in found if k[0] == "FW010"] and [k for k in found if k[0] == "VPN003"]
+    traced = run("trace", write_spec(tmp_path, tf), "--from", "10.200.1.10", "--to", "10.102.9.10", "--protocol", "TCP",
+                 "--port", "443")
+    assert "the rules it inherits from fwp-base-global come first" in traced.output
+
+
+def test_the_output_readme_says_what_runs(tf):
+    readme = render_data(tf)["README.md"]
+    assert readme.count("`rt-spoke-app1-uksouth-001` on") == 1  # each table once
+    assert 'ergw ==>|"UDR: spoke prefixes"| afw' in readme  # what GatewaySubnet's routes hold, not gen's design
+    assert "## What your routers must advertise" not in readme  # transit is not inspected here
+    assert "Not sent: flow trace" not in readme  # the running setting sends them
+    assert "classic rules" not in readme.split("## What gets deployed")[1].split("##")[0]
+
+
+def test_a_subnet_written_with_address_prefixes_keeps_that_form(tmp_path, tf):
+    """The AVM subnet module writes `addressPrefixes`; Azure refuses a body with both forms (Azure/azure-cli issue
+    32005), so the subnet's PUT keeps the one it runs with."""
+    from azure_standin import template_puts
+    from conftest import compile_environment, compile_rendered
+    from generator.compiler import BicepJsonRpc, find_bicep
+
+    kept = copy.deepcopy(tf)
+    key = "Microsoft.Network/virtualNetworks/vnet-hub-uksouth-001/subnets/snet-shared-services"
+    prefix = next(s["prefix"] for s in kept["hub"]["vnet"]["subnets"] if s["name"] == "snet-shared-services")
+    kept.setdefault("asDeployed", {}).setdefault(key, {}).setdefault("properties", {})["addressPrefixes"] = [prefix]
+    topology = model.build(kept)
+    with BicepJsonRpc(find_bicep(), compile_environment(topology)) as rpc:
+        result = compile_rendered(rpc, kept, tmp_path / "out")
+    assert result.diagnostics == []
+    puts = template_puts(result.template, result.parameter_values, topology.name, kept["resourceGroup"],
+                         kept.get("subscriptionId") or "00000000-0000-0000-0000-000000000000")
+    subnet = next(p for p in puts if p["id"].endswith("/subnets/snet-shared-services"))
+    assert subnet["properties"]["addressPrefixes"] == [prefix] and subnet["properties"].get("addressPrefix") is None

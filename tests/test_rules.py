@@ -34,6 +34,8 @@ EXPECTED = {
     "ASD001-keeps-what-the-spec-designs.json": ("ASD001", "asDeployed.Microsoft.Network/virtualNetworkGateways/vpngw-hub.properties"),
     "FW010-ip-group-not-described.json": ("FW010", "hub.firewall.ipGroups"),
     "ROUTE001-shared-table-with-both-propagations.json": ("ROUTE001", "hub.vnet.subnets[2]"),
+    "VPN003-custom-traffic-selectors.json": ("VPN003", "branches[2]"),
+    "ROUTE003-gateway-subnet-propagation-off.json": ("ROUTE003", "hub.vnet.subnets[0].routeTable"),
     "ROUTE002-table-on-route-server-subnet.json": ("ROUTE002", "hub.vnet.subnets[1].routeTable"),
     "ADDR001-invalid-cidr.json": ("ADDR001", "hub.vnet.subnets[2].prefix"),
     "ADDR001-ipv6-site-prefix.json": ("ADDR001", "branches[2].addressPrefixes[0]"),

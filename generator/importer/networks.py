@@ -91,6 +91,8 @@ def spokes(ev: Evidence, hub: Resource, taken: set[str]) -> list[dict]:
                      and str(p.prop("remoteVirtualNetwork", "id") or "").lower() == hub.key), None)
         ev.use(peering, back)
         entry = {"name": unique(item_name(remote.name, strip=("vnet-",)), taken), **scope(remote, hub), "vnet": vnet(ev, remote)}
+        if remote.location and hub.location and remote.location.replace(" ", "").lower() != hub.location.replace(" ", "").lower():
+            entry["location"] = remote.location  # a spoke in another region, over global peering
         hub_side, spoke_side = peering.name.split("/", 1)[1], back.name.split("/", 1)[1] if back else ""
         if hub_side != f"{hub.name}-to-{remote.name}":
             entry["hubToSpokePeeringName"] = hub_side

@@ -38,10 +38,12 @@ def keep(ev: Evidence, spec: dict, vnets: list[tuple[dict, Resource]]) -> None:
         for entry in vnet_spec["subnets"]:
             captured = subnets.get(entry["name"].lower())
             table = ev.table_of(captured) if captured is not None else None
+            design = designed.table_on(vnet_spec["name"], entry["name"])
             if table is None:
+                if design is not None and captured is not None:
+                    entry["routeTable"] = None  # it runs without one: a redeploy must not attach gen's
                 continue
             ev.use(table)
-            design = designed.table_on(vnet_spec["name"], entry["name"])
             entry["routeTable"] = _table(table, design)
             if table.resource_group.lower() != vnet_resource.resource_group.lower():
                 entry["routeTable"] = {"name": table.name, "resourceGroup": table.resource_group,

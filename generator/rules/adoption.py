@@ -97,3 +97,26 @@ def no_table_here(topology, data):
     for subnet in topology.each(Subnet):
         if subnet.table is not None and subnet.name in (ROUTE_SERVER_SUBNET,) + NO_ROUTE_TABLE_SUBNETS:
             yield subnet.table.path, f"{subnet.name} takes no route table: remove its routeTable"
+
+
+GATEWAY_PROPAGATION_LINK = "https://learn.microsoft.com/azure/virtual-network/virtual-networks-udr-overview"
+
+
+@rule("ROUTE003", "GatewaySubnet's route table must propagate gateway routes", GATEWAY_PROPAGATION_LINK, creation=True)
+def gateway_subnet_propagation(topology, data):
+    """"Route propagation shouldn't be disabled on GatewaySubnet. The gateway won't function if this setting is
+    disabled" (virtual network traffic routing). A hub that runs with it off (`existing`) is a warning: kept as it runs,
+    but broken until it is turned on (in place, no downtime documented)."""
+    from ..model import GATEWAY_SUBNET
+
+    table = topology.table_on(topology.hub.vnet.name, GATEWAY_SUBNET)
+    if table is None or table.propagate_gateway_routes:
+        return
+    subnet = topology.hub.vnet.subnet(GATEWAY_SUBNET)
+    where = subnet.table.path if subnet is not None and subnet.table is not None else topology.hub.vnet.path
+    text = (f"route table {table.name} on GatewaySubnet has gateway route propagation off: \"The gateway won't function if "
+            f"this setting is disabled\"")
+    if topology.hub.vnet.existing:
+        yield f"{where}", text + ". Kept as it runs; set propagateGatewayRoutes: true (or remove it) to turn it on", WARNING
+    else:
+        yield f"{where}", text + ": remove propagateGatewayRoutes: false"

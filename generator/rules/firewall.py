@@ -225,13 +225,11 @@ def rules_not_seen(topology, data):
     firewall = topology.hub.firewall
     if firewall is None:
         return
-    kept = topology.kept(f"Microsoft.Network/firewallPolicies/{firewall.policy_name}")
-    parent = ((kept.properties or {}).get("basePolicy") or {}).get("id") if kept and not firewall.classic_rules else None
+    parent = topology.firewall_parent_policy
     if parent:
         yield f"{firewall.path}.policyName", (
-            f"policy {firewall.policy_name} inherits rules from {str(parent).rsplit('/', 1)[-1]}, which the spec does not hold: "
-            f"the parent's rule collections come first, so gen trace's verdicts (allowed, denied) may be wrong for flows "
-            f"they match")
+            f"policy {firewall.policy_name} inherits rules from {parent}, which the spec does not hold: the parent's rule "
+            f"collections come first, so gen trace's verdicts (allowed, denied) may be wrong for flows they match")
     named = {str(i) for c in firewall.collections for r in c.rules
              for i in (*getattr(r, "source_ip_groups", ()), *getattr(r, "destination_ip_groups", ()))}
     unknown = sorted(i for i in named if not firewall.ip_group_addresses((i,)))

@@ -57,3 +57,21 @@ def weak_algorithms(topology, data):
                 yield f"{policy.path}.{key}", (
                     f"site '{site.name}': {key} {value} is {WEAK[key][value]}, which gives the tunnel little or no "
                     f"protection: use AES256 or GCMAES256, SHA256 or better, DHGroup14/ECP256 or better, if the device can")
+
+
+SELECTORS_LINK = "https://learn.microsoft.com/azure/vpn-gateway/custom-traffic-selectors"
+
+
+@rule("VPN003", "Custom traffic selectors gen does not model", SELECTORS_LINK, severity=WARNING)
+def custom_selectors(topology, data):
+    """A connection that runs with custom traffic selectors (`trafficSelectorPolicies`, kept as it runs) decides which
+    prefixes its tunnel carries. gen trace and device-config model a policy-based site as one that reaches the hub VNet
+    only, and a route-based one by its routes: their verdicts may be wrong for this site."""
+    from ..model import resource_key
+
+    for site, device in topology.site_devices:
+        kept = topology.kept(resource_key("Microsoft.Network/connections", str(device.connection_name)))
+        if kept and (kept.properties or {}).get("trafficSelectorPolicies"):
+            yield device.path or site.path, (
+                f"connection {device.connection_name} of site '{site.name}' runs with custom traffic selectors, which gen "
+                f"keeps but does not model: gen trace and gen device-config may be wrong about what its tunnel carries")

@@ -82,7 +82,7 @@ module routeTableDeployments 'modules/route-table.bicep' = [
     name: take('${deploymentPrefix}-rt-${index}-${table.name}', 64)
     params: {
       name: table.name
-      location: location
+      location: table.?location ?? location
       tags: tags
       propagateGatewayRoutes: table.propagateGatewayRoutes
       routes: table.routes
@@ -301,7 +301,7 @@ module spokeNetworks 'modules/virtual-network.bicep' = [
     name: '${deploymentPrefix}-vnet-${spoke.name}'
     params: {
       name: spoke.virtualNetwork.name
-      location: location
+      location: spoke.?location ?? location
       tags: tags
       addressPrefixes: spoke.virtualNetwork.addressPrefixes
       dnsServers: spoke.virtualNetwork.?dnsServers ?? []

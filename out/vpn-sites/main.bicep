@@ -71,7 +71,7 @@ module routeTableDeployments 'modules/route-table.bicep' = [
     name: take('${deploymentPrefix}-rt-${index}-${table.name}', 64)
     params: {
       name: table.name
-      location: location
+      location: table.?location ?? location
       tags: tags
       propagateGatewayRoutes: table.propagateGatewayRoutes
       routes: table.routes

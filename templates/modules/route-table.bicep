@@ -29,6 +29,9 @@ type routeTableType = {
   @description('Optional. Subscription of the route table, when not the hub\'s.')
   subscriptionId: string?
 
+  @description('Optional. Azure region of the route table (its VNet\'s), when not the hub\'s.')
+  location: string?
+
   @description('Required. Whether routes learned by the gateways reach the subnets (BGP route propagation).')
   propagateGatewayRoutes: bool
 

@@ -15,6 +15,9 @@ type spokeType = {
   @description('Optional. Subscription of the spoke\'s resources, when not the hub\'s.')
   subscriptionId: string?
 
+  @description('Optional. Azure region of the spoke (global VNet peering with gateway transit), when not the hub\'s.')
+  location: string?
+
   @description('Required. The spoke virtual network.')
   virtualNetwork: virtualNetworkType
 

@@ -90,15 +90,23 @@ resource virtualNetwork 'Microsoft.Network/virtualNetworks@2025-05-01' = {
   )
 }
 
+// What each running subnet keeps (asDeployed), by its resource ID or by its type and name.
+var keptSubnets = map(
+  subnets,
+  subnet =>
+    (asDeployed[?resourceId('Microsoft.Network/virtualNetworks/subnets', name, subnet.name)] ?? asDeployed[?'Microsoft.Network/virtualNetworks/${name}/subnets/${subnet.name}']).?properties ?? {}
+)
+
 // Every subnet write updates the VNet: one at a time, or Azure refuses the next with AnotherOperationInProgress.
 @batchSize(1)
 resource subnetResources 'Microsoft.Network/virtualNetworks/subnets@2025-05-01' = [
-  for subnet in subnets: {
+  for (subnet, index) in subnets: {
     parent: virtualNetwork
     name: subnet.name
     properties: union(
       {
-        addressPrefix: subnet.addressPrefix
+        // A running subnet created with `addressPrefixes` keeps that form: Azure refuses a body with both.
+        addressPrefix: contains(keptSubnets[index], 'addressPrefixes') ? null : subnet.addressPrefix
         routeTable: subnet.?routeTable == null
           ? null
           : {
@@ -111,7 +119,7 @@ resource subnetResources 'Microsoft.Network/virtualNetworks/subnets@2025-05-01' 
             }
         networkSecurityGroup: subnet.?networkSecurityGroupId == null ? null : { id: subnet.networkSecurityGroupId! }
       },
-      (asDeployed[?resourceId('Microsoft.Network/virtualNetworks/subnets', name, subnet.name)] ?? asDeployed[?'Microsoft.Network/virtualNetworks/${name}/subnets/${subnet.name}']).?properties ?? {}
+      keptSubnets[index]
     )
   }
 ]
