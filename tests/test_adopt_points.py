@@ -459,3 +459,15 @@ def test_a_subnet_written_with_address_prefixes_keeps_that_form(tmp_path, tf):
                          kept.get("subscriptionId") or "00000000-0000-0000-0000-000000000000")
     subnet = next(p for p in puts if p["id"].endswith("/subnets/snet-shared-services"))
     assert subnet["properties"]["addressPrefixes"] == [prefix] and subnet["properties"].get("addressPrefix") is None
+
+
+def test_devices_of_one_site_may_differ_in_connection_mode(tf, tmp_path):
+    """tf-hub's Manchester: fw02's connection is ResponderOnly (Azure only answers), fw01's Default. Each device's files
+    follow its own connection."""
+    site = next(b for b in tf["branches"] if b.get("devices") and len(b["devices"]) == 2)
+    modes = {d["name"]: (d.get("connection") or {}).get("connectionMode", "Default") for d in site["devices"]}
+    assert set(modes.values()) == {"Default", "ResponderOnly"}
+    result = run("device-config", write_spec(tmp_path, tf), site["name"], "--vendor", "strongswan", "--capture", TF)
+    assert result.exit_code == 0, result.stderr
+    initiator = site["devices"][0]["name"] if modes[site["devices"][0]["name"]] == "InitiatorOnly" else None
+    assert initiator is None and "start_action = start" in result.output  # both open IKE: neither is InitiatorOnly

@@ -217,11 +217,11 @@ def test_without_a_capture_azure_s_addresses_are_named_placeholders():
 
 
 def test_initiator_only_makes_the_device_wait_for_azure():
-    waiting = parsed(replace(site_config("shop-oslo"), connection_mode="InitiatorOnly"), "shop-oslo")
+    waiting = parsed(with_mode(site_config("shop-oslo"), "InitiatorOnly"), "shop-oslo")
     assert all(p["set"]["passive-mode"] == "enable" for p in edits(waiting, "vpn ipsec phase1-interface").values())
     assert all(p["set"]["auto-negotiate"] == "disable" for p in edits(waiting, "vpn ipsec phase2-interface").values())
     for mode in ("Default", "ResponderOnly"):
-        opening = parsed(replace(site_config("shop-oslo"), connection_mode=mode), "shop-oslo")
+        opening = parsed(with_mode(site_config("shop-oslo"), mode), "shop-oslo")
         assert all("passive-mode" not in p["set"] for p in edits(opening, "vpn ipsec phase1-interface").values())
 
 
@@ -304,3 +304,8 @@ def test_a_setting_fortios_cannot_express_is_refused_with_the_alternative(policy
     with pytest.raises(devices.DeviceConfigError, match=message) as refused:
         devices.render(site_config("dc-frankfurt", data=with_policy("dc-frankfurt", **policy)), "fortios")
     assert "pick" in str(refused.value) or "set one in that range" in str(refused.value)
+
+
+def with_mode(config, mode):
+    """The site's devices with one connection mode (it is each device's connection's)."""
+    return replace(config, devices=tuple(replace(d, connection_mode=mode) for d in config.devices))

@@ -266,9 +266,9 @@ def test_without_a_capture_azure_s_addresses_are_placeholders_the_header_names()
 
 def test_initiator_only_makes_the_firewall_passive_and_responder_only_does_not():
     config = site("shop-oslo")
-    initiator = only_file(dataclasses.replace(config, connection_mode="InitiatorOnly"))
+    initiator = only_file(with_mode(config, "InitiatorOnly"))
     assert initiator.count("protocol-common passive-mode yes") == 2 and "passive-mode no" not in initiator
-    responder = only_file(dataclasses.replace(config, connection_mode="ResponderOnly"))
+    responder = only_file(with_mode(config, "ResponderOnly"))
     assert responder.count("protocol-common passive-mode no") == 2
 
 
@@ -290,3 +290,8 @@ def test_the_tunnels_share_a_zone_and_rules_allow_the_site_and_azure_both_ways()
     assert (f"set rulebase security rules azure-to-shop-oslo from azure-vpn to <lan-zone> source {azure} "
             f"destination [ 10.31.0.0/24 ] ") in text
     assert all(line.endswith("action allow") for line in set_lines(text) if " rulebase security " in line)
+
+
+def with_mode(config, mode):
+    """The site's devices with one connection mode (it is each device's connection's)."""
+    return dataclasses.replace(config, devices=tuple(dataclasses.replace(d, connection_mode=mode) for d in config.devices))

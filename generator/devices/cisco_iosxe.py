@@ -154,7 +154,7 @@ def device_config(config: SiteConfig, device: Device) -> str:
              f"! Azure's DPD timeout on this connection: {device.dpd_timeout_seconds} s; its IKE SA lifetime is fixed "
              f"at {IKE_LIFETIME_SECONDS} s.",
              ]
-    if not config.device_initiates:
+    if not device.initiates:
         lines.append("! connectionMode InitiatorOnly: Azure opens IKE; a VTI also tries to, which Azure turns down "
                      "(assumed harmless).")
     weak = weak_keywords(config)

@@ -190,7 +190,7 @@ def tunnels(config: SiteConfig, device: Device, proposals: Proposals) -> list[st
         body = [f"set interface {quoted(WAN)}", "set ike-version 2", "set peertype any", "set net-device disable",
                 f"set proposal {proposals.ike}", f"set dhgrp {proposals.dh}", f"set keylife {IKE_LIFETIME_SECONDS}",
                 "set dpd on-idle", f"set dpd-retryinterval {DPD_RETRY_SECONDS}"]
-        if not config.device_initiates:  # InitiatorOnly: Azure refuses IKE the device opens (FortiOS 6.4 or later)
+        if not device.initiates:  # InitiatorOnly: Azure refuses IKE the device opens (FortiOS 6.4 or later)
             body.append("set passive-mode enable")
         body += [f"set remote-gw {tunnel.azure_public_ip}", f'set psksecret "${{{device.psk_env}}}"']
         phase1.append((quoted(tunnel.name), body))
@@ -201,7 +201,7 @@ def tunnels(config: SiteConfig, device: Device, proposals: Proposals) -> list[st
             body += ["set pfs disable"] if proposals.pfs is None else ["set pfs enable", f"set dhgrp {proposals.pfs}"]
             body += ["set keylife-type both", f"set keylifeseconds {crypto.sa_lifetime_seconds}",
                      f"set keylifekbs {crypto.sa_data_size_kilobytes}",
-                     f"set auto-negotiate {'enable' if config.device_initiates else 'disable'}",
+                     f"set auto-negotiate {'enable' if device.initiates else 'disable'}",
                      f"set src-subnet {local}", f"set dst-subnet {remote}"]
             phase2.append((quoted(tunnel.name if len(pairs) == 1 else f"{tunnel.name}-{number}"), body))
     return [f"# One tunnel to each instance of {config.gateway}.",

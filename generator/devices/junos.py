@@ -154,9 +154,9 @@ def junos(config: SiteConfig, device: Device, ike: list[str], esp: list[str]) ->
                   f"{g} dead-peer-detection interval {DPD_INTERVAL}", f"{g} dead-peer-detection threshold {threshold}"]
     lines += ["", "# IPsec: a VPN per instance, each bound to its own st0 unit (unnumbered, as in Microsoft's sample).",
               *esp]
-    if not config.device_initiates:
+    if not device.initiates:
         lines.append("# Connection mode InitiatorOnly: Azure opens the tunnels, so the device waits for traffic.")
-    establish = "immediately" if config.device_initiates else "on-traffic"
+    establish = "immediately" if device.initiates else "on-traffic"
     for tunnel in device.tunnels:
         v = f"set security ipsec vpn {tunnel.name}"
         lines += [f'set interfaces st0 unit {tunnel.instance} description "{config.gateway} instance '

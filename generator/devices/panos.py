@@ -180,9 +180,9 @@ def local_id(device: Device) -> str:
 
 
 def ike_gateways(config: SiteConfig, device: Device) -> list[str]:
-    passive = "no" if config.device_initiates else "yes"
+    passive = "no" if device.initiates else "yes"
     lines = ["", "# One IKEv2-only gateway per instance. NAT traversal in case the firewall sits behind NAT; "
-                 + ("the firewall opens IKE itself (not passive)." if config.device_initiates else
+                 + ("the firewall opens IKE itself (not passive)." if device.initiates else
                     "passive: Azure opens IKE (connection mode InitiatorOnly).")]
     for tunnel in device.tunnels:
         gateway = f"set network ike gateway {tunnel.name}-ike"

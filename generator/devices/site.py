@@ -79,6 +79,12 @@ class Device:
     psk_env: str  # the environment variable the deployment reads this device's shared key from
     dpd_timeout_seconds: int = 45  # its connection's (devices of one site may differ)
     key_read: str | None = None  # a running connection's: the command that exports its shared key as psk_env
+    connection_mode: str = "Default"  # its connection's (devices of one site may differ)
+
+    @property
+    def initiates(self) -> bool:
+        """The device must open IKE itself: Azure never does with ResponderOnly; with InitiatorOnly only Azure does."""
+        return self.connection_mode != "InitiatorOnly"
 
 
 @dataclass(frozen=True)
@@ -92,18 +98,12 @@ class SiteConfig:
     azure_prefixes: tuple[str, ...]  # what Azure offers the site: hub, spokes, other branches, on-premises
     crypto: Crypto
     custom_crypto: bool  # the connection's own policy; False: one of Azure's default offers
-    connection_mode: str
     policy_based: bool
     azure: AzureSide
 
     @property
     def bgp(self) -> bool:
         return all(d.bgp_asn is not None for d in self.devices)
-
-    @property
-    def device_initiates(self) -> bool:
-        """The device must open IKE itself: Azure never does with ResponderOnly."""
-        return self.connection_mode != "InitiatorOnly"
 
     @property
     def placeholders(self) -> tuple[str, ...]:
@@ -164,11 +164,11 @@ def site_config(topology: Topology, site_name: str, azure: AzureSide) -> SiteCon
     connection = site.connection
     for device in site.devices:
         own = site.connection_of(device)
-        if (own.ipsec_policy, bool(own.policy_based_traffic_selectors), own.connection_mode) != (
-                connection.ipsec_policy, bool(connection.policy_based_traffic_selectors), connection.connection_mode):
-            raise DeviceConfigError(f"device {device.name} of site {site.name} has its own IPsec policy, traffic selectors or "
-                                    f"connection mode: gen device-config writes a site's devices with one of each (its DPD "
-                                    f"timeout may differ); write {device.name}'s separately, or give the site one setting")
+        if (own.ipsec_policy, bool(own.policy_based_traffic_selectors)) != (
+                connection.ipsec_policy, bool(connection.policy_based_traffic_selectors)):
+            raise DeviceConfigError(f"device {device.name} of site {site.name} has its own IPsec policy or traffic selectors: "
+                                    f"gen device-config writes a site's devices with one of each (their DPD timeout and "
+                                    f"connection mode may differ); give the site one policy")
     if any(site.connection_of(device).connection_protocol == "IKEv1" for device in site.devices):
         raise DeviceConfigError(f"site {site.name}'s connection speaks IKEv1 (connectionProtocol): gen device-config writes "
                                 f"IKEv2 configurations only. The device that runs this connection keeps its own "
@@ -186,7 +186,6 @@ def site_config(topology: Topology, site_name: str, azure: AzureSide) -> SiteCon
         azure_prefixes=tuple(routing.offered_to(topology, site)),
         crypto=crypto,
         custom_crypto=policy is not None,
-        connection_mode=connection.connection_mode or "Default",
         policy_based=bool(connection.policy_based_traffic_selectors),
         azure=azure,
     )
@@ -214,6 +213,7 @@ def _device(topology: Topology, site: SiteBranch, device, azure: AzureSide) -> D
         tunnels=tuple(tunnels),
         psk_env=site.secret_env_of(device),
         dpd_timeout_seconds=site.connection_of(device).dpd_timeout_seconds or 45,
+        connection_mode=site.connection_of(device).connection_mode or "Default",
         key_read=shared_key_read(topology, site.secret_env_of(device), str(device.connection_name))
         if topology.hub.vnet.existing else None,
     )

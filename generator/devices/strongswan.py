@@ -74,7 +74,7 @@ def swanctl(config: SiteConfig, device: Device) -> str:
     c = config.crypto
     ike, esp = ike_proposal(config), esp_proposal(config)
     life = c.sa_lifetime_seconds
-    start = "start" if config.device_initiates else "trap"
+    start = "start" if device.initiates else "trap"
     lines = [header(config, device, "strongSwan swanctl.conf", SOURCE), "#",
              f"# Install as /etc/swanctl/conf.d/{device.file_stem}.conf, then: swanctl --load-all.",
              f"# Clamp TCP MSS at {TCP_MSS} towards Azure (Microsoft's requirement), e.g. iptables -t mangle -A FORWARD "
@@ -116,7 +116,7 @@ def swanctl(config: SiteConfig, device: Device) -> str:
             f"        life_bytes = {c.sa_data_size_kilobytes * 1024}",
             f"        start_action = {start}",
             "        dpd_action = restart",
-            "        close_action = start" if config.device_initiates else "        close_action = trap",
+            "        close_action = start" if device.initiates else "        close_action = trap",
             "      }",
             "    }",
             "  }",
