@@ -26,6 +26,8 @@ it say so.
 
 from __future__ import annotations
 
+import ipaddress
+
 import json
 import os
 import stat
@@ -352,8 +354,13 @@ class Capture:
         where = self.root / rel
         found = []
         for index, entry in enumerate(_entries(document, where)):
+            network = _text(entry, "network", where, f"[{index}]")
+            try:  # a route of a gateway is to a prefix: anything else is no route verify could judge, and no "as designed"
+                ipaddress.ip_network(network, strict=False)
+            except ValueError:
+                raise CaptureError(f"{where}: [{index}].network is {network!r}, not an address prefix") from None
             found.append(GatewayRoute(
-                network=_text(entry, "network", where, f"[{index}]"),
+                network=network,
                 origin=_optional_text(entry, "origin", where, f"[{index}]"),
                 next_hop=_optional_text(entry, "nextHop", where, f"[{index}]"),
                 as_path=_optional_text(entry, "asPath", where, f"[{index}]"),

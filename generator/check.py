@@ -223,7 +223,10 @@ def as_markdown(report: Report) -> str:
         if hub.analysis.findings:
             lines.append(render_findings(hub.analysis.findings, hub.spec_file, hub.analysis.loaded.text, "markdown"))
         if hub.drift:
-            lines += [f"Output {markdown.code(str(hub.directory))} is out of date: run `gen render {hub.spec_file} -o {hub.directory}`.", ""]
+            from .collect import quote
+
+            command = f"gen render {quote(hub.spec_file)} -o {quote(str(hub.directory))}"
+            lines += [f"Output {markdown.code(str(hub.directory))} is out of date: run {markdown.code(command)}.", ""]
             lines += [f"- {markdown.text(str(item))}" for item in hub.drift] + [""]
         if hub.build is not None and hub.build.diagnostics:
             lines += ["Compiler:", ""] + [f"- {markdown.text(_short_diagnostic(d, hub))}" for d in hub.build.diagnostics] + [""]
@@ -231,7 +234,7 @@ def as_markdown(report: Report) -> str:
             lines.append(diff.as_markdown(hub.changes))
             if hub.changed_operations:
                 lines += [f"What deploying this change runs ({_span_of(hub.changed_operations)} one after the other; "
-                          f"unchanged resources are rewritten in seconds):", "",
+                          f"unchanged resources are rewritten much faster, assumed):", "",
                           "| operation | typical |", "|---|---|"]
                 lines += [f"| {op.type.split('/', 1)[-1]} {markdown.code(op.name)} | {plan_text.span(op.typical.minutes)} |"
                           for op in hub.changed_operations]

@@ -270,6 +270,7 @@ def check(spec_files: tuple[str, ...], base: str | None, capture: str | None, fm
 
     if capture is not None and len(spec_files) > 1:
         raise click.UsageError("--capture goes with one SPEC (a capture is of one hub)")
+    _refuse_own_input(report_file, spec_files)
     report = checker.run(list(spec_files), base, capture, strict)
     text = checker.FORMATS[fmt](report)
     if report_file is None:
@@ -461,6 +462,19 @@ def diff(specs: tuple[str, ...], revision: str | None, live_capture: str | None,
     finish(EXIT_FINDINGS if differ.disruptive(changes) else EXIT_OK)
 
 
+def _refuse_own_input(output, inputs) -> None:
+    """No command writes over a file it reads: `gen collect SPEC -o SPEC` would replace the spec with a script."""
+    if output is None:
+        return
+    for given in inputs:
+        try:
+            same = Path(output).exists() and os.path.samefile(output, given)
+        except OSError:
+            same = False
+        if same:
+            raise InputError(f"{output}: is {given}, which this command reads; write to another file")
+
+
 GROUP_ARGUMENT = re.compile(r"^(?:[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}/)?"
                             r"[-\w._()]{1,90}$")
 
@@ -494,7 +508,7 @@ def collect(spec_file: str | None, groups: tuple[str, ...], deployment: str | No
     if any(not g.strip() for g in groups):
         raise click.UsageError("an empty --resource-group; name the resource group to capture")
     for group in groups:
-        if not GROUP_ARGUMENT.match(group):
+        if not GROUP_ARGUMENT.fullmatch(group):
             raise click.UsageError(f"--resource-group {group!r}: a resource group name (letters, digits, -_.()), or "
                                    f"SUBSCRIPTION/GROUP with the subscription's ID")
     if spec_file is None:
@@ -523,6 +537,7 @@ def collect(spec_file: str | None, groups: tuple[str, ...], deployment: str | No
     if script is None:
         click.echo(text, nl=False)
         finish(EXIT_OK)
+    _refuse_own_input(script, [spec_file] if spec_file else [])
     try:
         write_file(script, text, executable=True)
     except OSError as exc:
@@ -709,6 +724,11 @@ def _is_dir(path: Path) -> bool:
 def _routable_topology(spec_file: str):
     """The topology of a schema-valid spec. Rule errors do not stop routing: seeing what a mistake
     does to the paths (branch-to-branch off: no route at the on-premises edge) is the point."""
+    return _routable(spec_file).topology
+
+
+def _routable(spec_file: str):
+    """The analysis of a schema-valid spec (its topology routable), errors noted on stderr."""
     analysis = _analyse(spec_file)
     if analysis.topology is None:
         _report(analysis, "text")
@@ -716,7 +736,7 @@ def _routable_topology(spec_file: str):
         finish(EXIT_FINDINGS)
     if analysis.errors:
         click.echo(f"gen: note: the spec has {len(analysis.errors)} error(s) (gen validate); routing it as written", err=True)
-    return analysis.topology
+    return analysis
 
 
 @main.command(short_help="Show the effective routes at each hop.")
@@ -841,10 +861,10 @@ def resilience(spec_file: str, pairs: bool, fmt: str) -> None:
     """
     from . import resilience as checker
 
-    topology = _routable_topology(spec_file)
-    result = checker.analyse(topology, pairs=pairs)
+    analysis = _routable(spec_file)
+    result = checker.analyse(analysis.topology, pairs=pairs)
     click.echo(checker.FORMATS[fmt](result), nl=False)
-    finish(EXIT_FINDINGS if result.failed else EXIT_OK)
+    finish(EXIT_FINDINGS if result.failed or analysis.errors else EXIT_OK)  # a spec with errors is a finding
 
 
 @main.command(name="device-config", short_help="Write a site's VPN device configuration: both tunnels, BGP, crypto.")

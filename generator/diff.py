@@ -383,8 +383,10 @@ def _vnet(old: Resource, new: Resource, resource_group: str = "{rg}"):
     if dropped:
         detail += f"; {', '.join(dropped)} must hold no subnet before it can go"
     if n["remotes"]:
-        commands = "; ".join(f"az network vnet peering sync --resource-group {resource_group} --vnet-name {vnet} --name {peering}"
-                             for vnet, peering in n["remotes"])
+        from .collect import quote
+
+        commands = "; ".join(f"az network vnet peering sync --resource-group {quote(resource_group)} --vnet-name {quote(vnet)} "
+                             f"--name {quote(peering)}" for vnet, peering in n["remotes"])
         detail += f"; then sync each remote peering, or the peered VNets keep routing to the old ranges: {commands}"
     yield MODIFY, NONE, detail, ADDRESS_SPACE
 
@@ -561,8 +563,12 @@ def _delete(resource: Resource, resource_group: str, why: str, before_deploying:
         link = ASYMMETRY
     else:
         detail, link = f"{why}; az deployment group create is incremental, so it stays deployed until you run the command", MODES
+    # Every value quoted for the shell: OLD is never rule-checked, and a reviewer pastes these commands.
+    from .collect import quote
+
     return Change(resource.name, resource.type, DELETE, downtime, detail, link,
-                  command.format(rg=resource_group, name=resource.name, parent=parent, child=child), before_deploying)
+                  command.format(rg=quote(resource_group), name=quote(resource.name), parent=quote(parent), child=quote(child)),
+                  before_deploying)
 
 
 def compare(old: Topology | None, new: Topology, resource_group: str | None = None) -> list[Change]:

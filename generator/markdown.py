@@ -27,6 +27,8 @@ def text(value) -> str:
             out.append(_ENTITIES[char])
         elif char in _MARKUP:
             out.append("\\" + char)
+        elif char == "@":
+            out.append("@\N{ZERO WIDTH SPACE}")  # no spec value mentions (pings) someone in a pull-request comment
         elif not char.isprintable():
             out.append("\N{REPLACEMENT CHARACTER}")
         else:

@@ -36,11 +36,22 @@ class OutputConflict(Exception):
     """Writing would lose something: a file gen did not write, a hand edit, or another spec's output; or the
     directory cannot be written at all (its path, the disk). The message names the path (exit 2)."""
 
+STAGING_MARK = ".gen-staging"  # inside a staging folder until it is swapped in
+
 
 def target_directory(directory: str | Path) -> Path:
-    """The absolute output directory, or OutputConflict for a path that cannot be one (empty, a symlink loop)."""
+    """The absolute output directory, or OutputConflict for a path that cannot be one (empty, a symlink loop, a
+    symbolic link: gen replaces the folder it writes as a whole, and never follows a link it did not make)."""
     if not str(directory).strip():
         raise OutputConflict("the output directory is empty ('-o \"\"'); name a directory, or leave -o out for out/<name>/")
+    try:
+        linked = Path(directory).is_symlink()
+    except OSError as exc:  # a name too long for the file system
+        raise OutputConflict(f"{directory}: cannot be an output directory ({exc.strerror or exc})") from None
+    if linked:
+        raise OutputConflict(f"{directory}: is a symbolic link (to {os.readlink(directory)}); gen replaces the folder it "
+                             f"renders into as a whole, so it writes only into a real folder: name the folder the link "
+                             f"points to, or another one")
     try:
         return Path(directory).resolve()
     except (OSError, RuntimeError) as exc:  # RuntimeError: a symlink loop on Python < 3.13
@@ -100,9 +111,15 @@ def _manifest(directory: Path) -> dict:
 
 
 def read_manifest(directory: Path) -> dict[str, str]:
-    """Files gen wrote last time (path -> sha256); empty when there is no readable manifest."""
+    """Files gen wrote last time (path -> sha256); empty when there is no readable manifest. Only paths inside the
+    folder count: a committed manifest naming `../secret.txt` or `/etc/passwd` is never followed out of it."""
     files = _manifest(directory).get("files", {})
-    return dict(files) if isinstance(files, dict) else {}
+    return {rel: digest for rel, digest in files.items() if _inside(rel)} if isinstance(files, dict) else {}
+
+
+def _inside(rel) -> bool:
+    parts = Path(str(rel)).parts
+    return isinstance(rel, str) and bool(parts) and not Path(rel).is_absolute() and ".." not in parts
 
 
 def hand_edited(directory: Path) -> list[str]:
@@ -159,12 +176,14 @@ def _write_locked(files: dict[str, str], directory: Path, provenance: Provenance
         raise OutputConflict(
             f"{directory}: would overwrite files gen did not write: {', '.join(sorted(conflicts))}; move them away or pick another -o"
         )
-    # Under the lock, a staging directory of this target can only be left by a render that was killed.
+    # Under the lock, a staging directory of this target can only be left by a render that was killed: gen's own
+    # carry a marker; a folder someone named like one is left alone.
     for leftover in directory.parent.glob(f".{directory.name}.gen-*"):
-        if leftover.is_dir() and not leftover.is_symlink():
+        if leftover.is_dir() and not leftover.is_symlink() and (leftover / STAGING_MARK).is_file():
             shutil.rmtree(leftover, ignore_errors=True)
     mode = stat.S_IMODE(directory.stat().st_mode) if directory.is_dir() else 0o777 & ~_umask()
     staging = Path(tempfile.mkdtemp(prefix=f".{directory.name}.gen-", dir=directory.parent))
+    (staging / STAGING_MARK).write_text("a folder gen was writing; a killed render left it\n")
     try:
         if directory.is_dir():
             _carry_over_user_files(directory, staging, set(previous) | set(files) | {MANIFEST})
@@ -173,6 +192,7 @@ def _write_locked(files: dict[str, str], directory: Path, provenance: Provenance
             target.parent.mkdir(parents=True, exist_ok=True)
             target.write_text(text, encoding="utf-8", newline="\n")
         (staging / MANIFEST).write_text(manifest_text(files, provenance), encoding="utf-8", newline="\n")
+        (staging / STAGING_MARK).unlink()
         _fsync_tree(staging)
         os.chmod(staging, mode)  # the directory keeps the mode its owner gave it
         _swap_in(staging, directory)
@@ -262,28 +282,46 @@ def _refuse_losing_work(directory: Path, provenance: Provenance | None) -> None:
 
 
 def _carry_over_user_files(directory: Path, staging: Path, generated: set[str]) -> None:
-    """Hard-link (or copy) every file gen does not own into the staging directory."""
-    for root, dirs, names in os.walk(directory):
+    """Everything in the folder that gen does not own, into the staging directory as it is: files hard-linked (or
+    copied), symbolic links as links (never followed), folders with their own mode, and anything else (a FIFO, a
+    socket) hard-linked or refused, never opened."""
+    for root, dirs, names in os.walk(directory):  # os.walk does not descend into linked folders
+        here = Path(root)
+        for name in dirs:
+            source = here / name
+            target = staging / source.relative_to(directory)
+            if source.is_symlink():
+                os.symlink(os.readlink(source), target)
+            else:
+                target.mkdir(parents=True, exist_ok=True)
+                os.chmod(target, stat.S_IMODE(source.stat().st_mode))
         for name in names:
-            source = Path(root) / name
+            source = here / name
             rel = source.relative_to(directory).as_posix()
             if rel in generated:
                 continue
             target = staging / rel
             target.parent.mkdir(parents=True, exist_ok=True)
+            if source.is_symlink():
+                os.symlink(os.readlink(source), target)
+                continue
             try:
                 os.link(source, target)
             except OSError:
+                if not stat.S_ISREG(os.lstat(source).st_mode):
+                    raise OutputConflict(f"{source}: is neither a file, a folder nor a link, and cannot be linked into the "
+                                         f"new output; move it out of {directory}") from None
                 shutil.copy2(source, target)
-        for name in dirs:
-            (staging / (Path(root) / name).relative_to(directory)).mkdir(parents=True, exist_ok=True)
 
 
 def _fsync_tree(directory: Path) -> None:
+    """Sync every regular file (a FIFO or a link carried over is never opened: opening a FIFO waits for a writer)."""
     for root, _, names in os.walk(directory):
         for name in names:
-            with open(Path(root) / name, "rb") as handle:
-                os.fsync(handle.fileno())
+            path = Path(root) / name
+            if stat.S_ISREG(os.lstat(path).st_mode):
+                with open(path, "rb") as handle:
+                    os.fsync(handle.fileno())
 
 
 _RENAME_EXCHANGE = 2

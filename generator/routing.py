@@ -227,8 +227,13 @@ def _on_premises_prefixes(topology: Topology, failed: Failures = NO_FAILURE) -> 
 def _announced(owner) -> list[str]:
     """Prefixes a gateway routes to an owner: what it advertises, and for a site also its Local Network Gateway's
     address space, which the VPN gateway adds as static routes (VPN FAQ, BGP)."""
+    return list(_announced_once(owner))
+
+
+@lru_cache(maxsize=4096)  # asked for every branch of every table of every failure: an owner's answer never changes
+def _announced_once(owner) -> tuple[str, ...]:
     static = _valid(owner.address_prefixes) if isinstance(owner, SiteBranch) and not owner.multi_device else []
-    return list(dict.fromkeys(_valid(owner.advertised_prefixes) + static))
+    return tuple(dict.fromkeys(_valid(owner.advertised_prefixes) + static))
 
 
 def _alive_sites(topology: Topology, failed: Failures) -> tuple:
@@ -249,7 +254,7 @@ def _exchanges_routes(topology: Topology, failed: Failures) -> bool:
 
 
 def _branch_prefixes(topology: Topology, skip: str | None = None, failed: Failures = NO_FAILURE) -> list[str]:
-    return [p for b in _alive_branches(topology, failed) if b.name != skip for p in _announced(b)]
+    return [p for b in _alive_branches(topology, failed) if b.name != skip for p in _announced_once(b)]
 
 
 def _udr_entry(topology: Topology, route: Route) -> RouteEntry:
@@ -477,16 +482,28 @@ def effective_routes(topology: Topology, gateway_udrs: Sequence[Route] | None = 
             + _learned_in_hub(topology, failed)
             + _hub_system_routes(topology)
         )
-    # A hub workload subnet: its own route table (inspectHubSubnets, or one it runs with), else the routes every hub
-    # subnet learns from the gateways. Subnets that route alike share a hop.
-    for hop, table, _ in subnet_hops(topology, None):
-        learned = _learned_in_hub(topology, failed) if table is None or table.propagate_gateway_routes else []
-        tables[hop] = _choose(_udr_entries(topology, table.routes if table else ()) + learned + _hub_system_routes(topology))
+    tables.update(_subnet_tables(topology, None, failed))
     for branch in topology.branches:
         tables[f"branch:{branch.name}"] = _choose(_branch_routes(topology, branch, failed))
     for spoke in topology.spokes:
-        for hop, table, _ in subnet_hops(topology, spoke):
-            tables[hop] = _choose(_spoke_routes(topology, spoke, table, failed))
+        tables.update(_subnet_tables(topology, spoke, failed))
+    return tables
+
+
+def _subnet_tables(topology: Topology, owner, failed: Failures = NO_FAILURE) -> dict[str, list[RouteEntry]]:
+    """The hops of the hub's workload subnets (owner None) or of a spoke's. A hub workload subnet: its own route table
+    (inspectHubSubnets, or one it runs with), else the routes every hub subnet learns from the gateways. Subnets that
+    route alike share a hop."""
+    if owner is not None:
+        return {hop: _choose(_spoke_routes(topology, owner, table, failed)) for hop, table, _ in subnet_hops(topology, owner)}
+    learned = None  # what the gateways teach the hub: computed once, for every hop that propagates it
+    tables = {}
+    for hop, table, _ in subnet_hops(topology, None):
+        propagates = table is None or table.propagate_gateway_routes
+        if propagates and learned is None:
+            learned = _learned_in_hub(topology, failed)
+        tables[hop] = _choose(_udr_entries(topology, table.routes if table else ()) + (learned if propagates else [])
+                              + _hub_system_routes(topology))
     return tables
 
 
@@ -496,7 +513,7 @@ def effective_routes(topology: Topology, gateway_udrs: Sequence[Route] | None = 
 def subnets_past_firewall(topology: Topology, owner=None, routes: dict | None = None) -> list[str]:
     """The subnets of the hub (owner None) or of a spoke whose traffic to some on-premises or branch prefix does not
     go to the firewall, by the routes they have: what FW007 and the output README name."""
-    routes = effective_routes(topology) if routes is None else routes
+    routes = _subnet_tables(topology, owner) if routes is None else routes
     remote = [n for o in (*topology.on_premises, *topology.branches) for n in map(parse_network, o.address_prefixes) if n]
     names = []
     for hop, _, subnets in subnet_hops(topology, owner):

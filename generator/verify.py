@@ -17,6 +17,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from . import resilience, routing
+from .collect import quote
 from .capture import (
     DEPLOYMENT,
     ROUTE_SERVER,
@@ -511,7 +512,8 @@ class _Verification:
             return
         attached = subnet.prop("routeTable", "id")
         attached_name = attached.rsplit("/", 1)[-1] if isinstance(attached, str) else None
-        show = (f"Show: az network vnet subnet show --resource-group {self.group} --vnet-name {vnet} --name {subnet_name} "
+        group = quote(subnet.resource_group or self.group)  # the subnet's own group: a spoke's may not be the hub's
+        show = (f"Show: az network vnet subnet show --resource-group {group} --vnet-name {quote(vnet)} --name {quote(subnet_name)} "
                 f"--query routeTable.id")
         if table is None:
             if attached_name:
@@ -528,19 +530,30 @@ class _Verification:
                       "its traffic to on-premises and the branches goes straight to the gateways, past the firewall one way")
             self.report(ROUTE_TABLE_PLACEMENT, f"{vnet}/{subnet_name}", f"{subnet_name} of {vnet} has no route table; the design "
                                                                       f"attaches {table.name}: {effect}. Fix: redeploy, or az "
-                                                                      f"network vnet subnet update --resource-group {self.group} "
-                                                                      f"--vnet-name {vnet} --name {subnet_name} --route-table "
-                                                                      f"{table.name}", subnet.file)
+                                                                      f"network vnet subnet update --resource-group {group} "
+                                                                      f"--vnet-name {quote(vnet)} --name {quote(subnet_name)} "
+                                                                      f"--route-table {quote(self._table_reference(table, subnet))}",
+                        subnet.file)
         elif attached_name.lower() != table.name.lower():
             self.report(ROUTE_TABLE_PLACEMENT, f"{vnet}/{subnet_name}", f"{subnet_name} of {vnet} has the route table "
                                                                       f"{attached_name}, not the designed {table.name}. {show}",
                         subnet.file)
 
+    def _table_reference(self, table: RouteTable, subnet) -> str:
+        """How `az network vnet subnet update --route-table` names a table: its name in the subnet's group, else its ID."""
+        group = str((table.scope.resource_group if table.scope else None) or self.group)
+        if group.lower() == str(subnet.resource_group or self.group).lower():
+            return str(table.name)
+        subscription = str((table.scope.subscription_id if table.scope else None) or subnet.subscription)
+        return f"/subscriptions/{subscription}/resourceGroups/{group}/providers/Microsoft.Network/routeTables/{table.name}"
+
     def _check_routes(self, table: RouteTable) -> None:
-        resource = self.capture.find(ROUTE_TABLE, table.name)
+        resource = self.capture.find(ROUTE_TABLE, table.name, near=f"/subscriptions/x/resourceGroups/"
+                                     f"{(table.scope.resource_group if table.scope else None) or self.group}/")
         if resource is None:
             return  # RESOURCE_MISSING says so
-        show = f"Show: az network route-table route list --resource-group {self.group} --route-table-name {table.name} --output table"
+        show = (f"Show: az network route-table route list --resource-group {quote(resource.resource_group or self.group)} "
+                f"--route-table-name {quote(table.name)} --output table")
         propagation_off = resource.prop("disableBgpRoutePropagation")
         if propagation_off is not None and bool(propagation_off) == table.propagate_gateway_routes:
             state = "off" if propagation_off else "on"

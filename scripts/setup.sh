@@ -15,7 +15,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 BICEP_VERSION=$(sed -n 's/.*Version="\[\(.*\)\]".*/\1/p' tools/bicep/bicep.csproj)
-APT_PACKAGES=(python3-click python3-jinja2 python3-jsonschema python3-pytest python3-hypothesis python3-venv python3-pip azure-cli)
+APT_PACKAGES=(python3-click python3-jinja2 python3-jsonschema python3-pytest python3-hypothesis python3-venv python3-pip azure-cli jq)
 NODE_APT_PACKAGES=(nodejs npm)
 # The VPN device lab (tests/vpn_lab.py): strongSwan's charon with its userspace IPsec, swanctl, and FRR.
 VPN_APT_PACKAGES=(strongswan-charon strongswan-swanctl libcharon-extra-plugins libstrongswan-standard-plugins frr gettext-base)

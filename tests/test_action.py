@@ -95,31 +95,69 @@ def test_the_action_steps_run_a_pull_request_review(repository, tmp_path):
     assert report in (tmp_path / "summary").read_text()
 
     calls = tmp_path / "gh-calls"
+    comments = tmp_path / "comments.json"
+    comments.write_text("[]")
     stub = tmp_path / "stub" / "gh"
     stub.parent.mkdir()
-    stub.write_text('#!/bin/sh\necho "$@" >> "' + str(calls) + '"\nif [ "$1 $2" = "api repos/contoso/hubs/issues/7/comments" ]; then '
-                    'echo "${GEN_EXISTING:-}"; fi\n')
+    # A stand-in for the GitHub CLI (not GitHub): lists the comments of comments.json through the --jq filter the
+    # step gives (gh applies it itself; jq stands in for it), and records every call with the body file it sends.
+    stub.write_text('#!/bin/sh\necho "$@" >> "' + str(calls) + '"\n'
+                    'for a in "$@"; do case "$a" in body=@*) cp "${a#body=@}" "' + str(tmp_path / "sent.md") + '";; esac; done\n'
+                    'if [ "$1 $2" = "api repos/contoso/hubs/issues/7/comments" ]; then '
+                    'jq -r "$5" "' + str(comments) + '"; fi\n')
     stub.chmod(0o755)
     comment_env = {**env, "PATH": f"{stub.parent}:{env['PATH']}", "GEN_PULL_REQUEST": "7", "GEN_REPORT": said["report"]}
     posted = subprocess.run(["bash", str(ROOT / "scripts/action/comment.sh")], env=comment_env, capture_output=True, text=True)
     assert posted.returncode == 0 and "posted" in posted.stdout, posted.stderr
-    assert "--method POST repos/contoso/hubs/issues/7/comments -f body=<!-- gen-check -->" in calls.read_text()
-    updated = subprocess.run(["bash", str(ROOT / "scripts/action/comment.sh")], env={**comment_env, "GEN_EXISTING": "42"},
-                             capture_output=True, text=True)
-    assert updated.returncode == 0 and "updated comment 42" in updated.stdout
-    assert "--method PATCH repos/contoso/hubs/issues/comments/42" in calls.read_text()
+    assert "--method POST repos/contoso/hubs/issues/7/comments -F body=@" in calls.read_text()
+    assert (tmp_path / "sent.md").read_text().startswith("<!-- gen-check -->\n## gen check")
+    # Someone else's comment with the marker is never edited; the bot's own is.
+    comments.write_text(json.dumps([{"id": 41, "body": "<!-- gen-check --> not gen", "user": {"login": "mallory"}},
+                                    {"id": 42, "body": "<!-- gen-check -->\nold", "user": {"login": "github-actions[bot]"}}]))
+    updated = subprocess.run(["bash", str(ROOT / "scripts/action/comment.sh")], env=comment_env, capture_output=True, text=True)
+    assert updated.returncode == 0 and "updated comment 42" in updated.stdout, updated.stderr
+    assert "--method PATCH repos/contoso/hubs/issues/comments/42" in calls.read_text() and "comments/41" not in calls.read_text()
+    # A report longer than a comment holds is cut below GitHub's limit, with a note.
+    long_report = tmp_path / "long.md"
+    long_report.write_text("## gen check\n" + "x" * 200_000)
+    subprocess.run(["bash", str(ROOT / "scripts/action/comment.sh")], env={**comment_env, "GEN_REPORT": str(long_report)},
+                   capture_output=True, text=True, check=True)
+    sent = (tmp_path / "sent.md").read_text()
+    assert len(sent) < 65_536 and "whole of it is in the job summary" in sent
     final = subprocess.run(["bash", "-c", 'exit "${GEN_EXIT:-2}"'], env={**env, "GEN_EXIT": said["exit-code"]})
     assert final.returncode == 1
 
 
+def pipelines_step(template: dict, values: dict[str, str]) -> tuple[str, dict]:
+    """The check step as Azure Pipelines runs it: its script, and its env with the template expressions filled in."""
+    step = template["steps"][1]
+    env = {}
+    for key, value in step["env"].items():
+        for name, given in values.items():
+            value = value.replace("${{ parameters.%s }}" % name, given)
+        env[key] = value
+    return step["bash"], env
+
+
 def test_the_azure_pipelines_template_runs(repository, tmp_path):
+    """Laid out as Azure Pipelines lays out two checkouts: the spec repository and gen, each in its own folder under
+    the sources directory; the job runs in the sources directory itself."""
     template = yaml.safe_load((ROOT / "ci/azure-pipelines/gen-check.yml").read_text())
     assert [p["name"] for p in template["parameters"]] == ["specs", "base", "genPath"]
-    script = template["steps"][1]["bash"]
-    for name, value in (("specs", "specs/*.json"), ("base", "HEAD~1"), ("genPath", str(ROOT))):
-        script = script.replace("${{ parameters.%s }}" % name, value)
-    script = script.replace("$(Build.ArtifactStagingDirectory)", str(tmp_path))
-    ran = subprocess.run(["bash", "-c", script], cwd=repository, capture_output=True, text=True)
+    sources = tmp_path / "s"
+    sources.mkdir()
+    shutil.copytree(repository, sources / "hubs", symlinks=True)
+    script, values = pipelines_step(template, {"specs": "specs/*.json", "base": "HEAD~1", "genPath": str(ROOT)})
+    values["GEN_OUT"] = str(tmp_path / "gen-check")
+    env = {**os.environ, **values, "BUILD_SOURCESDIRECTORY": str(sources), "BUILD_REPOSITORY_NAME": "contoso/hubs"}
+    ran = subprocess.run(["bash", "-c", script], cwd=sources, env=env, capture_output=True, text=True)
     assert ran.returncode == 1, ran.stderr  # the disruptive change
     assert (tmp_path / "gen-check" / "report.md").read_text().startswith("## gen check")
     assert (tmp_path / "gen-check" / "gen.sarif").is_file()
+    # A base that tries to run a command stays a value: gen says it is no revision, nothing runs.
+    _, hostile = pipelines_step(template, {"specs": "specs/*.json", "base": "origin/main$(touch${IFS}pwned)", "genPath": str(ROOT)})
+    hostile["GEN_OUT"] = str(tmp_path / "hostile")
+    ran = subprocess.run(["bash", "-c", script], cwd=sources,
+                         env={**os.environ, **hostile, "BUILD_SOURCESDIRECTORY": str(sources), "BUILD_REPOSITORY_NAME": "contoso/hubs"},
+                         capture_output=True, text=True)
+    assert ran.returncode == 2 and not (sources / "hubs" / "pwned").exists() and not (sources / "pwned").exists()

@@ -139,3 +139,18 @@ def test_a_capture_path_with_a_line_break_stays_in_the_header_comment(deployed, 
     result = run("device-config", spec, "dc-frankfurt", "--vendor", "junos", "--capture", capture)
     assert result.exit_code == 0, result.stderr
     assert not [line for line in result.output.splitlines() if line.startswith("set system services telnet")]
+
+
+def test_a_learned_route_that_is_not_a_prefix_is_refused_not_ignored(tmp_path):
+    """A route list naming "10.1.0.0/33" is no evidence verify can judge: refused with its file, never "as designed"."""
+    from generator.capture import learned_routes_file
+
+    root = tmp_path / "portal-hub"
+    shutil.copytree(CAPTURES / "portal-hub", root)
+    path = root / learned_routes_file("hub-vpngw")
+    document = json.loads(path.read_text())
+    routes = document["value"] if isinstance(document, dict) else document
+    routes[0]["network"] = "10.1.0.0/33"
+    path.write_text(json.dumps(document))
+    with pytest.raises(CaptureError, match="not an address prefix"):
+        read_everything(root)

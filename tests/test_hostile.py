@@ -385,3 +385,120 @@ def test_re_rendering_swaps_the_directory_in_one_step(tmp_path, monkeypatch):
     spec.write_text(json.dumps(data))
     assert run("render", spec, "-o", target).exit_code == 0
     assert os.stat(target).st_ino != before and "someone-else" in (target / "main.bicepparam").read_text()
+
+
+# --- round two: no injection through commands gen prints, output folders that never lose a user's file ----------------
+
+
+def test_an_output_folder_keeps_what_the_user_put_there_as_it_is(tmp_path):
+    """A link to a folder stays a link, a 0700 folder stays 0700, a FIFO is carried without being opened (opening one
+    waits for a writer, holding the lock), and a folder merely named like gen's staging folder is not deleted."""
+    spec = write_spec(tmp_path, load_example(SEED))
+    target = tmp_path / "out"
+    assert run("render", spec, "-o", target).exit_code == 0
+    (tmp_path / "elsewhere").mkdir()
+    (target / "linked").symlink_to(tmp_path / "elsewhere")
+    private = target / "private"
+    private.mkdir()
+    private.chmod(0o700)
+    os.mkfifo(target / "pipe")
+    lookalike = tmp_path / ".out.gen-mine"
+    lookalike.mkdir()
+    (lookalike / "notes.txt").write_text("mine")
+    done = []
+    worker = threading.Thread(target=lambda: done.append(run("render", spec, "-o", target, "--force")), daemon=True)
+    worker.start()
+    worker.join(60)
+    assert done and done[0].exit_code == 0, "the render hung on the FIFO"
+    assert (target / "linked").is_symlink() and os.readlink(target / "linked") == str(tmp_path / "elsewhere")
+    assert stat.S_IMODE((target / "private").stat().st_mode) == 0o700
+    assert stat.S_ISFIFO(os.lstat(target / "pipe").st_mode)
+    assert (lookalike / "notes.txt").read_text() == "mine"
+
+
+def test_an_output_path_that_is_a_link_is_refused_with_what_to_do(tmp_path):
+    spec = write_spec(tmp_path, load_example(SEED))
+    for name, points_to in (("dangling", tmp_path / "nowhere"), ("null", Path("/dev/null")), ("folder", tmp_path)):
+        link = tmp_path / name
+        link.symlink_to(points_to)
+        result = run("render", spec, "-o", link)
+        assert result.exit_code == 2 and "is a symbolic link" in result.stderr and no_traceback(result)
+
+
+def test_no_command_writes_over_the_spec_it_reads(tmp_path):
+    spec = write_spec(tmp_path, load_example(SEED))
+    before = spec.read_text()
+    for command in (["collect", spec, "-o", spec], ["check", spec, "-o", spec]):
+        result = run(*command)
+        assert result.exit_code == 2 and "which this command reads" in result.stderr
+    assert spec.read_text() == before
+
+
+def test_a_committed_manifest_never_leads_check_out_of_the_output_folder(tmp_path):
+    spec = write_spec(tmp_path, load_example(SEED))
+    target = tmp_path / "out"
+    assert run("render", spec, "-o", target).exit_code == 0
+    (tmp_path / "secret.txt").write_text("do not print me")
+    manifest = json.loads((target / ".gen-manifest.json").read_text())
+    manifest["files"]["../secret.txt"] = "0" * 64
+    manifest["files"]["/etc/passwd"] = "0" * 64
+    (target / ".gen-manifest.json").write_text(json.dumps(manifest))
+    result = run("render", spec, "-o", target, "--check", "--diff")
+    assert "do not print me" not in result.output and "secret.txt" not in result.output and "passwd" not in result.output
+
+
+def test_a_delete_command_gen_prints_quotes_what_old_holds(tmp_path):
+    """OLD is never rule-checked: a name there reaches the printed az command as one quoted word."""
+    from generator import diff, model
+
+    old = load_example(SEED)
+    old["hub"]["vnet"]["subnets"].append({"name": "x$(touch pwned)", "prefix": "10.0.9.0/24"})
+    new = load_example(SEED)
+    changes = [c for c in diff.compare(model.build(old), model.build(new)) if c.command]
+    command = next(c.command for c in changes if "x$(touch pwned)" in c.command)
+    assert "'x$(touch pwned)'" in command
+
+
+def test_check_markdown_keeps_a_file_name_with_a_backtick_out_of_markup(tmp_path):
+    data = load_example(SEED)
+    spec = tmp_path / "we`ird.json"
+    spec.write_text(json.dumps(data))
+    assert run("render", spec, "-o", tmp_path / "out").exit_code == 0
+    (tmp_path / "out" / "main.bicep").write_text("// changed\n")
+    report = run("check", spec, "--format", "markdown").output
+    assert "we`ird" not in report.replace("we\\`ird", "")
+
+
+def test_a_spec_value_never_mentions_anyone_in_a_pull_request_comment():
+    from generator import markdown
+
+    assert "@\N{ZERO WIDTH SPACE}octocat" in markdown.text("ping @octocat")
+    assert "@octocat" not in markdown.text("ping @octocat")
+
+
+def test_resilience_of_a_spec_with_errors_is_a_finding():
+    bad = Path(__file__).parent / "fixtures" / "specs" / "bad" / "ADDR004-subnets-overlap.json"
+    assert run("resilience", bad).exit_code == 1
+
+
+def test_a_flood_of_one_finding_is_shown_once_with_a_count(tmp_path):
+    """200 equal site prefixes: 50 findings of ADDR008 and one that counts the rest, not hundreds (SARIF stays small)."""
+    from generator import model, rules
+
+    data = load_example(EXAMPLES / "multi-site.json")
+    site = next(b for b in data["branches"] if b.get("kind") == "site")
+    site["addressPrefixes"] = [site["addressPrefixes"][0]] * 200
+    found = [f for f in rules.check(model.build(data), data) if f.rule_id == "ADDR008"]
+    assert len(found) == 51 and "more ADDR008 finding(s)" in found[-1].message
+
+
+def test_the_pre_commit_hook_hands_gen_check_specs_not_gens_own_files():
+    import yaml
+
+    hook = next(h for h in yaml.safe_load((Path(__file__).parent.parent / ".pre-commit-hooks.yaml").read_text())
+                if h["id"] == "gen-check")
+    files, exclude = re.compile(hook["files"]), re.compile(hook["exclude"])
+    for path in ("out/hub/bicepconfig.json", "out/hub/.gen-manifest.json", "capture/capture.json",
+                 "capture/resources/sub/rg/Microsoft.Network/virtualNetworks/hub.json"):
+        assert files.search(path) and exclude.search(path), path
+    assert files.search("specs/hub.json") and not exclude.search("specs/hub.json")

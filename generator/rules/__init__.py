@@ -120,10 +120,29 @@ def check(topology, data: dict) -> list[Finding]:
     findings = []
     for r in all_rules():
         if r.stage == "rules":
+            mine = []
             for path, message, *severity in r.check(topology, data):
                 finding = r.finding(path, message)
-                findings.append(replace(finding, severity=severity[0]) if severity else finding)
+                mine.append(replace(finding, severity=severity[0]) if severity else finding)
+            findings += _capped(r, mine)
     return sort_findings(acceptance.apply(topology, findings))
+
+
+REPEATS_SHOWN = 50  # of one rule: a spec of 200,000 equal prefixes gives 50 findings and a count, not 200,000
+
+
+def _capped(r: Rule, found: list[Finding]) -> list[Finding]:
+    """A rule's findings, the first REPEATS_SHOWN of each severity and one more that counts the rest."""
+    kept = []
+    for severity in dict.fromkeys(f.severity for f in found):
+        same = [f for f in found if f.severity == severity]
+        kept += same[:REPEATS_SHOWN]
+        if len(same) > REPEATS_SHOWN:
+            rest = same[REPEATS_SHOWN:]
+            kept.append(replace(r.finding(rest[0].path, f"and {len(rest)} more {r.id} finding(s) like the ones above (from "
+                                                        f"{rest[0].path} on): fix those first, then validate again"),
+                                severity=severity))
+    return kept
 
 
 def _load_families() -> None:

@@ -118,23 +118,61 @@ def spaces_overlap(topology, data):
     sites may share prefixes: that is one network reached over several circuits (two peering locations), where the
     connection's routing weight picks the circuit (https://learn.microsoft.com/azure/expressroute/expressroute-optimize-routing)."""
     owners = topology.address_owners
+    index = _PrefixIndex(owners)
     for b, owner in enumerate(owners[1:], start=1):
         for prefix in owner.address_prefixes:
             network = parse_network(prefix)
             if network is None or _is_default(network, owner):
                 continue
-            for earlier in owners[:b]:
-                if earlier is owners[0] and hits_gateway_subnet(topology, network):
-                    continue  # ADDR007 reports the more harmful half of this overlap
-                if isinstance(owner, OnPremisesSite) and isinstance(earlier, OnPremisesSite):
-                    continue  # one network reached over several circuits: routing weight decides (see the docstring)
-                clash = next((p for p in earlier.address_prefixes
-                              if (n := parse_network(p)) is not None and not _is_default(n, earlier) and network.overlaps(n)), None)
-                if clash:
-                    yield prefix.path, (f"{prefix} of {owner.label} overlaps {clash} of {earlier.label}: every network joined "
-                                        f"through the hub needs its own addresses: {_overlap_harm(topology, owner, earlier)}. "
-                                        f"Renumber one side")
-                    break
+            skip_hub = hits_gateway_subnet(topology, network)  # ADDR007 reports the more harmful half of this overlap
+            both_on_premises = isinstance(owner, OnPremisesSite)  # one network over several circuits: routing weight decides
+            found = index.first_overlap(network, b, lambda e: (e == 0 and skip_hub) or
+                                        (both_on_premises and isinstance(owners[e], OnPremisesSite)))
+            if found is not None:
+                earlier, clash = owners[found[0]], found[1]
+                yield prefix.path, (f"{prefix} of {owner.label} overlaps {clash} of {earlier.label}: every network joined "
+                                    f"through the hub needs its own addresses: {_overlap_harm(topology, owner, earlier)}. "
+                                    f"Renumber one side")
+
+
+class _PrefixIndex:
+    """Every owner's prefixes, to find what overlaps a network without comparing every pair (a spec of thousands of
+    sites validates in seconds): two CIDR prefixes overlap when one holds the other, so the candidates are the
+    network's supernets (one lookup per prefix length) and the prefixes inside it (one range of the sorted starts)."""
+
+    def __init__(self, owners):
+        import bisect
+
+        self._bisect = bisect
+        self.exact: dict = {}
+        items = []
+        for o, owner in enumerate(owners):
+            for position, prefix in enumerate(owner.address_prefixes):
+                n = parse_network(prefix)
+                if n is None or _is_default(n, owner):
+                    continue
+                entry = (o, position, prefix)
+                self.exact.setdefault(n, []).append(entry)
+                items.append((int(n.network_address), int(n.broadcast_address), entry))
+        items.sort(key=lambda item: item[0])
+        self.starts = [item[0] for item in items]
+        self.items = items
+
+    def first_overlap(self, network, before: int, skip) -> tuple[int, object] | None:
+        """(owner index, prefix) of the first owner before `before` (lowest index, then its first prefix) whose prefix
+        overlaps `network`, leaving out the owners `skip` says."""
+        candidates = []
+        for length in range(network.prefixlen + 1):
+            candidates += self.exact.get(network.supernet(new_prefix=length) if length < network.prefixlen else network, [])
+        first, last = int(network.network_address), int(network.broadcast_address)
+        low = self._bisect.bisect_left(self.starts, first)
+        high = self._bisect.bisect_right(self.starts, last)
+        candidates += [item[2] for item in self.items[low:high] if item[1] <= last]
+        eligible = [c for c in candidates if c[0] < before and not skip(c[0])]
+        if not eligible:
+            return None
+        owner, _, prefix = min(eligible, key=lambda c: (c[0], c[1]))
+        return owner, prefix
 
 
 def _overlap_harm(topology, owner, earlier) -> str:
