@@ -31,6 +31,7 @@ class HubCheck:
     plan: object | None = None  # plan.Plan
     changes: list | None = None  # diff.Change, with --base
     changed_operations: list = field(default_factory=list)  # plan operations of the resources that change
+    baseline: str = ""  # what the change was compared with: a git revision, a capture of what runs, or nothing
     verify: list[Finding] | None = None
     strict: bool = False
 
@@ -58,6 +59,15 @@ class Report:
     hubs: list[HubCheck]
     base: str | None = None
     no_compiler: str = ""  # why nothing compiled (exit 2)
+
+    @property
+    def compiler(self) -> str:
+        """Which compiler the hubs went through, for the report: a reviewer trusts a compile they can name."""
+        said = next((h.build.compiler for h in self.hubs if h.build is not None), "")
+        said = said.split(", cached")[0]
+        if said and compiler.TESTED_BICEP not in said.split("(")[0]:
+            said += f"; gen is tested with Bicep {compiler.TESTED_BICEP}"
+        return said
 
     @property
     def exit_code(self) -> int:
@@ -92,12 +102,16 @@ def run(spec_files: list[str], base: str | None = None, capture: str | None = No
             output.write(files, fresh)
             rendered.append((hub, fresh))
             try:
-                if base is not None:
-                    hub.changes = _changes(hub, base)
-                if capture is not None:
+                if capture is not None:  # what runs is the truest baseline: the change is compared with it
                     from . import verify
+                    from .capture import Capture
 
                     hub.verify = verify.verify(hub.analysis.topology, Path(capture))
+                    if base is not None:
+                        hub.changes = diff.compare_live(Capture(capture), hub.analysis.topology)
+                        hub.baseline = f"what runs in Azure (the capture {capture}); the revision {base} is not used"
+                elif base is not None:
+                    hub.changes, hub.baseline = _changes(hub, base)
             except (diff.RevisionError, spec.SpecInputError) as exc:
                 hub.input_error = str(exc)
             except Exception as exc:  # a capture that cannot be read
@@ -125,12 +139,15 @@ def _changes(hub: HubCheck, base: str):
     from . import diff, model
 
     raw = diff.read_revision(base, hub.spec_file)
+    commit = diff.short_commit(base, hub.spec_file)
+    at = f"{base} ({commit})" if commit else base
     if raw is None:
-        return diff.compare(None, hub.analysis.topology)
+        return diff.compare(None, hub.analysis.topology), f"nothing deployed yet: the spec is not at {at}, so every resource is new"
     old = spec.parse(raw, f"{base}:{hub.spec_file}")
     if spec.schema_findings(old.data):
         raise spec.SpecInputError(f"{old.path}: does not match the schema, so it cannot be compared")
-    return diff.compare(model.build(old.data), hub.analysis.topology)
+    return (diff.compare(model.build(old.data), hub.analysis.topology),
+            f"the spec at {at}, assumed to be what runs (not checked: --capture compares with what Azure holds)")
 
 
 def _operations_of(plan, changes) -> list:
@@ -171,7 +188,7 @@ def as_text(report: Report) -> str:
                          f"{plan_text.span(hub.plan.total_minutes)}, {len(hub.plan.conflicts)} conflict(s)")
             lines += [f"    PLAN001 {c.message}" for c in hub.plan.conflicts]
         if hub.changes is not None:
-            lines.append(f"  change against {report.base}:")
+            lines.append(f"  change against {hub.baseline}:")
             lines += ["    " + line for line in diff.as_text(hub.changes).splitlines()]
             if hub.changed_operations:
                 lines.append(f"  what the deployment of this change runs ({_span_of(hub.changed_operations)} if one after the other):")
@@ -179,6 +196,8 @@ def as_text(report: Report) -> str:
         if hub.verify is not None:
             lines += ["  " + line for line in render_findings(hub.verify, "capture", "", "text", keep_order=True).splitlines()]
     failed = [h for h in report.hubs if h.failed]
+    if report.compiler:
+        lines.append(f"compiler: {report.compiler}")
     lines.append(f"gen check: {len(report.hubs)} spec(s), {len(failed)} with something to fix" if failed or report.no_compiler
                  else f"gen check: {len(report.hubs)} spec(s), all clear")
     return "\n".join(lines) + "\n"
@@ -216,6 +235,8 @@ def as_markdown(report: Report) -> str:
         planned = "–" if hub.plan is None else f"{plan_text.span(hub.plan.total_minutes)}, {len(hub.plan.conflicts)} conflict(s)"
         change = "–" if hub.changes is None else ("⚠️ disruptive" if diff.disruptive(hub.changes) else f"{len(hub.changes)} change(s), no downtime")
         lines.append(f"| {markdown.code(hub.spec_file)} | {findings} | {drift} | {build} | {planned} | {change} |")
+    if report.compiler:
+        lines += ["", f"Compiled with {markdown.text(report.compiler)}."]
     for hub in report.hubs:
         if hub.input_error or hub.analysis is None:
             continue
@@ -231,6 +252,7 @@ def as_markdown(report: Report) -> str:
         if hub.build is not None and hub.build.diagnostics:
             lines += ["Compiler:", ""] + [f"- {markdown.text(_short_diagnostic(d, hub))}" for d in hub.build.diagnostics] + [""]
         if hub.changes is not None:
+            lines += [f"Compared with {markdown.text(hub.baseline)}.", ""]
             lines.append(diff.as_markdown(hub.changes))
             if hub.changed_operations:
                 lines += [f"What deploying this change runs ({_span_of(hub.changed_operations)} one after the other; "
@@ -266,12 +288,14 @@ def as_json(report: Report) -> str:
                 entry["plan"] = json.loads(plan_text.as_json(hub.plan))
             if hub.changes is not None:
                 entry["changes"] = json.loads(diff.as_json(hub.changes))
+                entry["baseline"] = hub.baseline
                 entry["changedOperations"] = [{"type": op.type, "name": op.name, "minutes": op.typical.minutes}
                                               for op in hub.changed_operations]
             if hub.verify is not None:
                 entry["verify"] = as_json_items(hub.verify)
         hubs.append(entry)
-    document = {"generator": f"gen {__version__}", "base": report.base, "exitCode": report.exit_code, "hubs": hubs}
+    document = {"generator": f"gen {__version__}", "compiler": report.compiler, "base": report.base,
+                "exitCode": report.exit_code, "hubs": hubs}
     if report.no_compiler:
         document["noCompiler"] = report.no_compiler
     return json.dumps(document, indent=2) + "\n"

@@ -242,7 +242,9 @@ def _check(spec_file: str, files: dict[str, str], directory: Path, show_diff: bo
 @click.argument("spec_files", metavar="SPEC...", nargs=-1, required=True, type=click.Path(dir_okay=False))
 @click.option("--base", metavar="REV", help="Also compare each SPEC with this git revision of it (gen diff --git), and plan "
                                          "what the change runs.")
-@click.option("--capture", metavar="CAPTURE", type=click.Path(file_okay=False), help="Also verify against this capture (one SPEC).")
+@click.option("--capture", metavar="CAPTURE", type=click.Path(file_okay=False),
+              help="Also verify against this capture (one SPEC); with --base, the change is compared with the capture "
+                   "(what runs) instead of the revision.")
 @click.option("--format", "fmt", type=click.Choice(["text", "markdown", "json", "sarif"]), default="text", show_default=True,
               help="text for logs, markdown for the pull-request comment, json for scripts, sarif for annotations.")
 @click.option("-o", "--output", "report_file", type=click.Path(dir_okay=False), help="Write the report here instead of printing it.")
@@ -255,6 +257,10 @@ def check(spec_files: tuple[str, ...], base: str | None, capture: str | None, fm
     were compiled before), the deployment plan, and with --base the change against that git
     revision: what it does to the running hub and which operations its deployment runs.
 
+    The report says what each change was compared with: the spec at the revision (assumed to be
+    what runs: nothing checks that it was deployed), nothing (the spec is new: a first
+    deployment), or with --capture what Azure holds (gen collect's capture of the hub).
+
     Exit 0 when everything is clean, 1 when anything needs fixing (errors, out-of-date output,
     compiler diagnostics, plan conflicts, a disruptive change), 2 when a spec or the revision
     cannot be read or there is no compiler.
@@ -264,6 +270,7 @@ def check(spec_files: tuple[str, ...], base: str | None, capture: str | None, fm
       gen check specs/*.json
       gen check specs/*.json --base origin/main --format markdown -o comment.md
       gen check specs/*.json --format sarif -o gen.sarif
+      gen check specs/hub.json --base origin/main --capture capture
     """
     from . import check as checker
     from .output import write_file

@@ -244,8 +244,9 @@ def build_all(directories: list[Path], checks: bool = True) -> list[BuildResult]
             for name in secret_env_names(directories[i]):
                 env.setdefault(name, PLACEHOLDER_SECRET)
         with BicepJsonRpc(bicep, env) as rpc:
+            said = f"Bicep {rpc.version()} ({bicep})"
             for i in missing:
-                results[i] = _build_one(rpc, bicep, directories[i], checks)
+                results[i] = _build_one(rpc, said, directories[i], checks)
                 _remember(keys[i], results[i])
     return results
 
@@ -284,7 +285,7 @@ def _cached(key: str | None, directory: Path, bicep: str) -> BuildResult | None:
     try:
         stored = json.loads((folder / f"{key}.json").read_text("utf-8"))
         diagnostics = [Diagnostic(str(directory / d[0]) if not Path(d[0]).is_absolute() else d[0], *d[1:]) for d in stored["diagnostics"]]
-        return BuildResult(directory, f"bicep {bicep} (cached: the same files compiled before)", diagnostics,
+        return BuildResult(directory, f"{stored['compiler']}, cached: the same files compiled before", diagnostics,
                            stored["template"], stored["parameters"])
     except (OSError, ValueError, KeyError, TypeError):
         return None
@@ -308,7 +309,7 @@ def _remember(key: str | None, result: BuildResult) -> None:
         path = Path(d.file)
         relative = path.relative_to(result.directory.resolve()).as_posix() if path.is_relative_to(result.directory.resolve()) else d.file
         diagnostics.append([relative, d.line, d.column, d.level, d.code, d.message])
-    document = {"diagnostics": diagnostics, "template": result.template, "parameters": parameters}
+    document = {"diagnostics": diagnostics, "template": result.template, "parameters": parameters, "compiler": result.compiler}
     try:
         from .output import write_file
 
@@ -317,7 +318,7 @@ def _remember(key: str | None, result: BuildResult) -> None:
         pass  # a cache that cannot be written is only a slower run
 
 
-def _build_one(rpc: "BicepJsonRpc", bicep: str, directory: Path, checks: bool) -> BuildResult:
+def _build_one(rpc: "BicepJsonRpc", compiler: str, directory: Path, checks: bool) -> BuildResult:
     diagnostics, template = rpc.compile(directory / "main.bicep")
     parameters = None
     if (directory / "main.bicepparam").is_file():
@@ -326,7 +327,7 @@ def _build_one(rpc: "BicepJsonRpc", bicep: str, directory: Path, checks: bool) -
     for path in [] if not checks else sorted([*directory.glob("*.bicep"), *directory.glob("modules/*.bicep"), *directory.glob("*.bicepparam")]):
         if rpc.format(path) != path.read_text("utf-8"):
             diagnostics.append(Diagnostic(str(path.resolve()), 1, 1, "Warning", "format", "`bicep format` would change this file"))
-    return BuildResult(directory, f"bicep {bicep}", sorted(set(diagnostics)), template, parameters)
+    return BuildResult(directory, compiler, sorted(set(diagnostics)), template, parameters)
 
 
 def _build_with_az(directory: Path) -> BuildResult:

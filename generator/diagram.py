@@ -18,6 +18,10 @@ def _label(*lines: str) -> str:
     return '"' + "<br/>".join(escaped) + '"'
 
 
+# Branches and spokes drawn one by one; the rest are one node each (the README's tables list them).
+DIAGRAM_BRANCHES = 12
+
+
 def mermaid(t: Topology) -> str:
     hub = t.hub
     lines = ["flowchart LR"]
@@ -39,7 +43,7 @@ def mermaid(t: Topology) -> str:
         if hub.expressroute_gateway:
             circuit = site.circuit_id.rstrip("/").rsplit("/", 1)[-1]
             lines.append(f"  {node} ---|{_label('ExpressRoute ' + circuit)}| ergw")
-    for branch in t.branches:
+    for branch in t.branches[:DIAGRAM_BRANCHES]:
         node = _id("branch", branch.name)
         if branch.kind == "vnet":
             lines.append(f"  {node}[{_label(branch.name, branch.vnet.name + ' ' + ', '.join(branch.address_prefixes), f'{branch.vpn_gateway.name} AS {branch.vpn_gateway.asn}')}]")
@@ -51,10 +55,21 @@ def mermaid(t: Topology) -> str:
             link = "site-to-site, BGP" if branch.bgp else "site-to-site, static"
         if hub.vpn_gateway:
             lines.append(f"  vpngw ---|{_label(link)}| {node}")
-    for spoke in t.spokes:
+    if len(t.branches) > DIAGRAM_BRANCHES:  # one node for the rest: a diagram of a hundred boxes shows nothing
+        rest = t.branches[DIAGRAM_BRANCHES:]
+        vnets = sum(1 for b in rest if b.kind == "vnet")
+        kinds = ", ".join(part for part in (f"{vnets} VNet branches" if vnets else "",
+                                             f"{len(rest) - vnets} VPN sites" if len(rest) > vnets else "") if part)
+        lines.append(f"  more_branches[{_label(f'{len(rest)} more', kinds, 'the README lists them')}]")
+        if hub.vpn_gateway:
+            lines.append(f"  vpngw --- more_branches")
+    for spoke in t.spokes[:DIAGRAM_BRANCHES]:
         node = _id("spoke", spoke.name)
         lines.append(f"  {node}[{_label(spoke.name, spoke.vnet.name + ' ' + ', '.join(spoke.vnet.address_space), 'spoke')}]")
         lines.append(f"  hub ---|{_label('peering, gateway transit')}| {node}")
+    if len(t.spokes) > DIAGRAM_BRANCHES:
+        lines.append(f"  more_spokes[{_label(f'{len(t.spokes) - DIAGRAM_BRANCHES} more spokes')}]")
+        lines.append("  hub --- more_spokes")
     if hub.route_server:
         for gateway in ("ergw", "vpngw"):
             if (gateway == "ergw" and hub.expressroute_gateway) or (gateway == "vpngw" and hub.vpn_gateway):
@@ -64,7 +79,7 @@ def mermaid(t: Topology) -> str:
         lines.append(f"  ergw ==>|{_label('UDR: ' + _kinds(gateway_kinds - {'on-premises'}))}| afw")
     if hub.vpn_gateway and gateway_kinds - {"branch"}:
         lines.append(f"  vpngw ==>|{_label('UDR: ' + _kinds(gateway_kinds - {'branch'}))}| afw")
-    for spoke in t.spokes:
+    for spoke in t.spokes[:DIAGRAM_BRANCHES]:
         tables = t.tables_of(spoke.vnet)
         kinds = _steered(t, [r for table in tables for r in table.routes])
         if kinds:
@@ -72,8 +87,10 @@ def mermaid(t: Topology) -> str:
     for index, vm in enumerate(t.test_vms):
         node = f"vm_{index}"  # VM names may hold '.' and '_': numbered, so that two never share a node
         lines.append(f"  {node}([{_label(vm.name, 'test VM in ' + vm.subnet)}])")
-        kind = "spoke" if any(s.name == vm.vnet_ref for s in t.spokes) else "branch"
-        target = "hub" if vm.vnet_ref == "hub" else _id(kind, vm.vnet_ref)
+        spokes, branches = [s.name for s in t.spokes], [b.name for b in t.branches]
+        kind, names = ("spoke", spokes) if vm.vnet_ref in spokes else ("branch", branches)
+        drawn = vm.vnet_ref not in names or names.index(vm.vnet_ref) < DIAGRAM_BRANCHES
+        target = "hub" if vm.vnet_ref == "hub" else _id(kind, vm.vnet_ref) if drawn else ("more_spokes" if kind == "spoke" else "more_branches")
         lines.append(f"  {node} --- {target}")
     return "\n".join(lines)
 

@@ -785,6 +785,20 @@ def read_revision(revision: str, path) -> bytes | None:
     return shown.stdout if shown.returncode == 0 else None
 
 
+def short_commit(revision: str, path) -> str:
+    """The abbreviated commit a revision names, for a report to say which one it compared with ("" if git cannot say)."""
+    import shutil
+    import subprocess
+    from pathlib import Path
+
+    git_binary = shutil.which("git")
+    if git_binary is None:
+        return ""
+    said = subprocess.run([git_binary, "-C", str(Path(path).resolve().parent), "rev-parse", "--short", "--verify", "--quiet",
+                           "--end-of-options", f"{revision}^{{commit}}"], capture_output=True, text=True)
+    return said.stdout.strip() if said.returncode == 0 else ""
+
+
 # --- reporting ---------------------------------------------------------------------------------------------
 
 

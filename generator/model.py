@@ -872,13 +872,17 @@ class Topology:
 
     # --- walking: every object with its spec path ---------------------------------------------------
 
+    @cached_property
+    def _walked(self) -> tuple:
+        return tuple(_walk(self))  # once: several rules walk the whole model, and a model never changes
+
     def walk(self):
         """Every model object that came from the spec, depth first in spec order."""
-        yield from _walk(self)
+        return iter(self._walked)
 
     def each(self, kind: type) -> tuple:
         """Every object of one class, in spec order: `topology.each(VirtualNetwork)`."""
-        return tuple(node for node in self.walk() if isinstance(node, kind))
+        return tuple(node for node in self._walked if isinstance(node, kind))
 
     # --- what the design contains ------------------------------------------------------------------
 

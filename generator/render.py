@@ -14,7 +14,7 @@ from importlib import resources
 
 import jinja2
 
-from . import cache, logs, markdown, order, plan, routing
+from . import cache, logs, markdown, order, plan, routing, tables
 from .plan import text as plan_text
 from .compiler import TESTED_BICEP
 from .diagram import mermaid
@@ -445,12 +445,11 @@ def logs_not_sent(t: Topology) -> list[str]:
     return found
 
 
-def _past_firewall(t: Topology) -> dict[str, list[str]]:
+def _past_firewall(t: Topology, routes: dict) -> dict[str, list[str]]:
     """The hub's workload subnets and the spokes' subnets whose on-premises and branch traffic skips the firewall, by
     their routes (the README says so instead of what the design would do)."""
     if not (t.hub.firewall and t.inspects_transit):
         return {"hub_subnets_past_firewall": [], "spoke_subnets_past_firewall": []}
-    routes = routing.effective_routes(t)
     workload = {str(s.name) for s in t.hub_workload_subnets}
     return {"hub_subnets_past_firewall": [n for n in routing.subnets_past_firewall(t, None, routes) if n in workload],
             "spoke_subnets_past_firewall": [f"{spoke.vnet.name}/{n}" for spoke in t.spokes
@@ -483,7 +482,7 @@ def parameter_summary(value) -> str:
     """A short, reviewable rendering of a parameter value for the generated README (Markdown, escaped)."""
     if isinstance(value, list):
         names = [item.get("name") for item in value if isinstance(item, dict) and item.get("name")]
-        return f"{len(value)} item(s)" + (f": {markdown.text(', '.join(names))}" if names else "")
+        return f"{len(value)} item(s)" + (f": {markdown.text(tables.first_names(names))}" if names else "")
     if isinstance(value, dict):
         if "name" in value:
             return markdown.code(value["name"])
@@ -530,7 +529,25 @@ def _environment() -> jinja2.Environment:
     env.filters["md"] = markdown.text
     env.filters["code"] = markdown.code
     env.filters["urlpath"] = lambda path: urllib.parse.quote(str(path), safe="/._-")
+    env.filters["first_names"] = tables.first_names
+    env.filters["groupby_next_hop"] = _by_next_hop
     return env
+
+
+def _by_next_hop(routes) -> list[tuple[str, list]]:
+    """A route table's routes grouped by next hop, in the order each next hop first appears."""
+    groups: dict[str, list] = {}
+    for r in routes:
+        groups.setdefault(f"{r.next_hop_type}{' ' + str(r.next_hop_ip) if r.next_hop_ip else ''}", []).append(r)
+    return list(groups.items())
+
+
+def _secret_loop(t: Topology, reads: dict[str, str]) -> list[list[str]]:
+    """The keys the Deploy steps read in one loop, four names a line, when there are more than a README lists."""
+    typed = [s.env for s in t.secrets if s.required and s.env not in reads]
+    if len(typed) <= tables.README_ROWS:
+        return []
+    return [typed[i:i + 4] for i in range(0, len(typed), 4)]
 
 
 def _load_template(name: str) -> str:
@@ -560,7 +577,9 @@ def render(t: Topology, source: Provenance) -> dict[str, str]:
     steps = {step.symbol: step for step in ordered}
     # The README lists branch-to-branch pairs while they stay readable; beyond, it says how many and how to trace one.
     listed = routing.branch_pair_count(t) <= README_BRANCH_PAIRS
-    transit = routing.transit_matrix(t, with_branch_pairs=listed)
+    routes = routing.effective_routes(t)  # once: the transit, the subnets past the firewall and routes.csv read it
+    transit = routing.transit_matrix(t, with_branch_pairs=listed, routes=routes)
+    by_class = len(transit) > tables.README_ROWS
     from . import failures, resilience
     from .devices import site as devices
 
@@ -569,6 +588,8 @@ def render(t: Topology, source: Provenance) -> dict[str, str]:
         if transit and traced <= README_FAILURE_TRACES else ""
     spec_file = safe_file_name(source.spec)
     header = comment_header("//")
+    reads = shared_key_reads(t)
+    loop = _secret_loop(t, reads)
     context = {
         "t": t,
         "header": header,
@@ -588,6 +609,10 @@ def render(t: Topology, source: Provenance) -> dict[str, str]:
         "module_descriptions": MODULE_DESCRIPTIONS,
         "parameter_summary": parameter_summary,
         "transit": transit,
+        "tables": tables,
+        "rows": tables.README_ROWS,
+        "transit_by_class": tables.by_class(t, transit) if by_class else [],
+        "transit_exceptions": tables.exceptions(t, transit) if by_class else [],
         "unlisted_branch_pairs": 0 if listed else routing.branch_pair_count(t),
         "transit_assumptions": list(dict.fromkeys(a for pair in transit for a in pair.assumptions)),
         "resilience": survives,
@@ -595,13 +620,15 @@ def render(t: Topology, source: Provenance) -> dict[str, str]:
         "public_ips": list(t.new_public_ips),
         "accepted": t.accepted_warnings,
         "transit_query": logs.transit_query(t) if t.hub.firewall and t.hub.firewall.diagnostics else "",
-        "plan": plan_text.as_markdown(plan.from_steps(ordered), "Deployment plan"),
+        "plan": plan_text.as_markdown(plan.from_steps(ordered), "Deployment plan", rows=tables.README_ROWS),
         "bicep_tested": f"Bicep {TESTED_BICEP}",
         "device_summaries": {s.name: devices.describe(t, s) for s in t.site_branches},
         "device_commands": {s.name: devices.command(s) for s in t.site_branches},
         "hub_subscription": f" --subscription {t.scope.subscription_id}" if t.scope.subscription_id else "",
-        "shared_key_reads": shared_key_reads(t),
-        **_past_firewall(t),
+        "shared_key_reads": reads,
+        "secret_loop": loop,
+        "secret_loop_names": {name for names in loop for name in names},
+        **_past_firewall(t, routes),
         "logs_not_sent": logs_not_sent(t),
     }
     files = {
@@ -614,4 +641,7 @@ def render(t: Topology, source: Provenance) -> dict[str, str]:
         files[f"modules/{file_name}"] = f"{header}\n{_module_text(file_name)}"
     if context["transit_query"]:
         files["transit.kql"] = f"{header}\n{context['transit_query']}"
+    if transit:
+        files[tables.TRANSIT_FILE] = tables.transit_csv(transit)
+    files[tables.ROUTES_FILE] = tables.routes_csv(routes)
     return dict(sorted(files.items()))

@@ -230,10 +230,21 @@ def _announced(owner) -> list[str]:
     return list(_announced_once(owner))
 
 
-@lru_cache(maxsize=4096)  # asked for every branch of every table of every failure: an owner's answer never changes
+# Asked for every branch of every table of every failure, and an owner's answer never changes. Keyed by the owner's
+# identity: hashing a frozen dataclass hashes every field, which cost more than the answer.
+_ANNOUNCED: dict[int, tuple[object, tuple[str, ...]]] = {}
+
+
 def _announced_once(owner) -> tuple[str, ...]:
+    known = _ANNOUNCED.get(id(owner))
+    if known is not None and known[0] is owner:
+        return known[1]
     static = _valid(owner.address_prefixes) if isinstance(owner, SiteBranch) and not owner.multi_device else []
-    return tuple(dict.fromkeys(_valid(owner.advertised_prefixes) + static))
+    answer = tuple(dict.fromkeys(_valid(owner.advertised_prefixes) + static))
+    if len(_ANNOUNCED) > 4096:
+        _ANNOUNCED.clear()
+    _ANNOUNCED[id(owner)] = (owner, answer)  # holding the owner keeps its id from being reused
+    return answer
 
 
 def _alive_sites(topology: Topology, failed: Failures) -> tuple:
@@ -979,10 +990,11 @@ def flows(topology: Topology, with_branch_pairs: bool = True) -> list[Flow]:
 
 def transit_matrix(topology: Topology, gateway_udrs: Sequence[Route] | None = None,
                    with_branch_pairs: bool = True, failed: Failures = NO_FAILURE,
-                   only: Sequence[Flow] | None = None) -> list[TransitPair]:
-    """Each flow of `flows` (or `only` these) traced both ways, with `failed` taken down."""
+                   only: Sequence[Flow] | None = None, routes: dict | None = None) -> list[TransitPair]:
+    """Each flow of `flows` (or `only` these) traced both ways, with `failed` taken down. `routes`: the
+    `effective_routes` of the same arguments, when the caller has them already."""
     places = _places(topology)
-    walker = _Walker(topology, effective_routes(topology, gateway_udrs, failed), failed)
+    walker = _Walker(topology, routes if routes is not None else effective_routes(topology, gateway_udrs, failed), failed)
     pairs = []
     for flow in only if only is not None else flows(topology, with_branch_pairs):
         result = trace(topology, flow.source_ip, flow.destination_ip, places=places, walker=walker, failed=failed)

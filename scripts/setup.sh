@@ -8,9 +8,9 @@
 #   Node:    tools/node/node_modules: the Mermaid and Kusto parsers the tests run on generated
 #            output, exactly as pinned in tools/node/package-lock.json (npm ci). Node.js from
 #            the machine, or Debian's nodejs/npm (apt) when absent.
-#   Bicep:   .tools/bin/bicep, from the first that works: a `bicep` already on PATH,
-#            the pinned NuGet package Azure.Bicep.CommandLine.linux-x64 (dotnet restore),
-#            or `az bicep install`.
+#   Bicep:   .tools/bin/bicep: the pinned NuGet package Azure.Bicep.CommandLine.linux-x64
+#            (dotnet restore), even when another bicep is on PATH; GEN_BICEP=path takes the one
+#            on PATH, GEN_BICEP=/some/bicep that binary. Without .NET: PATH, then az bicep install.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -115,31 +115,43 @@ usable() {
 # bicep on PATH together (gen build finds it there without the Makefile's PATH).
 link_into_venv() { ln -sfn "$PWD/.tools/bin/bicep" .venv/bin/bicep; }
 mkdir -p .tools/bin
-if [ -L .tools/bin/bicep ] && usable .tools/bin/bicep; then
-  # A NuGet-restored compiler must be the pinned version; another one was chosen by the user.
-  if ! readlink .tools/bin/bicep | grep -q '/.tools/nuget/' || readlink .tools/bin/bicep | grep -q "/$BICEP_VERSION/"; then
-    link_into_venv
-    say "bicep: $(.tools/bin/bicep --version) (.tools/bin/bicep, linked into .venv/bin)"
-    exit 0
-  fi
+# Which compiler: GEN_BICEP=pinned (the default: the NuGet package tools/bicep/bicep.csproj pins, the version the
+# README promises and the tests ran), GEN_BICEP=path (the bicep already on PATH, e.g. a runner's own), or the path
+# of a bicep binary. Without the .NET SDK the pinned package cannot be restored: then the one on PATH, or
+# `az bicep install`, and this says loudly that it is not the pinned version.
+choice="${GEN_BICEP:-pinned}"
+pinned_binary=".tools/nuget/azure.bicep.commandline.linux-x64/$BICEP_VERSION/tools/bicep"
+on_path=$(PATH=$(printf '%s' "$PATH" | tr ':' '\n' | grep -vx "$PWD/.tools/bin" | grep -vx "$PWD/.venv/bin" | paste -sd:) command -v bicep || true)
+can_restore() { command -v dotnet >/dev/null 2>&1 && [ "$(uname -s)" = Linux ] && [ "$(uname -m)" = x86_64 ]; }
+case "$choice" in
+  pinned) if can_restore; then wanted="$PWD/$pinned_binary"; else wanted="${on_path:-}"; fi ;;
+  path) wanted="${on_path:-}" ;;
+  *) wanted=$(cd "$(dirname "$choice")" 2>/dev/null && printf '%s/%s' "$PWD" "$(basename "$choice")") || wanted="$choice" ;;
+esac
+if [ -n "$wanted" ] && [ -L .tools/bin/bicep ] && [ "$(readlink .tools/bin/bicep)" = "$wanted" ] && usable .tools/bin/bicep; then
+  link_into_venv
+  say "bicep: $(.tools/bin/bicep --version) (.tools/bin/bicep, linked into .venv/bin)"
+  exit 0
 fi
 rm -f .tools/bin/bicep
-existing=$(PATH=$(printf '%s' "$PATH" | tr ':' '\n' | grep -vx "$PWD/.tools/bin" | paste -sd:) command -v bicep || true)
-if [ -n "$existing" ] && usable "$existing"; then
-  ln -s "$existing" .tools/bin/bicep
-  say "bicep: using the one on PATH: $existing ($(version_of "$existing"))"
-elif command -v dotnet >/dev/null 2>&1 && [ "$(uname -s)" = Linux ] && [ "$(uname -m)" = x86_64 ]; then
-  say "bicep: restoring NuGet package Azure.Bicep.CommandLine.linux-x64 $BICEP_VERSION"
+if [ "$choice" = pinned ] && can_restore; then
+  say "bicep: restoring NuGet package Azure.Bicep.CommandLine.linux-x64 $BICEP_VERSION (the pinned version)"
   DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 dotnet restore tools/bicep/bicep.csproj --packages .tools/nuget -v quiet >/dev/null
-  binary=".tools/nuget/azure.bicep.commandline.linux-x64/$BICEP_VERSION/tools/bicep"
-  chmod +x "$binary"
-  ln -s "$PWD/$binary" .tools/bin/bicep
+  chmod +x "$pinned_binary"
+  ln -s "$PWD/$pinned_binary" .tools/bin/bicep
   say "bicep: NuGet package $BICEP_VERSION"
+elif [ -n "$wanted" ] && usable "$wanted"; then
+  ln -s "$wanted" .tools/bin/bicep
+  [ "$choice" = pinned ] && say "WARNING: no .NET SDK to restore the pinned Bicep $BICEP_VERSION: using the one on PATH" >&2
+  say "bicep: $wanted ($(version_of "$wanted"))$([ "$(version_of "$wanted")" = "$BICEP_VERSION" ] || printf ', not the pinned %s' "$BICEP_VERSION")"
+elif [ "$choice" != pinned ]; then
+  say "ERROR: GEN_BICEP=$choice: no usable bicep (0.29 or newer) there" >&2
+  exit 1
 elif command -v az >/dev/null 2>&1 && az bicep install >/dev/null 2>&1 && usable "$HOME/.azure/bin/bicep"; then
   ln -s "$HOME/.azure/bin/bicep" .tools/bin/bicep
-  say "bicep: az bicep install ($HOME/.azure/bin/bicep)"
+  say "WARNING: bicep from az bicep install ($HOME/.azure/bin/bicep), not the pinned $BICEP_VERSION" >&2
 else
-  say "ERROR: no Bicep compiler (0.29 or newer): install the .NET SDK (for the NuGet package), the Azure CLI (az bicep install) or put bicep on PATH" >&2
+  say "ERROR: no Bicep compiler (0.29 or newer): install the .NET SDK (for the pinned NuGet package), the Azure CLI (az bicep install) or put bicep on PATH with GEN_BICEP=path" >&2
   exit 1
 fi
 link_into_venv

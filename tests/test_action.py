@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import subprocess
 from pathlib import Path
@@ -64,7 +65,8 @@ def outputs(path: Path) -> dict:
 def test_the_action_is_a_composite_whose_steps_exist():
     action = yaml.safe_load((ROOT / "action.yml").read_text())
     assert action["runs"]["using"] == "composite"
-    assert set(action["inputs"]) == {"specs", "base", "comment", "sarif", "github-token"}
+    assert set(action["inputs"]) == {"specs", "base", "comment", "sarif", "bicep", "github-token"}
+    assert action["inputs"]["sarif"]["default"] == "auto" and action["inputs"]["bicep"]["default"] == "pinned"
     for step in action["runs"]["steps"]:
         if "run" in step:
             assert step["shell"] == "bash"
@@ -143,7 +145,7 @@ def test_the_azure_pipelines_template_runs(repository, tmp_path):
     """Laid out as Azure Pipelines lays out two checkouts: the spec repository and gen, each in its own folder under
     the sources directory; the job runs in the sources directory itself."""
     template = yaml.safe_load((ROOT / "ci/azure-pipelines/gen-check.yml").read_text())
-    assert [p["name"] for p in template["parameters"]] == ["specs", "base", "genPath"]
+    assert [p["name"] for p in template["parameters"]] == ["specs", "base", "genPath", "bicep"]
     sources = tmp_path / "s"
     sources.mkdir()
     shutil.copytree(repository, sources / "hubs", symlinks=True)
@@ -161,3 +163,68 @@ def test_the_azure_pipelines_template_runs(repository, tmp_path):
                          env={**os.environ, **hostile, "BUILD_SOURCESDIRECTORY": str(sources), "BUILD_REPOSITORY_NAME": "contoso/hubs"},
                          capture_output=True, text=True)
     assert ran.returncode == 2 and not (sources / "hubs" / "pwned").exists() and not (sources / "pwned").exists()
+
+
+def _gh_answering(tmp_path: Path, answer: str, code: int) -> Path:
+    """A stand-in for the GitHub CLI (not GitHub): answers the code-scanning API with `answer` and exit `code`, as gh
+    does (its error message on stderr)."""
+    stub = tmp_path / "gh-stub" / "gh"
+    stub.parent.mkdir(exist_ok=True)
+    stream = ">&2" if code else ""
+    stub.write_text(f"#!/bin/sh\necho '{answer}' {stream}\nexit {code}\n")
+    stub.chmod(0o755)
+    return stub.parent
+
+
+@pytest.mark.parametrize("answer,code,uploads", [
+    ('[{"id": 1, "tool": {"name": "gen check"}}]', 0, True),  # code scanning on, analyses uploaded before
+    ("gh: no analysis found (HTTP 404)", 1, True),  # code scanning on, nothing uploaded yet
+    ("gh: Advanced Security must be enabled for this repository to use code scanning. (HTTP 403)", 1, False),
+    ("gh: Resource not accessible by integration (HTTP 403)", 1, False),  # no security-events permission
+])
+def test_sarif_is_uploaded_only_where_the_repository_takes_it(tmp_path, answer, code, uploads):
+    env = github_env(tmp_path)
+    env["PATH"] = f"{_gh_answering(tmp_path, answer, code)}:{env['PATH']}"
+    ran = subprocess.run(["bash", str(ROOT / "scripts/action/sarif.sh")], env=env, capture_output=True, text=True)
+    assert ran.returncode == 0, ran.stderr
+    assert outputs(tmp_path / "output")["upload"] == ("true" if uploads else "false")
+    summary = (tmp_path / "summary").read_text()
+    assert ("SARIF not uploaded" in summary and 'sarif: "false"' in summary) == (not uploads)
+    for choice, said in (("true", "true"), ("false", "false")):  # the workflow's own choice is never second-guessed
+        (tmp_path / "output").write_text("")
+        subprocess.run(["bash", str(ROOT / "scripts/action/sarif.sh")], env={**env, "GEN_SARIF": choice}, check=True)
+        assert outputs(tmp_path / "output")["upload"] == said
+
+
+def test_a_runner_with_its_own_bicep_still_compiles_with_the_pinned_one(tmp_path):
+    """Hosted runners ship a bicep on PATH: the action's set-up keeps the pinned one unless told otherwise."""
+    other = tmp_path / "runner-tools" / "bicep"
+    other.parent.mkdir()
+    other.write_text("#!/bin/sh\necho 'Bicep CLI version 0.30.3 (runner)'\n")
+    other.chmod(0o755)
+    env = github_env(tmp_path)
+    env["PATH"] = f"{other.parent}:{env['PATH']}"
+    setup = subprocess.run(["bash", str(ROOT / "scripts/action/setup.sh")], env=env, capture_output=True, text=True)
+    assert setup.returncode == 0, setup.stderr
+    pinned = re.search(r'Version="\[(.*)\]"', (ROOT / "tools/bicep/bicep.csproj").read_text())[1]
+    assert f"/azure.bicep.commandline.linux-x64/{pinned}/" in os.readlink(ROOT / ".tools/bin/bicep")
+    assert "0.30.3" not in setup.stdout + setup.stderr
+
+
+def test_the_azure_pipelines_template_runs_with_a_single_checkout(repository, tmp_path):
+    """`checkout: self` alone: the spec repository is the sources directory itself, gen elsewhere (genPath)."""
+    template = yaml.safe_load((ROOT / "ci/azure-pipelines/gen-check.yml").read_text())
+    sources = tmp_path / "s"
+    shutil.copytree(repository, sources, symlinks=True)
+    script, values = pipelines_step(template, {"specs": "specs/*.json", "base": "HEAD", "genPath": str(ROOT), "bicep": "pinned"})
+    values["GEN_OUT"] = str(tmp_path / "gen-check")
+    env = {**os.environ, **values, "BUILD_SOURCESDIRECTORY": str(sources), "BUILD_REPOSITORY_NAME": "contoso/hubs"}
+    ran = subprocess.run(["bash", "-c", script], cwd=sources, env=env, capture_output=True, text=True)
+    assert ran.returncode == 0, ran.stdout + ran.stderr  # HEAD is what is committed: no change, a clean check
+    report = (tmp_path / "gen-check" / "report.md").read_text()
+    assert report.count("| `specs/") == 3 and "Compiled with Bicep " in report
+    assert "Compared with the spec at HEAD (" in report
+    # A broken spec fails the same job
+    (sources / "specs" / "multi-site.json").write_text("{ not json")
+    ran = subprocess.run(["bash", "-c", script], cwd=sources, env=env, capture_output=True, text=True)
+    assert ran.returncode == 2

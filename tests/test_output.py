@@ -118,6 +118,10 @@ def test_every_generated_file_carries_the_mark_and_only_the_manifest_and_readme_
         if not path.is_file() or path.name == output.MANIFEST:
             continue
         text = path.read_text()
+        if path.suffix == ".csv":  # CSV has no comments: a mark would be a row; the manifest names the file instead
+            assert path.relative_to(out).as_posix() in manifest["files"]
+            assert not any(word in text for word in ("2026-", "2025-11", "UTC")), path.name
+            continue
         assert GENERATED_MARK in "\n".join(text.splitlines()[:2]), path.name
         assert (manifest["specSha256"][:16] in text) == (path.name == "README.md"), path.name
         assert not any(word in text for word in ("2026-", "2025-11", "UTC")), path.name  # no timestamps
@@ -139,7 +143,10 @@ def test_a_one_port_change_touches_only_the_files_whose_content_changes(tmp_path
     spec_path.write_text(json.dumps(data, indent=2))
     assert _render(spec_path, out).returncode == 0
     after = snapshot(out)
-    assert sorted(k for k in before if before[k] != after[k]) == sorted([output.MANIFEST, "README.md", "main.bicepparam"])
+    # transit.csv: the rule that allows each flow now names port 22, and the pull request's diff shows it
+    assert sorted(k for k in before if before[k] != after[k]) == sorted([output.MANIFEST, "README.md", "main.bicepparam",
+                                                                          "transit.csv"])
+    assert b"(Any 22)" in after["transit.csv"] and after["routes.csv"] == before["routes.csv"]
 
 
 def test_reformatting_the_spec_or_crlf_is_no_drift(tmp_path):
@@ -216,8 +223,14 @@ def _branches(count: int) -> dict:
 
 @pytest.mark.parametrize("count,listed", [(10, True), (11, False)])
 def test_readme_lists_branch_pairs_while_they_stay_readable(count, listed):
-    readme = render_data(_branches(count))["README.md"]
+    files = render_data(_branches(count))
+    readme, transit = files["README.md"], files["transit.csv"]
     pairs = count * (count - 1) // 2
-    assert ("| b0 (10.100.0.132) | b1 (10.100.1.132) |" in readme) == listed
+    # Past README_ROWS flows the README shows the transit by class; transit.csv holds every flow.
+    assert ("\nb0,10.100.0.132,b1,10.100.1.132,delivered,yes," in transit) == listed
+    assert (f"| VNet branch | VNet branch | {pairs} | delivered, inspected both ways" in readme) == listed
     assert (f"Branch to branch: {pairs} pairs, too many to list" in readme) == (not listed)
-    assert "| onprem (10.20.0.4) | b10 (10.100.10.132) |" in readme or count == 10  # site to branch: always listed
+    assert "\nonprem,10.20.0.4,b10,10.100.10.132,delivered,yes," in transit or count == 10  # site to branch: always
+    # 10 branches: 66 flows with the pairs, by class; 11 branches: 23 flows without them, one by one
+    assert (f"| on-premises | VNet branch | {count} | delivered, inspected both ways" in readme) == listed
+    assert ("| onprem (10.20.0.4) | b10 (10.100.10.132) |" in readme) == (not listed)

@@ -1,0 +1,143 @@
+"""The complete transit matrix and every hop's routes as CSV files beside the output README, and the README's view of
+a hub too big to list flow by flow: the transit by class of endpoints, with every exception spelled out.
+
+The CSV files hold everything, in a stable order (the order `gen trace` and `gen routes` give), one row per line, so
+that a pull request's diff shows the flows and routes a change moves. The README keeps a reviewer's screen: below
+README_ROWS rows a table is listed whole, as for the examples; above, it is summarised and names the file.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from dataclasses import dataclass
+
+from . import routing
+from .model import Topology
+
+# The most rows a README table lists; a longer one is summarised and the file beside the README holds it whole.
+# Every example lists everything (the longest table of `out/` has 26 rows).
+README_ROWS = 30
+
+README_NAMES = 10  # names listed in one cell before "and N more"
+
+TRANSIT_FILE = "transit.csv"
+ROUTES_FILE = "routes.csv"
+
+INSPECTED = "delivered, inspected both ways"
+
+
+def outcome(pair: routing.TransitPair) -> str:
+    """The verdict of a flow in words, as the README's transit table gives it (rules aside)."""
+    if pair.verdict == routing.DELIVERED:
+        return INSPECTED if pair.inspected else "delivered, NOT inspected"
+    if pair.verdict == routing.DENIED:
+        return "denied, inspected both ways, no rule allows it"
+    if pair.verdict == routing.PARTIAL:
+        return f"partial, inspected both ways; {' and '.join(pair.denied_protocols)} denied"
+    return pair.verdict + (f" at {pair.where}" if pair.where else "")
+
+
+def transit_csv(transit: list[routing.TransitPair]) -> str:
+    """Every flow the README's transit covers, both directions traced: one row per flow."""
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(["from", "from_ip", "to", "to_ip", "verdict", "inspected", "allowed_by", "denied_by",
+                     "path_forward", "path_return", "assumed"])
+    for p in transit:
+        writer.writerow([p.source_name, p.source_ip, p.destination_name, p.destination_ip, p.verdict,
+                         "yes" if p.inspected else "no", p.allowed_by, p.denied_by, p.forward, p.return_path,
+                         "; ".join(p.assumptions)])
+    return out.getvalue()
+
+
+def routes_csv(routes: dict[str, list[routing.RouteEntry]]) -> str:
+    """Every hop's routes as `gen routes` prints them: one row per route, losers marked."""
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(["hop", "prefix", "next_hop", "next_hop_type", "source", "effective"])
+    for hop, table in routes.items():
+        for r in table:
+            writer.writerow([hop, r.prefix, r.next_hop, r.next_hop_kind, r.source, "yes" if r.effective else "no"])
+    return out.getvalue()
+
+
+# --- the transit by class ---------------------------------------------------------------------------------------------
+
+
+def endpoint_classes(t: Topology) -> dict[str, str]:
+    """Endpoint name (as the transit names it) -> its class."""
+    classes = {str(s.name): "on-premises" for s in t.on_premises}
+    classes.update({str(b.name): "VNet branch" for b in t.vnet_branches})
+    classes.update({str(b.name): "VPN site" for b in t.site_branches})
+    classes.update({str(s.name): "spoke" for s in t.spokes})
+    return classes
+
+
+def _class_of(classes: dict[str, str], name: str) -> str:
+    return classes.get(name, "hub subnet" if name.startswith("hub/") else "other")
+
+
+@dataclass(frozen=True)
+class ClassRow:
+    """Flows from one class of endpoints to another with one outcome, and one of them as the example."""
+
+    source: str
+    destination: str
+    flows: int
+    outcome: str
+    example: routing.TransitPair
+
+
+@dataclass(frozen=True)
+class ExceptionRow:
+    """Flows from one endpoint that are not delivered and inspected both ways, and where they go."""
+
+    source: str
+    outcome: str
+    destinations: str  # "every VNet branch (100)" or the names
+
+
+def by_class(t: Topology, transit: list[routing.TransitPair]) -> list[ClassRow]:
+    classes = endpoint_classes(t)
+    groups: dict[tuple[str, str, str, str], list[routing.TransitPair]] = {}
+    for p in transit:  # flows allowed by different rules are different rows
+        key = (_class_of(classes, p.source_name), _class_of(classes, p.destination_name), outcome(p), p.allowed_by)
+        groups.setdefault(key, []).append(p)
+    return [ClassRow(s, d, len(flows), o, flows[0]) for (s, d, o, _), flows in groups.items()]
+
+
+def exceptions(t: Topology, transit: list[routing.TransitPair]) -> list[ExceptionRow]:
+    """Every flow that is not delivered and inspected both ways, grouped by its source and outcome; a group that holds
+    all the flows from that source to a class says "every <class>" instead of naming them."""
+    classes = endpoint_classes(t)
+    reached: dict[tuple[str, str], int] = {}  # (source, destination class) -> flows in the matrix
+    for p in transit:
+        key = (p.source_name, _class_of(classes, p.destination_name))
+        reached[key] = reached.get(key, 0) + 1
+    groups: dict[tuple[str, str], dict[str, list[str]]] = {}
+    for p in transit:
+        if outcome(p) == INSPECTED:
+            continue
+        by_destination_class = groups.setdefault((p.source_name, outcome(p)), {})
+        by_destination_class.setdefault(_class_of(classes, p.destination_name), []).append(p.destination_name)
+    found = []
+    for (source, said), destinations in groups.items():
+        parts = []
+        for kind, names in destinations.items():
+            if len(names) > 1 and len(names) == reached[(source, kind)]:
+                parts.append(f"every {kind} ({len(names)})")
+            elif len(names) > README_NAMES:
+                parts.append(", ".join(names[:README_NAMES]) + f" and {len(names) - README_NAMES} more ({TRANSIT_FILE})")
+            else:
+                parts.append(", ".join(names))
+        found.append(ExceptionRow(source, said, "; ".join(parts)))
+    return found
+
+
+def first_names(names: list[str]) -> str:
+    """Names for one README cell: the first few, and how many more."""
+    names = [str(n) for n in names]
+    if len(names) <= README_NAMES:
+        return ", ".join(names)
+    return ", ".join(names[:README_NAMES]) + f" and {len(names) - README_NAMES} more"
