@@ -586,6 +586,13 @@ def verify(spec_file: str, capture: str, fmt: str) -> None:
     if fmt == "text":
         click.echo(f"{capture.rstrip('/')}: {verifier.summary(findings)}")
     click.echo(render_findings(findings, capture.rstrip("/"), "", fmt, keep_order=True), nl=False)
+    if fmt == "text":
+        from . import ledger
+        from .capture import Capture
+
+        sessions = ledger.from_capture(topology, Capture(capture))
+        if sessions:
+            click.echo("\nroute ledger (what Azure reports, against its limits):\n" + ledger.as_text(sessions), nl=False)
     finish(EXIT_FINDINGS if any(f.severity == "error" for f in findings) else EXIT_OK)
 
 
@@ -753,7 +760,9 @@ def _routable(spec_file: str):
 @click.option("--fail", "failures", metavar="ELEMENT", multiple=True,
               help="The routes with ELEMENT down (repeat for several): its BGP routes withdrawn, the UDRs as deployed. "
                    "Elements as gen trace --fail names them.")
-def routes(spec_file: str, hop: str | None, failures: tuple[str, ...]) -> None:
+@click.option("--ledger", is_flag=True, help="Instead of the routes: each BGP session and route table with the prefixes it "
+                                             "carries, Azure's limit, the headroom and the limit's Learn page.")
+def routes(spec_file: str, hop: str | None, failures: tuple[str, ...], ledger: bool) -> None:
     """Show the effective route table at each hop the design produces.
 
     \b
@@ -770,17 +779,32 @@ def routes(spec_file: str, hop: str | None, failures: tuple[str, ...]) -> None:
     or system.
     Computed from the spec alone: nothing is deployed or queried.
 
+    With --ledger: the route ledger. Each BGP session of the design (a circuit's private
+    peering each way, what the ExpressRoute gateway learns, each VPN peer each way) and each
+    route table, with the prefixes it carries against Azure's limit on it: "near" at 80 %,
+    "OVER" past it (gen validate reports both: LIM001, LIM002, ARS002, ARS003). gen verify
+    counts the same sessions in a capture.
+
     \b
     Examples:
       gen routes spec.json
       gen routes spec.json --at gateway-subnet
       gen routes spec.json --at gateway-subnet --fail circuit:onprem
+      gen routes spec.json --ledger
     """
     from . import routing
     from .failures import FailureError
     from .failures import parse as parse_failures
 
     topology = _routable_topology(spec_file)
+    if ledger:
+        from . import ledger as route_ledger
+
+        if hop or failures:
+            raise click.UsageError("--ledger counts the whole design: give it without --at or --fail")
+        sessions = route_ledger.from_spec(topology)
+        click.echo(route_ledger.as_text(sessions), nl=False)
+        finish(EXIT_FINDINGS if any(s.over for s in sessions) else EXIT_OK)
     try:
         failed = parse_failures(topology, failures)
     except FailureError as exc:

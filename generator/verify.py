@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from . import resilience, routing
+from . import ledger, resilience, routing
 from .collect import quote
 from .capture import (
     DEPLOYMENT,
@@ -51,7 +51,9 @@ from .rules.verification import (
     FIREWALL_BYPASS,
     NIC_ROUTE,
     NOT_ADVERTISED,
+    NEAR_LIMIT,
     NOT_CAPTURED,
+    OVER_LIMIT,
     RESOURCE_MISSING,
     ROUTE_CONTENT,
     ROUTE_MISSING,
@@ -153,6 +155,7 @@ class _Verification:
             table = capture.effective_routes(nic)
             if table is not None:
                 self._check_nic(nic, model_routes.get(hop, []), table)
+        self._check_limits()
         if t.hub.route_server and capture.find("Microsoft.Network/virtualHubs", t.hub.route_server.name) is not None:
             # The Route Server's resource says what `az network routeserver show` would (a capture of resource groups).
             capture.missing[:] = [m for m in capture.missing if m != ROUTE_SERVER]
@@ -260,6 +263,19 @@ class _Verification:
             if session.state != "Connected":
                 self.report(SESSION_DOWN, gateway, f"{gateway} <-> ExpressRoute edge {session.neighbor} (ASN {EXPRESSROUTE_ASN}): "
                                                    f"{session.state}, not Connected. {show}", file)
+
+    def _check_limits(self) -> None:
+        """Each session Azure reports against its limit (the route ledger from the capture)."""
+        for session in ledger.from_capture(self.t, self.capture):
+            gateway = session.path.split(":", 1)[1]
+            file = bgp_status_file(gateway) if " <- " in session.name else learned_routes_file(gateway)
+            if session.over:
+                self.report(OVER_LIMIT, gateway, f"{session.name}: {session.count:,} prefixes, Azure's limit is "
+                                                 f"{session.limit:,}; beyond it {session.beyond} ({session.link}). "
+                                                 f"{session.relief}", file)
+            elif session.near:
+                self.report(NEAR_LIMIT, gateway, f"{session.name}: {session.count:,} of {session.limit:,} prefixes "
+                                                 f"({session.link}). {session.relief}", file)
 
     # --- a failure in the capture ------------------------------------------------------------------------
 

@@ -148,7 +148,8 @@ def _capped(r: Rule, found: list[Finding]) -> list[Finding]:
 def _load_families() -> None:
     # Importing a family module registers its rules.
     from . import (  # noqa: F401
-        acceptance, addressing, adoption, asn, firewall, gateways, ipsec, naming, routeserver, secrets, spokes, verification,
+        acceptance, addressing, adoption, asn, firewall, gateways, ipsec, limits, naming, routeserver, secrets, spokes,
+        verification,
     )
 
 

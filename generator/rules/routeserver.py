@@ -6,15 +6,13 @@ Route Server's 8-BGP-peer limit is not checked: the spec models no NVA peers
 
 from __future__ import annotations
 
+from .. import ledger
 from ..findings import WARNING
 from . import rule
 
 ROUTE_SERVER_LINK = "https://learn.microsoft.com/azure/route-server/route-server-faq"
-LIMITS_LINK = "https://learn.microsoft.com/azure/azure-resource-manager/management/azure-subscription-service-limits"
 VPN_SUPPORT_LINK = "https://learn.microsoft.com/azure/route-server/expressroute-vpn-support"
 
-MAX_ROUTES_TO_EXPRESSROUTE = 1000
-MAX_ROUTES_PER_ROUTE_TABLE = 400
 
 
 def _transit_wanted(topology) -> bool:
@@ -38,37 +36,31 @@ def branch_to_branch(topology, data):
 
 @rule("ARS002", "More than 1,000 prefixes advertised towards ExpressRoute", ROUTE_SERVER_LINK)
 def routes_towards_expressroute(topology, data):
-    """With branch-to-branch on, Route Server hands every VPN branch prefix to the ExpressRoute gateway, which
-    advertises at most 1,000 prefixes to on-premises and drops the BGP session beyond."""
-    if topology.hub.expressroute_gateway is None:
-        return
-    count = len(topology.hub.vnet.address_space)
-    path = "hub.vnet.addressSpace"
-    ars = topology.hub.route_server
-    if ars is not None and ars.branch_to_branch:
-        # With branch-to-branch on, Route Server hands every VPN branch prefix to the ExpressRoute gateway.
-        count += sum(len(b.address_prefixes) for b in topology.branches)
-        path = "branches"
-    if count > MAX_ROUTES_TO_EXPRESSROUTE:
-        yield path, (
-            f"{count} prefixes would be advertised to on-premises over ExpressRoute (hub address space plus every branch "
-            f"prefix); Azure allows at most {MAX_ROUTES_TO_EXPRESSROUTE} and drops the BGP session beyond. Summarise the "
-            f"branch prefixes")
+    """The ExpressRoute gateway advertises the hub's and the spokes' address spaces to on-premises, and with
+    branch-to-branch on every VPN branch prefix Route Server hands it; Azure advertises at most 1,000 prefixes over
+    a circuit's private peering and drops the BGP session beyond (the route ledger counts them)."""
+    for session in ledger.from_spec(topology):
+        if session.rule_id == "ARS002" and session.over:
+            yield session.path, (
+                f"{session.count} prefixes would be advertised to on-premises over ExpressRoute (the hub and spoke address "
+                f"spaces{', and every branch prefix through Route Server' if topology.exchanges_routes else ''}); Azure "
+                f"allows at most {session.limit:,} and drops the BGP session beyond ({session.link}). Summarise the "
+                f"branch prefixes")
 
 
-@rule("ARS003", "GatewaySubnet route table would exceed 400 routes", LIMITS_LINK)
+@rule("ARS003", "GatewaySubnet route table would exceed 1,000 routes", ledger.ROUTE_TABLE_LIMITS)
 def gateway_subnet_route_count(topology, data):
     """Inspecting transit puts one UDR per on-premises, branch and spoke prefix on GatewaySubnet; a route table holds
-    at most 400 routes."""
+    at most 1,000 routes (400 until Azure raised the limit in 2026)."""
     if not topology.inspects_transit:
         return
     # Count what the route table would hold even when the firewall address is not computable yet.
     count = max(len(topology.gateway_subnet_routes),
                 sum(len(owner.address_prefixes) for owner in topology.on_premises + topology.branches + topology.spokes))
-    if count > MAX_ROUTES_PER_ROUTE_TABLE:
+    if count > ledger.ROUTE_TABLE:
         yield f"{topology.hub.firewall.path}.inspectTransit", (
             f"inspecting transit puts one UDR per on-premises, branch and spoke prefix on GatewaySubnet: {count} routes, "
-            f"but a route table holds at most {MAX_ROUTES_PER_ROUTE_TABLE}. Summarise the prefixes")
+            f"but a route table holds at most {ledger.ROUTE_TABLE}. Summarise the prefixes")
 
 
 @rule("ARS004", "Route Server without both an ExpressRoute and a VPN gateway", ROUTE_SERVER_LINK, severity=WARNING)

@@ -96,3 +96,11 @@ FAILURE_SEEN = _verify(
     "of the hub VPN gateway, the Route Server, the circuits): the message names it, gives the outcome `gen resilience` "
     "predicts for it flow by flow, and checks the learned and advertised routes against that failure (the routes it "
     "withdraws are not reported missing; routes it should have withdrawn and that are still learned are named).")
+OVER_LIMIT = _verify(
+    "VER017", ERROR, "A BGP session carries more prefixes than Azure takes", readme_link("route-ledger"),
+    "The routes a gateway's BGP peer sent (routesReceived), the routes the ExpressRoute gateway learned, or what it "
+    "advertises to a circuit, past the limit Azure documents for that session: Azure drops the session (or does not "
+    "learn the routes beyond). The message gives the count, the limit and its Learn page.")
+NEAR_LIMIT = _verify(
+    "VER018", WARNING, "A BGP session is near Azure's limit", readme_link("route-ledger"),
+    "At 80 % of the limit or more: the next site, spoke or unsummarised prefix may take the session down.")
