@@ -32,6 +32,7 @@ class HubCheck:
     changes: list | None = None  # diff.Change, with --base
     changed_operations: list = field(default_factory=list)  # plan operations of the resources that change
     baseline: str = ""  # what the change was compared with: a git revision, a capture of what runs, or nothing
+    cost: object | None = None  # cost.Delta against a git baseline; cost.Estimate of the spec otherwise
     verify: list[Finding] | None = None
     strict: bool = False
 
@@ -111,7 +112,7 @@ def run(spec_files: list[str], base: str | None = None, capture: str | None = No
                         hub.changes = diff.compare_live(Capture(capture), hub.analysis.topology)
                         hub.baseline = f"what runs in Azure (the capture {capture}); the revision {base} is not used"
                 elif base is not None:
-                    hub.changes, hub.baseline = _changes(hub, base)
+                    hub.changes, hub.baseline, hub.cost = _changes(hub, base)
             except (diff.RevisionError, spec.SpecInputError) as exc:
                 hub.input_error = str(exc)
             except Exception as exc:  # a capture that cannot be read
@@ -141,13 +142,19 @@ def _changes(hub: HubCheck, base: str):
     raw = diff.read_revision(base, hub.spec_file)
     commit = diff.short_commit(base, hub.spec_file)
     at = f"{base} ({commit})" if commit else base
+    from . import cost, prices
+
+    table = prices.load()
     if raw is None:
-        return diff.compare(None, hub.analysis.topology), f"nothing deployed yet: the spec is not at {at}, so every resource is new"
+        return (diff.compare(None, hub.analysis.topology), f"nothing deployed yet: the spec is not at {at}, so every "
+                f"resource is new", cost.delta(None, hub.analysis.topology, table))
     old = spec.parse(raw, f"{base}:{hub.spec_file}")
     if spec.schema_findings(old.data):
         raise spec.SpecInputError(f"{old.path}: does not match the schema, so it cannot be compared")
-    return (diff.compare(model.build(old.data), hub.analysis.topology),
-            f"the spec at {at}, assumed to be what runs (not checked: --capture compares with what Azure holds)")
+    before = model.build(old.data)
+    return (diff.compare(before, hub.analysis.topology),
+            f"the spec at {at}, assumed to be what runs (not checked: --capture compares with what Azure holds)",
+            cost.delta(before, hub.analysis.topology, table))
 
 
 def _operations_of(plan, changes) -> list:
@@ -190,6 +197,10 @@ def as_text(report: Report) -> str:
         if hub.changes is not None:
             lines.append(f"  change against {hub.baseline}:")
             lines += ["    " + line for line in diff.as_text(hub.changes).splitlines()]
+            if hub.cost is not None:
+                from . import cost
+
+                lines += ["  " + line for line in cost.delta_lines(hub.cost)]
             if hub.changed_operations:
                 lines.append(f"  what the deployment of this change runs ({_span_of(hub.changed_operations)} if one after the other):")
                 lines += [f"    {op.type.split('/', 1)[-1]} {op.name}: {plan_text.span(op.typical.minutes)}" for op in hub.changed_operations]
@@ -234,6 +245,9 @@ def as_markdown(report: Report) -> str:
         build = "–" if hub.build is None else ("clean" if hub.build.ok else f"**{len([d for d in hub.build.diagnostics if d.counts])} diagnostic(s)**")
         planned = "–" if hub.plan is None else f"{plan_text.span(hub.plan.total_minutes)}, {len(hub.plan.conflicts)} conflict(s)"
         change = "–" if hub.changes is None else ("⚠️ disruptive" if diff.disruptive(hub.changes) else f"{len(hub.changes)} change(s), no downtime")
+        if hub.cost is not None and hub.cost.change != 0:  # what the reviewer learns a month later otherwise
+            change += ("; cost change unknown" if hub.cost.change is None else
+                       f"; {'+' if hub.cost.change > 0 else '-'}{abs(hub.cost.change):,.2f} {hub.cost.after.table.currency}/month")
         lines.append(f"| {markdown.code(hub.spec_file)} | {findings} | {drift} | {build} | {planned} | {change} |")
     if report.compiler:
         lines += ["", f"Compiled with {markdown.text(report.compiler)}."]
@@ -254,6 +268,10 @@ def as_markdown(report: Report) -> str:
         if hub.changes is not None:
             lines += [f"Compared with {markdown.text(hub.baseline)}.", ""]
             lines.append(diff.as_markdown(hub.changes))
+            if hub.cost is not None:
+                from . import cost
+
+                lines.append(cost.delta_markdown(hub.cost))
             if hub.changed_operations:
                 lines += [f"What deploying this change runs ({_span_of(hub.changed_operations)} one after the other; "
                           f"unchanged resources are rewritten much faster, assumed):", "",
@@ -289,6 +307,10 @@ def as_json(report: Report) -> str:
             if hub.changes is not None:
                 entry["changes"] = json.loads(diff.as_json(hub.changes))
                 entry["baseline"] = hub.baseline
+                if hub.cost is not None:
+                    from . import cost
+
+                    entry["cost"] = cost.delta_json(hub.cost)
                 entry["changedOperations"] = [{"type": op.type, "name": op.name, "minutes": op.typical.minutes}
                                               for op in hub.changed_operations]
             if hub.verify is not None:

@@ -857,6 +857,16 @@ COMPONENTS = (
 
 
 @dataclass(frozen=True)
+class CostAssumptions:
+    """The usage the cost estimate assumes (`costAssumptions`); `given` names what the spec set, the rest is default."""
+
+    firewall_data_gb: float = 1000
+    log_ingestion_gb: float = 30
+    er_scale_units: int = 1
+    given: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
 class Topology:
     name: str
     location: SpecString
@@ -866,6 +876,7 @@ class Topology:
     branches: tuple[VnetBranch | SiteBranch, ...]  # in spec order, VNet and site alike
     test_vms: tuple[TestVm, ...]
     accepted_warnings: tuple[AcceptedWarning, ...] = ()
+    cost_assumptions: CostAssumptions = CostAssumptions()
     spokes: tuple[Spoke, ...] = ()
     scope: Scope = Scope(SpecString(""))  # the hub's: where main.bicep is deployed
     as_deployed: tuple[AsDeployed, ...] = ()
@@ -1408,10 +1419,18 @@ class Topology:
     @property
     def new_public_ips(self) -> tuple[str, ...]:
         """The public IPs a deployment creates: those of a gateway, Route Server or firewall that does not run yet."""
+        return self._public_ips(with_existing=False)
+
+    @property
+    def public_ips(self) -> tuple[str, ...]:
+        """Every public IP of the design, created or running already (what the hub pays for)."""
+        return self._public_ips(with_existing=True)
+
+    def _public_ips(self, with_existing: bool) -> tuple[str, ...]:
         hub = self.hub
         owners = [hub.expressroute_gateway, hub.route_server, hub.firewall] + list(self.vpn_gateways)
         found = []
-        for owner in (o for o in owners if o is not None and not o.existing):
+        for owner in (o for o in owners if o is not None and (with_existing or not o.existing)):
             if isinstance(owner, VpnGateway):
                 found += owner.public_ip_names
             elif isinstance(owner, Firewall):
@@ -1790,7 +1809,15 @@ def build(data: dict) -> Topology:
         branches=branches,
         test_vms=test_vms,
         accepted_warnings=accepted,
+        cost_assumptions=_cost_assumptions(data.get("costAssumptions", {})),
         spokes=spokes,
         scope=scope,
         as_deployed=kept,
     )
+
+
+def _cost_assumptions(given: dict) -> CostAssumptions:
+    keys = {"firewallDataProcessedGb": "firewall_data_gb", "logIngestionGb": "log_ingestion_gb",
+            "erGatewayScaleUnits": "er_scale_units"}
+    return CostAssumptions(**{field: given[key] for key, field in keys.items() if key in given},
+                           given=tuple(key for key in keys if key in given))

@@ -14,7 +14,7 @@ from importlib import resources
 
 import jinja2
 
-from . import cache, logs, markdown, order, plan, routing, tables
+from . import cache, cost, logs, markdown, order, plan, prices, routing, tables
 from .plan import text as plan_text
 from .compiler import TESTED_BICEP
 from .diagram import mermaid
@@ -630,6 +630,7 @@ def render(t: Topology, source: Provenance) -> dict[str, str]:
         "secret_loop_names": {name for names in loop for name in names},
         **_past_firewall(t, routes),
         "logs_not_sent": logs_not_sent(t),
+        "cost": cost.as_markdown(cost.estimate(t, prices.load()), rows=tables.README_ROWS),
     }
     files = {
         "main.bicep": env.get_template("main.bicep.j2").render(context),

@@ -25,7 +25,7 @@ def command_output(command: str) -> str:
     args = shlex.split(command)[1:]
     result = CliRunner(mix_stderr=False).invoke(main, args, prog_name="gen")
     body = result.output
-    if command.startswith(("gen trace", "gen routes", "gen resilience")):
+    if command.startswith(("gen trace", "gen routes", "gen resilience", "gen cost")):
         return f"```console\n$ {command}\n{body}```\n"
     return body
 

@@ -1,0 +1,215 @@
+"""The monthly cost estimate, its delta in a change, and `gen prices update` against recorded answers of the Azure
+Retail Prices API (tests/fixtures/prices: shaped like the API, see its SOURCES.md; never the network)."""
+
+from __future__ import annotations
+
+import copy
+import json
+import urllib.parse
+from pathlib import Path
+
+import pytest
+
+from conftest import EXAMPLES, load_example, render_data
+from generator import cost, model, prices
+from test_cli import run, write_spec
+
+RECORDED = Path(__file__).parent / "fixtures" / "prices"
+
+
+def seed_estimate(data: dict | None = None) -> cost.Estimate:
+    return cost.estimate(model.build(data or load_example()), prices.load())
+
+
+def line(e: cost.Estimate, starts: str) -> cost.Line:
+    return next(l for l in e.lines if l.component.startswith(starts))
+
+
+def test_the_seed_costs_each_component_with_its_price_and_date():
+    e = seed_estimate()
+    assert [l.component for l in e.lines] == [
+        "ExpressRoute gateway ergw-hub", "hub VPN gateway vpngw-hub", "branch 'branch1' VPN gateway vpngw-branch1",
+        "Route Server ars-hub", "Azure Firewall afw-hub", "Azure Firewall afw-hub: data processed",
+        "Standard public IP addresses"]
+    firewall = line(e, "Azure Firewall afw-hub")
+    assert (firewall.quantity, firewall.unit_price, firewall.monthly) == (730, 1.25, 912.50)
+    assert line(e, "Standard public IP addresses").quantity == 730 * 6  # 2 + 1 (hub VPN) ... every gateway's and the firewall's
+    assert e.total == round(sum(l.monthly for l in e.lines), 2) and not e.unknown
+    assert all(l.price.date and l.price.source for l in e.lines)  # every row names its date and source
+    readme = render_data(load_example())["README.md"]
+    assert "## What it costs" in readme and "| Azure Firewall afw-hub | Standard Deployment | 730 hours | 1.25 | 912.50 USD |" in readme
+    assert f"**{e.total:,.2f} USD a month**" in readme and "`gen prices update --region japaneast`" in readme
+
+
+def test_usage_comes_from_cost_assumptions_or_is_said_to_be_assumed():
+    data = load_example()
+    assert "1000 GB a month through the firewall" in "; ".join(seed_estimate(data).assumptions)
+    assert line(seed_estimate(data), "Azure Firewall afw-hub: data processed").note == "assumed"
+    data["costAssumptions"] = {"firewallDataProcessedGb": 20000}
+    processed = line(seed_estimate(data), "Azure Firewall afw-hub: data processed")
+    assert (processed.quantity, processed.monthly, processed.note) == (20000, 320.0, "costAssumptions")
+
+
+def test_logs_are_billed_beyond_the_free_5_gb():
+    data = load_example(EXAMPLES / "hub-spoke.json")
+    assert model.build(data).hub.firewall.diagnostics is not None
+    data["costAssumptions"] = {"logIngestionGb": 5}
+    assert line(seed_estimate(data), "Log Analytics").monthly == 0
+    data["costAssumptions"] = {"logIngestionGb": 15}
+    assert line(seed_estimate(data), "Log Analytics").monthly == round(10 * 2.30, 2)
+
+
+def test_tunnels_beyond_the_ten_a_gateway_includes_are_billed():
+    data = load_example()
+    for i in range(10):  # with branch1, 11 connections on the hub VPN gateway
+        data["branches"].append({"name": f"shop{i}", "kind": "site", "gatewayIpAddress": f"198.51.100.{10 + i}",
+                                 "addressPrefixes": [f"10.{60 + i}.0.0/24"]})
+    extra = line(seed_estimate(data), "vpngw-hub: 1 tunnel(s) beyond the 10 included")
+    assert (extra.quantity, extra.unit_price, extra.note) == (730, 0.015, "11 connections")
+    data["branches"].pop()
+    assert not any("beyond" in l.component for l in seed_estimate(data).lines)
+
+
+def test_a_price_the_table_does_not_have_is_unknown_never_zero():
+    data = load_example()
+    data["hub"]["vpnGateway"].update(sku="VpnGw2AZ", generation="Generation1")
+    e = seed_estimate(data)
+    assert line(e, "hub VPN gateway").monthly is None and len(e.unknown) == 1
+    assert "have no price in the table" in cost.as_text(e) and "VpnGw2AZ" in cost.as_text(e)
+    d = cost.delta(model.build(load_example()), model.build(data), prices.load())
+    assert d.change is None and d.summary().startswith("monthly cost change unknown: hub VPN gateway vpngw-hub (VpnGw1AZ -> VpnGw2AZ)")
+
+
+def test_gen_diff_and_check_show_what_a_change_costs(tmp_path, monkeypatch):
+    old = load_example()
+    new = copy.deepcopy(old)
+    new["hub"]["expressRouteGateway"]["sku"] = "ErGw3AZ"
+    old_file = write_spec(tmp_path, old, "old.json")
+    new_file = write_spec(tmp_path, new, "new.json")
+    text = run("diff", old_file, new_file).output
+    assert "monthly cost 1,849.03 USD -> 3,155.73 USD (+1,306.70 USD)" in text
+    assert "ExpressRoute gateway ergw-hub (ErGw1AZ Gateway -> ErGw3AZ Gateway): 263.53 USD -> 1,570.23 USD" in text
+    document = json.loads(run("diff", old_file, new_file, "--format", "json").output)
+    assert document["cost"]["change"] == 1306.70 and document["cost"]["before"] == 1849.03
+    markdown = run("diff", old_file, new_file, "--format", "markdown").output
+    assert "**Monthly cost**: monthly cost 1,849.03 USD -> 3,155.73 USD (+1,306.70 USD)" in markdown
+
+
+def test_the_pull_request_comment_shows_the_cost_of_a_new_site(tmp_path, monkeypatch):
+    """A pull request that adds a site: the comment's summary row and the hub's section carry the delta."""
+    from test_check import git
+
+    repo = tmp_path / "hubs"
+    (repo / "specs").mkdir(parents=True)
+    git(repo, "init", "-q")
+    git(repo, "config", "user.email", "gen@example.net")
+    git(repo, "config", "user.name", "gen")
+    monkeypatch.chdir(repo)
+    data = load_example()
+    Path("specs/hub.json").write_text(json.dumps(data, indent=2))
+    git(repo, "add", "-A")
+    git(repo, "commit", "-qm", "hub")
+    data["branches"].append({"name": "shop-oslo", "kind": "site", "gatewayIpAddress": "198.51.100.20",
+                             "addressPrefixes": ["10.70.0.0/24"]})
+    Path("specs/hub.json").write_text(json.dumps(data, indent=2))
+    assert run("render", "specs/hub.json").exit_code == 0
+    comment = run("check", "specs/hub.json", "--base", "HEAD", "--format", "markdown").output
+    assert "no downtime; +0.00 USD/month" not in comment  # a site adds no gateway: no change, no noise
+    document = json.loads(run("check", "specs/hub.json", "--base", "HEAD", "--format", "json").output)
+    assert document["hubs"][0]["cost"]["change"] == 0
+    data["hub"]["firewall"]["tier"] = "Premium"
+    Path("specs/hub.json").write_text(json.dumps(data, indent=2))
+    assert run("render", "specs/hub.json").exit_code == 0
+    comment = run("check", "specs/hub.json", "--base", "HEAD", "--format", "markdown").output
+    assert "+365.00 USD/month" in comment  # Premium: 0.50 USD an hour more, 730 hours
+    assert "| Azure Firewall afw-hub (Standard Deployment -> Premium Deployment) | 912.50 USD | 1,277.50 USD |" in comment
+
+
+# --- gen prices update, on recorded answers ----------------------------------------------------------------------
+
+
+class RecordedApi:
+    """Serves tests/fixtures/prices by the query's serviceName and region, and records each URL asked."""
+
+    FILES = {("VPN Gateway", "westeurope"): "vpn-gateway-1.json", ("ExpressRoute", "westeurope"): "expressroute.json",
+             ("Azure Route Server", "Global"): "route-server-global.json",
+             ("Azure Firewall", "westeurope"): "azure-firewall.json", ("Virtual Network", "westeurope"): "virtual-network.json",
+             ("Log Analytics", "westeurope"): "log-analytics.json"}
+
+    def __init__(self):
+        self.asked: list[str] = []
+
+    def __call__(self, url: str) -> dict:
+        self.asked.append(url)
+        query = urllib.parse.parse_qs(urllib.parse.urlsplit(url).query)
+        if "$skip" in query:  # the second page of VPN Gateway
+            return json.loads((RECORDED / "vpn-gateway-2.json").read_text())
+        said = query["$filter"][0]
+        service = said.split("serviceName eq '")[1].split("'")[0]
+        region = said.split("armRegionName eq '")[1].split("'")[0]
+        assert "priceType eq 'Consumption'" in said and query["currencyCode"] == ["'USD'"]
+        return json.loads((RECORDED / self.FILES.get((service, region), "empty.json")).read_text())
+
+
+def updated(tmp_path) -> tuple[dict, list[str], RecordedApi]:
+    api = RecordedApi()
+    table, missing = prices.update(None, "westeurope", "USD", api, "2026-12-07")
+    return table, missing, api
+
+
+def test_prices_update_takes_each_meter_exactly_from_a_recorded_answer(tmp_path):
+    table, missing, api = updated(tmp_path)
+    rows = {r["key"]: r for r in table["rows"]}
+    assert table["region"] == "westeurope" and table["recorded"] == "2026-12-07"
+    assert missing == ["er-gateway:UltraPerformance"]  # not in the recorded answer: kept unknown, and listed
+    assert "not in the API's answer on 2026-12-07" in rows["er-gateway:UltraPerformance"]["note"]
+    # the API has no S2S meter for VpnGw4AZ: the VpnGw4 rate, said so
+    assert rows["vpn-s2s-tunnel:VpnGw4AZ"]["retailPrice"] == 0.015 and "VpnGw4's rate" in rows["vpn-s2s-tunnel:VpnGw4AZ"]["note"]
+    # one service answers many meters: the gateway's hour is not its S2S or P2S connection's
+    assert rows["vpn-gateway:VpnGw1AZ"]["retailPrice"] == 0.21 and rows["vpn-s2s-tunnel:VpnGw1AZ"]["retailPrice"] == 0.015
+    assert rows["vpn-gateway:VpnGw2AZ"]["retailPrice"] == 0.536  # from the second page (NextPageLink followed)
+    # Route Server is priced under Global, not the hub's region
+    assert rows["route-server"]["armRegionName"] == "Global" and rows["route-server"]["retailPrice"] == 0.45
+    assert any("armRegionName%20eq%20%27Global%27" in url for url in api.asked)
+    # the charged tier of Log Analytics, not the free 0 GB row; a reservation row is never an hourly price
+    assert rows["log-ingestion"]["retailPrice"] == 2.99 and "first 5 GB a month are free" in rows["log-ingestion"]["note"]
+    assert rows["er-gateway:ErGw1AZ"]["retailPrice"] == 0.361
+    # the Standard firewall's deployment hour, not its capacity unit or the secured-hub SKU
+    assert rows["firewall:Standard"]["retailPrice"] == 1.25 and rows["firewall-data:Standard"]["retailPrice"] == 0.016
+    assert rows["public-ip"]["retailPrice"] == 0.005
+    assert all(r["sourceDate"].startswith("2026-12-07 (effective 2026-10-01") for k, r in rows.items() if k not in missing)
+    # one query per service and region, the second VPN Gateway page included
+    assert len(api.asked) == 7
+
+
+def test_rows_the_api_does_not_answer_are_listed_and_marked(tmp_path):
+    table, missing, _ = updated(tmp_path)
+    assert missing == ["er-gateway:UltraPerformance"]
+    written = tmp_path / "prices.json"
+    written.write_text(json.dumps(table))
+    again = prices.load(written)
+    assert again.region == "westeurope" and again.get("vpn-gateway:VpnGw2AZ").price == 0.536
+    e = cost.estimate(model.build(load_example(EXAMPLES / "vpn-sites.json")), again)
+    assert not e.unknown and "prices are" not in cost.as_text(e)  # westeurope's prices for a westeurope hub
+
+
+def test_gen_prices_update_refuses_what_is_not_a_region_and_never_overwrites_unasked(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    assert run("prices", "update", "--region", "west europe; rm -rf /").exit_code == 2
+    Path("prices.json").write_text("{}")
+    refused = run("prices", "update", "--region", "westeurope")
+    assert refused.exit_code == 2 and "--force" in refused.stderr
+    assert Path("prices.json").read_text() == "{}"
+
+
+def test_a_next_page_link_elsewhere_is_never_followed():
+    with pytest.raises(prices.PriceTableError, match="not the Retail Prices API"):
+        prices.fetch_json("https://example.net/api/retail/prices?$skip=1000")
+
+
+def test_a_broken_price_table_is_an_input_error(tmp_path):
+    bad = tmp_path / "prices.json"
+    bad.write_text(json.dumps({"currency": "USD", "region": "eastus", "recorded": "x", "rows": [
+        {"key": "public-ip", "meterName": "m", "unitOfMeasure": "1 Hour", "armRegionName": "eastus", "retailPrice": "cheap"}]}))
+    result = run("cost", write_spec(tmp_path, load_example()), "--prices", str(bad))
+    assert result.exit_code == 2 and "not a gen price table" in result.stderr
