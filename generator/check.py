@@ -298,6 +298,11 @@ def as_json(report: Report) -> str:
             entry["inputError"] = hub.input_error
         else:
             entry["findings"] = as_json_items(hub.analysis.findings)
+            if hub.analysis.topology is not None:
+                from . import ledger
+
+                entry["ledger"] = [{"session": s.name, "prefixes": s.count, "limit": s.limit, "headroom": s.headroom,
+                                    "source": s.link} for s in ledger.from_spec(hub.analysis.topology)]
             entry["output"] = None if hub.directory is None else {"directory": str(hub.directory), "drift": [str(d) for d in hub.drift]}
             if hub.build is not None:
                 entry["compile"] = [{"file": _short_diagnostic(d, hub).split(":")[0], "line": d.line, "level": d.level,

@@ -64,7 +64,9 @@ def test_check_with_a_base_gives_one_report_with_every_section(repository):
     document = json.loads(run("check", *SPECS, "--base", "HEAD~1", "--format", "json").output)
     assert document["exitCode"] == 1 and [h["spec"] for h in document["hubs"]] == SPECS
     seed = document["hubs"][0]
-    assert {"findings", "output", "compile", "plan", "changes", "changedOperations", "baseline"} <= set(seed)
+    assert {"findings", "output", "compile", "plan", "changes", "changedOperations", "baseline", "ledger", "cost"} <= set(seed)
+    circuit = next(s for s in seed["ledger"] if s["session"].startswith("circuit of onprem"))
+    assert (circuit["prefixes"], circuit["limit"], circuit["headroom"]) == (1, 4000, 3999)
     assert seed["baseline"].startswith(f"the spec at HEAD~1 ({commit}), assumed to be what runs")
     sarif = json.loads(run("check", *SPECS, "--format", "sarif").output)
     located = {r["locations"][0]["physicalLocation"]["artifactLocation"]["uri"] for r in sarif["runs"][0]["results"]}
