@@ -382,6 +382,46 @@ def _branch_learned(topology: Topology, branch, failed: Failures = NO_FAILURE) -
     return learned
 
 
+def offered_counts(topology: Topology) -> dict[str, int]:
+    """Branch name -> how many distinct prefixes the hub VPN gateway offers it (what `offered_to` lists), for every
+    branch at once in time proportional to the prefixes, not their square: the route ledger counts a spec of
+    thousands of sites. The same rules as `_branch_learned`, with a count per prefix of how many sources give it."""
+    if topology.hub.vpn_gateway is None:
+        return {}
+    hub = [p for p in dict.fromkeys(_valid(topology.hub.vnet.address_space)) if p != DEFAULT_ROUTE]
+    common = _spoke_prefixes(topology) + (_on_premises_prefixes(topology) if _exchanges_routes(topology, NO_FAILURE) else [])
+    sources: dict[str, int] = {}
+    for prefix in set(p for p in hub + common if p != DEFAULT_ROUTE):
+        sources[prefix] = sources.get(prefix, 0) + 1  # the hub, spokes and on-premises: never a branch's own
+    owned = {}
+    for branch in topology.branches:
+        own = set(p for p in _announced_once(branch) if p != DEFAULT_ROUTE)
+        owned[branch.name] = own
+        for prefix in own:
+            sources[prefix] = sources.get(prefix, 0) + 1
+    total = len(sources)
+    counts = {}
+    for branch in topology.branches:
+        if _policy_based(branch):
+            counts[branch.name] = len(hub)
+        else:  # every source but its own: a prefix only it gives is not offered back to it
+            counts[branch.name] = total - sum(1 for p in owned[branch.name] if sources[p] == 1)
+    return counts
+
+
+def expressroute_learns(topology: Topology, failed: Failures = NO_FAILURE) -> list[str]:
+    """What the ExpressRoute gateway learns: its circuits' prefixes, and the branches' through Route Server."""
+    if failed.expressroute_gateway:
+        return []
+    return _on_premises_prefixes(topology, failed) + (_branch_prefixes(topology, failed=failed)
+                                                      if _exchanges_routes(topology, failed) else [])
+
+
+def advertised_to_circuits(topology: Topology, failed: Failures = NO_FAILURE) -> list[str]:
+    """What the ExpressRoute gateway advertises to on-premises (the hub, the spokes, the branches with b2b)."""
+    return [r.prefix for r in _onprem_routes(topology, failed)]
+
+
 def offered_to(topology: Topology, branch) -> list[str]:
     """The prefixes the hub VPN gateway offers a branch or site: what its device must accept over BGP, or route
     into the tunnel when static (the hub, the spokes, the other branches, on-premises with branch-to-branch)."""
@@ -400,8 +440,7 @@ def expected_learned(topology: Topology, failed: Failures = NO_FAILURE) -> dict[
     exchanges = _exchanges_routes(topology, failed)
     found: dict[str, list[str]] = {}
     if hub.expressroute_gateway:
-        found[hub.expressroute_gateway.name] = [] if failed.expressroute_gateway else (
-            _on_premises_prefixes(topology, failed) + (_branch_prefixes(topology, failed=failed) if exchanges else []))
+        found[hub.expressroute_gateway.name] = expressroute_learns(topology, failed)
     if hub.vpn_gateway:
         found[hub.vpn_gateway.name] = [] if failed.vpn_gateway_down(topology) else (
             _branch_prefixes(topology, failed=failed) + (_on_premises_prefixes(topology, failed) if exchanges else []))
@@ -418,7 +457,7 @@ def expected_advertised(topology: Topology, failed: Failures = NO_FAILURE) -> di
     hub = topology.hub
     found: dict[str, dict[str, list[str]]] = {}
     if hub.expressroute_gateway and _alive_sites(topology, failed) and not failed.expressroute_gateway:
-        found[hub.expressroute_gateway.name] = {"circuits": [r.prefix for r in _onprem_routes(topology, failed)]}
+        found[hub.expressroute_gateway.name] = {"circuits": advertised_to_circuits(topology, failed)}
     if hub.vpn_gateway and not failed.vpn_gateway_down(topology):
         peers = {}
         for b in _alive_branches(topology, failed):

@@ -38,6 +38,17 @@ def outcome(pair: routing.TransitPair) -> str:
     return pair.verdict + (f" at {pair.where}" if pair.where else "")
 
 
+def _cell(value: str) -> str:
+    """A CSV cell a spreadsheet shows as text: one that starts like a formula (= + - @, or a tab or carriage return)
+    gets a leading apostrophe (OWASP, CSV injection): the files are opened in spreadsheets, and names come from specs
+    and adopted hubs gen did not choose."""
+    return f"'{value}" if value[:1] in ("=", "+", "-", "@", "\t", "\r") else value
+
+
+def _row(writer, cells) -> None:
+    writer.writerow([_cell(str(c)) for c in cells])
+
+
 def transit_csv(transit: list[routing.TransitPair]) -> str:
     """Every flow the README's transit covers, both directions traced: one row per flow."""
     out = io.StringIO()
@@ -45,9 +56,9 @@ def transit_csv(transit: list[routing.TransitPair]) -> str:
     writer.writerow(["from", "from_ip", "to", "to_ip", "verdict", "inspected", "allowed_by", "denied_by",
                      "path_forward", "path_return", "assumed"])
     for p in transit:
-        writer.writerow([p.source_name, p.source_ip, p.destination_name, p.destination_ip, p.verdict,
-                         "yes" if p.inspected else "no", p.allowed_by, p.denied_by, p.forward, p.return_path,
-                         "; ".join(p.assumptions)])
+        _row(writer, [p.source_name, p.source_ip, p.destination_name, p.destination_ip, p.verdict,
+                      "yes" if p.inspected else "no", p.allowed_by, p.denied_by, p.forward, p.return_path,
+                      "; ".join(p.assumptions)])
     return out.getvalue()
 
 
@@ -58,7 +69,7 @@ def routes_csv(routes: dict[str, list[routing.RouteEntry]]) -> str:
     writer.writerow(["hop", "prefix", "next_hop", "next_hop_type", "source", "effective"])
     for hop, table in routes.items():
         for r in table:
-            writer.writerow([hop, r.prefix, r.next_hop, r.next_hop_kind, r.source, "yes" if r.effective else "no"])
+            _row(writer, [hop, r.prefix, r.next_hop, r.next_hop_kind, r.source, "yes" if r.effective else "no"])
     return out.getvalue()
 
 

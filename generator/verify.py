@@ -65,6 +65,7 @@ from .rules.verification import (
 
 __all__ = ["CaptureError", "verify", "test_vm_nics", "summary"]
 
+GATEWAY_TYPE = "Microsoft.Network/virtualNetworkGateways"
 LEARNED_ORIGINS = ("EBgp", "IBgp")  # what a gateway learned over BGP; "Network" is its own VNet or an LNG's static prefixes
 EXPRESSROUTE_ASN = 12076  # the Microsoft edge routers (MSEE) an ExpressRoute gateway peers with
 NEXT_HOP_TYPES = {routing.APPLIANCE: "VirtualAppliance", routing.GATEWAY: "VirtualNetworkGateway",
@@ -119,6 +120,12 @@ class _Verification:
         hub_vnet = capture.find(VNET, t.hub.vnet.name, near=f"/subscriptions/x/resourceGroups/{t.scope.resource_group}/")
         group = (self.deployment.resource_group if self.deployment else "") or (hub_vnet.resource_group if hub_vnet else "")
         self.group = group or str(t.scope.resource_group)
+
+    def _group_of(self, kind: str, name) -> str:
+        """The resource group a resource lives in, as the capture holds it (a branch's gateway, a firewall of an
+        adopted hub may live apart from the hub's), quoted for a shell; the hub's group when the capture lacks it."""
+        found = self.capture.find(kind, str(name), near=f"/subscriptions/x/resourceGroups/{self.group}/")
+        return quote((found.resource_group if found is not None else "") or self.group)
 
     def report(self, rule, where: str, message: str, file: str) -> None:
         self.findings.append(rule.finding(where, message).at_file(file))
@@ -187,8 +194,9 @@ class _Verification:
             self.report(FIREWALL_ADDRESS, t.hub.firewall.name,
                         f"firewall {t.hub.firewall.name} got {actual or 'another address'}, but the route tables send transit "
                         f"to {expected}: redeploy with the firewall's address in AzureFirewallSubnet's first usable place, or "
-                        f"fix the UDRs. Show: az network firewall show --resource-group {self.group} --name "
-                        f"{t.hub.firewall.name} --query ipConfigurations[0].privateIPAddress", DEPLOYMENT)
+                        f"fix the UDRs. Show: az network firewall show --resource-group "
+                        f"{self._group_of('Microsoft.Network/azureFirewalls', t.hub.firewall.name)} --name "
+                        f"{quote(str(t.hub.firewall.name))} --query ipConfigurations[0].privateIPAddress", DEPLOYMENT)
 
     def _check_route_server(self) -> None:
         ars = self.t.hub.route_server
@@ -209,7 +217,8 @@ class _Verification:
                         f"routes, so on-premises and the branches lose each other"
                         + (f" ({len(stopped)} flow(s) of the design stop: {', '.join(stopped[:10])}"
                            f"{', ...' if len(stopped) > 10 else ''})" if stopped else "")
-                        + f". Fix: az network routeserver update --resource-group {self.group} --name {ars.name} "
+                        + f". Fix: az network routeserver update --resource-group "
+                          f"{self._group_of('Microsoft.Network/virtualHubs', ars.name)} --name {quote(str(ars.name))} "
                           f"--allow-b2b-traffic true (or redeploy)", file)
 
     # --- BGP -------------------------------------------------------------------------------------------
@@ -241,7 +250,8 @@ class _Verification:
 
     def _check_sessions(self, gateway: str, expected: dict[str, str], listed) -> None:
         file = bgp_status_file(gateway)
-        show = f"Show: az network vnet-gateway list-bgp-peer-status --resource-group {self.group} --name {gateway}"
+        show = (f"Show: az network vnet-gateway list-bgp-peer-status --resource-group "
+                f"{self._group_of(GATEWAY_TYPE, gateway)} --name {quote(str(gateway))}")
         by_neighbor: dict[str, list] = {}
         for session in listed:
             by_neighbor.setdefault(session.neighbor, []).append(session)
@@ -470,7 +480,7 @@ class _Verification:
                     self.report(NOT_ADVERTISED, gateway, (
                         f"{gateway} does not advertise {', '.join(lacking)} to {label.format(', '.join(where))}: that side "
                         f"has no route to it. Show: az network vnet-gateway list-advertised-routes --resource-group "
-                        f"{self.group} --name {gateway} --peer {where[0]}"), file)
+                        f"{self._group_of(GATEWAY_TYPE, gateway)} --name {quote(str(gateway))} --peer {quote(where[0])}"), file)
 
     # --- the data path: subnets and their route tables -----------------------------------------------------
 

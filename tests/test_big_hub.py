@@ -94,3 +94,14 @@ def test_a_small_hub_keeps_every_flow_in_the_readme():
     assert "| onprem (10.20.0.4) | branch1 (10.50.1.4) |" in files["README.md"]
     assert "by class of endpoints" not in files["README.md"]
     assert [f["to"] for f in _rows(files[tables.TRANSIT_FILE])] == ["branch1", "onprem", "branch1"]
+
+
+def test_a_csv_cell_never_starts_a_spreadsheet_formula():
+    from generator.routing import RouteEntry
+
+    text = tables.routes_csv({"hub-vnet": [RouteEntry("10.0.0.0/16", "=HYPERLINK(\"http://x\")", "VnetLocal", "@SUM(1)"),
+                                           RouteEntry("10.1.0.0/16", "-2+3", "VnetLocal", "+cmd|' /C calc'!A0")]})
+    rows = _rows(text)
+    assert [r["next_hop"] for r in rows] == ["'=HYPERLINK(\"http://x\")", "'-2+3"]
+    assert [r["source"] for r in rows] == ["'@SUM(1)", "'+cmd|' /C calc'!A0"]
+    assert rows[0]["prefix"] == "10.0.0.0/16"  # everything else as it is

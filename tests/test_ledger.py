@@ -13,7 +13,7 @@ import pytest
 
 from conftest import EXAMPLES, load_example
 from generator import capture as captured
-from generator import ledger, model
+from generator import ledger, model, routing
 from test_cli import run, write_spec
 from test_rules import run_rules
 from test_verify import compiled, edit, healthy  # noqa: F401  (fixtures)
@@ -141,3 +141,14 @@ def test_verify_reports_a_peer_near_or_past_the_limit(healthy, received, rule):
     result = run("verify", spec, str(root))
     assert f"{rule} " in result.output and "<- site shop-lisbon" in result.output
     assert result.exit_code == (1 if rule == "VER017" else 0)
+
+
+@pytest.mark.parametrize("example", sorted(p.name for p in EXAMPLES.glob("*.json")))
+def test_the_counts_are_what_routing_offers_each_branch(example):
+    """The ledger counts in one pass what routing.offered_to lists branch by branch (which is quadratic): the same."""
+    data = load_example(EXAMPLES / example)
+    data["branches"].append({"name": "echo", "kind": "site", "gatewayIpAddress": "198.51.100.99",
+                             "addressPrefixes": [data["hub"]["vnet"]["addressSpace"][0]]})  # gives what the hub gives
+    t = model.build(data)
+    assert routing.offered_counts(t) == {b.name: len(routing.offered_to(t, b)) for b in t.branches}
+

@@ -573,3 +573,24 @@ def test_an_effective_route_without_a_state_is_active_as_older_clis_print_it(hea
 
     edit(root / captured.effective_routes_file("vm-hub-nic"), elsewhere)
     assert ("VER007", "vm-hub-nic") in ids(verify.verify(t, root))
+
+
+def test_show_commands_name_the_group_each_gateway_lives_in(compiled, tmp_path):
+    """A VNet branch in its own resource group: the command that shows its sessions names that group, not the hub's."""
+    data = with_vms(load_example(SEED))
+    data["branches"][0]["resourceGroup"] = "rg-branch-one"
+    t = model.build(data)
+    _, _, template, values = compiled("seed")
+    root = write_capture(tmp_path / "capture", template, values, t)
+    gateway = next(p for p in (root / "resources").rglob("*.json")
+                   if json.loads(p.read_text()).get("name") == "vpngw-branch1"
+                   and json.loads(p.read_text())["type"] == "Microsoft.Network/virtualNetworkGateways")
+    body = json.loads(gateway.read_text())
+    body["id"] = body["id"].replace("/resourceGroups/rg-b2b-azfw/", "/resourceGroups/rg-branch-one/")
+    gateway.unlink()
+    moved = root / captured.resource_file(body["id"])
+    moved.parent.mkdir(parents=True, exist_ok=True)
+    moved.write_text(json.dumps(body))
+    edit(root / captured.bgp_status_file("vpngw-branch1"), lambda d: d["value"][0].update(state="Idle"))
+    message = next(f.message for f in verify.verify(t, root) if f.rule_id == "VER002" and f.path == "vpngw-branch1")
+    assert "list-bgp-peer-status --resource-group rg-branch-one --name vpngw-branch1" in message
