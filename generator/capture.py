@@ -576,8 +576,9 @@ def _optional_text(entry: dict, key: str, where: Path, at: str = "") -> str | No
 
 def _optional_int(entry: dict, key: str, where: Path, at: str = "") -> int | None:
     value = entry.get(key)
-    if value is not None and (not isinstance(value, int) or isinstance(value, bool)):
-        raise CaptureError(f"{where}: {at}{'.' if at else ''}{key} is {_kind(value)}; expected a number")
+    if value is not None and (not isinstance(value, int) or isinstance(value, bool) or value < 0):
+        said = f"the negative number {value}" if isinstance(value, int) and not isinstance(value, bool) else _kind(value)
+        raise CaptureError(f"{where}: {at}{'.' if at else ''}{key} is {said}; expected a whole number, 0 or more")
     return value
 
 

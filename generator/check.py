@@ -66,7 +66,8 @@ class Report:
         """Which compiler the hubs went through, for the report: a reviewer trusts a compile they can name."""
         said = next((h.build.compiler for h in self.hubs if h.build is not None), "")
         said = said.split(", cached")[0]
-        if said and compiler.TESTED_BICEP not in said.split("(")[0]:
+        version = said.split("(")[0].replace("Bicep", "").strip()
+        if said and version != compiler.TESTED_BICEP:
             said += f"; gen is tested with Bicep {compiler.TESTED_BICEP}"
         return said
 

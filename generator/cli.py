@@ -826,7 +826,8 @@ def update(region: str, currency: str, target: str, force: bool) -> None:
     the table with today's prices, each row with the API query it came from and its effective
     date. Each row matches its SKU, meter and product exactly (a service alone returns every
     meter of it), consumption prices only, the charged tier (Log Analytics' first 5 GB are
-    free). Rows the API does not answer keep their old price, marked, and are listed.
+    free). Rows the API does not answer are listed and marked: they keep their old price when
+    it was of the same region and currency, else they become unknown.
 
     The only command that uses the network. Exit 0 when every row was found, 1 when some were
     not, 2 when the API cannot be reached or answers something else.
@@ -853,8 +854,9 @@ def update(region: str, currency: str, target: str, force: bool) -> None:
     except OSError as exc:
         raise InputError(f"{target}: cannot write ({exc.strerror or exc})") from None
     click.echo(f"wrote {target}: {len(table['rows'])} prices for {region} in {currency}", err=True)
+    rows = {row["key"]: row for row in table["rows"]}
     for key in missing:
-        click.echo(f"  not found in the API: {key} (kept as it was, marked)", err=True)
+        click.echo(f"  not found in the API: {key} ({rows[key]['note'].split(': ')[-1]}, marked)", err=True)
     finish(EXIT_FINDINGS if missing else EXIT_OK)
 
 

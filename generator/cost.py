@@ -17,6 +17,7 @@ includes 2 routing infrastructure units, https://azure.microsoft.com/pricing/det
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass
 
 from . import markdown
@@ -36,9 +37,13 @@ class Line:
     price: Price | None  # None: the table has no row for it
     note: str = ""
 
+    currency: str = ""  # the table's: a row priced in another currency is unknown here, never summed
+
     @property
     def unit_price(self) -> float | None:
-        return None if self.price is None else self.price.price
+        if self.price is None or (self.currency and self.price.currency != self.currency):
+            return None
+        return self.price.price
 
     @property
     def monthly(self) -> float | None:
@@ -68,21 +73,28 @@ def estimate(t: Topology, table: PriceTable) -> Estimate:
 
     def add(component: str, key: str, quantity: float, unit: str, note: str = "") -> None:
         price = table.get(key)
-        lines.append(Line(component, price.meter if price else key.split(":")[-1], quantity, unit, price, note))
+        if price is not None and price.currency != table.currency:
+            note = f"priced in {price.currency}, not the table's {table.currency}: left out" + (f"; {note}" if note else "")
+        lines.append(Line(component, price.meter if price else key.split(":")[-1], quantity, unit, price, note,
+                          table.currency))
 
     hub = t.hub
     if hub.expressroute_gateway:
         er = hub.expressroute_gateway
-        units = usage.er_scale_units if er.sku == "ErGwScale" else 1
-        add(f"ExpressRoute gateway {er.name}", f"er-gateway:{er.sku}", hours * units, "hours",
-            f"{units} scale unit(s)" if er.sku == "ErGwScale" else "")
+        units, said = 1, ""
+        if er.sku == "ErGwScale":  # billed per scale unit: never fewer than the gateway's minimum, never more than its maximum
+            low, high = er.scale_units or (1, 40)
+            units = min(max(usage.er_scale_units, low), high)
+            said = (f"{units} scale unit(s)" + ("" if "erGatewayScaleUnits" in usage.given else " assumed")
+                    + f" (the gateway scales from {low} to {high})")
+        add(f"ExpressRoute gateway {er.name}", f"er-gateway:{er.sku}", hours * units, "hours", said)
     for gateway in t.vpn_gateways:
         add(f"{gateway.label or 'VPN gateway'} {gateway.name}", f"vpn-gateway:{gateway.sku}", hours, "hours")
         tunnels = _tunnels(t, gateway)
         extra = max(tunnels - INCLUDED_TUNNELS, 0)
         if extra:
-            add(f"{gateway.name}: {extra} tunnel(s) beyond the {INCLUDED_TUNNELS} included", f"vpn-s2s-tunnel:{gateway.sku}",
-                hours * extra, "tunnel-hours", f"{tunnels} connections")
+            add(f"{gateway.name}: tunnels beyond the {INCLUDED_TUNNELS} included", f"vpn-s2s-tunnel:{gateway.sku}",
+                hours * extra, "tunnel-hours", f"{tunnels} connections, {extra} beyond the included")
     if hub.route_server:
         add(f"Route Server {hub.route_server.name}", "route-server", hours, "hours",
             "2 routing infrastructure units included (up to 4,000 VMs)")
@@ -124,12 +136,18 @@ def money(value: float | None, currency: str) -> str:
     return "unknown" if value is None else f"{value:,.2f} {currency}"
 
 
+def quantity(value: float) -> str:
+    """A quantity as billed: whole numbers grouped, a fraction kept (0.4 GB is not 0 GB)."""
+    return f"{value:,.0f}" if float(value).is_integer() else f"{value:,.2f}"
+
+
 def _caveats(e: Estimate, text=str, code=lambda command: f"`{command}`") -> list[str]:
     """What the reader must know about the total; `text` and `code` quote for the target (Markdown escapes)."""
     said = []
     if e.table.region != e.location:
-        said.append(text(f"prices are {e.table.region}'s (the table's region), the hub is in {e.location}: ")
-                    + code(f"gen prices update --region {e.location}") + text(" fetches its own"))
+        fetch = (" " + code(f"gen prices update --region {e.location}") + text(" fetches its own")) \
+            if re.fullmatch(r"[a-z0-9]{2,40}", e.location) else ""  # never print a command from a value that is no region
+        said.append(text(f"prices are {e.table.region}'s (the table's region), the hub is in {e.location}:") + fetch)
     if e.unknown:
         said.append(text(f"{len(e.unknown)} line(s) have no price in the table, so the total leaves them out: "
                          f"{', '.join(sorted({line.meter for line in e.unknown}))} (")
@@ -141,7 +159,7 @@ def as_text(e: Estimate) -> str:
     cur = e.table.currency
     rows = [("component", "meter", "quantity", "unit price", "per month")]
     for line in e.lines:
-        rows.append((line.component, line.meter, f"{line.quantity:,.0f} {line.unit}",
+        rows.append((line.component, line.meter, f"{quantity(line.quantity)} {line.unit}",
                      "unknown" if line.unit_price is None else f"{line.unit_price:g}", money(line.monthly, cur)))
     widths = [max(len(r[i]) for r in rows) for i in range(5)]
     out = ["  ".join(cell.ljust(w) if i < 2 else cell.rjust(w) for i, (cell, w) in enumerate(zip(r, widths))).rstrip()
@@ -185,11 +203,11 @@ def as_markdown(e: Estimate, rows: int | None = None) -> str:
     lines = ["| component | meter | quantity | unit price | per month | price date |", "|---|---|---|---|---|---|"]
     for line in (_grouped(e.lines) if rows is not None and len(e.lines) > rows else e.lines):
         date = line.price.date if line.price and line.price.date else "–"
-        lines.append(f"| {markdown.text(line.component)} | {markdown.text(line.meter)} | {line.quantity:,.0f} {line.unit} | "
-                     f"{'unknown' if line.unit_price is None else f'{line.unit_price:g}'} | {money(line.monthly, cur)} | "
-                     f"{markdown.text(date)} |")
-    lines += ["", f"**{money(e.total, cur)} a month** at list prices ({markdown.text(e.table.origin)}, recorded "
-                  f"{e.table.recorded}; `gen cost SPEC` lists each price's source)."]
+        lines.append(f"| {markdown.text(line.component)} | {markdown.text(line.meter)} | {quantity(line.quantity)} {line.unit} | "
+                     f"{'unknown' if line.unit_price is None else f'{line.unit_price:g}'} | "
+                     f"{markdown.text(money(line.monthly, cur))} | {markdown.text(date)} |")
+    lines += ["", f"**{markdown.text(money(e.total, cur))} a month** at list prices ({markdown.text(e.table.origin)}, "
+                  f"recorded {markdown.text(e.table.recorded)}; `gen cost SPEC` lists each price's source)."]
     lines += [f"Note: {c}." for c in _caveats(e, markdown.text, markdown.code)]
     lines += ["Assumed: " + markdown.text("; ".join(e.assumptions)) + "."]
     return "\n".join(lines) + "\n"
@@ -242,10 +260,10 @@ class Delta:
     def summary(self) -> str:
         cur = self.after.table.currency
         before = money(self.before.total, cur) if self.before else "nothing"
-        if self.change is None:
+        if self.change is None:  # no totals: a total without the unpriced line would read as a saving
             unpriced = sorted({what for what, old, new in self.changed_lines() if old is None or new is None})
             return (f"monthly cost change unknown: {', '.join(unpriced)} has no price in the table (gen prices update "
-                    f"fetches it); the lines with a price: {before} -> {money(self.after.total, cur)}")
+                    f"fetches it)")
         sign = "+" if self.change >= 0 else "-"
         unknown = " (lines without a price left out)" if self.after.unknown or (self.before and self.before.unknown) else ""
         return (f"monthly cost {before} -> {money(self.after.total, cur)} ({sign}{abs(self.change):,.2f} {cur}){unknown}, "
@@ -264,11 +282,12 @@ def delta_lines(d: Delta) -> list[str]:
 
 def delta_markdown(d: Delta) -> str:
     cur = d.after.table.currency
-    lines = [f"**Monthly cost**: {markdown.text(d.summary())}."]
+    lines = [f"**Monthly cost**: {markdown.text(d.summary())}."]  # summary() quotes nothing: escaped whole
     changed = d.changed_lines()
     if changed:
         lines += ["", "| what | before | after |", "|---|---|---|"]
-        lines += [f"| {markdown.text(what)} | {money(old, cur)} | {money(new, cur)} |" for what, old, new in changed]
+        lines += [f"| {markdown.text(what)} | {markdown.text(money(old, cur))} | {markdown.text(money(new, cur))} |"
+                  for what, old, new in changed]
     return "\n".join(lines) + "\n"
 
 

@@ -57,6 +57,7 @@ class Session:
     path: str  # the spec path a finding names
     relief: str  # how to bring it under the limit
     rule_id: str = "LIM001"  # the rule that errs past the limit (ARS002 and ARS003 keep their ids)
+    file: str = ""  # for a session read from a capture: the capture file that holds its count
 
     @property
     def headroom(self) -> int | None:
@@ -96,7 +97,7 @@ def _count_sessions(t: Topology) -> list[Session]:
     er = hub.expressroute_gateway
     if er is not None:
         for site in t.on_premises:
-            premium = getattr(site, "premium", False)
+            premium = site.premium
             found.append(Session(
                 f"circuit of {site.name}: on-premises -> ExpressRoute private peering", _count(site.advertised_prefixes),
                 FROM_ON_PREMISES_PREMIUM if premium else FROM_ON_PREMISES,
@@ -115,8 +116,8 @@ def _count_sessions(t: Topology) -> list[Session]:
         limit = ER_GATEWAY_LEARNS.get(str(er.sku))
         found.append(Session(
             f"ExpressRoute gateway {er.name} ({er.sku}) learns (circuits{', and branches through Route Server' if t.exchanges_routes else ''})",
-            _count(routing.expressroute_learns(t)), limit, "routes beyond it are not learned (assumed: the page gives the "
-            "number, not what happens past it)", ER_GATEWAY_ROUTES, f"{er.path}.sku",
+            _count(routing.expressroute_learns(t)), limit, "the routes past it are not learned (assumed: the page gives "
+            "the number, not what happens past it)", ER_GATEWAY_ROUTES, f"{er.path}.sku",
             "summarise on-premises and branch prefixes, or a larger SKU (ErGw2AZ and up: 9,500)"))
     vpn = hub.vpn_gateway
     if vpn is not None:
@@ -172,30 +173,45 @@ LEARNED_ORIGINS = ("EBgp", "IBgp")
 
 def from_capture(t: Topology, capture) -> list[Session]:
     """The same sessions as Azure reports them: each gateway's BGP peers with the routes each sent (routesReceived),
-    the routes the ExpressRoute gateway learned, and what it advertises to each circuit peer. A peer that is the
-    Route Server or the other instance of the same gateway has no documented limit (shown, not judged)."""
+    the routes the ExpressRoute gateway learned, and what it advertises to each circuit edge. Azure's own peers (the
+    Route Server's instances, the other instance of the same gateway) have no documented limit: shown, not judged.
+    An Azure peer is told by its address (the gateway's own instance addresses, the Route Server's), never by ASN
+    65515: a VNet branch's gateway may run with 65515 too, and its sessions have the VPN limit."""
+    from .capture import advertised_routes_file, bgp_status_file, learned_routes_file
+
     found: list[Session] = []
     er = t.hub.expressroute_gateway
     sites = {str(d.bgp_peering_address): f"site {b.name}" for b in t.site_branches for d in b.devices if d.bgp}
+    route_server = capture.route_server() if t.hub.route_server else None
+    azure_peers = set(route_server.ips) if route_server else set()
     gateways = ([er.name] if er else []) + [g.name for g in t.vpn_gateways]
+    edges: set[str] = set()
     for gateway in gateways:
         is_er = er is not None and gateway == er.name
-        for peer in capture.bgp_sessions(gateway) or []:
+        listed = capture.bgp_sessions(gateway) or []
+        own = {p.local_address for p in listed if p.local_address}  # this gateway's instances
+        for peer in listed:
             if peer.routes_received is None:
                 continue
+            local = f" ({peer.local_address})" if peer.local_address else ""
+            file = bgp_status_file(gateway)
             if is_er:
-                limit = FROM_ON_PREMISES if peer.asn == MSEE_ASN else None
-                what = f"circuit edge {peer.neighbor} (ASN {MSEE_ASN})" if peer.asn == MSEE_ASN else f"{peer.neighbor} (ASN {peer.asn})"
-                found.append(Session(f"{gateway} <- {what}", peer.routes_received, limit,
-                                     "the circuit drops the BGP session of its private peering" if limit else "none documented",
+                edge = peer.asn == MSEE_ASN
+                if edge:
+                    edges.add(peer.neighbor)
+                what = f"circuit edge {peer.neighbor} (ASN {MSEE_ASN})" if edge else f"{peer.neighbor} (ASN {peer.asn})"
+                found.append(Session(f"{gateway}{local} <- {what}", peer.routes_received,
+                                     FROM_ON_PREMISES if edge else None,
+                                     "the circuit drops the BGP session of its private peering" if edge else "none documented",
                                      EXPRESSROUTE_LIMITS, f"capture:{gateway}",
-                                     ("summarise what on-premises advertises, or ExpressRoute Premium (10,000)" if limit else "")))
+                                     "summarise what on-premises advertises, or ExpressRoute Premium (10,000)" if edge else "",
+                                     file=file))
             else:
-                internal = peer.asn in (None, 65515) and peer.neighbor not in sites
-                found.append(Session(f"{gateway} <- {sites.get(peer.neighbor, peer.neighbor)} (ASN {peer.asn})",
+                internal = peer.neighbor in azure_peers or peer.neighbor in own
+                found.append(Session(f"{gateway}{local} <- {sites.get(peer.neighbor, peer.neighbor)} (ASN {peer.asn})",
                                      peer.routes_received, None if internal else FROM_VPN_PEER,
                                      "none documented" if internal else "the VPN gateway drops the BGP session",
-                                     VPN_BGP_FAQ, f"capture:{gateway}", "summarise what the peer advertises"))
+                                     VPN_BGP_FAQ, f"capture:{gateway}", "summarise what the peer advertises", file=file))
     if er is not None:
         learned = capture.learned_routes(er.name)
         if learned is not None:
@@ -203,10 +219,13 @@ def from_capture(t: Topology, capture) -> list[Session]:
             sku = (running.prop("sku", "name") if running else None) or er.sku
             count = len({r.network for r in learned if r.origin in LEARNED_ORIGINS})
             found.append(Session(f"{er.name} ({sku}) learns", count, ER_GATEWAY_LEARNS.get(str(sku)),
-                                 "routes beyond it are not learned (assumed)", ER_GATEWAY_ROUTES, f"capture:{er.name}",
-                                 "summarise on-premises and branch prefixes, or a larger SKU"))
+                                 "the routes past it are not learned (assumed)", ER_GATEWAY_ROUTES, f"capture:{er.name}",
+                                 "summarise on-premises and branch prefixes, or a larger SKU", file=learned_routes_file(er.name)))
         for peer, routes in sorted((capture.advertised_routes(er.name) or {}).items()):
-            found.append(Session(f"{er.name} -> {peer}", len({r.network for r in routes}), TO_ON_PREMISES,
+            if peer not in edges:  # what it advertises to the Route Server is not what a circuit takes
+                continue
+            found.append(Session(f"{er.name} -> circuit edge {peer}", len({r.network for r in routes}), TO_ON_PREMISES,
                                  "the connection between the circuit and the gateway disconnects", EXPRESSROUTE_LIMITS,
-                                 f"capture:{er.name}", "summarise the branch prefixes, or fewer spoke address spaces"))
+                                 f"capture:{er.name}", "summarise the branch prefixes, or fewer spoke address spaces",
+                                 file=advertised_routes_file(er.name, peer)))
     return found

@@ -495,6 +495,7 @@ class OnPremisesSite:
     advertised: tuple[SpecString, ...] = ()  # advertisedPrefixes, when the spec gives them
     fast_path: bool = False
     path: str = ""
+    premium: bool = False  # an ExpressRoute Premium circuit: 10,000 prefixes from on-premises
 
     in_azure = False
 
@@ -1763,6 +1764,7 @@ def build(data: dict) -> Topology:
             connection_name=_text(s, "connectionName", f"onPremises[{i}]") or f"{er_name}-{s['name']}",
             advertised=_texts(s, "advertisedPrefixes", f"onPremises[{i}]"),
             fast_path=s.get("fastPath", False),
+            premium=s.get("premium", False),
             path=f"onPremises[{i}]",
         )
         for i, s in enumerate(data.get("onPremises", []))

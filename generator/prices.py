@@ -13,6 +13,8 @@ charged one (from 5 GB); reservation and dev/test rows come with consumption one
 from __future__ import annotations
 
 import json
+import math
+import re
 import urllib.parse
 from dataclasses import dataclass
 from importlib import resources
@@ -54,31 +56,73 @@ class PriceTable:
         return self.prices.get(key)
 
 
+MAX_PRICE = 1_000_000.0  # per unit: far above any network meter; beyond it the table is wrong, not the network dear
+
+
+def _price(value, where: str) -> float | None:
+    """A price: a finite number from 0 to MAX_PRICE, or null for unknown."""
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise ValueError(f"{where}: retailPrice {str(value)[:40]!r} is not a price")
+    try:
+        number = float(value)
+    except OverflowError:
+        raise ValueError(f"{where}: retailPrice is too large to be a price") from None
+    if not math.isfinite(number) or not 0 <= number <= MAX_PRICE:
+        raise ValueError(f"{where}: retailPrice {number} is not a price (0 to {MAX_PRICE:,.0f})")
+    return number
+
+
+def _text(row: dict, key: str, where: str, required: bool = True, pattern: str | None = None) -> str:
+    value = row.get(key)
+    if value is None and not required:
+        return ""
+    if not isinstance(value, str) or len(value) > 2000 or any(not c.isprintable() for c in value):
+        raise ValueError(f"{where}: {key} is not a line of text")
+    if pattern is not None and not re.fullmatch(pattern, value):
+        raise ValueError(f"{where}: {key} {value[:40]!r} is not what a price table holds there")
+    return value
+
+
 def load(path: str | Path | None = None) -> PriceTable:
-    """The table at `path`, or the one shipped with gen."""
+    """The table at `path`, or the one shipped with gen. Every value is checked where it enters: a table written
+    by hand or by another tool reaches Markdown and totals only as prices, codes and lines of text."""
     try:
         if path is None:
             text = resources.files("generator").joinpath("prices.json").read_text("utf-8")
             origin = "shipped with gen"
         else:
             text = Path(path).read_text("utf-8")
-            origin = str(path)
+            origin = "the price table " + Path(path).name
         data = json.loads(text)
-        currency = str(data["currency"])
+        if not isinstance(data, dict) or not isinstance(data.get("rows"), list):
+            raise ValueError("not an object with a list of rows")
+        currency = _text(data, "currency", "the table", pattern=r"[A-Z]{3}")
+        region = _text(data, "region", "the table", pattern=r"[A-Za-z0-9]{2,40}")
+        recorded = _text(data, "recorded", "the table", pattern=r"\d{4}-\d{2}-\d{2}")
+        hours = data.get("hoursPerMonth", 730)
+        if isinstance(hours, bool) or not isinstance(hours, int) or not 672 <= hours <= 744:
+            raise ValueError(f"hoursPerMonth {str(hours)[:20]} is not the hours of a month (672 to 744)")
         prices = {}
-        for row in data["rows"]:
-            price = row.get("retailPrice")
-            if price is not None and (isinstance(price, bool) or not isinstance(price, (int, float)) or price < 0):
-                raise ValueError(f"row {row.get('key')!r}: retailPrice {price!r} is not a price")
-            prices[str(row["key"])] = Price(
-                str(row["key"]), str(row["meterName"]), str(row["unitOfMeasure"]), price,
-                str(row.get("currencyCode") or currency), str(row["armRegionName"]), str(row.get("source") or ""),
-                str(row.get("sourceDate") or ""), str(row.get("note") or ""))
-        return PriceTable(currency, str(data["region"]), str(data["recorded"]), int(data.get("hoursPerMonth", 730)),
-                          prices, origin)
+        for index, row in enumerate(data["rows"]):
+            where = f"row {index}"
+            if not isinstance(row, dict):
+                raise ValueError(f"{where} is not an object")
+            key = _text(row, "key", where, pattern=r"[a-z0-9-]+(:[A-Za-z0-9]+)?")
+            if key in prices:
+                raise ValueError(f"{where}: key {key} appears twice")
+            prices[key] = Price(
+                key, _text(row, "meterName", where), _text(row, "unitOfMeasure", where),
+                _price(row.get("retailPrice"), where),
+                _text(row, "currencyCode", where, required=False, pattern=r"[A-Z]{3}") or currency,
+                _text(row, "armRegionName", where, pattern=r"[A-Za-z0-9]{2,40}"),
+                _text(row, "source", where, required=False), _text(row, "sourceDate", where, required=False),
+                _text(row, "note", where, required=False))
+        return PriceTable(currency, region, recorded, hours, prices, origin)
     except (OSError, UnicodeDecodeError) as exc:
         raise PriceTableError(f"{path}: cannot be read ({getattr(exc, 'strerror', None) or exc})") from None
-    except (ValueError, KeyError, TypeError) as exc:
+    except (ValueError, RecursionError) as exc:
         raise PriceTableError(f"{path or 'generator/prices.json'}: not a gen price table ({exc})") from None
 
 
@@ -102,7 +146,26 @@ def _items(fetch: Callable[[str], dict], url: str) -> list[dict]:
         url = page.get("NextPageLink")
         if not url:
             return found
+        if not isinstance(url, str):
+            raise PriceTableError("the answer's NextPageLink is not a link: not the Retail Prices API's shape")
     raise PriceTableError(f"more than {MAX_PAGES} pages for one service: the filter matches far more than it should")
+
+
+def _tier(item: dict) -> float:
+    """An item's tierMinimumUnits as a number (an answer that holds something else counts as tier 0)."""
+    value = item.get("tierMinimumUnits")
+    try:
+        number = float(value) if isinstance(value, (int, float, str)) and not isinstance(value, bool) else 0.0
+    except (ValueError, OverflowError):
+        return 0.0
+    return number if math.isfinite(number) and number >= 0 else 0.0
+
+
+def _priced(item: dict) -> bool:
+    try:
+        return _price(item.get("retailPrice"), "item") is not None
+    except ValueError:
+        return False  # a negative, endless or missing price is no price: the row stays as it was
 
 
 def _matching(row: dict, items: list[dict]) -> dict | None:
@@ -114,10 +177,10 @@ def _matching(row: dict, items: list[dict]) -> dict | None:
                   and (row.get("productName") in (None, i.get("productName")))
                   and i.get("isPrimaryMeterRegion", True) is not False
                   and i.get("type", "Consumption") == "Consumption"  # a reservation's price is for the whole term
-                  and isinstance(i.get("retailPrice"), (int, float)) and not isinstance(i.get("retailPrice"), bool)]
+                  and _priced(i)]
     if not candidates:
         return None
-    return max(candidates, key=lambda i: (float(i.get("tierMinimumUnits") or 0), str(i.get("effectiveStartDate") or "")))
+    return max(candidates, key=lambda i: (_tier(i), str(i.get("effectiveStartDate") or "")))
 
 
 def update(table_path: str | Path | None, region: str, currency: str, fetch: Callable[[str], dict],
@@ -145,17 +208,21 @@ def update(table_path: str | Path | None, region: str, currency: str, fetch: Cal
         new["armRegionName"] = where
         if item is None:
             missing.append(row["key"])
-            new.update(retailPrice=row["retailPrice"] if row["armRegionName"] == where else None,
-                       note=f"not in the API's answer on {today} for {where}: "
-                            + ("kept from before" if row["armRegionName"] == where else "unknown"))
+            # an old price is kept only where it was of the same region and currency, and said so
+            same = row["armRegionName"] == where and (row.get("currencyCode") or current.get("currency")) == currency
+            new.update(retailPrice=row["retailPrice"] if same else None,
+                       note=f"not in the API's answer on {today} for {where} in {currency}: "
+                            + ("kept from before" if same else "unknown"))
         else:
-            new.update(retailPrice=item["retailPrice"], currencyCode=item.get("currencyCode", currency),
-                       meterId=item.get("meterId", ""), source=_url(row["serviceName"], where, currency),
+            said = item.get("currencyCode")
+            new.update(retailPrice=_price(item["retailPrice"], row["key"]),
+                       currencyCode=said if isinstance(said, str) and re.fullmatch(r"[A-Z]{3}", said) else currency,
+                       meterId=str(item.get("meterId", ""))[:64], source=_url(row["serviceName"], where, currency),
                        sourceDate=f"{today} (effective {str(item.get('effectiveStartDate', ''))[:10]})")
             if borrowed:
                 new["note"] = borrowed
             if row["key"] == "log-ingestion":
-                new["note"] = f"the first {int(float(item.get('tierMinimumUnits') or 0))} GB a month are free (the meter's tier 0)"
+                new["note"] = f"the first {_tier(item):g} GB a month are free (the meter's tier 0)"
         rows.append(new)
     table = {**{k: v for k, v in current.items() if k != "rows"}, "currency": currency, "region": region,
              "recorded": today, "how": "gen prices update, from the Azure Retail Prices API", "rows": rows}
@@ -172,6 +239,6 @@ def fetch_json(url: str) -> dict:
     request = urllib.request.Request(url, headers={"Accept": "application/json", "User-Agent": "gen-prices-update"})
     try:
         with urllib.request.urlopen(request, timeout=60) as response:
-            return json.loads(response.read().decode("utf-8"))
-    except (OSError, ValueError) as exc:
-        raise PriceTableError(f"{API}: {exc}") from None
+            return json.loads(response.read(50_000_000).decode("utf-8"))
+    except (OSError, ValueError, RecursionError) as exc:
+        raise PriceTableError(f"{API}: {str(exc)[:200]}") from None

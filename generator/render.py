@@ -542,6 +542,24 @@ def _by_next_hop(routes) -> list[tuple[str, list]]:
     return list(groups.items())
 
 
+def _deployed_rows(t: Topology) -> dict[str, int]:
+    """How many on-premises sites, branches and spokes the README's "What gets deployed" lists one by one: all of them
+    while the table stays within README_ROWS rows, else as many as fit, in that order (a site of several devices
+    takes a row per device); the rest are one row each of "N more"."""
+    budget = tables.README_ROWS - 8  # the hub's own rows: VNet, gateways, Route Server, firewall and its logs
+    shown = {}
+    for kind, items, size in (("on_premises", t.on_premises, lambda o: 1), ("branches", t.branches,
+                              lambda b: len(b.devices) if b.kind == "site" else 1), ("spokes", t.spokes, lambda o: 1)):
+        count = 0
+        for item in items:
+            if size(item) > budget and count < len(items):
+                break
+            budget -= size(item)
+            count += 1
+        shown[kind] = count
+    return shown
+
+
 def _secret_loop(t: Topology, reads: dict[str, str]) -> list[list[str]]:
     """The keys the Deploy steps read in one loop, four names a line, when there are more than a README lists."""
     typed = [s.env for s in t.secrets if s.required and s.env not in reads]
@@ -611,6 +629,7 @@ def render(t: Topology, source: Provenance) -> dict[str, str]:
         "transit": transit,
         "tables": tables,
         "rows": tables.README_ROWS,
+        "shown": _deployed_rows(t),
         "transit_by_class": tables.by_class(t, transit) if by_class else [],
         "transit_exceptions": tables.exceptions(t, transit) if by_class else [],
         "unlisted_branch_pairs": 0 if listed else routing.branch_pair_count(t),
@@ -620,10 +639,12 @@ def render(t: Topology, source: Provenance) -> dict[str, str]:
         "public_ips": list(t.new_public_ips),
         "accepted": t.accepted_warnings,
         "transit_query": logs.transit_query(t) if t.hub.firewall and t.hub.firewall.diagnostics else "",
-        "plan": plan_text.as_markdown(plan.from_steps(ordered), "Deployment plan", rows=tables.README_ROWS),
+        "plan": plan_text.as_markdown(plan.from_steps(ordered), "Deployment plan", rows=tables.PLAN_ROWS),
         "bicep_tested": f"Bicep {TESTED_BICEP}",
         "device_summaries": {s.name: devices.describe(t, s) for s in t.site_branches},
         "device_commands": {s.name: devices.command(s) for s in t.site_branches},
+        "device_loop": [[str(s.name) for s in rest[i:i + 6]] for rest in [t.site_branches[tables.README_NAMES:]]
+                        for i in range(0, len(rest), 6)],
         "hub_subscription": f" --subscription {t.scope.subscription_id}" if t.scope.subscription_id else "",
         "shared_key_reads": reads,
         "secret_loop": loop,

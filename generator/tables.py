@@ -16,8 +16,12 @@ from . import routing
 from .model import Topology
 
 # The most rows a README table lists; a longer one is summarised and the file beside the README holds it whole.
-# Every example lists everything (the longest table of `out/` has 26 rows).
+# Every example lists everything.
 README_ROWS = 30
+# The deployment plan is read row by row (what runs when): it lists up to twice as many (the examples' have 35).
+PLAN_ROWS = 2 * README_ROWS
+# Route tables shown route by route; the others are named, each in main.bicepparam.
+README_TABLES = 5
 
 README_NAMES = 10  # names listed in one cell before "and N more"
 
@@ -25,6 +29,11 @@ TRANSIT_FILE = "transit.csv"
 ROUTES_FILE = "routes.csv"
 
 INSPECTED = "delivered, inspected both ways"
+
+
+def outcome_kind(pair: routing.TransitPair) -> str:
+    """The outcome without where it happens: flows that fail alike at different places are one class."""
+    return outcome(pair).split(" at ", 1)[0]
 
 
 def outcome(pair: routing.TransitPair) -> str:
@@ -112,38 +121,38 @@ class ExceptionRow:
 def by_class(t: Topology, transit: list[routing.TransitPair]) -> list[ClassRow]:
     classes = endpoint_classes(t)
     groups: dict[tuple[str, str, str, str], list[routing.TransitPair]] = {}
-    for p in transit:  # flows allowed by different rules are different rows
-        key = (_class_of(classes, p.source_name), _class_of(classes, p.destination_name), outcome(p), p.allowed_by)
+    for p in transit:  # flows allowed by different rules are different rows; where a flow fails is the example's
+        key = (_class_of(classes, p.source_name), _class_of(classes, p.destination_name), outcome_kind(p), p.allowed_by)
         groups.setdefault(key, []).append(p)
     return [ClassRow(s, d, len(flows), o, flows[0]) for (s, d, o, _), flows in groups.items()]
 
 
 def exceptions(t: Topology, transit: list[routing.TransitPair]) -> list[ExceptionRow]:
-    """Every flow that is not delivered and inspected both ways, grouped by its source and outcome; a group that holds
-    all the flows from that source to a class says "every <class>" instead of naming them."""
+    """Every flow that is not delivered and inspected both ways, grouped by its outcome and the classes of its ends,
+    each side named: "every VNet branch (100)" when a side holds all the endpoints of its class in the matrix, else
+    the names (the first few, and how many more: transit.csv lists each flow)."""
     classes = endpoint_classes(t)
-    reached: dict[tuple[str, str], int] = {}  # (source, destination class) -> flows in the matrix
+    everyone: dict[str, set[str]] = {}
     for p in transit:
-        key = (p.source_name, _class_of(classes, p.destination_name))
-        reached[key] = reached.get(key, 0) + 1
-    groups: dict[tuple[str, str], dict[str, list[str]]] = {}
+        for name in (p.source_name, p.destination_name):
+            everyone.setdefault(_class_of(classes, name), set()).add(name)
+    groups: dict[tuple[str, str, str], tuple[list[str], list[str]]] = {}
     for p in transit:
         if outcome(p) == INSPECTED:
             continue
-        by_destination_class = groups.setdefault((p.source_name, outcome(p)), {})
-        by_destination_class.setdefault(_class_of(classes, p.destination_name), []).append(p.destination_name)
-    found = []
-    for (source, said), destinations in groups.items():
-        parts = []
-        for kind, names in destinations.items():
-            if len(names) > 1 and len(names) == reached[(source, kind)]:
-                parts.append(f"every {kind} ({len(names)})")
-            elif len(names) > README_NAMES:
-                parts.append(", ".join(names[:README_NAMES]) + f" and {len(names) - README_NAMES} more ({TRANSIT_FILE})")
-            else:
-                parts.append(", ".join(names))
-        found.append(ExceptionRow(source, said, "; ".join(parts)))
-    return found
+        key = (outcome_kind(p), _class_of(classes, p.source_name), _class_of(classes, p.destination_name))
+        sources, destinations = groups.setdefault(key, ([], []))
+        sources.append(p.source_name)
+        destinations.append(p.destination_name)
+
+    def side(kind: str, names: list[str]) -> str:
+        names = list(dict.fromkeys(names))
+        if len(names) > 1 and set(names) == everyone.get(kind, set()):
+            return f"every {kind} ({len(names)})"
+        return first_names(names) + ("" if len(names) <= README_NAMES else f" ({TRANSIT_FILE})")
+
+    return [ExceptionRow(side(source, sources), said, side(destination, destinations))
+            for (said, source, destination), (sources, destinations) in groups.items()]
 
 
 def first_names(names: list[str]) -> str:

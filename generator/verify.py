@@ -277,12 +277,11 @@ class _Verification:
     def _check_limits(self) -> None:
         """Each session Azure reports against its limit (the route ledger from the capture)."""
         for session in ledger.from_capture(self.t, self.capture):
-            gateway = session.path.split(":", 1)[1]
-            file = bgp_status_file(gateway) if " <- " in session.name else learned_routes_file(gateway)
+            gateway, file = session.path.split(":", 1)[1], session.file
             if session.over:
                 self.report(OVER_LIMIT, gateway, f"{session.name}: {session.count:,} prefixes, Azure's limit is "
-                                                 f"{session.limit:,}; beyond it {session.beyond} ({session.link}). "
-                                                 f"{session.relief}", file)
+                                                 f"{session.limit:,}; past it {session.beyond} ({session.link}). "
+                                                 f"To bring it under: {session.relief}", file)
             elif session.near:
                 self.report(NEAR_LIMIT, gateway, f"{session.name}: {session.count:,} of {session.limit:,} prefixes "
                                                  f"({session.link}). {session.relief}", file)

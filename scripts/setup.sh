@@ -12,6 +12,7 @@
 #            (dotnet restore), even when another bicep is on PATH; GEN_BICEP=path takes the one
 #            on PATH, GEN_BICEP=/some/bicep that binary. Without .NET: PATH, then az bicep install.
 set -euo pipefail
+caller="$PWD"  # where the user (or the workflow) ran it: a relative GEN_BICEP is a path from there
 cd "$(dirname "$0")/.."
 
 BICEP_VERSION=$(sed -n 's/.*Version="\[\(.*\)\]".*/\1/p' tools/bicep/bicep.csproj)
@@ -126,7 +127,8 @@ can_restore() { command -v dotnet >/dev/null 2>&1 && [ "$(uname -s)" = Linux ] &
 case "$choice" in
   pinned) if can_restore; then wanted="$PWD/$pinned_binary"; else wanted="${on_path:-}"; fi ;;
   path) wanted="${on_path:-}" ;;
-  *) wanted=$(cd "$(dirname "$choice")" 2>/dev/null && printf '%s/%s' "$PWD" "$(basename "$choice")") || wanted="$choice" ;;
+  /*) wanted="$choice" ;;
+  *) wanted="$caller/$choice" ;;
 esac
 if [ -n "$wanted" ] && [ -L .tools/bin/bicep ] && [ "$(readlink .tools/bin/bicep)" = "$wanted" ] && usable .tools/bin/bicep; then
   link_into_venv

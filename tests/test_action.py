@@ -228,3 +228,14 @@ def test_the_azure_pipelines_template_runs_with_a_single_checkout(repository, tm
     (sources / "specs" / "multi-site.json").write_text("{ not json")
     ran = subprocess.run(["bash", "-c", script], cwd=sources, env=env, capture_output=True, text=True)
     assert ran.returncode == 2
+
+
+def test_specs_given_one_per_line_are_all_checked(repository, tmp_path):
+    """A workflow's `specs: |` block gives one spec a line: every line is a spec, not only the first."""
+    env = github_env(tmp_path)
+    env["PATH"] = f"{ROOT / '.tools/bin'}:{ROOT / '.venv/bin'}:{env['PATH']}"
+    env.update(GEN_SPECS="specs/seed-b2b-azfw.json\nspecs/multi-site.json\n", GEN_BASE="")
+    check = subprocess.run(["bash", str(ROOT / "scripts/action/check.sh")], cwd=repository, env=env, capture_output=True, text=True)
+    assert check.returncode == 0, check.stderr
+    report = Path(outputs(tmp_path / "output")["report"]).read_text()
+    assert report.count("| `specs/") == 2

@@ -41,12 +41,14 @@ def test_a_hundred_branches_fit_a_readme_a_reviewer_reads(tmp_path):
     assert len(readme.splitlines()) < 400
     # The transit by class, and every flow that is not inspected named with where it goes
     assert "| on-premises | VNet branch | 100 | delivered, inspected both ways, allowed by rule 'allow-all'" in readme
-    assert "| hub/subnet-001 | delivered, NOT inspected | onprem; every VNet branch (100) |" in readme
+    assert "| hub/subnet-001 | delivered, NOT inspected | every VNet branch (100) |" in readme
+    assert "| hub/subnet-001 | delivered, NOT inspected | onprem |" in readme
     assert "Branch to branch: 4950 pairs, too many to list" in readme
     # What gets deployed and the secrets: the first rows, then how many more
-    assert "| 70 more branches | b30, b31, b32, b33, b34, b35, b36, b37, b38, b39 and 60 more |" in readme
+    assert "| 79 more branches | b21, b22, b23, b24, b25, b26, b27, b28, b29, b30 and 69 more |" in readme
     assert "| VirtualAppliance 10.0.3.4 | 101 |" in readme  # the GatewaySubnet table by next hop
     assert "201 × Microsoft.Network/connections" in readme and "`gen plan` lists each" in readme
+    assert "| 100 branch VPN gateways (b0, b1, b2, ...) | VpnGw1AZ | 73,000 hours |" in readme  # the cost, one line
     # The diagram draws a dozen branches and one node for the rest, and Mermaid parses it
     diagram = mermaid_blocks(readme)[0]
     assert "branch_b11[" in diagram and "branch_b12[" not in diagram and '"88 more<br/>88 VNet branches' in diagram
@@ -105,3 +107,34 @@ def test_a_csv_cell_never_starts_a_spreadsheet_formula():
     assert [r["next_hop"] for r in rows] == ["'=HYPERLINK(\"http://x\")", "'-2+3"]
     assert [r["source"] for r in rows] == ["'@SUM(1)", "'+cmd|' /C calc'!A0"]
     assert rows[0]["prefix"] == "10.0.0.0/16"  # everything else as it is
+
+
+def test_sites_and_spokes_by_the_dozen_keep_the_readme_readable(tmp_path):
+    """Forty two-device sites and forty spokes (each with a route table): every table cut, a loop for the devices."""
+    data = bench.sites_spec(40)
+    for site in data["branches"]:
+        base = site["bgp"]["peeringAddress"].rsplit(".", 1)[0]
+        site["devices"] = [{"name": "e1", "gatewayIpAddress": site.pop("gatewayIpAddress"),
+                            "bgp": {"asn": site["bgp"]["asn"], "peeringAddress": f"{base}.1"}},
+                           {"name": "e2", "gatewayIpAddress": f"203.0.113.{1 + int(base.split('.')[2]) % 250}",
+                            "bgp": {"asn": site.pop("bgp")["asn"], "peeringAddress": f"{base}.2"}}]
+    data["hub"]["vpnGateway"]["sku"] = "VpnGw4AZ"  # 80 tunnels
+    data["spokes"] = [{"name": f"sp{i}", "vnet": {"name": f"vnet-sp{i}", "addressSpace": [f"10.{200 + i // 50}.{i % 50}.0/24"],
+                       "subnets": [{"name": "app", "prefix": f"10.{200 + i // 50}.{i % 50}.0/25"}]}} for i in range(40)]
+    spec = tmp_path / "spec.json"
+    spec.write_text(json.dumps(data))
+    out = tmp_path / "out"
+    result = CliRunner().invoke(main, ["render", str(spec), "-o", str(out)])
+    assert result.exit_code == 0, result.output
+    readme = (out / "README.md").read_text()
+    table_rows: dict[str, int] = {}
+    section = ""
+    for line in readme.splitlines():
+        if line.startswith("## "):
+            section = line
+        elif line.startswith("|") and not line.startswith("|---"):
+            table_rows[section] = table_rows.get(section, 0) + 1
+    assert max(table_rows.values()) <= 2 * tables.README_ROWS, table_rows
+    assert len(readme.splitlines()) < 700
+    assert "### The VPN devices of the other 30 sites" in readme and "site39" in readme.split("for site in", 1)[1]
+    assert "more route tables" in readme

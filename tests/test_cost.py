@@ -64,8 +64,8 @@ def test_tunnels_beyond_the_ten_a_gateway_includes_are_billed():
     for i in range(10):  # with branch1, 11 connections on the hub VPN gateway
         data["branches"].append({"name": f"shop{i}", "kind": "site", "gatewayIpAddress": f"198.51.100.{10 + i}",
                                  "addressPrefixes": [f"10.{60 + i}.0.0/24"]})
-    extra = line(seed_estimate(data), "vpngw-hub: 1 tunnel(s) beyond the 10 included")
-    assert (extra.quantity, extra.unit_price, extra.note) == (730, 0.015, "11 connections")
+    extra = line(seed_estimate(data), "vpngw-hub: tunnels beyond the 10 included")
+    assert (extra.quantity, extra.unit_price, extra.note) == (730, 0.015, "11 connections, 1 beyond the included")
     data["branches"].pop()
     assert not any("beyond" in l.component for l in seed_estimate(data).lines)
 
@@ -78,6 +78,7 @@ def test_a_price_the_table_does_not_have_is_unknown_never_zero():
     assert "have no price in the table" in cost.as_text(e) and "VpnGw2AZ" in cost.as_text(e)
     d = cost.delta(model.build(load_example()), model.build(data), prices.load())
     assert d.change is None and d.summary().startswith("monthly cost change unknown: hub VPN gateway vpngw-hub (VpnGw1AZ -> VpnGw2AZ)")
+    assert "USD ->" not in d.summary()  # no totals: without the unpriced gateway an upgrade would read as a saving
 
 
 def test_gen_diff_and_check_show_what_a_change_costs(tmp_path, monkeypatch):
@@ -213,3 +214,78 @@ def test_a_broken_price_table_is_an_input_error(tmp_path):
         {"key": "public-ip", "meterName": "m", "unitOfMeasure": "1 Hour", "armRegionName": "eastus", "retailPrice": "cheap"}]}))
     result = run("cost", write_spec(tmp_path, load_example()), "--prices", str(bad))
     assert result.exit_code == 2 and "not a gen price table" in result.stderr
+
+
+def test_an_ergwscale_gateway_is_billed_for_at_least_its_minimum_scale_units():
+    data = load_example()
+    data["hub"]["expressRouteGateway"].update(sku="ErGwScale", scaleUnits={"min": 10, "max": 20})
+    t = model.build(data)
+    gateway = line(cost.estimate(t, prices.load()), "ExpressRoute gateway")
+    assert gateway.quantity == 730 * 10 and "10 scale unit(s) assumed (the gateway scales from 10 to 20)" == gateway.note
+    data["costAssumptions"] = {"erGatewayScaleUnits": 40}
+    assert line(seed_estimate(data), "ExpressRoute gateway").quantity == 730 * 20  # never above its maximum
+
+
+def test_a_row_in_another_currency_is_never_summed(tmp_path):
+    shipped = json.loads((Path(prices.__file__).parent / "prices.json").read_text())
+    for row in shipped["rows"]:
+        if row["key"] == "route-server":
+            row["currencyCode"] = "EUR"
+    table = tmp_path / "prices.json"
+    table.write_text(json.dumps(shipped))
+    e = cost.estimate(model.build(load_example()), prices.load(table))
+    server = line(e, "Route Server")
+    assert server.monthly is None and server.note.startswith("priced in EUR, not the table's USD: left out")
+    assert e.total == round(sum(l.monthly for l in e.lines if l.monthly is not None), 2)
+
+
+def test_prices_update_never_keeps_an_old_price_under_a_new_currency():
+    api = RecordedApi()
+    table, missing = prices.update(None, "westeurope", "EUR", lambda url: api(url.replace("%27EUR%27", "%27USD%27")),
+                                   "2026-12-07")
+    rows = {r["key"]: r for r in table["rows"]}
+    # the recorded answer says USD for every item: each row says so, and the table's EUR total leaves them out
+    assert rows["public-ip"]["currencyCode"] == "USD"
+    assert rows["er-gateway:UltraPerformance"]["retailPrice"] is None  # not answered: unknown, not the old USD price
+
+
+@pytest.mark.parametrize("hostile", [
+    {"rows": 1}, {"rows": [1]}, {"rows": {"a": 1}}, {"rows": "x"}, {"hoursPerMonth": 1e400}, {"hoursPerMonth": True},
+    {"hoursPerMonth": -730}, {"currency": "<img src=x>"}, {"recorded": "2026-12-07 | @octocat"},
+    {"row": {"retailPrice": float("nan")}}, {"row": {"retailPrice": 10 ** 400}}, {"row": {"retailPrice": -1}},
+    {"row": {"retailPrice": True}}, {"row": {"key": "public-ip"}, "twice": True}, {"row": {"note": "a\nb"}},
+])
+def test_a_price_table_holds_prices_codes_and_lines_of_text_or_is_refused(tmp_path, hostile):
+    shipped = json.loads((Path(prices.__file__).parent / "prices.json").read_text())
+    if "row" in hostile:
+        shipped["rows"][0].update(hostile["row"])
+        if hostile.get("twice"):
+            shipped["rows"].append(dict(shipped["rows"][0]))
+    else:
+        shipped.update(hostile)
+    table = tmp_path / "prices.json"
+    table.write_text(json.dumps(shipped))
+    with pytest.raises(prices.PriceTableError, match="not a gen price table"):
+        prices.load(table)
+    result = run("cost", write_spec(tmp_path, load_example()), "--prices", str(table))
+    assert result.exit_code == 2
+
+
+@pytest.mark.parametrize("answer", [
+    {"Items": [{"skuName": "Standard", "meterName": "Standard IPv4 Static Public IP", "retailPrice": 0.005,
+                "productName": "IP Addresses", "tierMinimumUnits": "abc"}], "NextPageLink": None},
+    {"Items": [], "NextPageLink": 123},
+    {"Items": [], "NextPageLink": {}},
+    {"Items": [{"skuName": "Standard", "meterName": "Standard IPv4 Static Public IP", "retailPrice": -0.005,
+                "productName": "IP Addresses"}], "NextPageLink": None},
+    {"Items": [{"skuName": "Standard", "meterName": "Standard IPv4 Static Public IP", "retailPrice": float("nan"),
+                "productName": "IP Addresses"}], "NextPageLink": None},
+    {"Items": "none"},
+])
+def test_prices_update_takes_no_hostile_answer_for_a_price(answer):
+    try:
+        table, _ = prices.update(None, "westeurope", "USD", lambda url: answer, "2026-12-07")
+    except prices.PriceTableError:
+        return  # refused: gen prices update exits 2
+    for row in table["rows"]:
+        assert row["retailPrice"] is None or 0 <= row["retailPrice"] < 1e6

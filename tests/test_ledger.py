@@ -13,7 +13,7 @@ import pytest
 
 from conftest import EXAMPLES, load_example
 from generator import capture as captured
-from generator import ledger, model, routing
+from generator import ledger, model, routing, verify
 from test_cli import run, write_spec
 from test_rules import run_rules
 from test_verify import compiled, edit, healthy  # noqa: F401  (fixtures)
@@ -122,8 +122,12 @@ def test_a_healthy_capture_shows_every_session_with_its_headroom(healthy):
     assert "route ledger (what Azure reports, against its limits):" in result.output
     sessions = ledger.from_capture(t, captured.Capture(root))
     assert sessions and all(not s.over and not s.near for s in sessions)
-    assert any(s.name.startswith("ergw-hub-vpn <- circuit edge") and s.limit == 4000 for s in sessions)
+    assert any(s.name.startswith("ergw-hub-vpn") and " <- circuit edge" in s.name and s.limit == 4000 for s in sessions)
     assert any(" <- site shop-lisbon " in s.name and s.limit == 4000 for s in sessions)
+    # Azure's own peers (the Route Server's instances) are shown without a limit, never judged
+    ips = captured.Capture(root).route_server().ips
+    azure = [s for s in sessions if any(f" <- {ip} " in s.name for ip in ips)]
+    assert azure and all(s.limit is None for s in azure)
     assert any(s.name.startswith("ergw-hub-vpn (ErGw1AZ) learns") and s.limit == 4000 for s in sessions)
 
 
@@ -152,3 +156,30 @@ def test_the_counts_are_what_routing_offers_each_branch(example):
     t = model.build(data)
     assert routing.offered_counts(t) == {b.name: len(routing.offered_to(t, b)) for b in t.branches}
 
+
+
+def test_a_branch_gateway_peering_with_the_hub_at_65515_is_judged_and_the_route_server_is_not(healthy):
+    """The hub's VPN gateway runs ASN 65515 like Azure's own peers: a VNet branch's session with it still has the
+    VPN limit; what the ExpressRoute gateway advertises to the Route Server is not what a circuit takes."""
+    t, root, spec = healthy("seed")
+
+    def flood(document):
+        document["value"][0]["routesReceived"] = 5000
+    edit(root / captured.bgp_status_file("vpngw-branch1"), flood)
+    status = json.loads((root / captured.bgp_status_file("ergw-hub")).read_text())
+    route_server = next(e["neighbor"] for e in status["value"] if e["asn"] == 65515)
+    advertised = root / captured.advertised_routes_file("ergw-hub", route_server)
+    advertised.parent.mkdir(parents=True, exist_ok=True)
+    advertised.write_text(json.dumps({"value": [{"network": p, "nextHop": "10.0.0.4", "origin": "Igp", "asPath": "65515",
+                                                 "localAddress": "10.0.0.4", "sourcePeer": "10.0.0.4", "weight": 0}
+                                                for p in prefixes(1001, "10.200.0.0")]}))
+    found = [f for f in verify.verify(t, root) if f.rule_id == "VER017"]
+    assert [f.path for f in found] == ["vpngw-branch1"] and "5,000 prefixes, Azure's limit is 4,000" in found[0].message
+    assert found[0].file == captured.bgp_status_file("vpngw-branch1")
+
+
+def test_a_premium_circuit_takes_10000_prefixes():
+    data = load_example()
+    data["onPremises"][0].update(premium=True, advertisedPrefixes=prefixes(4001, "10.20.0.0"))
+    s = session(model.build(data), "circuit of onprem")
+    assert (s.limit, s.over) == (10000, False) and "Premium" not in s.relief

@@ -69,34 +69,31 @@ def _sources(operations: list[Operation]) -> list[str]:
 
 
 def as_markdown(plan: Plan, title: str = "Deployment plan", rows: int | None = None) -> str:
-    """The plan as a table; with more operations than `rows`, each run of operations of one type that follow one
-    another (a gateway's connections, one by one) is one row."""
+    """The plan as a table; with more operations than `rows`, one row per type of operation (on the critical path
+    or not), with how many, the waves they span and when the first starts: `gen plan` lists each."""
     lines = [f"**{title}**: {len(plan.operations)} operations in {len(plan.waves)} waves; critical path "
              f"**{span(plan.total_minutes)}**{' (with estimates)' if plan.estimated else ''}, against "
              f"{span(plan.serial_minutes)} one after the other.", "",
              "| wave | starts | takes | what |", "|---|---|---|---|"]
     critical = {op.key for op in plan.critical_path}
     listed = [(number, op) for number, wave in enumerate(plan.waves, 1) for op in wave]
-    runs: list[list[tuple[int, Operation]]] = []
-    for number, op in listed:
-        last = runs[-1][-1][1] if runs else None
-        if (rows is not None and len(listed) > rows and last is not None and last.type == op.type
-                and (last.key in critical) == (op.key in critical)):
-            runs[-1].append((number, op))
-        else:
-            runs.append([(number, op)])
-    for run in runs:
-        (number, op), (last_number, last) = run[0], run[-1]
-        if len(run) == 1:
+    if rows is None or len(listed) <= rows:
+        for number, op in listed:
             what = f"{op.type} {markdown.code(op.name)}"
-            wave, takes = str(number), _takes(op.typical)
-        else:
-            what = f"{len(run)} × {op.type} {markdown.code(op.name)} … {markdown.code(last.name)}"
-            wave = f"{number}–{last_number}" if last_number != number else str(number)
-            takes = f"{_takes(op.typical)} each" if len({o.typical for _, o in run}) == 1 else "varies"
-        lines.append(f"| {wave} | {clock(op.start)} | {takes} | {'**' + what + '**' if op.key in critical else what} |")
-    if len(runs) < len(listed):
-        lines += ["", "Runs of operations of one type are one row here: `gen plan` lists each."]
+            lines.append(f"| {number} | {clock(op.start)} | {_takes(op.typical)} | {'**' + what + '**' if op.key in critical else what} |")
+    else:
+        groups: dict[tuple[str, bool], list[tuple[int, Operation]]] = {}
+        for number, op in listed:
+            groups.setdefault((op.type, op.key in critical), []).append((number, op))
+        for (kind, on_path), members in sorted(groups.items(), key=lambda item: (item[1][0][0], not item[0][1])):
+            (first, op), last = members[0], members[-1][0]
+            takes = {_takes(o.typical) for _, o in members}
+            what = (f"{len(members)} × {kind} ({markdown.code(op.name)}, ...)" if len(members) > 1
+                    else f"{kind} {markdown.code(op.name)}")
+            lines.append(f"| {first}{'–' + str(last) if last != first else ''} | {clock(op.start)} | "
+                         f"{takes.pop() + (' each' if len(members) > 1 else '') if len(takes) == 1 else 'varies'} | "
+                         f"{'**' + what + '**' if on_path else what} |")
+        lines += ["", f"{len(listed)} operations, one row per type here (on the critical path or not): `gen plan` lists each."]
     lines += ["", "Bold: the critical path. Durations: " + "; ".join(_markdown_sources(plan.operations)) + "."]
     if plan.conflicts:
         lines += [""] + [f"- {CONFLICT_RULE} {markdown.text(c.message)}" for c in plan.conflicts]

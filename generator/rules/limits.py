@@ -12,7 +12,7 @@ LEDGER_LINK = ledger.ROUTE_TABLE_LIMITS  # Azure's networking limits; each messa
 
 
 def _said(session: ledger.Session) -> str:
-    return (f"{session.name}: {session.count:,} prefixes, Azure's limit is {session.limit:,}; beyond it {session.beyond} "
+    return (f"{session.name}: {session.count:,} prefixes, Azure's limit is {session.limit:,}; past it {session.beyond} "
             f"({session.link}). To bring it under: {session.relief}")
 
 

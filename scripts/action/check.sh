@@ -5,7 +5,7 @@
 set -uo pipefail
 out="${RUNNER_TEMP:?}/gen-check"
 mkdir -p "$out"
-read -r -a specs <<< "${GEN_SPECS:?the specs input is required}"
+read -r -d "" -a specs <<< "${GEN_SPECS:?the specs input is required}" || true  # every line, not the first
 expanded=()
 for pattern in "${specs[@]}"; do
   for file in $pattern; do expanded+=("$file"); done

@@ -9,10 +9,11 @@ export AZURE_BICEP_USE_BINARY_FROM_PATH=true
 # (https://learn.microsoft.com/azure/devops/pipelines/repos/multi-repo-checkout#checkout-path): the specs live in
 # the pipeline's own repository's folder, not in the sources directory itself.
 sources="${BUILD_SOURCESDIRECTORY:-$PWD}"
-own="$sources/${BUILD_REPOSITORY_NAME##*/}"
+repository="${BUILD_REPOSITORY_NAME:-}"
+own="$sources/${repository##*/}"
 if [ -d "$own/.git" ]; then cd "$own"; else cd "$sources"; fi
 mkdir -p "${GEN_OUT:?}"
-read -r -a patterns <<< "${GEN_SPECS:?the specs parameter is required}"
+read -r -d "" -a patterns <<< "${GEN_SPECS:?the specs parameter is required}" || true  # every line, not the first
 specs=()
 for pattern in "${patterns[@]}"; do
   for file in $pattern; do specs+=("$file"); done
