@@ -589,7 +589,7 @@ def verify(spec_file: str, capture: str, fmt: str) -> None:
 
     topology = _routable_topology(spec_file)
     try:
-        findings = verifier.verify(topology, Path(capture))
+        findings, sessions = verifier.verify_with_ledger(topology, Path(capture))
     except verifier.CaptureError as exc:
         raise InputError(str(exc)) from None
     if fmt == "text":
@@ -597,9 +597,7 @@ def verify(spec_file: str, capture: str, fmt: str) -> None:
     click.echo(render_findings(findings, capture.rstrip("/"), "", fmt, keep_order=True), nl=False)
     if fmt == "text":
         from . import ledger
-        from .capture import Capture
 
-        sessions = ledger.from_capture(topology, Capture(capture))
         if sessions:
             click.echo("\nroute ledger (what Azure reports, against its limits):\n" + ledger.as_text(sessions), nl=False)
     finish(EXIT_FINDINGS if any(f.severity == "error" for f in findings) else EXIT_OK)

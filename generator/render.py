@@ -43,8 +43,13 @@ _BICEP_KEYWORDS = {"true", "false", "null", "if", "for", "in", "param", "var", "
                    "metadata", "import", "func", "using", "existing", "targetScope"}
 
 
+_NEEDS_ESCAPE = re.compile("[\\\\'\n\r\t$\x00-\x1f\x7f-\x9f\u2028\u2029]")
+
+
 def bicep_string(value: str) -> str:
     """A Bicep single-quoted string literal that evaluates to exactly `value`."""
+    if not _NEEDS_ESCAPE.search(value):
+        return f"'{value}'"  # most values: names and prefixes, nothing to escape
     out = []
     for char in value:
         if char == "\\":

@@ -93,9 +93,14 @@ def test_vm_nics(t: Topology) -> list[tuple[str, str]]:
 
 def verify(t: Topology, root: Path) -> list[Finding]:
     """Every way the capture differs from what the design should do, in the order to fix them."""
+    return verify_with_ledger(t, root)[0]
+
+
+def verify_with_ledger(t: Topology, root: Path) -> tuple[list[Finding], list]:
+    """The findings, and the route ledger as Azure reports it (read from the same capture, once)."""
     check = _Verification(t, Capture(root))
     check.run()
-    return check.ordered()
+    return check.ordered(), check.sessions
 
 
 def summary(findings: list[Finding]) -> str:
@@ -115,6 +120,7 @@ class _Verification:
         self.t = t
         self.capture = capture
         self.findings: list[Finding] = []
+        self.sessions: list = []  # the route ledger, as the capture reports it
         self.deployment = capture.deployment()
         # The hub's resource group: where the deployment ran, else where the capture holds the hub VNet.
         hub_vnet = capture.find(VNET, t.hub.vnet.name, near=f"/subscriptions/x/resourceGroups/{t.scope.resource_group}/")
@@ -276,7 +282,8 @@ class _Verification:
 
     def _check_limits(self) -> None:
         """Each session Azure reports against its limit (the route ledger from the capture)."""
-        for session in ledger.from_capture(self.t, self.capture):
+        self.sessions = ledger.from_capture(self.t, self.capture)
+        for session in self.sessions:
             gateway, file = session.path.split(":", 1)[1], session.file
             if session.over:
                 self.report(OVER_LIMIT, gateway, f"{session.name}: {session.count:,} prefixes, Azure's limit is "
