@@ -80,7 +80,8 @@ class Report:
 
 def run(spec_files: list[str], base: str | None = None, capture: str | None = None, strict: bool = False,
         output_dirs: dict[str, Path] | None = None) -> Report:
-    """Check every spec; all hubs compile in one compiler process (or come from the compile cache)."""
+    """Check every spec; the hubs compile through one compiler process (one per core from four hubs on), or come
+    from the compile cache."""
     from . import diff, model
     from . import plan as planner
 

@@ -253,9 +253,10 @@ def check(spec_files: tuple[str, ...], base: str | None, capture: str | None, fm
     """Check each SPEC the way a pull request needs it, in one run and one report: the schema
     and every rule (findings at their spec lines), its committed output against what it renders
     (found by its manifest, or out/<name>/), the real compiler on that output (errors, warnings,
-    lint, format: every hub through one compiler process, and not at all when the same files
-    were compiled before), the deployment plan, and with --base the change against that git
-    revision: what it does to the running hub and which operations its deployment runs.
+    lint, format; the hubs share one compiler process, one per core from four hubs on, and are
+    not compiled at all when the same files were compiled before), the deployment plan, and
+    with --base the change against that git revision: what it does to the running hub and
+    which operations its deployment runs.
 
     The report says what each change was compared with: the spec at the revision (assumed to be
     what runs: nothing checks that it was deployed), nothing (the spec is new: a first

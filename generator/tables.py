@@ -80,8 +80,12 @@ def routes_csv(routes: dict[str, list[routing.RouteEntry]]) -> str:
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(["hop", "prefix", "next_hop", "next_hop_type", "source", "effective"])
     for hop, table in routes.items():
-        for r in table:
-            _row(writer, [hop, r.prefix, r.next_hop, r.next_hop_kind, r.source, "yes" if r.effective else "no"])
+        # tens of thousands of rows at a hundred branches: guarded per value, not per cell (a prefix is digits, a
+        # type and a source start with gen's own words; a hop and a next hop carry names)
+        guarded = _cell(hop)
+        next_hops: dict[str, str] = {}
+        writer.writerows((guarded, r.prefix, next_hops.get(r.next_hop) or next_hops.setdefault(r.next_hop, _cell(r.next_hop)),
+                          r.next_hop_kind, _cell(r.source), "yes" if r.effective else "no") for r in table)
     return out.getvalue()
 
 

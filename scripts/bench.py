@@ -175,7 +175,7 @@ def main() -> int:
             "| whole process | runs | median | the same as separate calls |",
             "|---|---|---|---|",
             f"| `gen render --check` of {hubs} specs | 5 | {check_all:.0f} ms | {hubs} × {check_one:.0f} ms = {hubs * check_one:.0f} ms |",
-            f"| `gen build` of {hubs} directories (one compiler process, `GEN_NO_CACHE=1`) | 3 | {build_all:.0f} ms | "
+            f"| `gen build` of {hubs} directories (a compiler process per core, `GEN_NO_CACHE=1`) | 3 | {build_all:.0f} ms | "
             f"{hubs} × {build_one:.0f} ms = {hubs * build_one:.0f} ms |",
             "",
         ]
@@ -240,7 +240,7 @@ def _pull_request_gate(work: Path, env: dict, specs: list[str], bicep_ms: float)
     rows = [
         ("`gen check` seed, compile cache empty", median_cold(one, 3), 1.2),
         ("`gen check` seed, compile cache warm (the files compiled before)", median_ms(one, 5, env, cwd=work), 1.2),
-        ("`gen check` of 4 hubs, compile cache empty (one compiler process)", median_cold(four, 3), 2.0),
+        ("`gen check` of 4 hubs, compile cache empty (a compiler process per core)", median_cold(four, 3), 2.0),
         ("`gen check` of 4 hubs, compile cache warm", median_ms(four, 5, env, cwd=work), 2.0),
     ]
     many = []
@@ -251,7 +251,7 @@ def _pull_request_gate(work: Path, env: dict, specs: list[str], bicep_ms: float)
         path.write_text(json.dumps(data))
         subprocess.run([GEN, "render", str(path)], env=env, cwd=work, check=True, capture_output=True)
         many.append(str(path))
-    rows.append(("`gen check` of 20 hubs, compile cache empty (one compiler process, one report)",
+    rows.append(("`gen check` of 20 hubs, compile cache empty (a compiler process per core, one report)",
                  median_cold([GEN, "check", *many], 3), 3.0))
     return [
         "## The pull-request gate: `gen check` against one `bicep build`",
