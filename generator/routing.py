@@ -607,8 +607,13 @@ class _PrefixIndex:
 class _RouteIndex(_PrefixIndex):
     """One hop's effective routes; `_choose` already settled equal prefixes, so the first one is the route."""
 
-    def __init__(self, routes: Sequence[RouteEntry]):
-        super().__init__((r.network, r) for r in routes if r.effective)
+    def __init__(self, routes: Sequence[RouteEntry]):  # the same keys as _PrefixIndex, from the cache `_choose` filled
+        by_length: dict[int, dict[int, list]] = {}
+        for r in routes:
+            if r.effective:
+                negative_length, number = _prefix_order(r.prefix)
+                by_length.setdefault(-negative_length, {}).setdefault(number, []).append(r)
+        self.lengths = sorted(by_length.items(), reverse=True)
 
     def lookup(self, address: str) -> RouteEntry | None:
         found = self.longest(address)
