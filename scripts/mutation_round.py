@@ -55,6 +55,11 @@ TESTS = {
     "generator/devices/site.py": [*DEVICES, "tests/test_adopt_points.py"],
     "generator/policy.py": ["tests/test_routing.py", "tests/test_adopt_points.py", "tests/test_resilience.py", "tests/test_rules.py"],
     "generator/arm_rules.py": ADOPTION,
+    "generator/ledger.py": ["tests/test_ledger.py", "tests/test_rules.py", "tests/test_check.py"],
+    "generator/rules/limits.py": ["tests/test_ledger.py", "tests/test_rules.py"],
+    "generator/cost.py": ["tests/test_cost.py"],
+    "generator/prices.py": ["tests/test_cost.py"],
+    "generator/tables.py": ["tests/test_big_hub.py", "tests/test_output.py"],
 }
 # Stored expected output: not a test of behaviour (see the docstring).
 GOLDEN = ["tests/test_output.py::test_committed_example_output_is_fresh", "tests/test_readme.py",
