@@ -289,3 +289,70 @@ def test_prices_update_takes_no_hostile_answer_for_a_price(answer):
         return  # refused: gen prices update exits 2
     for row in table["rows"]:
         assert row["retailPrice"] is None or 0 <= row["retailPrice"] < 1e6
+
+
+# --- what mutation round 5 found no test for -----------------------------------------------------------------------
+
+
+def test_a_price_without_date_or_source_says_so():
+    text = cost.as_text(cost.estimate(model.build(load_example(EXAMPLES / "vpn-sites.json")), prices.load()))
+    assert "vpn-gateway:VpnGw2AZ: unknown USD per 1 Hour, eastus, no date; no source" in text
+    assert "vpn-gateway:VpnGw1AZ: 0.21 USD per 1 Hour, eastus, undated, recorded 2026-12-07; https://" in text
+
+
+def test_branch_gateways_are_grouped_by_sku_where_each_sku_first_appears():
+    data = load_example()
+    for i, sku in enumerate(("VpnGw1AZ", "VpnGw2AZ", "VpnGw1AZ")):
+        data["branches"].append({"name": f"extra{i}", "kind": "vnet", "vnet": {
+            "name": f"vnet-extra{i}", "addressSpace": [f"10.{90 + i}.0.0/24"],
+            "subnets": [{"name": "GatewaySubnet", "prefix": f"10.{90 + i}.0.0/27"}]},
+            "vpnGateway": {"name": f"vpngw-extra{i}", "sku": sku, "asn": 65100 + i, "generation": "Generation1"}})
+    table = cost.as_markdown(seed_estimate(data), rows=1)
+    rows = [line.split(" | ")[0].lstrip("| ") for line in table.splitlines() if line.startswith("| ") and "branch" in line]
+    assert rows == ["3 branch VPN gateways (branch1, extra0, extra2, ...)", "branch 'extra1' VPN gateway vpngw-extra1"]
+
+
+def test_a_line_that_goes_away_costs_nothing_after():
+    data = load_example(EXAMPLES / "hub-spoke.json")
+    quieter = copy.deepcopy(data)
+    del quieter["hub"]["firewall"]["diagnostics"]
+    d = cost.delta(model.build(data), model.build(quieter), prices.load())
+    assert ("Log Analytics: firewall logs ingested (Analytics Logs Data Ingestion)", 57.5, 0) in d.changed_lines()
+    assert d.change == -57.5
+
+
+def test_values_in_a_price_table_error_are_cut_and_the_file_named(tmp_path):
+    shipped = json.loads((Path(prices.__file__).parent / "prices.json").read_text())
+    shipped["rows"][0]["retailPrice"] = "x" * 100
+    table = tmp_path / "mine.json"
+    table.write_text(json.dumps(shipped))
+    with pytest.raises(prices.PriceTableError) as raised:
+        prices.load(table)
+    assert str(raised.value).startswith(f"{table}: not a gen price table") and "x" * 41 not in str(raised.value)
+    shipped["rows"][0].update(retailPrice=0.19, note="n" * 2000)  # a note of 2,000 characters is still a line of text
+    table.write_text(json.dumps(shipped))
+    assert prices.load(table).get(shipped["rows"][0]["key"]).note == "n" * 2000
+
+
+def test_a_tier_is_a_finite_number_from_zero():
+    assert prices._tier({"tierMinimumUnits": -5}) == 0.0
+    assert prices._tier({"tierMinimumUnits": 0.5}) == 0.5
+    assert prices._tier({"tierMinimumUnits": "inf"}) == 0.0
+
+
+def test_only_the_retail_prices_api_is_fetched(monkeypatch):
+    import io
+    import urllib.request
+
+    asked = []
+
+    def answer(request, timeout):
+        asked.append(request.full_url)
+        return io.BytesIO(b'{"Items": [], "NextPageLink": null}')
+
+    monkeypatch.setattr(urllib.request, "urlopen", answer)
+    assert prices.fetch_json("https://prices.azure.com:443/api/retail/prices?$skip=1000") == {"Items": [], "NextPageLink": None}
+    for elsewhere in ("https://prices.azure.com/other", "http://prices.azure.com/api/retail/prices", "https://evil.example/api/retail/prices"):
+        with pytest.raises(prices.PriceTableError, match="not the Retail Prices API"):
+            prices.fetch_json(elsewhere)
+    assert asked == ["https://prices.azure.com:443/api/retail/prices?$skip=1000"]

@@ -183,3 +183,12 @@ def test_a_premium_circuit_takes_10000_prefixes():
     data["onPremises"][0].update(premium=True, advertisedPrefixes=prefixes(4001, "10.20.0.0"))
     s = session(model.build(data), "circuit of onprem")
     assert (s.limit, s.over) == (10000, False) and "Premium" not in s.relief
+
+
+@pytest.mark.parametrize("sku,limit", [("Standard", 4000), ("HighPerformance", 9500), ("UltraPerformance", 9500)])
+def test_a_legacy_expressroute_gateway_that_runs_learns_what_its_sku_takes(sku, limit):
+    data = load_example()
+    data["hub"]["expressRouteGateway"]["sku"] = sku
+    data["onPremises"][0]["advertisedPrefixes"] = prefixes(limit, "10.20.0.0")
+    s = session(model.build(data), "ExpressRoute gateway ergw-hub (")
+    assert (s.limit, s.count, s.over) == (limit, limit + 1, True)
