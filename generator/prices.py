@@ -17,6 +17,7 @@ import math
 import re
 import urllib.parse
 from dataclasses import dataclass
+from functools import lru_cache
 from importlib import resources
 from pathlib import Path
 from typing import Callable
@@ -86,8 +87,18 @@ def _text(row: dict, key: str, where: str, required: bool = True, pattern: str |
 
 
 def load(path: str | Path | None = None) -> PriceTable:
-    """The table at `path`, or the one shipped with gen. Every value is checked where it enters: a table written
-    by hand or by another tool reaches Markdown and totals only as prices, codes and lines of text."""
+    """The table at `path`, or the one shipped with gen (read once a process: every render and hub asks for it).
+    Every value is checked where it enters: a table written by hand or by another tool reaches Markdown and totals
+    only as prices, codes and lines of text."""
+    return _shipped() if path is None else _load(path)
+
+
+@lru_cache(maxsize=1)
+def _shipped() -> PriceTable:
+    return _load(None)
+
+
+def _load(path: str | Path | None) -> PriceTable:
     try:
         if path is None:
             text = resources.files("generator").joinpath("prices.json").read_text("utf-8")

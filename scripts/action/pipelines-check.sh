@@ -12,16 +12,7 @@ sources="${BUILD_SOURCESDIRECTORY:-$PWD}"
 repository="${BUILD_REPOSITORY_NAME:-}"
 own="$sources/${repository##*/}"
 if [ -d "$own/.git" ]; then cd "$own"; else cd "$sources"; fi
-mkdir -p "${GEN_OUT:?}"
-read -r -d "" -a patterns <<< "${GEN_SPECS:?the specs parameter is required}" || true  # every line, not the first
-specs=()
-for pattern in "${patterns[@]}"; do
-  for file in $pattern; do specs+=("$file"); done
-done
-base=()
-if [ -n "${GEN_BASE:-}" ]; then base=(--base "$GEN_BASE"); fi
-gen check "${specs[@]}" "${base[@]}" --format markdown -o "$GEN_OUT/report.md"
+bash "$GEN_PATH/scripts/action/run-check.sh" "${GEN_OUT:?}"
 code=$?
-gen check "${specs[@]}" --format sarif -o "$GEN_OUT/gen.sarif" || true
 cat "$GEN_OUT/report.md"
 exit $code
