@@ -217,7 +217,7 @@ def render(spec_files: tuple[str, ...], out_dir: str | None, check: bool, show_d
         except output.OutputConflict as exc:
             raise InputError(str(exc)) from None
         _say(f"wrote {len(written)} files to {directory}/ (see its README.md to deploy)", fmt)
-        for secret in analysis.topology.secrets:
+        for secret in dict.fromkeys(s for t in analysis.fleet.topologies for s in t.secrets):
             _say(f"  deploying needs ${secret.env}: {secret.purpose}", fmt)
     finish(worst)
 
@@ -743,16 +743,25 @@ def _is_dir(path: Path) -> bool:
         raise InputError(f"{path}: cannot be read ({exc.strerror or exc})") from None
 
 
-def _routable_topology(spec_file: str):
-    """The topology of a schema-valid spec. Rule errors do not stop routing: seeing what a mistake
+def _routable_topology(spec_file: str, command: str = ""):
+    """The topology of a schema-valid spec of one hub. Rule errors do not stop routing: seeing what a mistake
     does to the paths (branch-to-branch off: no route at the on-premises edge) is the point."""
-    return _routable(spec_file).topology
+    return _one_hub(_routable(spec_file), spec_file, command)
+
+
+def _one_hub(analysis, spec_file: str, command: str):
+    """The topology of a spec of one hub; a spec of several is refused with what to do instead (exit 2)."""
+    if analysis.several:
+        names = ", ".join(r.name for r in analysis.fleet.regions)
+        raise InputError(f"{spec_file}: has several hubs ({names}); gen {command} takes one hub at a time: run it on the "
+                         f"spec of one hub, or see `gen {command} --help`")
+    return analysis.topology
 
 
 def _routable(spec_file: str):
     """The analysis of a schema-valid spec (its topology routable), errors noted on stderr."""
     analysis = _analyse(spec_file)
-    if analysis.topology is None:
+    if analysis.fleet is None:
         _report(analysis, "text")
         click.echo("gen: fix the spec's shape first (gen validate)", err=True)
         finish(EXIT_FINDINGS)
@@ -902,7 +911,10 @@ def routes(spec_file: str, hop: str | None, failures: tuple[str, ...], ledger: b
     from .failures import FailureError
     from .failures import parse as parse_failures
 
-    topology = _routable_topology(spec_file)
+    analysis = _routable(spec_file)
+    if analysis.several:
+        _routes_hubs(analysis.fleet, hop, failures, ledger)
+    topology = analysis.topology
     if ledger:
         from . import ledger as route_ledger
 
@@ -924,6 +936,47 @@ def routes(spec_file: str, hop: str | None, failures: tuple[str, ...], ledger: b
             raise InputError(f"no hop {hop!r}; hops: {', '.join(table)}")
         hop = found
     click.echo(routing.format_routes(table, hop), nl=False)
+
+
+def _routes_hubs(fleet, hop: str | None, failures, ledger: bool) -> None:
+    """gen routes of several hubs: each hub's hops under its name (`--at weu/gateway-subnet`, or a hop of every hub)."""
+    from . import ledger as route_ledger
+    from . import routing, routing_hubs
+
+    worst = EXIT_OK
+    if ledger and (hop or failures):
+        raise click.UsageError("--ledger counts the whole design: give it without --at or --fail")
+    try:
+        failed = routing_hubs.parse_hub_failures(fleet, failures)
+    except ValueError as exc:
+        raise InputError(str(exc)) from None
+    state = None if ledger else routing_hubs.HubRouting(fleet, failed)
+    wanted_hub, _, wanted_hop = (hop or "").rpartition("/") if hop and "/" in hop and hop.split("/", 1)[0] in \
+        [r.name for r in fleet.regions] else ("", "", hop or "")
+    if failed:
+        click.echo(f"failed: {failed.label}")
+    shown = 0
+    for region in fleet.regions:
+        if wanted_hub and region.name != wanted_hub:
+            continue
+        heading = f"== hub {region.name} ({region.topology.location}, resource group {region.topology.scope.resource_group})"
+        if ledger:
+            click.echo(heading)
+            sessions = route_ledger.from_spec(region.topology)
+            click.echo(route_ledger.as_text(sessions), nl=False)
+            worst = max(worst, EXIT_FINDINGS if any(s.over for s in sessions) else EXIT_OK)
+            continue
+        table = state.routes[region.name]
+        found = routing.hop_named(table, wanted_hop) if wanted_hop else None
+        if wanted_hop and found is None:
+            continue
+        shown += 1
+        click.echo(heading)
+        click.echo(routing.format_routes(table, found), nl=False)
+    if hop and not ledger and not shown:
+        hops = ", ".join(f"{r.name}/{h}" for r in fleet.regions for h in state.routes[r.name])
+        raise InputError(f"no hop {hop!r}; hops: {hops}")
+    finish(worst)
 
 
 @main.command(short_help="Trace a packet both ways, like traceroute.")
@@ -960,7 +1013,10 @@ def trace(spec_file: str, source: str, destination: str, protocol: str | None, p
         raise click.UsageError("--port goes with TCP or UDP: ICMP has no ports")
     from .failures import parse as parse_failures
 
-    topology = _routable_topology(spec_file)
+    analysis = _routable(spec_file)
+    if analysis.several:
+        _trace_hubs(analysis.fleet, source, destination, protocol, port, failures)
+    topology = analysis.topology
     try:
         failed = parse_failures(topology, failures)
         result = routing.trace(topology, source, destination, protocol=protocol, port=port, failed=failed)
@@ -970,6 +1026,25 @@ def trace(spec_file: str, source: str, destination: str, protocol: str | None, p
         click.echo(f"failed:  {failed.label}")
     click.echo(routing.format_trace(result) + "\n", nl=False)
     for behaviour in failed.behaviours(topology):
+        click.echo(f"{'assumed' if behaviour.assumed else 'source'}:  {behaviour.text}" + (f" ({behaviour.source})" if behaviour.source else ""))
+    finish(EXIT_OK if result.verdict == "delivered" else EXIT_FINDINGS)
+
+
+def _trace_hubs(fleet, source: str, destination: str, protocol: str | None, port: int | None, failures) -> None:
+    """gen trace across several hubs: the walk goes on from hub to hub (routing_hubs.py)."""
+    from . import routing, routing_hubs
+
+    try:
+        failed = routing_hubs.parse_hub_failures(fleet, failures)
+        result = routing_hubs.trace(fleet, source, destination, protocol=protocol, port=port, failed=failed)
+    except ValueError as exc:
+        raise InputError(str(exc)) from None
+    if failed:
+        click.echo(f"failed:  {failed.label}")
+    click.echo(routing.format_trace(result) + "\n", nl=False)
+    said = [b for kind in failed.kinds for b in routing_hubs.BEHAVIOURS[kind]]
+    said += [b for name, f in failed.within for b in f.behaviours(fleet.region(name).topology)]
+    for behaviour in dict.fromkeys(said):
         click.echo(f"{'assumed' if behaviour.assumed else 'source'}:  {behaviour.text}" + (f" ({behaviour.source})" if behaviour.source else ""))
     finish(EXIT_OK if result.verdict == "delivered" else EXIT_FINDINGS)
 
@@ -999,6 +1074,14 @@ def resilience(spec_file: str, pairs: bool, fmt: str) -> None:
     from . import resilience as checker
 
     analysis = _routable(spec_file)
+    if analysis.several:
+        from . import resilience_hubs
+
+        if pairs:
+            raise click.UsageError("--pairs takes a spec of one hub; across several hubs each single failure is taken down")
+        across = resilience_hubs.analyse(analysis.fleet)
+        click.echo(resilience_hubs.FORMATS[fmt](across), nl=False)
+        finish(EXIT_FINDINGS if across.skips_firewall or analysis.errors else EXIT_OK)
     result = checker.analyse(analysis.topology, pairs=pairs)
     click.echo(checker.FORMATS[fmt](result), nl=False)
     finish(EXIT_FINDINGS if result.failed or analysis.errors else EXIT_OK)  # a spec with errors is a finding

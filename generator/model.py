@@ -496,6 +496,7 @@ class OnPremisesSite:
     fast_path: bool = False
     path: str = ""
     premium: bool = False  # an ExpressRoute Premium circuit: 10,000 prefixes from on-premises
+    hub_name: str = ""  # of several hubs, the one this connection is from: each connection redeems its own authorization
 
     in_azure = False
 
@@ -510,7 +511,8 @@ class OnPremisesSite:
 
     @property
     def secret_env(self) -> str:
-        return f"ER_AUTH_KEY_{env_suffix(self.name)}"
+        # An authorization is redeemed by one connection: a circuit connected to two hubs needs one key per hub.
+        return f"ER_AUTH_KEY_{env_suffix(self.name)}" + (f"_{env_suffix(self.hub_name)}" if self.hub_name else "")
 
 
 class _AzureNetwork:
@@ -858,6 +860,30 @@ COMPONENTS = (
 
 
 @dataclass(frozen=True)
+class RemoteHub:
+    """Another hub of a spec of several, as this hub sees it: across a global VNet peering, behind its own firewall.
+
+    What crosses to it goes firewall to firewall: this hub's spokes send the remote prefixes to their own firewall,
+    and this firewall's subnet sends them to the remote firewall, the pattern of
+    https://learn.microsoft.com/azure/firewall/firewall-multi-hub-spoke (Multi-region architecture).
+    """
+
+    name: str  # the hub's name in `hubs`
+    location: str
+    vnet_name: str
+    scope: "Scope"
+    address_space: tuple[str, ...]
+    firewall_name: str | None
+    firewall_ip: str | None
+    destinations: tuple[tuple[str, str], ...]  # (owner, prefix): its spokes' address spaces and its inspected hub subnets
+    path: str  # "hubs[1]"
+
+    @property
+    def firewall_label(self) -> str | None:
+        return f"{self.firewall_name} ({self.firewall_ip})" if self.firewall_name and self.firewall_ip else None
+
+
+@dataclass(frozen=True)
 class CostAssumptions:
     """The usage the cost estimate assumes (`costAssumptions`); `given` names what the spec set, the rest is default."""
 
@@ -881,6 +907,8 @@ class Topology:
     spokes: tuple[Spoke, ...] = ()
     scope: Scope = Scope(SpecString(""))  # the hub's: where main.bicep is deployed
     as_deployed: tuple[AsDeployed, ...] = ()
+    remote_hubs: tuple[RemoteHub, ...] = ()  # the other hubs of a spec of several (generator/hubs.py fills it)
+    hub_name: str = ""  # this hub's name in `hubs`; empty for a spec of one hub
 
     # --- walking: every object with its spec path ---------------------------------------------------
 
@@ -982,6 +1010,19 @@ class Topology:
                                                      self.firewall_private_ip, owner.path))
         return tuple(routes.values())
 
+    def _remote_routes(self, via_remote_firewall: bool) -> tuple[Route, ...]:
+        """One UDR per destination of every other hub: to this hub's firewall (spokes, inspected hub subnets), or from
+        this firewall's subnet to the other hub's firewall. Exact prefixes, never a summary: a more specific route the
+        subnet learns would win over a summary by longest prefix (https://learn.microsoft.com/azure/firewall/firewall-multi-hub-spoke)."""
+        routes = []
+        for remote in self.remote_hubs:
+            next_hop = remote.firewall_ip if via_remote_firewall else self.firewall_private_ip
+            if next_hop is None:
+                continue
+            routes += [Route(f"{owner}-{prefix.replace('/', '_')}", prefix, "VirtualAppliance", next_hop, remote.path)
+                       for owner, prefix in remote.destinations]
+        return tuple(routes)
+
     def _designed_hub_routes(self, subnet: Subnet) -> tuple[tuple[Route, ...], bool] | None:
         """The routes and gateway-route propagation gen designs for a hub subnet, or None: it needs no table.
 
@@ -1005,16 +1046,22 @@ class Topology:
                 Route(f"{s.name}-{s.prefix.replace('/', '_')}", s.prefix, "VirtualAppliance", firewall_ip, s.path)
                 for s in hub_subnets), True
         if name == FIREWALL_SUBNET:
+            # With routes to another hub's firewall the subnet needs its own 0/0 -> Internet as well: "If the Azure
+            # Firewall is deployed without Management NIC, the Azure Firewall Subnet requires a default route with Next
+            # Hop Internet" (https://learn.microsoft.com/azure/firewall/firewall-multi-hub-spoke, 06/26/2025).
             advertiser = next((s for s in self.on_premises if s.advertises_default_route), None)
-            if firewall is None or firewall.forced_tunneling or advertiser is None:
+            remote = self._remote_routes(via_remote_firewall=True) if firewall else ()
+            if firewall is None or ((firewall.forced_tunneling or advertiser is None) and not remote):
                 return None
-            return (Route("default-to-internet", "0.0.0.0/0", "Internet", None, advertiser.path),), True
+            internet = () if firewall.forced_tunneling else (
+                Route("default-to-internet", "0.0.0.0/0", "Internet", None, advertiser.path if advertiser else firewall.path),)
+            return internet + remote, True
         if name == FIREWALL_MANAGEMENT_SUBNET:
             if firewall is None or not firewall.needs_management_ip:
                 return None
             return (Route("default-to-internet", "0.0.0.0/0", "Internet", None, firewall.path),), False
         if subnet in self.hub_workload_subnets and self.inspects_hub_subnets and firewall_ip is not None:
-            return self._firewall_routes(self.on_premises + self.branches), False
+            return self._firewall_routes(self.on_premises + self.branches) + self._remote_routes(False), False
         return None
 
     def _designed_spoke_routes(self, spoke: Spoke, subnet: Subnet) -> tuple[tuple[Route, ...], bool] | None:
@@ -1025,7 +1072,8 @@ class Topology:
             return None
         internet = (Route("default-to-firewall", "0.0.0.0/0", "VirtualAppliance", self.firewall_private_ip, spoke.path),) \
             if spoke.internet_through_firewall else ()
-        return self._firewall_routes(self.on_premises + self.branches) + internet, spoke.propagate_gateway_routes
+        return self._firewall_routes(self.on_premises + self.branches) + self._remote_routes(False) + internet, \
+            spoke.propagate_gateway_routes
 
     @cached_property
     def _route_table_plan(self) -> tuple[tuple["RouteTable", ...], dict, tuple[str, ...]]:
@@ -1784,11 +1832,7 @@ def build(data: dict) -> Topology:
         )
         for i, v in enumerate(data.get("testVms", []))
     )
-    accepted = tuple(
-        AcceptedWarning(_text(a, "rule", f"acceptedWarnings[{i}]"), _text(a, "path", f"acceptedWarnings[{i}]"),
-                        _text(a, "reason", f"acceptedWarnings[{i}]"), f"acceptedWarnings[{i}]")
-        for i, a in enumerate(data.get("acceptedWarnings", []))
-    )
+    accepted = accepted_warnings(data)
     scope = Scope(SpecString(data["resourceGroup"], "resourceGroup") if "resourceGroup" in data
                   else SpecString(f"rg-{data['name']}", "name"),
                   SpecString(data["subscriptionId"], "subscriptionId") if "subscriptionId" in data else None)
@@ -1815,6 +1859,14 @@ def build(data: dict) -> Topology:
         spokes=spokes,
         scope=scope,
         as_deployed=kept,
+    )
+
+
+def accepted_warnings(data: dict) -> tuple[AcceptedWarning, ...]:
+    return tuple(
+        AcceptedWarning(_text(a, "rule", f"acceptedWarnings[{i}]"), _text(a, "path", f"acceptedWarnings[{i}]"),
+                        _text(a, "reason", f"acceptedWarnings[{i}]"), f"acceptedWarnings[{i}]")
+        for i, a in enumerate(data.get("acceptedWarnings", []))
     )
 
 

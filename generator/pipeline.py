@@ -8,7 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from . import model, rules, spec
+from . import hubs, model, rules, spec
 from .findings import ERROR, Finding, sort_findings
 from .provenance import Provenance, provenance
 
@@ -17,7 +17,12 @@ from .provenance import Provenance, provenance
 class Analysis:
     loaded: spec.LoadedSpec
     findings: list[Finding]  # accepted warnings included, marked
-    topology: model.Topology | None  # None when the schema check failed
+    topology: model.Topology | None  # None when the schema check failed, or for a spec of several hubs
+    fleet: hubs.Fleet | None = None  # every hub: one region for a spec of one hub; None when the schema check failed
+
+    @property
+    def several(self) -> bool:
+        return self.fleet is not None and self.fleet.several
 
     @property
     def errors(self) -> list[Finding]:
@@ -34,14 +39,14 @@ class Analysis:
 
     @property
     def clean(self) -> bool:
-        return self.topology is not None and not self.errors
+        return self.fleet is not None and not self.errors
 
     def failed(self, strict: bool = False) -> bool:
         """Errors, a spec of the wrong shape, or (strict) a warning the spec does not accept."""
         return not self.clean or (strict and bool(self.warnings))
 
     def default_directory(self) -> Path:
-        return Path("out") / self.topology.name
+        return Path("out") / self.fleet.name
 
     def provenance(self, directory: str | Path) -> Provenance:
         return provenance(self.loaded.path, self.loaded.sha256, directory)
@@ -58,8 +63,11 @@ def analyse_loaded(loaded: spec.LoadedSpec) -> Analysis:
     if findings:
         # The rules need the schema's shape: stop here and report the schema findings all at once.
         return Analysis(loaded, findings, None)
+    if hubs.several(loaded.data):
+        fleet = hubs.build(loaded.data)
+        return Analysis(loaded, rules.check_fleet(fleet, loaded.data), None, fleet)
     topology = model.build(loaded.data)
-    return Analysis(loaded, sort_findings(rules.check(topology, loaded.data)), topology)
+    return Analysis(loaded, sort_findings(rules.check(topology, loaded.data)), topology, hubs.of_one(loaded.data, topology))
 
 
 def render_files(analysis: Analysis, directory: str | Path) -> dict[str, str]:
@@ -68,4 +76,8 @@ def render_files(analysis: Analysis, directory: str | Path) -> dict[str, str]:
 
     if not analysis.clean:
         raise ValueError("the spec has errors; nothing is rendered")
+    if analysis.several:
+        from .render_hubs import render_fleet
+
+        return render_fleet(analysis.fleet, analysis.provenance(directory))
     return render(analysis.topology, analysis.provenance(directory))

@@ -44,6 +44,7 @@ APPLIANCE = "VirtualAppliance"
 GATEWAY = "VirtualNetworkGateway"
 VNET_LOCAL = "VnetLocal"
 PEERING = "VNetPeering"  # a system route to a peered VNet (hub <-> spoke)
+GLOBAL_PEERING = "VNetGlobalPeering"  # a system route to another hub of a spec of several, across regions
 INTERNET = "Internet"
 NONE = "None"
 EXPRESSROUTE = "ExpressRoute"  # on-premises edge -> the hub's ExpressRoute gateway, over the circuit
@@ -56,8 +57,10 @@ ASYMMETRIC = "asymmetric"
 DENIED = "denied"  # routed through the firewall, but its policy allows no such flow
 BLACK_HOLED = "black-holed"  # a route still leads to something that failed (gen trace --fail)
 PARTIAL = "partial"  # routed through the firewall, which lets some protocols through and drops the others
+HANDOFF = "handoff"  # a walk that leaves this hub for another hub of the spec: routing_hubs.py goes on from there
 
 INTERNET_KIND = "internet"  # a public address outside the design: the Internet
+REMOTE_KIND = "remote-hub"  # an address behind another hub of a spec of several
 # An Internet destination answers the flow: the reply returns the way the flow left. Through the firewall that is
 # documented (it SNATs traffic to public addresses to its own public IP, so the reply comes back to it:
 # https://learn.microsoft.com/azure/firewall/snat-private-range); straight out of a VNet it is assumed.
@@ -140,6 +143,7 @@ class Path:
     reason: str = ""
     firewalls: tuple[str, ...] = ()  # firewall names crossed, in order
     assumptions: tuple[str, ...] = ()  # steps that rest on behaviour Microsoft does not document
+    arrival: object = None  # HANDOFF: where the other hub takes the packet (its firewall, or its VNet over the peering)
 
     @property
     def text(self) -> str:
@@ -271,7 +275,8 @@ def _branch_prefixes(topology: Topology, skip: str | None = None, failed: Failur
 def _udr_entry(topology: Topology, route: Route) -> RouteEntry:
     if route.next_hop_type == APPLIANCE:
         is_firewall = topology.hub.firewall and route.next_hop_ip == topology.firewall_private_ip
-        next_hop = _firewall_label(topology) if is_firewall else str(route.next_hop_ip)
+        remote = next((r.firewall_label for r in topology.remote_hubs if r.firewall_ip == route.next_hop_ip), None)
+        next_hop = _firewall_label(topology) if is_firewall else remote or str(route.next_hop_ip)
     elif route.next_hop_type == GATEWAY and topology.hub.vpn_gateway:
         next_hop = topology.hub.vpn_gateway.name  # a UDR's VirtualNetworkGateway is the VPN gateway
     else:
@@ -285,9 +290,12 @@ def _udr_entries(topology: Topology, routes: Sequence[Route]) -> list[RouteEntry
 
 
 def _hub_system_routes(topology: Topology) -> list[RouteEntry]:
-    """The hub VNet itself, each peered spoke, and the Internet."""
+    """The hub VNet itself, each peered spoke, each other hub (global peering: its own address space only, peering is
+    not transitive: https://learn.microsoft.com/azure/virtual-network/virtual-network-manage-peering), and the Internet."""
     routes = [RouteEntry(p, VNET_LOCAL, VNET_LOCAL, SYSTEM) for p in _valid(topology.hub.vnet.address_space)]
     routes += [RouteEntry(p, spoke.name, PEERING, SYSTEM) for spoke in topology.spokes for p in _valid(spoke.vnet.address_space)]
+    routes += [RouteEntry(p, remote.vnet_name, GLOBAL_PEERING, SYSTEM) for remote in topology.remote_hubs
+               for p in _valid(remote.address_space)]
     return routes + [RouteEntry(DEFAULT_ROUTE, INTERNET, INTERNET, SYSTEM)]
 
 
@@ -641,6 +649,9 @@ def _places(topology: Topology) -> _Places:
         hops = subnet_hops(topology, spoke)
         places += [(parse_network(p), "spoke", spoke.name, hops[0][0]) for p in _valid(spoke.vnet.address_space)]
         places += [(s.network, "spoke", spoke.name, hop) for hop, _, subnets in hops[1:] for s in subnets if s.network]
+    for remote in topology.remote_hubs:
+        owned = dict.fromkeys(_valid(remote.address_space) + _valid(p for _, p in remote.destinations))
+        places += [(parse_network(p), REMOTE_KIND, remote.name, f"remote:{remote.name}") for p in owned]
     hub = topology.hub.vnet
     hops = subnet_hops(topology, None)
     places += [(parse_network(p), "hub", hub.name, HUB_VNET_HOP) for p in _valid(hub.address_space)]
@@ -698,6 +709,8 @@ class _Outcome:
     reason: str = ""
     assumption: str = ""  # set when this step rests on undocumented behaviour
     via: str = ""  # on delivery: the circuit chosen among several, shown as a hop
+    handoff: str = ""  # the other hub the packet leaves for (its firewall, or its VNet over the global peering)
+    handoff_node: "_Node | None" = None  # where it arrives there
 
 
 class _Walker:
@@ -712,6 +725,8 @@ class _Walker:
         self.expressroute = hub.expressroute_gateway.name if hub.expressroute_gateway else None
         self.vpn = hub.vpn_gateway.name if hub.vpn_gateway else None
         self.branch_gateways = {b.vpn_gateway.name: b for b in topology.vnet_branches}
+        self.remote_firewalls = {r.firewall_label: r for r in topology.remote_hubs if r.firewall_label}
+        self.remote_vnets = {r.vnet_name: r for r in topology.remote_hubs}
         self.indexes: dict[str, _RouteIndex] = {}
         # What each hub gateway's connections advertise, indexed once for every walk of this walker.
         self.advertised = {
@@ -736,11 +751,17 @@ class _Walker:
             self.indexes[hop] = _RouteIndex(self.routes.get(hop, []))
         return self.indexes[hop]
 
-    def walk(self, source: Endpoint, destination: Endpoint) -> Path:
-        if (source.kind, source.name) == (destination.kind, destination.name):
+    def walk(self, source: Endpoint, destination: Endpoint, start: "_Node | None" = None) -> Path:
+        """One direction, from the source (or, coming from another hub, from `start`: this hub's firewall, or its VNet
+        over the global peering) to the destination, or to the other hub it leaves for (status HANDOFF)."""
+        if start is None and (source.kind, source.name) == (destination.kind, destination.name):
             return Path((source.label, destination.label), DELIVERED, reason="same network, the hub is not involved")
-        hops, firewalls, assumptions, seen = [source.label], [], [], set()
-        node = _Node("source", source.name)
+        hops, firewalls, assumptions, seen = ([source.label] if start is None else []), [], [], set()
+        node = start or _Node("source", source.name)
+        if start is not None:
+            stopped = self._enter(node, hops, firewalls, assumptions, seen)
+            if stopped:
+                return stopped
         while True:
             outcome = self._step(node, source, destination)
             if outcome.assumption and outcome.assumption not in assumptions:
@@ -748,21 +769,32 @@ class _Walker:
             if outcome.delivered:
                 via = [outcome.via] if outcome.via else []
                 return Path(tuple(hops + via + [destination.label]), DELIVERED, firewalls=tuple(firewalls), assumptions=tuple(assumptions))
+            if outcome.handoff:
+                return Path(tuple(hops), HANDOFF, outcome.handoff, outcome.reason, tuple(firewalls), tuple(assumptions),
+                            outcome.handoff_node)
             if outcome.node is None:
                 return Path(tuple(hops), NO_ROUTE, outcome.where, outcome.reason, tuple(firewalls), tuple(assumptions))
             node = outcome.node
-            label = self._label(node)
-            if (node.kind, node.name if node.kind != "firewall" else self.firewall) in self.down:
-                return Path(tuple(hops + [label]), BLACK_HOLED, label, f"{label} is down, and the routes still lead to it",
-                            tuple(firewalls), tuple(assumptions))
-            # A gateway appears twice on branch-to-branch (in from one tunnel, out to another): that is
-            # two different steps. Only the same step twice is a loop, since every step is deterministic.
-            if node in seen:
-                return Path(tuple(hops + [label]), LOOP, label, f"{label} is reached twice", tuple(firewalls), tuple(assumptions))
-            seen.add(node)
+            stopped = self._enter(node, hops, firewalls, assumptions, seen)
+            if stopped:
+                return stopped
+
+    def _enter(self, node: "_Node", hops: list, firewalls: list, assumptions: list, seen: set) -> "Path | None":
+        """Step onto a node: the Path that ends there (it is down, or reached twice), or None to go on."""
+        label = self._label(node)
+        if (node.kind, node.name if node.kind != "firewall" else self.firewall) in self.down:
+            return Path(tuple(hops + [label]), BLACK_HOLED, label, f"{label} is down, and the routes still lead to it",
+                        tuple(firewalls), tuple(assumptions))
+        # A gateway appears twice on branch-to-branch (in from one tunnel, out to another): that is
+        # two different steps. Only the same step twice is a loop, since every step is deterministic.
+        if node in seen:
+            return Path(tuple(hops + [label]), LOOP, label, f"{label} is reached twice", tuple(firewalls), tuple(assumptions))
+        seen.add(node)
+        if node.kind != "peering-in":
             hops.append(label)
-            if node.kind == "firewall":
-                firewalls.append(self.topology.hub.firewall.name)
+        if node.kind == "firewall":
+            firewalls.append(self.topology.hub.firewall.name)
+        return None
 
     def _label(self, node: _Node) -> str:
         return self.firewall if node.kind == "firewall" else node.name
@@ -770,6 +802,11 @@ class _Walker:
     def _step(self, node: _Node, source: Endpoint, destination: Endpoint) -> _Outcome:
         if node.kind == "source":
             return self._leave_source(source, destination)
+        if node.kind == "peering-in":  # in from another hub over the global peering: it reaches this VNet only
+            if destination.kind == "hub":
+                return _Outcome(delivered=True)
+            return _Outcome(where=HUB_VNET_HOP, reason=f"traffic in over the global peering reaches {self.topology.hub.vnet.name} "
+                                                       f"only: peering is not transitive")
         if node.kind == "hub-gateway":
             return self._gateway_in(node.name, destination) if node.inbound else self._gateway_out(node.name, destination)
         if node.kind == "firewall":
@@ -796,6 +833,13 @@ class _Walker:
             return _Outcome(where=hop, reason=f"{hop} sends {destination.address} over the peering to {route.next_hop}, not its owner")
         if route.next_hop == self.firewall:
             return _Outcome(_Node("firewall", route.next_hop))
+        if route.next_hop in self.remote_firewalls:  # a UDR to another hub's firewall, across the global peering
+            remote = self.remote_firewalls[route.next_hop]
+            return _Outcome(handoff=remote.name, handoff_node=_Node("firewall", route.next_hop),
+                            reason=f"{hop} sends {destination.address} to {route.next_hop} over the global peering")
+        if route.next_hop_kind == GLOBAL_PEERING:
+            return _Outcome(handoff=self.remote_vnets[route.next_hop].name, handoff_node=_Node("peering-in", route.next_hop),
+                            reason=f"{hop} sends {destination.address} over the global peering to {route.next_hop}")
         if route.next_hop in (self.expressroute, self.vpn):
             return _Outcome(_Node("hub-gateway", route.next_hop, inbound))
         if route.next_hop in self.branch_gateways:

@@ -216,11 +216,39 @@ def schema_findings(data: dict) -> list[Finding]:
     import jsonschema  # loaded only when a spec is checked
 
     validator = _validator_class()(schema(), format_checker=None)
-    findings = sort_findings(set(_finding(error) for error in _leaf_errors(validator.iter_errors(data))))
+    found = set(_finding(error) for error in _leaf_errors(validator.iter_errors(data))) if isinstance(data, dict) else set()
+    findings = sort_findings(found | set(_hub_or_hubs(data)))
     if not findings:
         cache.remember("schema-valid", verdict)
     return findings
 
+
+
+ONE_HUB_ONLY = ("location", "resourceGroup", "subscriptionId")  # a spec of several hubs gives these per hub
+
+
+def _hub_or_hubs(data: dict):
+    """One hub (`hub`, with the spec's `location`) or several (`hubs`, each with its own): the shape JSON Schema
+    states badly (an anyOf of required lists reads as two unrelated errors)."""
+    if "hub" in data and "hubs" in data:
+        yield SCHEMA.finding("hubs", "give `hub` (one hub) or `hubs` (several, one per region), not both")
+    elif "hubs" in data:
+        for key in ONE_HUB_ONLY:
+            if key in data:
+                yield SCHEMA.finding(key, f"'{key}' belongs to each hub when the spec has several: move it into each "
+                                          f"entry of `hubs`")
+    else:
+        for key in ("location", "hub"):
+            if key not in data:
+                yield SCHEMA.finding("(spec)", f"missing required field '{key}'" + (
+                    " (or `hubs`, a list of hubs, for several regions)" if key == "hub" else ""))
+        for list_name in ("onPremises", "branches", "spokes"):
+            entries = data.get(list_name)
+            for i, entry in enumerate(entries if isinstance(entries, list) else []):
+                for key in ("hub", "connections"):
+                    if isinstance(entry, dict) and key in entry:
+                        yield SCHEMA.finding(f"{list_name}[{i}].{key}", f"'{key}' names one of several hubs, and this "
+                                                                       f"spec has one (`hub`): remove it")
 
 @lru_cache(maxsize=1)
 def _validator_class():

@@ -20,6 +20,7 @@ other. SCHEMA and SEC000 are in the catalogue too: the schema stage (`spec.py`) 
 from __future__ import annotations
 
 import inspect
+from types import SimpleNamespace
 from dataclasses import dataclass, replace
 from typing import Callable, Iterator
 
@@ -37,7 +38,7 @@ class Rule:
     link: str
     description: str
     check: Callable[..., Iterator[tuple[str, str]]] | None = None
-    stage: str = "rules"  # "input"/"schema" (spec.py), "rules", "acceptances", "plan" (gen plan), "verify" (gen verify)
+    stage: str = "rules"  # "input"/"schema" (spec.py), "rules", "hubs" (several hubs), "acceptances", "plan", "verify"
     creation: bool = False  # it guards creating a resource: a warning for one that runs already
 
     def finding(self, path: str, message: str) -> Finding:
@@ -47,7 +48,7 @@ class Rule:
 REGISTRY: dict[str, Rule] = {}
 
 
-STAGES = ("input", "schema", "rules", "acceptances", "plan", "verify")
+STAGES = ("input", "schema", "rules", "hubs", "acceptances", "plan", "verify")
 
 
 def register(found: Rule) -> Rule:
@@ -128,6 +129,26 @@ def check(topology, data: dict) -> list[Finding]:
     return sort_findings(acceptance.apply(topology, findings))
 
 
+def check_fleet(fleet, data: dict) -> list[Finding]:
+    """Every rule on a spec of several hubs: each hub's own rules on the spec of that hub alone, named by the spec's
+    paths (a finding two hubs share, such as one about a circuit both connect to, once), then the HUB rules over every
+    hub at once, then the spec's acceptances."""
+    from .. import hubs
+    from ..model import accepted_warnings
+    from . import acceptance
+
+    if not fleet.several:
+        return check(fleet.regions[0].topology, data)
+    findings = []
+    for region in fleet.regions:
+        findings += [hubs.translate_finding(f, region.paths) for f in check(region.topology, region.data)]
+    for r in all_rules():
+        if r.stage == "hubs":
+            findings += _capped(r, [r.finding(path, message) for path, message in r.check(fleet, data)])
+    spec = SimpleNamespace(accepted_warnings=accepted_warnings(data))  # all acceptance.apply reads
+    return sort_findings(acceptance.apply(spec, list(dict.fromkeys(findings))))
+
+
 REPEATS_SHOWN = 50  # of one rule: a spec of 200,000 equal prefixes gives 50 findings and a count, not 200,000
 
 
@@ -148,9 +169,9 @@ def _capped(r: Rule, found: list[Finding]) -> list[Finding]:
 def _load_families() -> None:
     # Importing a family module registers its rules.
     from . import (  # noqa: F401
-        acceptance, addressing, adoption, asn, firewall, gateways, ipsec, limits, naming, routeserver, secrets, spokes,
-        verification,
+        acceptance, addressing, adoption, asn, firewall, gateways, hubs, ipsec, limits, naming, routeserver, secrets,
+        spokes, verification,
     )
 
 
-__all__ = ["ERROR", "WARNING", "Rule", "rule", "all_rules", "check", "INPUT", "SCHEMA", "SECRET_FIELD", "DUPLICATE_KEY"]
+__all__ = ["ERROR", "WARNING", "Rule", "rule", "all_rules", "check", "check_fleet", "INPUT", "SCHEMA", "SECRET_FIELD", "DUPLICATE_KEY"]

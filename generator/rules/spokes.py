@@ -30,9 +30,13 @@ def spoke_special_subnet(topology, data):
 
 @rule("SPOKE002", "More spokes than a VNet takes peerings", LIMITS_LINK)
 def peering_limit(topology, data):
-    """Each spoke is one peering of the hub VNet; a VNet takes at most 500 peerings."""
-    if len(topology.spokes) > MAX_PEERINGS:
-        yield "spokes", (f"{len(topology.spokes)} spokes need {len(topology.spokes)} peerings on the hub VNet; a VNet takes at "
+    """Each spoke is one peering of the hub VNet, and so is each other hub of a spec of several; a VNet takes at most
+    500 peerings (and "a virtual network with an ExpressRoute gateway can have virtual network peering with up to 500
+    other virtual networks": https://learn.microsoft.com/azure/expressroute/expressroute-about-virtual-network-gateways)."""
+    count = len(topology.spokes) + len(topology.remote_hubs)
+    if count > MAX_PEERINGS:
+        hubs = f" and {len(topology.remote_hubs)} other hub(s)" if topology.remote_hubs else ""
+        yield "spokes", (f"{len(topology.spokes)} spokes{hubs} need {count} peerings on the hub VNet; a VNet takes at "
                          f"most {MAX_PEERINGS}. Split them over several hubs")
 
 

@@ -1,5 +1,5 @@
 metadata name = 'VNet peering'
-metadata description = 'One side of a hub and spoke peering, in the resource group of its VNet: the hub lends its gateways (gateway transit), the spoke uses them, so on-premises and the branches learn the spoke and the spoke learns them.'
+metadata description = 'One side of a VNet peering, in the resource group of its VNet. Hub and spoke: the hub lends its gateways (gateway transit) and the spoke uses them, so on-premises and the branches learn the spoke and the spoke learns them. Hub to hub (several regions): neither, each has gateways of its own.'
 
 import { virtualNetworkType } from 'virtual-network.bicep'
 
@@ -26,6 +26,31 @@ type spokeType = {
 
   @description('Required. Name of the spoke -> hub peering.')
   spokeToHubPeeringName: string
+}
+
+@export()
+@description('One direction of a global VNet peering between two hubs: forwarded traffic from the other hub\'s firewall, no gateway transit (each hub has gateways of its own).')
+type hubPeeringType = {
+  @description('Required. Name of the peering.')
+  name: string
+
+  @description('Required. Resource group of the local hub VNet.')
+  resourceGroup: string
+
+  @description('Optional. Subscription of the local hub VNet; default: the one deployed to.')
+  subscriptionId: string?
+
+  @description('Required. Name of the local hub VNet.')
+  virtualNetworkName: string
+
+  @description('Required. Resource group of the other hub VNet.')
+  remoteResourceGroup: string
+
+  @description('Optional. Subscription of the other hub VNet; default: the one deployed to.')
+  remoteSubscriptionId: string?
+
+  @description('Required. Name of the other hub VNet.')
+  remoteVirtualNetworkName: string
 }
 
 @description('Required. Name of the VNet this peering belongs to (in this module\'s resource group).')
