@@ -29,6 +29,7 @@ out: setup
 	gen render examples/multi-site.json -o out/multi-site
 	gen render examples/hub-spoke.json -o out/hub-spoke
 	gen render examples/vpn-sites.json -o out/vpn-sites
+	gen render examples/multi-region.json -o out/multi-region
 
 # The reviewed device configurations of the vpn-sites example (tests/fixtures/device-configs/).
 device-configs: setup

@@ -24,7 +24,8 @@ from . import __version__
 EXIT_OK, EXIT_FINDINGS, EXIT_INPUT, EXIT_BUG = 0, 1, 2, 3
 EXIT_INTERRUPTED = 130  # the shell's code for SIGINT
 FORMATS = ("text", "json", "sarif")
-EXAMPLES = {"seed": "seed-b2b-azfw.json", "multi-site": "multi-site.json", "hub-spoke": "hub-spoke.json", "vpn-sites": "vpn-sites.json"}
+EXAMPLES = {"seed": "seed-b2b-azfw.json", "multi-site": "multi-site.json", "hub-spoke": "hub-spoke.json", "vpn-sites": "vpn-sites.json",
+            "multi-region": "multi-region.json"}
 
 
 class InputError(click.ClickException):
@@ -315,6 +316,7 @@ def build(directories: tuple[str, ...]) -> None:
       gen build out/*                          # every hub of a repository, one compiler start
     """
     from . import compiler
+    from .plan import hubs as hubs_plan
 
     paths = [Path(d) for d in directories]
     for path in paths:
@@ -325,10 +327,13 @@ def build(directories: tuple[str, ...]) -> None:
                 raise InputError(f"{path}: is a file; gen build takes the directory `gen render` wrote (e.g. {path.parent or '.'})")
             if not path.exists():
                 raise InputError(f"{path}: no such directory; render a spec into it first: gen render SPEC -o {path}")
-            if not (path / "main.bicep").is_file():
+            if not (path / "main.bicep").is_file() and not hubs_plan.is_several(path):
                 raise InputError(f"{path}: no main.bicep here; run `gen render SPEC -o {path}` first")
         except OSError as exc:
             raise InputError(f"{path}: cannot be read ({exc.strerror or exc})") from None
+    # A folder of several hubs: each hub's deployment and the peerings'.
+    paths = [p for path in paths for p in ([d for stage in hubs_plan.deployments(path) for d in stage]
+                                            if hubs_plan.is_several(path) else [path])]
     try:
         results = compiler.build_all(paths)
     except (compiler.CompilerNotFound, compiler.CompilerFailed) as exc:
@@ -372,8 +377,12 @@ def plan(target: str, fmt: str) -> None:
     from . import plan as planner
     from .plan.text import FORMATS as PLAN_FORMATS
 
+    from .plan import hubs as hubs_plan
+
     path = Path(target)
     try:
+        if _is_dir(path) and hubs_plan.is_several(path):
+            _plan_hubs(hubs_plan.of_directory_of_hubs(path), fmt)
         if _is_dir(path):
             if not (path / "main.bicep").is_file():
                 raise InputError(f"{path}: no main.bicep here; give a spec, or a directory `gen render` wrote")
@@ -385,14 +394,23 @@ def plan(target: str, fmt: str) -> None:
                 click.echo(f"gen: {target}: nothing to plan: fix the errors above first", err=True)
                 finish(EXIT_FINDINGS)
             with tempfile.TemporaryDirectory(prefix="gen-plan-") as temporary:
-                directory = Path(temporary) / analysis.topology.name
+                directory = Path(temporary) / analysis.fleet.name
                 output.write(pipeline.render_files(analysis, directory), directory)
+                if analysis.several:
+                    _plan_hubs(hubs_plan.of_directory_of_hubs(directory, source=target), fmt)
                 result = planner.of_directory(directory, source=target)
     except (compiler.CompilerNotFound, compiler.CompilerFailed, planner.PlanInputError, output.OutputConflict) as exc:
         raise InputError(str(exc)) from None
     except OSError as exc:
         raise InputError(f"{target}: cannot be read or compiled ({exc.strerror or exc})") from None
     click.echo(PLAN_FORMATS[fmt](result), nl=False)
+    finish(EXIT_FINDINGS if result.conflicts else EXIT_OK)
+
+
+def _plan_hubs(result, fmt: str) -> None:
+    from .plan import hubs as hubs_plan
+
+    click.echo(hubs_plan.FORMATS[fmt](result), nl=False)
     finish(EXIT_FINDINGS if result.conflicts else EXIT_OK)
 
 
@@ -695,7 +713,8 @@ def schema(fmt: str) -> None:
 @click.option("--example", type=click.Choice(sorted(EXAMPLES)), default="seed", show_default=True,
               help="seed: the field report's design (one circuit, one VNet branch); multi-site: two circuits, two VNet "
                    "branches and a real VPN site; hub-spoke: the seed with two spokes, the hub's own subnets inspected and "
-                   "firewall logs.")
+                   "firewall logs; multi-region: two hubs in two regions joined firewall to firewall, two circuits in a "
+                   "bow-tie, a VPN site and a spoke on each hub.")
 @click.option("--force", is_flag=True, help="Overwrite PATH if it exists.")
 def init(path: str, example: str, force: bool) -> None:
     """Write a starter spec to PATH (default spec.json) to edit and render.
@@ -704,6 +723,7 @@ def init(path: str, example: str, force: bool) -> None:
     Examples:
       gen init                                 # spec.json, the seed design
       gen init hub.json --example multi-site
+      gen init hubs.json --example multi-region      # several hubs
     """
     from importlib import resources
 

@@ -80,6 +80,12 @@ resource gateway 'Microsoft.Network/virtualNetworkGateways@2025-05-01' = {
   properties: union(
     {
       gatewayType: 'ExpressRoute'
+      // Written, not left out: a PUT without it turns it off on a gateway that runs with it on (gateways made before
+      // May 2024 do). Off, the gateway drops the routes of other VNets it hears from the circuit's edge routers, so
+      // traffic between hubs stays on their peering instead of hairpinning through the peering location
+      // (https://learn.microsoft.com/azure/expressroute/expressroute-howto-add-gateway-portal-resource-manager#enable-or-disable-vnet-to-vnet-or-vnet-to-virtual-wan-traffic-through-expressroute).
+      // A running value of true is kept through asDeployed.
+      allowRemoteVnetTraffic: false
       sku: {
         name: sku
         tier: sku
