@@ -446,7 +446,7 @@ def diff(specs: tuple[str, ...], revision: str | None, live_capture: str | None,
       gen diff --live capture spec.json
     """
     from . import diff as differ
-    from . import model, pipeline, spec
+    from . import hubs, spec
 
     if revision is not None and live_capture is not None:
         raise click.UsageError("give --git or --live, not both: OLD is either a revision or what Azure holds")
@@ -463,7 +463,11 @@ def diff(specs: tuple[str, ...], revision: str | None, live_capture: str | None,
         from .capture import Capture, CaptureError
 
         try:
-            changes = differ.compare_live(Capture(live_capture), new.topology, resource_group)
+            if new.several:  # a capture of several hubs: one folder per hub
+                changes = [c for r in new.fleet.regions
+                           for c in differ.compare_live(Capture(Path(live_capture) / r.name), r.topology, resource_group)]
+            else:
+                changes = differ.compare_live(Capture(live_capture), new.topology, resource_group)
         except CaptureError as exc:
             raise InputError(str(exc)) from None
         click.echo(differ.FORMATS[fmt](changes), nl=False)
@@ -478,15 +482,22 @@ def diff(specs: tuple[str, ...], revision: str | None, live_capture: str | None,
         raise InputError(str(exc)) from None
     except spec.SpecInputError as exc:
         raise InputError(str(exc)) from None
-    old_topology = None
+    old_fleet = None
     if old is not None:
         if spec.schema_findings(old.data):
             raise InputError(f"{old.path}: does not match the schema, so it cannot be compared (gen validate shows why)")
-        old_topology = model.build(old.data)
-    changes = differ.compare(old_topology, new.topology, resource_group)
+        old_fleet = hubs.build(old.data)
     from . import cost as costing
 
-    spent = costing.delta(old_topology, new.topology, _price_table(None))
+    changes, spent = [], None
+    try:
+        paired = hubs.pairs(old_fleet, new.fleet)
+    except ValueError as exc:
+        raise InputError(str(exc)) from None
+    for old_topology, new_topology in paired:  # hub by hub, matched by the hub VNet's name
+        changes += differ.compare(old_topology, new_topology, resource_group)
+        delta = costing.delta(old_topology, new_topology, _price_table(None))
+        spent = delta if spent is None else costing.add_deltas(spent, delta)
     if fmt == "json":
         click.echo(json.dumps({**json.loads(differ.as_json(changes)), "cost": costing.delta_json(spent)}, indent=2))
     else:
@@ -561,13 +572,18 @@ def collect(spec_file: str | None, groups: tuple[str, ...], deployment: str | No
             _report(analysis, "text")
             click.echo(f"gen: {spec_file}: fix the errors above first: a spec with errors was not deployed", err=True)
             finish(EXIT_FINDINGS)
-        t = analysis.topology
         from .verify import test_vm_nics
 
-        scopes = [f"{s.subscription_id}/{s.resource_group}" if s.subscription_id else str(s.resource_group) for s in t.scopes]
-        text = collector.script(list(groups) or scopes, deployment or t.name, t.name,
-                                t.hub.route_server.name if t.hub.route_server else None,
-                                tuple(nic for nic, _ in test_vm_nics(t)))
+        if analysis.several and (groups or deployment):
+            raise click.UsageError("a spec of several hubs captures each hub's own resource groups and deployment: give it "
+                                   "without --resource-group and --deployment")
+        scripts = []
+        for t in analysis.fleet.topologies:
+            scopes = [f"{s.subscription_id}/{s.resource_group}" if s.subscription_id else str(s.resource_group) for s in t.scopes]
+            scripts.append((t.hub_name, collector.script(list(groups) or scopes, deployment or t.name, t.name,
+                                                         t.hub.route_server.name if t.hub.route_server else None,
+                                                         tuple(nic for nic, _ in test_vm_nics(t)))))
+        text = collector.hubs_script(scripts, analysis.fleet.name) if analysis.several else scripts[0][1]
         next_step = f"gen verify {spec_file} CAPTURE"
     if script is None:
         click.echo(text, nl=False)
@@ -599,6 +615,9 @@ def verify(spec_file: str, capture: str, fmt: str) -> None:
     wrong (warnings allowed), 1 with errors (missing evidence included: a capture that proves
     nothing does not pass), 2 when the folder or a file in it is not what gen collect writes.
 
+    A spec of several hubs takes a CAPTURE folder with one folder per hub (CAPTURE/<hub>/, each
+    what gen collect writes for that hub), and checks the peerings between the hubs too.
+
     \b
     Example:
       gen verify spec.json capture --format markdown
@@ -606,9 +625,14 @@ def verify(spec_file: str, capture: str, fmt: str) -> None:
     from . import verify as verifier
     from .report import render_findings
 
-    topology = _routable_topology(spec_file)
+    analysis = _routable(spec_file)
     try:
-        findings, sessions = verifier.verify_with_ledger(topology, Path(capture))
+        if analysis.several:
+            from .verify_hubs import verify_hubs
+
+            findings, sessions = verify_hubs(analysis.fleet, Path(capture)), []
+        else:
+            findings, sessions = verifier.verify_with_ledger(analysis.topology, Path(capture))
     except verifier.CaptureError as exc:
         raise InputError(str(exc)) from None
     if fmt == "text":
@@ -641,6 +665,11 @@ def import_(capture: str, target: str | None, name: str | None, force: bool, fmt
     like any other: its findings follow. Secrets are never read: the spec names the environment
     variables as usual.
 
+    A CAPTURE of several hubs (one folder per hub, CAPTURE/<hub>/) gives a spec of `hubs`: each
+    hub imported on its own, a circuit connected to several hubs one entry with a connection per
+    hub, and what joins the hubs (their peering, the routes firewall to firewall) left to gen's
+    design of several hubs.
+
     Exit 0 when the spec covers the capture, 1 when something is left out or the spec has
     findings, 2 when the capture cannot be read.
 
@@ -657,8 +686,11 @@ def import_(capture: str, target: str | None, name: str | None, force: bool, fmt
 
     if name is not None and not name.strip():
         raise click.UsageError("an empty --name")
+    from .importer.hubs import hub_folders, import_hubs
+
     try:
-        imported = import_capture(Capture(capture), name)
+        several = _is_dir(Path(capture)) and bool(hub_folders(Path(capture)))
+        imported = import_hubs(Path(capture), name) if several else import_capture(Capture(capture), name)
     except (CaptureError, ImportFailure) as exc:
         raise InputError(str(exc)) from None
     text = json.dumps(imported.spec, indent=2) + "\n"
@@ -827,7 +859,9 @@ def cost(spec_file: str, price_file: str | None, fmt: str) -> None:
 
     table = _price_table(price_file)
     analysis = _routable(spec_file)
-    estimate = costing.estimate(analysis.topology, table)
+    estimate = None
+    for topology in analysis.fleet.topologies:  # several hubs: one estimate of every hub's lines
+        estimate = costing.combine(estimate, costing.estimate(topology, table))
     click.echo({"text": costing.as_text, "markdown": costing.as_markdown, "json": costing.as_json}[fmt](estimate), nl=False)
     finish(EXIT_FINDINGS if analysis.errors else EXIT_OK)
 
@@ -1141,11 +1175,16 @@ def device_config(spec_file: str, site: str, vendor: str, capture: str | None, t
     from .output import write_files
 
     analysis = _analyse(spec_file)
-    if analysis.topology is None or analysis.errors:
+    if analysis.fleet is None or analysis.errors:
         _report(analysis, "text")
         click.echo("gen: fix the spec first (gen validate): a device configuration of a broken design would not come up", err=True)
         finish(EXIT_FINDINGS)
-    topology = analysis.topology
+    # Of several hubs, the one whose VPN gateway the site connects to (--capture: that hub's folder of the capture).
+    region = next((r for r in analysis.fleet.regions if any(b.name == site for b in r.topology.branches)),
+                  analysis.fleet.regions[0])
+    topology = region.topology
+    if capture is not None and analysis.several:
+        capture = str(Path(capture) / region.name)
     outputs, source = None, "unknown (no --capture): placeholders"
     if capture is not None:
         from .capture import Capture, CaptureError

@@ -180,6 +180,26 @@ def script(resource_groups: list[str], deployment: str | None = None, spec_name:
     return text
 
 
+def hubs_script(scripts: list[tuple[str, str]], spec_name: str) -> str:
+    """The capture script of several hubs: each hub's own script, run into CAPTURE/<hub>/ (what gen verify and gen
+    import read for a spec of several hubs)."""
+    lines = ["#!/usr/bin/env bash", f"# Captures the {len(scripts)} hubs of {spec_name}, each into CAPTURE/<hub>/, for "
+             "`gen verify SPEC CAPTURE`. Each part is the script `gen collect` writes for that hub: read-only.",
+             "# Usage: bash collect.sh [CAPTURE]   (default: capture)", "set -uo pipefail", 'CAPTURE="${1:-capture}"',
+             "FAILED=0", ""]
+    for index, (hub, text) in enumerate(scripts):
+        marker = f"GEN_HUB_{index}_SCRIPT"
+        while marker in text:
+            marker += "_"
+        # From a file, not from stdin: a command of the script that reads stdin would eat the rest of it.
+        lines += [f"# --- hub {hub}", 'part="$(mktemp)"', f"cat > \"$part\" <<'{marker}'", text.rstrip("\n"), marker,
+                  f'bash "$part" "$CAPTURE"/{quote(hub)} || FAILED=$((FAILED + 1))', 'rm -f "$part"', ""]
+    lines += ['if [ "$FAILED" -gt 0 ]; then echo "$FAILED hub(s) not fully captured (above)" >&2; exit 1; fi']
+    text = "\n".join(lines) + "\n"
+    check_syntax(text)
+    return text
+
+
 def _template(layout, variable: str = "$gateway") -> str:
     """A capture path of capture.py's layout with a shell variable in it (the layout is decided there, once)."""
     return layout("\x00").replace("\x00", variable)

@@ -274,6 +274,18 @@ def delta(before: Topology | None, after: Topology, table: PriceTable) -> Delta:
     return Delta(estimate(before, table) if before is not None else None, estimate(after, table))
 
 
+def combine(first: Estimate | None, second: Estimate | None) -> Estimate | None:
+    """Two hubs' estimates as one (a spec of several hubs): their lines together, priced from the same table."""
+    if first is None or second is None:
+        return first or second
+    return Estimate(first.lines + second.lines, first.table, tuple(dict.fromkeys(first.assumptions + second.assumptions)),
+                    first.location if first.location == second.location else f"{first.location}, {second.location}")
+
+
+def add_deltas(first: Delta, second: Delta) -> Delta:
+    return Delta(combine(first.before, second.before), combine(first.after, second.after))
+
+
 def delta_lines(d: Delta) -> list[str]:
     """The delta in words: the summary, then each line that changes (text)."""
     cur = d.after.table.currency

@@ -218,4 +218,16 @@ def build(data: dict) -> Fleet:
     return Fleet(str(data["name"]), regions)
 
 
+def pairs(old: Fleet | None, new: Fleet) -> list[tuple[Topology | None, Topology]]:
+    """Each hub of `new` with the hub of `old` it was (the same hub VNet name; None: a new hub). A hub `old` has and
+    `new` has not is refused: removing a hub is deleting a region, done by hand (gen diff says so)."""
+    before = {str(r.topology.hub.vnet.name).lower(): r.topology for r in old.regions} if old else {}
+    after = {str(r.topology.hub.vnet.name).lower() for r in new.regions}
+    gone = sorted(name for name in before if name not in after)
+    if gone:
+        raise ValueError(f"the hub(s) of {', '.join(gone)} are gone from the new spec: gen diff compares hubs that stay or "
+                         f"come; removing a hub is removing its resource group, by hand")
+    return [(before.get(str(r.topology.hub.vnet.name).lower()), r.topology) for r in new.regions]
+
+
 __all__ = ["Fleet", "Region", "HubPeering", "build", "several", "translate", "translate_finding", "Scope", "SpecString"]

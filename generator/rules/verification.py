@@ -12,7 +12,7 @@ from ..findings import ERROR, WARNING
 # The order gen verify reports in: missing evidence first, then causes (what is set up wrong), then the effects
 # they explain (routes not learned, NIC routes), so that the first line read is the one to fix.
 EVIDENCE = ("VER008", "VER009")
-CAUSES = ("VER014", "VER001", "VER012", "VER010", "VER011", "VER002", "VER003", "VER016")
+CAUSES = ("VER014", "VER001", "VER012", "VER010", "VER011", "VER002", "VER003", "VER016", "VER019")
 from . import Rule, register
 
 UDR_LINK = "https://learn.microsoft.com/azure/virtual-network/virtual-networks-udr-overview#how-azure-selects-a-route"
@@ -104,3 +104,15 @@ OVER_LIMIT = _verify(
 NEAR_LIMIT = _verify(
     "VER018", WARNING, "A BGP session is near Azure's limit", readme_link("route-ledger"),
     "At 80 % of the limit or more: the next site, spoke or unsummarised prefix may take the session down.")
+HUB_PEERING = _verify(
+    "VER019", ERROR, "A peering between two hubs is missing, not Connected, or set up otherwise",
+    "https://learn.microsoft.com/azure/virtual-network/virtual-network-manage-peering",
+    "A spec of several hubs: each hub VNet holds a peering to every other hub's VNet, Connected, with forwarded traffic "
+    "allowed (the other firewall forwards spoke traffic over it) and neither gateway transit nor remote gateways (each "
+    "hub has its own). Without it the UDRs to the other firewall lead nowhere.")
+HAIRPIN = _verify(
+    "VER020", WARNING, "An ExpressRoute gateway of several hubs accepts other VNets' routes from the circuit",
+    "https://learn.microsoft.com/azure/expressroute/expressroute-howto-add-gateway-portal-resource-manager#enable-or-disable-vnet-to-vnet-or-vnet-to-virtual-wan-traffic-through-expressroute",
+    "allowRemoteVnetTraffic is on (gateways made before May 2024 run with it on): the gateway learns the other hubs' "
+    "spokes from the circuit's edge routers, more specific than nothing, and traffic between hubs can hairpin through "
+    "the peering location instead of the firewalls. gen writes it off; a running gateway keeps it only through asDeployed.")

@@ -1,0 +1,100 @@
+"""`gen import` of several hubs: a capture folder with one folder per hub, each imported as a hub on its own, then
+joined into one spec of `hubs`.
+
+What joins the hubs is gen's design in a spec of several, so it is not kept as a hub's own: the peering to another
+hub's VNet (peerings/ renders it), the firewall subnet's routes to another hub's firewall with its 0.0.0.0/0 ->
+Internet, and the routes that send another hub's spokes to the local firewall. A circuit connected to several hubs
+becomes one `onPremises` entry with one connection per hub (a bow-tie), each with its weight and name.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from ..capture import Capture
+from . import Imported, LeftOut, import_capture
+from .networks import item_name
+
+ONE_HUB_KEYS = ("location", "resourceGroup", "subscriptionId")
+
+
+def hub_folders(root: Path) -> list[Path]:
+    """The folders of a capture of several hubs: each one a capture of one hub (it holds resources/)."""
+    if (root / "resources").is_dir():
+        return []
+    return sorted(p for p in root.iterdir() if p.is_dir() and (p / "resources").is_dir())
+
+
+def _spokes_of(spec: dict) -> list[str]:
+    return [p for s in spec.get("spokes", []) for p in s["vnet"]["addressSpace"]]
+
+
+def _firewall_ip(spec: dict) -> str | None:
+    import ipaddress
+
+    subnet = next((s for s in spec["hub"]["vnet"]["subnets"] if s["name"] == "AzureFirewallSubnet"), None)
+    return str(ipaddress.ip_network(subnet["prefix"]).network_address + 4) if subnet and "firewall" in spec["hub"] else None
+
+
+def _strip_joining_routes(spec: dict, others: list[dict]) -> None:
+    """Drop the routes a spec of several hubs designs itself: to another hub's spokes, and the firewall subnet's 0/0."""
+    remote = {p for other in others for p in _spokes_of(other)}
+    firewalls = {ip for other in others + [spec] if (ip := _firewall_ip(other))}
+    vnets = [spec["hub"]["vnet"]] + [s["vnet"] for s in spec.get("spokes", [])]
+    for vnet in vnets:
+        for subnet in vnet["subnets"]:
+            table = subnet.get("routeTable")
+            if not table or "routes" not in table:
+                continue
+            kept = [r for r in table["routes"]
+                    if not (r.get("addressPrefix") in remote and r.get("nextHopIpAddress") in firewalls)
+                    and not (subnet["name"] == "AzureFirewallSubnet" and r.get("addressPrefix") == "0.0.0.0/0"
+                             and r.get("nextHopType") == "Internet")]
+            if kept:
+                table["routes"] = kept
+            else:
+                del table["routes"]
+
+
+def _is_other_hub_peering(item: LeftOut, others: list[dict]) -> bool:
+    names = {o["hub"]["vnet"]["name"] for o in others}
+    return "virtualNetworkPeerings" in item.resource and any(item.resource.endswith(f"-to-{n}") or f"/{n}" in item.resource
+                                                               for n in names)
+
+
+def import_hubs(root: Path, name: str | None = None) -> Imported:
+    folders = hub_folders(root)
+    parts = [(folder.name, import_capture(Capture(folder))) for folder in folders]
+    specs = [imported.spec for _, imported in parts]
+    for spec in specs:
+        _strip_joining_routes(spec, [s for s in specs if s is not spec])
+    joined: dict = {"name": item_name(name) if name else item_name(root.resolve().name)}
+    hubs, circuits, left_out, used = [], {}, [], set()
+    for (key, imported), spec in zip(parts, specs):
+        hub = {"name": item_name(key)}
+        hub.update({k: spec[k] for k in ONE_HUB_KEYS if k in spec})
+        hub.update(spec["hub"])
+        hubs.append(hub)
+        for site in spec.get("onPremises", []):
+            connection = {"hub": hub["name"]}
+            for field in ("routingWeight", "connectionName"):
+                if field in site:
+                    connection[field] = site.pop(field)
+            entry = circuits.setdefault(site["expressRouteCircuitId"].lower(), {**site, "connections": []})
+            entry["connections"].append(connection)
+        for list_name in ("branches", "spokes"):
+            joined.setdefault(list_name, []).extend({**item, "hub": hub["name"]} for item in spec.get(list_name, []))
+        joined.setdefault("testVms", []).extend(spec.get("testVms", []))
+        for key_, value in spec.get("asDeployed", {}).items():
+            joined.setdefault("asDeployed", {})[key_] = value
+        if "tags" in spec:
+            joined.setdefault("tags", spec["tags"])
+        others = [s for s in specs if s is not spec]
+        left_out += [item for item in imported.left_out if not _is_other_hub_peering(item, others)]
+        used |= imported.used
+    joined["hubs"] = hubs
+    if circuits:
+        joined["onPremises"] = list(circuits.values())
+    order = ["name", "tags", "asDeployed", "hubs", "onPremises", "branches", "spokes", "testVms"]
+    ordered = {k: joined[k] for k in order if joined.get(k)}
+    return Imported(ordered, left_out, used)
