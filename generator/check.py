@@ -38,7 +38,7 @@ class HubCheck:
 
     @property
     def name(self) -> str:
-        return self.analysis.topology.name if self.analysis and self.analysis.topology else Path(self.spec_file).stem
+        return self.analysis.fleet.name if self.analysis and self.analysis.fleet else Path(self.spec_file).stem
 
     @property
     def failed(self) -> bool:
@@ -96,7 +96,7 @@ def run(spec_files: list[str], base: str | None = None, capture: str | None = No
             except spec.SpecInputError as exc:
                 hub.input_error = str(exc)
                 continue
-            if hub.analysis.topology is None or hub.analysis.errors:
+            if hub.analysis.fleet is None or hub.analysis.errors:
                 continue  # nothing to render: the findings say why
             hub.directory = (output_dirs or {}).get(spec_file) or output.rendered_from(spec_file) or hub.analysis.default_directory()
             files = pipeline.render_files(hub.analysis, hub.directory)
@@ -109,9 +109,15 @@ def run(spec_files: list[str], base: str | None = None, capture: str | None = No
                     from . import verify
                     from .capture import Capture
 
-                    hub.verify = verify.verify(hub.analysis.topology, Path(capture))
+                    if hub.analysis.several:  # one folder per hub
+                        from .verify_hubs import verify_hubs
+
+                        hub.verify = verify_hubs(hub.analysis.fleet, Path(capture))
+                    else:
+                        hub.verify = verify.verify(hub.analysis.topology, Path(capture))
                     if base is not None:
-                        hub.changes = diff.compare_live(Capture(capture), hub.analysis.topology)
+                        hub.changes = [c for r in hub.analysis.fleet.regions for c in diff.compare_live(
+                            Capture(Path(capture) / r.name if hub.analysis.several else Path(capture)), r.topology)]
                         hub.baseline = f"what runs in Azure (the capture {capture}); the revision {base} is not used"
                 elif base is not None:
                     hub.changes, hub.baseline, hub.cost = _changes(hub, base)
@@ -124,22 +130,37 @@ def run(spec_files: list[str], base: str | None = None, capture: str | None = No
                     raise
                 hub.input_error = str(exc)
         if rendered:
+            from .plan import hubs as hubs_plan
+
+            # A spec of several hubs compiles as its deployments: each hub's folder, then the peerings'.
+            parts = [(hub, [d for stage in hubs_plan.deployments(fresh) for d in stage] if hub.analysis.several else [fresh])
+                     for hub, fresh in rendered]
             try:
-                results = compiler.build_all([fresh for _, fresh in rendered])
+                results = iter(compiler.build_all([d for _, folders in parts for d in folders]))
             except (compiler.CompilerNotFound, compiler.CompilerFailed) as exc:
                 report.no_compiler = str(exc)
                 return report
-            for (hub, fresh), result in zip(rendered, results):
-                hub.build = result
-                if result.template is not None:
-                    hub.plan = planner.from_template(result.template, result.parameter_values, hub.name, hub.spec_file)
-                    if hub.changes is not None:
-                        hub.changed_operations = _operations_of(hub.plan, hub.changes)
+            for hub, folders in parts:
+                built = [next(results) for _ in folders]
+                if not hub.analysis.several:
+                    result = built[0]
+                    hub.build = result
+                    if result.template is not None:
+                        hub.plan = planner.from_template(result.template, result.parameter_values, hub.name, hub.spec_file)
+                else:
+                    hub.build = compiler.BuildResult(folders[0].parent, built[0].compiler,
+                                                     [d for b in built for d in b.diagnostics], None, None)
+                    if all(b.template is not None for b in built):
+                        plans = {d.name: planner.from_template(b.template, b.parameter_values, f"{hub.name}/{d.name}",
+                                                               f"{hub.spec_file} ({d.name})") for d, b in zip(folders, built)}
+                        hub.plan = hubs_plan.of_plans(plans, hubs_plan.deployments(folders[0].parent), hub.spec_file)
+                if hub.plan is not None and hub.changes is not None:
+                    hub.changed_operations = _operations_of(hub.plan, hub.changes)
     return report
 
 
 def _changes(hub: HubCheck, base: str):
-    from . import diff, model
+    from . import diff, hubs
 
     raw = diff.read_revision(base, hub.spec_file)
     commit = diff.short_commit(base, hub.spec_file)
@@ -148,15 +169,37 @@ def _changes(hub: HubCheck, base: str):
 
     table = prices.load()
     if raw is None:
-        return (diff.compare(None, hub.analysis.topology), f"nothing deployed yet: the spec is not at {at}, so every "
-                f"resource is new", cost.delta(None, hub.analysis.topology, table))
-    old = spec.parse(raw, f"{base}:{hub.spec_file}")
-    if spec.schema_findings(old.data):
-        raise spec.SpecInputError(f"{old.path}: does not match the schema, so it cannot be compared")
-    before = model.build(old.data)
-    return (diff.compare(before, hub.analysis.topology),
-            f"the spec at {at}, assumed to be what runs (not checked: --capture compares with what Azure holds)",
-            cost.delta(before, hub.analysis.topology, table))
+        before, said = None, f"nothing deployed yet: the spec is not at {at}, so every resource is new"
+    else:
+        old = spec.parse(raw, f"{base}:{hub.spec_file}")
+        if spec.schema_findings(old.data):
+            raise spec.SpecInputError(f"{old.path}: does not match the schema, so it cannot be compared")
+        before = hubs.build(old.data)
+        said = f"the spec at {at}, assumed to be what runs (not checked: --capture compares with what Azure holds)"
+    try:
+        paired = hubs.pairs(before, hub.analysis.fleet)  # hub by hub
+    except ValueError as exc:
+        raise spec.SpecInputError(str(exc)) from None
+    changes, spent = [], None
+    for old_topology, new_topology in paired:
+        changes += diff.compare(old_topology, new_topology)
+        delta = cost.delta(old_topology, new_topology, table)
+        spent = delta if spent is None else cost.add_deltas(spent, delta)
+    return changes, said, spent
+
+
+def _plan_markdown(plan, title: str) -> str:
+    from .plan import hubs as hubs_plan
+    from .plan import text as plan_text
+
+    return hubs_plan.as_markdown(plan) if isinstance(plan, hubs_plan.HubsPlan) else plan_text.as_markdown(plan, title)
+
+
+def _plan_json(plan) -> str:
+    from .plan import hubs as hubs_plan
+    from .plan import text as plan_text
+
+    return hubs_plan.as_json(plan) if isinstance(plan, hubs_plan.HubsPlan) else plan_text.as_json(plan)
 
 
 def _operations_of(plan, changes) -> list:
@@ -282,7 +325,7 @@ def as_markdown(report: Report) -> str:
                           for op in hub.changed_operations]
                 lines.append("")
         elif hub.plan is not None:
-            lines.append(plan_text.as_markdown(hub.plan, f"Deployment plan of {markdown.text(hub.name)}"))
+            lines.append(_plan_markdown(hub.plan, f"Deployment plan of {markdown.text(hub.name)}"))
         if hub.verify is not None:
             lines.append(render_findings(hub.verify, "capture", "", "markdown", keep_order=True))
     return "\n".join(lines).rstrip("\n") + "\n"
@@ -310,7 +353,7 @@ def as_json(report: Report) -> str:
                 entry["compile"] = [{"file": _short_diagnostic(d, hub).split(":")[0], "line": d.line, "level": d.level,
                                      "code": d.code, "message": d.message} for d in hub.build.diagnostics]
             if hub.plan is not None:
-                entry["plan"] = json.loads(plan_text.as_json(hub.plan))
+                entry["plan"] = json.loads(_plan_json(hub.plan))
             if hub.changes is not None:
                 entry["changes"] = json.loads(diff.as_json(hub.changes))
                 entry["baseline"] = hub.baseline

@@ -37,6 +37,19 @@ class HubsPlan:
     def serial_minutes(self) -> float:
         return sum(plan.serial_minutes for stage in self.stages for _, plan in stage)
 
+    @property
+    def operations(self) -> list:
+        return [op for stage in self.stages for _, plan in stage for op in plan.operations]
+
+    @property
+    def waves(self) -> list[list]:
+        """The waves of each stage's deployments side by side (they run at once), then the next stage's."""
+        found = []
+        for stage in self.stages:
+            depth = max((len(plan.waves) for _, plan in stage), default=0)
+            found += [[op for _, plan in stage if i < len(plan.waves) for op in plan.waves[i]] for i in range(depth)]
+        return found
+
 
 def deployments(directory: Path) -> list[list[Path]]:
     """The deployments of a folder `gen render` wrote for several hubs, by stage: each hub's folder, then the peerings."""
@@ -59,6 +72,12 @@ def _across(stage: list[tuple[str, Plan]]) -> list[Conflict]:
                     if shared:
                         found.append(Conflict(a, b, tuple((kind, name, "") for kind, name, *_ in sorted(shared)), False))
     return found
+
+
+def of_plans(plans: dict[str, Plan], stages: list[list[Path]], source: str) -> HubsPlan:
+    """The plan of deployments already planned (gen check compiles them together): `plans` by folder name."""
+    staged = [[(path.name, plans[path.name]) for path in stage] for stage in stages]
+    return HubsPlan(staged, source, [c for stage in staged for c in _across(stage)])
 
 
 def of_directory_of_hubs(directory: Path, source: str | None = None) -> HubsPlan:
