@@ -107,7 +107,7 @@ def _learns(fleet: Fleet) -> list[str]:
 def readme(fleet: Fleet, source, context: dict) -> str:
     names = ", ".join(r.name for r in fleet.regions)
     lines = [comment_header("<!--"), f"# {markdown.text(fleet.name)}: {len(fleet.regions)} hubs ({markdown.text(names)})", "",
-             f"Rendered by {source.generator} from `{markdown.text(source.spec)}` (sha256 `{source.sha256[:12]}`). Each hub is "
+             f"Rendered by {source.generator} from `{markdown.text(source.spec)}` (sha256 `{source.sha256}`). Each hub is "
              "a deployment of its own in its own folder (with its own README: routes, transit, plan, cost); the global VNet "
              "peerings between the hubs are one more, in `peerings/`.", "",
              "| Hub | Region | Resource group | VNet | Firewall | Folder |", "|---|---|---|---|---|---|"]

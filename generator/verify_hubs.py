@@ -27,8 +27,8 @@ def verify_hubs(fleet: Fleet, root: Path) -> list[Finding]:
                 f"no capture of hub {region.name}: a capture of several hubs has one folder per hub ({folder}/); "
                 f"gen collect SPEC writes the script that fills them")))
             continue
-        findings += [translate_finding(f, region.paths).at_file(f.file or f"{region.name}/") for f in
-                     verify.verify(region.topology, folder)]
+        findings += [translate_finding(f, region.paths).at_file(f"{region.name}/{f.file}" if f.file else f"{region.name}/")
+                     for f in verify.verify(region.topology, folder)]
         findings += _joins(fleet, region, Capture(folder))
     return sort_findings(findings)
 

@@ -387,3 +387,25 @@ def _take_down(sessions: dict[str, list], t: Topology, failed: Failures, route_s
             lost_instance = (hub_vpn and entry["localAddress"] in down_locals) or entry["neighbor"] in down_locals
             if entry["neighbor"] in down_neighbors or lost_instance:
                 entry.update(state="Idle", routesReceived=0, connectedDuration=None)
+
+
+def write_hubs_capture(root: Path, fleet, compiled: dict) -> Path:
+    """A capture of several hubs: one folder per hub (each as write_capture writes one hub), and the peerings
+    deployment's peerings inline in each hub VNet, Connected (both sides exist once both are deployed).
+    `compiled`: folder name -> an object with `template` and `parameter_values` (each hub's and "peerings")."""
+    for region in fleet.regions:
+        c = compiled[region.name]
+        write_capture(root / region.name, c.template, c.parameter_values, region.topology,
+                      group=str(region.topology.scope.resource_group))
+    c = compiled["peerings"]
+    for body in template_puts(c.template, c.parameter_values, "peerings", str(fleet.regions[0].topology.scope.resource_group)):
+        vnet_id = body["id"].rsplit("/", 2)[0]
+        region = next(r for r in fleet.regions if vnet_id.lower().endswith(f"/{str(r.topology.hub.vnet.name).lower()}"))
+        path = root / region.name / capture.resource_file(vnet_id)
+        vnet = json.loads(path.read_text())
+        body["properties"].update(peeringState="Connected", peeringSyncLevel="FullyInSync", provisioningState="Succeeded",
+                                  resourceGuid=_guid("guid", body["id"]))
+        vnet["properties"]["virtualNetworkPeerings"].append({"id": body["id"], "name": body["name"], "etag": f'W/"{_guid(body["id"])}"',
+                                                             "type": body["type"], "properties": body["properties"]})
+        path.write_text(json.dumps(vnet, indent=2))
+    return root

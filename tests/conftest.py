@@ -34,6 +34,10 @@ ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES = ROOT / "examples"
 SEED = EXAMPLES / "seed-b2b-azfw.json"
 MULTI_SITE = EXAMPLES / "multi-site.json"
+MULTI_REGION = EXAMPLES / "multi-region.json"
+# The examples of one hub: what tests of the one-hub model (model.build, render) iterate over; the spec of several
+# hubs has tests of its own (tests/test_hubs.py).
+ONE_HUB_EXAMPLES = sorted(p for p in EXAMPLES.glob("*.json") if "hubs" not in json.loads(p.read_text("utf-8")))
 
 
 def load_example(path: Path = SEED) -> dict:
@@ -84,7 +88,9 @@ def _secret_env_placeholders() -> dict[str, str]:
                        "DC_AMSTERDAM", "DC_FRANKFURT", "SHOP_OSLO", "SHOP_LISBON", "BRANCH_NORTH", "SITE1", "SITE2", "SITE3", "B0", "B1", "B2", "B3", "O0", "O1", "O2", "O3",
                        # the hubs of tests/fixtures/captures, as gen import names their sites
                        "DUBLIN", "CORK", "GALWAY", "EREVN", "ONPREM_VNET", "AMSTERDAM", "LYON_DC", "CORK_FW1", "CORK_FW2",
-                       "DC_FRANKFURT_FRA_EDGE1", "DC_FRANKFURT_FRA_EDGE2"):
+                       "DC_FRANKFURT_FRA_EDGE1", "DC_FRANKFURT_FRA_EDGE2",
+                       # the multi-region example: one authorization per connection of a circuit to a hub
+                       "ONPREM_AMS_WEU", "ONPREM_AMS_NEU", "ONPREM_DUB_WEU", "ONPREM_DUB_NEU", "SITE_PARIS", "SITE_OSLO"):
             names[prefix + suffix] = "placeholder-secret"
     return names
 

@@ -1,0 +1,462 @@
+"""Several hubs (issue 28), on the multi-region example: two hubs in two regions, two circuits in a bow-tie, a VPN
+site and a spoke on each hub.
+
+It validates, compiles with 0 errors and 0 warnings, plans with 0 conflicts; a spoke in one region reaches a spoke
+in the other through both firewalls, both ways; on-premises reaches every spoke through the spoke's own hub; what
+survives the loss of each region, hub, circuit and the peering is stated with its Learn page or as assumed; verify
+and import read a capture of both hubs. The capture is the stand-in deployment of the compiled templates
+(tests/azure_standin.py: A STAND-IN FOR AZURE, built from what the real compiler produced).
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+
+from azure_standin import template_puts, write_hubs_capture
+from conftest import MULTI_REGION, SEED, Compiled, load_example, write_files
+from generator import capture as captured
+from generator import hubs, pipeline, resilience_hubs, routing_hubs, spec
+from generator.findings import ERROR
+from generator.importer.hubs import import_hubs
+from generator.plan import from_template
+from generator.plan import hubs as hubs_plan
+from generator.verify_hubs import verify_hubs
+from test_cli import run, write_spec
+
+FOLDERS = ("weu", "neu", "peerings")
+SPOKE_WEU, SPOKE_NEU, ONPREM, PARIS, OSLO = "10.1.16.4", "10.2.16.4", "10.20.0.4", "10.51.0.4", "10.52.0.4"
+
+
+def analyse(data: dict, tmp_path: Path, name: str = "spec.json"):
+    path = tmp_path / name
+    path.write_text(json.dumps(data))
+    return pipeline.analyse(path)
+
+
+def compile_folder(bicep_rpc, directory: Path) -> Compiled:
+    diagnostics, template = bicep_rpc.compile(directory / "main.bicep")
+    param_diagnostics, parameters = bicep_rpc.compile_params(directory / "main.bicepparam")
+    unformatted = [str(p.relative_to(directory)) for p in
+                   sorted([*directory.glob("*.bicep"), *directory.glob("modules/*.bicep"), directory / "main.bicepparam"])
+                   if bicep_rpc.format(p) != p.read_text("utf-8")]
+    return Compiled(directory, diagnostics + param_diagnostics, template, parameters, unformatted)
+
+
+@pytest.fixture(scope="module")
+def deployed(bicep_rpc, tmp_path_factory):
+    """The example rendered, every deployment compiled by the real compiler, and the stand-in capture of both hubs."""
+    root = tmp_path_factory.mktemp("hubs")
+    analysis = pipeline.analyse(MULTI_REGION)
+    out = write_files(pipeline.render_files(analysis, root / "out"), root / "out")
+    compiled = {folder: compile_folder(bicep_rpc, out / folder) for folder in FOLDERS}
+    capture = write_hubs_capture(root / "capture", analysis.fleet, compiled)
+    return analysis, out, compiled, capture
+
+
+def fresh_capture(deployed, tmp_path: Path) -> Path:
+    target = tmp_path / "capture"
+    shutil.copytree(deployed[3], target)
+    return target
+
+
+# --- the spec ----------------------------------------------------------------------------------------------------
+
+
+def test_the_example_validates_clean_and_each_hub_is_the_spec_of_one_hub():
+    analysis = pipeline.analyse(MULTI_REGION)
+    assert analysis.findings == [] and analysis.several
+    weu, neu = analysis.fleet.regions
+    assert (weu.name, str(weu.topology.location), str(weu.topology.scope.resource_group)) == ("weu", "westeurope", "rg-hub-weu")
+    assert [s.name for s in weu.topology.spokes] == ["spoke-weu-app"] and [b.name for b in neu.topology.branches] == ["site-oslo"]
+    # The bow-tie: both circuits at each hub, the local one first with the higher weight.
+    assert [(s.name, s.routing_weight) for s in weu.topology.on_premises] == [("onprem-ams", 100), ("onprem-dub", 10)]
+    assert [(s.name, s.routing_weight) for s in neu.topology.on_premises] == [("onprem-dub", 100), ("onprem-ams", 10)]
+    # One authorization key per connection: a circuit connected to two hubs needs two.
+    assert {s.env for t in analysis.fleet.topologies for s in t.secrets if s.env.startswith("ER_AUTH_KEY_")} == {
+        "ER_AUTH_KEY_ONPREM_AMS_WEU", "ER_AUTH_KEY_ONPREM_DUB_WEU", "ER_AUTH_KEY_ONPREM_AMS_NEU", "ER_AUTH_KEY_ONPREM_DUB_NEU"}
+
+
+def test_a_spec_of_one_hub_is_the_one_region_case():
+    analysis = pipeline.analyse(SEED)
+    assert not analysis.several and analysis.fleet.topologies == (analysis.topology,)
+    assert analysis.topology.remote_hubs == ()
+
+
+@pytest.mark.parametrize("mutate, path, words", [
+    (lambda d: d.update(hub={k: v for k, v in d["hubs"][0].items() if k not in ("name", "location", "resourceGroup")}),
+     "hubs", "not both"),
+    (lambda d: d.update(location="westeurope"), "location", "belongs to each hub"),
+])
+def test_hub_and_hubs_are_one_or_the_other(tmp_path, mutate, path, words):
+    data = load_example(MULTI_REGION)
+    mutate(data)
+    findings = spec.schema_findings(data)
+    assert [(f.rule_id, f.path) for f in findings] == [("SCHEMA", path)] and words in findings[0].message
+
+
+def test_a_hub_named_on_an_entry_of_a_spec_of_one_hub_is_refused():
+    data = load_example(SEED)
+    data["onPremises"][0]["hub"] = "weu"
+    assert [(f.path, f.rule_id) for f in spec.schema_findings(data)] == [("onPremises[0].hub", "SCHEMA")]
+
+
+def _rule_findings(data, tmp_path, rule_id):
+    return [f for f in analyse(data, tmp_path).findings if f.rule_id == rule_id]
+
+
+def test_hub001_an_entry_without_its_hub_or_naming_an_unknown_one(tmp_path):
+    data = load_example(MULTI_REGION)
+    del data["spokes"][0]["hub"]
+    data["branches"][1]["hub"] = "ams"
+    data["onPremises"][0]["connections"].append({"hub": "weu"})
+    found = {(f.path, f.message.split(":")[0]) for f in _rule_findings(data, tmp_path, "HUB001")}
+    assert ("spokes[0]", "'spoke-weu-app' names no hub") in found
+    assert ("branches[1].hub", "there is no hub 'ams'") in found
+    assert ("onPremises[0].connections[2].hub", "hub 'weu' is named twice") in found
+
+
+def test_hub002_names_repeat_across_hubs(tmp_path):
+    data = load_example(MULTI_REGION)
+    data["spokes"][1]["name"] = "spoke-weu-app"
+    assert [f.path for f in _rule_findings(data, tmp_path, "HUB002")] == ["spokes[1].name"]
+
+
+def test_hub003_address_spaces_overlap_across_hubs_and_the_finding_names_the_spec_path(tmp_path):
+    data = load_example(MULTI_REGION)
+    data["spokes"][1]["vnet"]["addressSpace"] = ["10.1.16.0/20"]
+    data["spokes"][1]["vnet"]["subnets"][0]["prefix"] = "10.1.16.0/24"
+    found = _rule_findings(data, tmp_path, "HUB003")
+    assert [f.path for f in found] == ["spokes[1].vnet.addressSpace[0]"] and "hub weu" in found[0].message
+
+
+def test_hub004_each_hub_needs_a_firewall_inspecting_transit(tmp_path):
+    data = load_example(MULTI_REGION)
+    del data["hubs"][1]["firewall"]
+    assert [f.path for f in _rule_findings(data, tmp_path, "HUB004")] == ["hubs[1].firewall"]
+
+
+def test_hub005_and_hub006_fastpath_across_regions_and_a_tie_on_weight(tmp_path):
+    data = load_example(MULTI_REGION)
+    data["onPremises"][0]["fastPath"] = True
+    data["onPremises"][0]["connections"][1]["routingWeight"] = 100  # neu: ams and dub both at 100
+    assert [f.path for f in _rule_findings(data, tmp_path, "HUB005")] == ["onPremises[0].fastPath"]
+    tie = _rule_findings(data, tmp_path, "HUB006")
+    assert len(tie) == 1 and "hub neu" in tie[0].message and tie[0].severity == "warning"
+
+
+def test_a_hubs_own_rule_names_the_spec_path_not_the_projection(tmp_path):
+    data = load_example(MULTI_REGION)
+    data["hubs"][1]["vpnGateway"]["asn"] = 65010  # Route Server needs 65515 on the hub VPN gateway
+    paths = {f.path for f in analyse(data, tmp_path).errors}
+    assert "hubs[1].vpnGateway.asn" in paths and not any(p.startswith("hub.") for p in paths)
+
+
+def test_the_peering_limit_counts_the_other_hubs(tmp_path):
+    data = load_example(MULTI_REGION)
+    spoke = data["spokes"][0]
+    data["spokes"] += [{**spoke, "name": f"s{i}", "vnet": {"name": f"v{i}", "addressSpace": [f"10.{100 + i // 250}.{i % 250}.0/24"],
+                                                           "subnets": [{"name": "a", "prefix": f"10.{100 + i // 250}.{i % 250}.0/24"}]}}
+                       for i in range(499)]  # 500 spokes on weu + the peering to neu
+    assert [f.path for f in _rule_findings(data, tmp_path, "SPOKE002")] == ["spokes"]
+
+
+# --- rendered, compiled, planned ------------------------------------------------------------------------------------
+
+
+@pytest.mark.compiler
+def test_every_deployment_compiles_with_no_error_or_warning_and_bicep_format_changes_nothing(deployed):
+    _, out, compiled, _ = deployed
+    assert sorted(p.name for p in out.iterdir() if p.is_dir()) == sorted(FOLDERS)
+    for folder, result in compiled.items():
+        assert [str(d) for d in result.diagnostics if d.level in ("Error", "Warning")] == [], folder
+        assert result.unformatted == [], folder
+
+
+@pytest.mark.compiler
+def test_the_peerings_are_forwarded_traffic_without_gateway_transit_one_at_a_time(deployed):
+    _, _, compiled, _ = deployed
+    template = compiled["peerings"].template
+    module = next(r for r in template["resources"].values() if r["type"] == "Microsoft.Resources/deployments")
+    assert module["copy"]["batchSize"] == 1  # each direction writes both VNets: one at a time
+    puts = template_puts(template, compiled["peerings"].parameter_values, "peerings", "rg-hub-weu")
+    assert {(p["name"], p["properties"]["remoteVirtualNetwork"]["id"].rsplit("/", 1)[-1]) for p in puts} == {
+        ("vnet-hub-weu-to-vnet-hub-neu", "vnet-hub-neu"), ("vnet-hub-neu-to-vnet-hub-weu", "vnet-hub-weu")}
+    for p in puts:
+        assert {k: p["properties"][k] for k in ("allowForwardedTraffic", "allowGatewayTransit", "useRemoteGateways")} == {
+            "allowForwardedTraffic": True, "allowGatewayTransit": False, "useRemoteGateways": False}
+    assert {p["id"].split("/resourceGroups/")[1].split("/")[0] for p in puts} == {"rg-hub-weu", "rg-hub-neu"}
+
+
+@pytest.mark.compiler
+def test_each_hub_writes_its_firewall_routes_to_the_other_and_no_hairpin(deployed):
+    _, _, compiled, _ = deployed
+    for folder, other_spoke, other_firewall in (("weu", "10.2.16.0/20", "10.2.2.4"), ("neu", "10.1.16.0/20", "10.1.2.4")):
+        puts = template_puts(compiled[folder].template, compiled[folder].parameter_values, folder, f"rg-hub-{folder}")
+        table = next(p for p in puts if p["name"] == f"vnet-hub-{folder}-AzureFirewallSubnet-rt")
+        routes = {(r["properties"]["addressPrefix"], r["properties"]["nextHopType"], r["properties"].get("nextHopIpAddress"))
+                  for r in table["properties"]["routes"]}
+        assert routes == {("0.0.0.0/0", "Internet", None), (other_spoke, "VirtualAppliance", other_firewall)}
+        assert table["properties"]["disableBgpRoutePropagation"] is False  # the firewall learns on-premises
+        gateway = next(p for p in puts if p["name"] == f"ergw-{folder}")
+        assert gateway["properties"]["allowRemoteVnetTraffic"] is False
+        own_firewall = "10.1.2.4" if folder == "weu" else "10.2.2.4"
+        spoke = next(p for p in puts if p["name"] == f"vnet-spoke-{folder}-app-rt")
+        assert (other_spoke, own_firewall) in {(r["properties"]["addressPrefix"], r["properties"].get("nextHopIpAddress"))
+                                               for r in spoke["properties"]["routes"]}
+
+
+@pytest.mark.compiler
+def test_the_plan_deploys_the_hubs_at_once_then_the_peerings_with_no_conflict(deployed):
+    _, out, compiled, _ = deployed
+    plans = {f: from_template(c.template, c.parameter_values, f, f) for f, c in compiled.items()}
+    plan = hubs_plan.of_plans(plans, hubs_plan.deployments(out), "multi-region")
+    assert [[name for name, _ in stage] for stage in plan.stages] == [["neu", "weu"], ["peerings"]]
+    assert plan.conflicts == []
+    assert plan.total_minutes < plan.serial_minutes  # the hubs run at once
+    assert plan.total_minutes == pytest.approx(max(plans["weu"].total_minutes, plans["neu"].total_minutes)
+                                               + plans["peerings"].total_minutes)
+
+
+@pytest.mark.compiler
+def test_gen_build_and_gen_plan_take_the_folder_of_several_hubs(deployed):
+    _, out, _, _ = deployed
+    built = run("build", str(out))
+    assert built.exit_code == 0, built.output
+    assert built.output.count("0 error(s), 0 warning(s)") == 3
+    planned = run("plan", str(out))
+    assert planned.exit_code == 0 and "stage 1: neu, weu" in planned.output and "stage 2: peerings" in planned.output
+
+
+# --- traces across hubs -----------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("source, destination, forward", [
+    (SPOKE_WEU, SPOKE_NEU, ("afw-weu", "afw-neu")),
+    (SPOKE_NEU, SPOKE_WEU, ("afw-neu", "afw-weu")),
+])
+def test_a_spoke_reaches_the_other_regions_spoke_through_both_firewalls_both_ways(source, destination, forward):
+    fleet = pipeline.analyse(MULTI_REGION).fleet
+    result = routing_hubs.trace(fleet, source, destination, protocol="TCP", port=443)
+    assert result.verdict == "delivered" and result.inspected
+    assert result.forward_path.firewalls == forward and result.return_path.firewalls == tuple(reversed(forward))
+    assert all(name in result.allowed_by for name in forward)  # each region's policy lets it through
+    denied = routing_hubs.trace(fleet, source, destination, protocol="TCP", port=22)
+    assert denied.verdict == "denied" and denied.denied_by.startswith(forward[0])
+
+
+@pytest.mark.parametrize("spoke, gateway, circuit", [(SPOKE_WEU, "ergw-weu", "er-amsterdam"), (SPOKE_NEU, "ergw-neu", "er-dublin")])
+def test_on_premises_reaches_every_spoke_through_its_own_hub_and_local_circuit(spoke, gateway, circuit):
+    fleet = pipeline.analyse(MULTI_REGION).fleet
+    result = routing_hubs.trace(fleet, ONPREM, spoke, protocol="TCP", port=443)
+    assert result.verdict == "delivered" and result.inspected
+    assert result.forward_path.hops[1] == gateway and len(set(result.forward_path.firewalls)) == 1
+    assert any(f"circuit {circuit}" in hop and "weight 100 over 10" in hop for hop in result.return_path.hops)
+
+
+def test_a_vpn_site_does_not_reach_the_other_region_by_design_and_says_why():
+    fleet = pipeline.analyse(MULTI_REGION).fleet
+    result = routing_hubs.trace(fleet, PARIS, OSLO)
+    assert result.verdict == "no-route" and result.where == "branch:site-paris"
+    assert "Route Servers do not carry routes between regions" in result.forward_path.reason
+    assert "route-server-faq" in result.forward_path.reason
+    assert routing_hubs.trace(fleet, PARIS, ONPREM).verdict == "delivered"  # its own region's transit stays
+
+
+def test_gen_trace_and_routes_cross_hubs_from_the_cli():
+    traced = run("trace", str(MULTI_REGION), "--from", SPOKE_WEU, "--to", SPOKE_NEU, "--protocol", "tcp", "--port", "443")
+    assert traced.exit_code == 0 and "afw-weu (10.1.2.4) → afw-neu (10.2.2.4)" in traced.output
+    down = run("trace", str(MULTI_REGION), "--from", SPOKE_WEU, "--to", SPOKE_NEU, "--fail", "peering:weu-neu")
+    assert down.exit_code == 1 and "black-holed at peering weu-neu" in down.output and "virtual-networks-udr-overview" in down.output
+    routes = run("routes", str(MULTI_REGION), "--at", "weu/firewall-subnet")
+    assert routes.exit_code == 0 and "VNetGlobalPeering" in routes.output and "afw-neu (10.2.2.4)" in routes.output
+    assert "== hub neu" not in routes.output
+    bad = run("trace", str(MULTI_REGION), "--from", SPOKE_WEU, "--to", SPOKE_NEU, "--fail", "region:ams")
+    assert bad.exit_code == 2 and "region:weu" in bad.stderr
+
+
+# --- what survives ----------------------------------------------------------------------------------------------
+
+
+def test_resilience_states_what_survives_each_region_hub_circuit_and_the_peering():
+    fleet = pipeline.analyse(MULTI_REGION).fleet
+    result = resilience_hubs.analyse(fleet)
+    outcomes = {o.failure.label: o for o in result.outcomes}
+    assert set(outcomes) == {"region:weu", "region:neu", "hub:weu", "hub:neu", "peering:weu-neu", "circuit:onprem-ams",
+                             "circuit:onprem-dub"}
+    # A region lost: its own flows go with it, the other region's keep working over either circuit.
+    weu = outcomes["region:weu"]
+    assert weu.count(resilience_hubs.BROKEN) == 0 and weu.count(resilience_hubs.KEPT) == 3
+    kept = {flow for flow, effect, _ in weu.effects if effect == resilience_hubs.KEPT}
+    assert "onprem-ams / onprem-dub ↔ spoke-neu-app" in kept
+    # A circuit of the bow-tie lost: the other circuit carries the same network to both hubs.
+    for circuit in ("circuit:onprem-ams", "circuit:onprem-dub"):
+        assert outcomes[circuit].broken == [] and outcomes[circuit].count(resilience_hubs.KEPT) == 7
+    assert outcomes["peering:weu-neu"].broken == ["spoke-weu-app ↔ spoke-neu-app (peering weu-neu)"]
+    # Each behaviour has its Learn page, or says it is assumed.
+    said = resilience_hubs.behaviours(result)
+    assert said and all(b.source.startswith("https://learn.microsoft.com/") or b.assumed for b in said)
+    assert any(b.assumed and "region" in b.text for b in said)
+    assert any("designing-for-disaster-recovery" in b.source for b in said)
+
+
+def test_a_circuit_down_fails_over_to_the_other_circuit_at_both_hubs():
+    fleet = pipeline.analyse(MULTI_REGION).fleet
+    failed = routing_hubs.parse_hub_failures(fleet, ["circuit:onprem-ams"])
+    result = routing_hubs.trace(fleet, SPOKE_WEU, ONPREM, failed=failed)
+    assert result.verdict == "partial" and result.forward_path.hops[-1] == "onprem-dub (10.20.0.4)"
+    assert result.return_path.hops[:2] == ("onprem-dub (10.20.0.4)", "ergw-weu")
+
+
+def test_gen_resilience_of_several_hubs():
+    result = run("resilience", str(MULTI_REGION), "--format", "json")
+    assert result.exit_code == 0
+    document = json.loads(result.output)
+    assert document["flows"] == 10 and {o["down"] for o in document["outcomes"]} >= {"region:weu", "circuit:onprem-dub"}
+
+
+# --- verify and import of both hubs -------------------------------------------------------------------------------
+
+
+@pytest.mark.compiler
+def test_verify_passes_on_the_stand_in_deployment_of_both_hubs(deployed):
+    analysis, _, _, capture = deployed
+    assert verify_hubs(analysis.fleet, capture) == []
+    result = run("verify", str(MULTI_REGION), str(capture))
+    assert result.exit_code == 0 and "routes as designed" in result.output
+
+
+def _edit_vnet(capture: Path, hub: str, vnet: str, change) -> None:
+    path = next((capture / hub / "resources").rglob(f"{vnet}.json"))
+    body = json.loads(path.read_text())
+    change(body)
+    path.write_text(json.dumps(body))
+
+
+@pytest.mark.compiler
+@pytest.mark.parametrize("change, words", [
+    (lambda b: b["properties"].update(virtualNetworkPeerings=[]), "has no peering to vnet-hub-weu"),
+    (lambda b: b["properties"]["virtualNetworkPeerings"][-1]["properties"].update(peeringState="Initiated"), "is Initiated, not Connected"),
+    (lambda b: b["properties"]["virtualNetworkPeerings"][-1]["properties"].update(allowGatewayTransit=True), "allowGatewayTransit is True"),
+])
+def test_verify_reports_a_peering_between_hubs_missing_half_made_or_lending_its_gateways(deployed, tmp_path, change, words):
+    analysis, _, _, _ = deployed
+    capture = fresh_capture(deployed, tmp_path)
+    _edit_vnet(capture, "neu", "vnet-hub-neu", change)
+    found = [f for f in verify_hubs(analysis.fleet, capture) if f.rule_id == "VER019"]
+    assert len(found) == 1 and found[0].path == "hubs[1].vnet" and words in found[0].message and found[0].severity == ERROR
+
+
+@pytest.mark.compiler
+def test_verify_warns_of_a_gateway_that_accepts_other_vnets_routes_and_of_a_hub_not_captured(deployed, tmp_path):
+    analysis, _, _, _ = deployed
+    capture = fresh_capture(deployed, tmp_path)
+    path = next((capture / "weu" / "resources").rglob("ergw-weu.json"))
+    body = json.loads(path.read_text())
+    body["properties"]["allowRemoteVnetTraffic"] = True
+    path.write_text(json.dumps(body))
+    shutil.rmtree(capture / "neu")
+    found = {(f.rule_id, f.path) for f in verify_hubs(analysis.fleet, capture)}
+    assert ("VER020", "hubs[0].expressRouteGateway") in found and ("VER008", "hubs[1]") in found
+
+
+@pytest.mark.compiler
+def test_a_finding_of_one_hubs_capture_names_the_file_in_that_hubs_folder(deployed, tmp_path):
+    analysis, _, _, _ = deployed
+    capture = fresh_capture(deployed, tmp_path)
+    _edit_vnet(capture, "neu", "vnet-hub-neu", lambda b: [s["properties"].pop("routeTable", None) for s in b["properties"]["subnets"]
+                                                           if s["name"] == "GatewaySubnet"])
+    found = [f for f in verify_hubs(analysis.fleet, capture) if f.rule_id == "VER010"]
+    assert found and all(f.path == "vnet-hub-neu/GatewaySubnet" and f.file.startswith("neu/resources/") for f in found)
+
+
+@pytest.mark.compiler
+def test_import_of_both_hubs_gives_a_spec_of_hubs_that_renders_what_runs(deployed, bicep_rpc, tmp_path):
+    """Adopting is a no-op: the imported spec renders to the same resources the capture holds (test VMs are not part of
+    a hub's design: import leaves them alone, and says so)."""
+    analysis, out, compiled, capture = deployed
+    imported = import_hubs(capture, "multi-region")
+    data = imported.spec
+    assert [h["name"] for h in data["hubs"]] == ["neu", "weu"]
+    ams = next(s for s in data["onPremises"] if s["name"] == "onprem-ams")
+    assert sorted((c["hub"], c["routingWeight"]) for c in ams["connections"]) == [("neu", 10), ("weu", 100)]
+    assert {s["name"]: s["hub"] for s in data["spokes"]} == {"spoke-weu-app": "weu", "spoke-neu-app": "neu"}
+    firewall_subnet = next(s for h in data["hubs"] for s in h["vnet"]["subnets"] if s["name"] == "AzureFirewallSubnet")
+    assert "routes" not in firewall_subnet.get("routeTable", {})  # the routes between hubs are gen's design again
+    assert {item.resource.split()[0] for item in imported.left_out} == {"connections", "virtualMachines", "networkInterfaces"}
+    again = analyse(data, tmp_path)
+    assert again.findings == [], again.findings
+    rendered = write_files(pipeline.render_files(again, tmp_path / "again"), tmp_path / "again")
+
+    def resources(folder_compiled: dict) -> dict:
+        found = {}
+        for folder, c in folder_compiled.items():
+            for body in template_puts(c.template, c.parameter_values, folder, f"rg-hub-{folder}" if folder != "peerings" else "rg-hub-weu"):
+                if body["type"] not in ("Microsoft.Compute/virtualMachines", "Microsoft.Network/networkInterfaces"):
+                    found[body["id"].lower()] = json.dumps(body, sort_keys=True, default=str)
+        return found
+
+    before = resources(compiled)
+    after = resources({folder: compile_folder(bicep_rpc, rendered / folder) for folder in FOLDERS})
+    assert after == before
+
+
+@pytest.mark.compiler
+def test_gen_import_and_collect_of_several_hubs_from_the_cli(deployed, tmp_path):
+    _, _, _, capture = deployed
+    result = run("import", str(capture), "--name", "multi-region", "-o", str(tmp_path / "hubs.json"))
+    assert result.exit_code == 1 and "leaves 6 thing(s) out" in result.stderr  # the test VMs and the assumed prefixes
+    assert "hubs" in json.loads((tmp_path / "hubs.json").read_text())
+    script = run("collect", str(MULTI_REGION))
+    assert script.exit_code == 0 and '"$CAPTURE"/weu' in script.output and '"$CAPTURE"/neu' in script.output
+    assert run("collect", str(MULTI_REGION), "-g", "rg-x").exit_code == 2
+
+
+# --- the rest of the commands -------------------------------------------------------------------------------------
+
+
+def test_gen_diff_compares_hub_by_hub_with_the_cost_of_both(tmp_path):
+    data = load_example(MULTI_REGION)
+    data["spokes"][1]["vnet"]["subnets"].append({"name": "snet-db", "prefix": "10.2.17.0/24"})
+    new = write_spec(tmp_path, data)
+    result = run("diff", str(MULTI_REGION), str(new))
+    assert result.exit_code == 0 and "create" in result.output and "vnet-spoke-neu-app/snet-db" in result.output
+    assert run("diff", str(SEED), str(MULTI_REGION)).exit_code == 2  # a hub removed is not a diff
+
+
+def test_gen_cost_adds_every_hubs_lines():
+    result = run("cost", str(MULTI_REGION))
+    assert result.exit_code == 0 and "ergw-weu" in result.output and "ergw-neu" in result.output
+
+
+def test_the_readme_of_the_hubs_shows_both_hubs_the_deploy_order_and_what_each_side_learns():
+    analysis = pipeline.analyse(MULTI_REGION)
+    text = pipeline.render_files(analysis, Path("out/multi-region"))["README.md"]
+    assert "| weu | westeurope | rg-hub-weu |" in text and "| neu | northeurope | rg-hub-neu |" in text
+    deploy = text.split("```sh")[1].split("```")[0]
+    assert deploy.index("weu/main.bicep") < deploy.index("wait") < deploy.index("peerings/main.bicep")
+    assert "Route Servers do not exchange routes over peering" in text and "by design" in text
+    assert "hub_weu <-->" in text  # the diagram joins the hubs
+
+
+def test_device_config_of_a_site_comes_from_its_own_hub():
+    result = run("device-config", str(MULTI_REGION), "site-oslo", "--vendor", "strongswan")
+    assert result.exit_code == 0 and "vpngw-neu" in result.output
+
+
+def test_gen_init_offers_the_multi_region_example(tmp_path):
+    result = run("init", str(tmp_path / "hubs.json"), "--example", "multi-region")
+    assert result.exit_code == 0 and "hubs" in json.loads((tmp_path / "hubs.json").read_text())
+    assert run("validate", str(tmp_path / "hubs.json")).exit_code == 0
+
+
+def test_the_projection_translates_paths_back_to_the_spec():
+    fleet = hubs.build(load_example(MULTI_REGION))
+    neu = fleet.region("neu")
+    assert neu.spec_path("hub.vpnGateway.asn") == "hubs[1].vpnGateway.asn"
+    assert neu.spec_path("spokes[0].vnet") == "spokes[1].vnet"
+    assert neu.spec_path("onPremises[0].routingWeight") == "onPremises[1].connections[0].routingWeight"
+    assert hubs.translate_text("see spokes[0] and hub.firewall", neu.paths) == "see spokes[1] and hubs[1].firewall"
