@@ -8,12 +8,22 @@ from __future__ import annotations
 import json
 
 
+def _target(schema: dict, ref: str) -> dict:
+    """The node a local `$ref` (`#/$defs/hub/properties/vnet`) points at."""
+    node = schema
+    for part in ref.lstrip("#/").split("/"):
+        node = node[part]
+    return node
+
+
 def _resolve(schema: dict, node: dict) -> dict:
     """Follow `$ref` into `$defs`, keeping the referring node's own description."""
     while "$ref" in node:
-        target = schema["$defs"][node["$ref"].rsplit("/", 1)[-1]]
-        node = {**target, **{k: v for k, v in node.items() if k != "$ref"}}
+        node = {**_target(schema, node["$ref"]), **{k: v for k, v in node.items() if k != "$ref"}}
     return node
+
+
+HUB_FIELD = "#/$defs/hub/properties/"  # an entry of `hubs` takes the fields of `hub`: listed once, under `hub`
 
 
 def _type(node: dict) -> str:
@@ -54,7 +64,11 @@ def fields(schema: dict) -> list[tuple[str, str, bool, str, str]]:
         for name, child in node.get("properties", {}).items():
             if (path.endswith("[]") and name == "kind" and note) or name == "$comment":
                 continue  # a kind is listed once; `$comment` is allowed everywhere, said once below the table
-            walk(child, f"{path}.{name}" if path else name, name in node.get("required", []), note)
+            where = f"{path}.{name}" if path else name
+            if str(child.get("$ref", "")).startswith(HUB_FIELD):
+                rows.append((where, "object", name in node.get("required", []), "", f"As `hub.{name}` (below)."))
+                continue
+            walk(child, where, name in node.get("required", []), note)
 
     walk(schema, "", True)
     return rows

@@ -28,7 +28,7 @@ def test_readme_has_the_two_commands_and_every_rule():
     assert "make demo" in readme and "make test" in readme
     for rule in all_rules():
         assert f"[{rule.id}]" in readme, rule.id
-    assert len(update_readme.SECTION.findall(readme)) == 9
+    assert len(update_readme.SECTION.findall(readme)) == 11
 
 
 def test_pre_commit_example_is_a_local_hook_the_hooks_file_also_offers():
