@@ -511,7 +511,8 @@ class OnPremisesSite:
 
     @property
     def secret_env(self) -> str:
-        # An authorization is redeemed by one connection: a circuit connected to two hubs needs one key per hub.
+        # "one authorization per virtual network" (https://learn.microsoft.com/powershell/module/az.network/
+        # add-azexpressroutecircuitauthorization, read 2026-12): a circuit connected to two hubs needs one key per hub.
         return f"ER_AUTH_KEY_{env_suffix(self.name)}" + (f"_{env_suffix(self.hub_name)}" if self.hub_name else "")
 
 

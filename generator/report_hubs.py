@@ -128,7 +128,8 @@ def readme(fleet: Fleet, source, context: dict) -> str:
     folder, group, subscription = context["deploy_order"][-1]
     lines += [f"az deployment group create -g {group}{subscription} -f {folder}/main.bicep -p {folder}/main.bicepparam",
               "```", "", "Each hub's secrets are named in its README; a circuit connected to several hubs needs one "
-              "authorization key per connection (`ER_AUTH_KEY_<SITE>_<HUB>`): an authorization is redeemed once.", "",
+              "authorization key per connection (`ER_AUTH_KEY_<SITE>_<HUB>`): \"one authorization per virtual network\" "
+              "([Learn](https://learn.microsoft.com/powershell/module/az.network/add-azexpressroutecircuitauthorization)).", "",
               "## Between the hubs", "",
               f"- **Peering** both ways, `allowForwardedTraffic: true`, `allowGatewayTransit: false`, `useRemoteGateways: false`: "
               f"each hub has gateways of its own, and two hubs on one circuit must not lend theirs "
