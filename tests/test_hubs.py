@@ -113,7 +113,9 @@ def test_hub001_an_entry_without_its_hub_or_naming_an_unknown_one(tmp_path):
     del data["spokes"][0]["hub"]
     data["branches"][1]["hub"] = "ams"
     data["onPremises"][0]["connections"].append({"hub": "weu"})
+    data["testVms"].append({"name": "vm-hub", "vnet": "hub", "subnet": "snet-app"})  # "hub" names no hub of several
     found = {(f.path, f.message.split(":")[0]) for f in _rule_findings(data, tmp_path, "HUB001")}
+    assert ("testVms[2].vnet", "'hub' is no hub, VNet branch or spoke of this spec") in found
     assert ("spokes[0]", "'spoke-weu-app' names no hub") in found
     assert ("branches[1].hub", "there is no hub 'ams'") in found
     assert ("onPremises[0].connections[2].hub", "hub 'weu' is named twice") in found

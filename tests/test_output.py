@@ -208,7 +208,7 @@ def test_committed_example_output_is_fresh():
 
     for spec in sorted(EXAMPLES.glob("*.json")):
         analysis = pipeline.analyse(spec)
-        directory = ROOT / "out" / analysis.topology.name
+        directory = ROOT / "out" / analysis.fleet.name
         files = pipeline.render_files(analysis, directory)
         assert output.check(files, directory) == [], f"{directory} is stale: run `make out`"
 

@@ -7,8 +7,8 @@ import json
 
 import pytest
 
-from conftest import EXAMPLES, load_example, render_data, variant
-from generator import diagram, logs, model
+from conftest import EXAMPLES, MULTI_REGION, ONE_HUB_EXAMPLES, load_example, render_data, variant
+from generator import diagram, logs, model, pipeline
 from parsers import mermaid_blocks, parse
 from test_topologies import VARIANTS
 
@@ -36,10 +36,16 @@ def _hostile(data: dict) -> None:
 
 def test_every_example_readme_diagram_parses(tmp_path):
     texts = {}
-    for path in sorted(EXAMPLES.glob("*.json")):
+    for path in ONE_HUB_EXAMPLES:
         blocks = mermaid_blocks(render_data(load_example(path), path.name)["README.md"])
         assert len(blocks) == 1, path.name
         texts[path.name] = blocks[0]
+    # Several hubs: the README of the hubs and each hub's own.
+    several = pipeline.render_files(pipeline.analyse(MULTI_REGION), tmp_path / "multi-region")
+    for name in ("README.md", "weu/README.md", "neu/README.md"):
+        blocks = mermaid_blocks(several[name])
+        assert len(blocks) == 1, name
+        texts[f"multi-region {name}"] = blocks[0]
     assert "hub-spoke.json" in texts
     verdicts = parse("mermaid", texts, tmp_path)
     assert {name: (v["ok"], v.get("type"), v.get("error")) for name, v in verdicts.items()} == {

@@ -150,6 +150,11 @@ EXAMPLE_WARNINGS: dict[str, list[tuple[str, str]]] = {
 
 
 def run_rules(data: dict):
+    """Every rule on a schema-valid spec: of one hub, or of several (each hub's rules and the HUB rules)."""
+    if "hubs" in data:
+        from generator import hubs
+
+        return rules.check_fleet(hubs.build(data), data)
     return rules.check(model.build(data), data)
 
 
@@ -221,7 +226,7 @@ def test_rule_metadata():
         assert r.severity in ("error", "warning"), r.id
         assert r.description and r.description != r.title and len(r.description) > len(r.title), r.id
         assert r.link.startswith(("https://", "README.md#")), r.id  # the links themselves: test_cli
-        if r.stage == "rules":
+        if r.stage in ("rules", "hubs"):
             assert re.fullmatch(r"[A-Z]+[0-9]{3}", r.id), r.id
             assert r.link.startswith("https://learn.microsoft.com/"), r.id
             assert r.check is not None, r.id
@@ -232,20 +237,27 @@ def test_one_catalogue_holds_the_schema_stage_and_acceptance_rules():
     assert ids[:4] == ["INPUT", "JSON001", "SCHEMA", "SEC000"]
     tail = ids[ids.index("ACC001"):]  # acceptances, then gen plan's and gen verify's checks, in that order
     assert tail[:3] == ["ACC001", "ACC002", "PLAN001"]
-    assert [i for i in tail if i.startswith("VER")] == [f"VER{i:03}" for i in range(1, 19)]
+    assert [i for i in tail if i.startswith("VER")] == [f"VER{i:03}" for i in range(1, 21)]
+    hub_rules = [i for i in ids if i.startswith("HUB")]  # the rules over several hubs come after each hub's own
+    assert hub_rules == [f"HUB{i:03}" for i in range(1, 7)] and ids.index("HUB001") > ids.index("SPOKE001")
     assert len(ids) == len(set(ids))
 
 
 # Error rules whose bad spec is too big for a fixture file: where each is tested instead.
 TESTED_ELSEWHERE = {"SPOKE002": "tests/test_spokes.py::test_more_spokes_than_a_vnet_takes_peerings (501 spokes)",
-                    "LIM001": "tests/test_ledger.py (4,001 prefixes at, under and over each limit)"}
+                    "LIM001": "tests/test_ledger.py (4,001 prefixes at, under and over each limit)",
+                    # A spec of several hubs is too big for a fixture file: each rule has its test in tests/test_hubs.py.
+                    "HUB001": "tests/test_hubs.py::test_hub001_an_entry_without_its_hub_or_naming_an_unknown_one",
+                    "HUB002": "tests/test_hubs.py::test_hub002_names_repeat_across_hubs",
+                    "HUB003": "tests/test_hubs.py::test_hub003_address_spaces_overlap_across_hubs_and_the_finding_names_the_spec_path",
+                    "HUB004": "tests/test_hubs.py::test_hub004_each_hub_needs_a_firewall_inspecting_transit"}
 
 
 def test_every_error_rule_has_a_fixture():
     covered = {rule_id for rule_id, _ in EXPECTED.values()} | set(TESTED_ELSEWHERE)
     # INPUT, SCHEMA and SEC000 (tests/test_cli.py feeds them unreadable and misshapen specs) and PLAN001
     # (tests/test_plan.py breaks a compiled template) are not rules over a spec.
-    missing = [r.id for r in rules.all_rules() if r.severity == ERROR and r.stage in ("rules", "acceptances")
+    missing = [r.id for r in rules.all_rules() if r.severity == ERROR and r.stage in ("rules", "hubs", "acceptances")
                and r.id not in covered]
     assert missing == []
 

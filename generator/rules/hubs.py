@@ -33,7 +33,8 @@ def hub_rule(rule_id: str, title: str, link: str, severity: str = ERROR):
 @hub_rule("HUB001", "An entry names no hub of `hubs`, or one that does not exist", PEERING_LINK)
 def names_its_hub(fleet, data):
     """In a spec of several hubs each on-premises circuit, branch and spoke says which hub it connects to (`hub`, or
-    `connections` for a circuit connected to several), and each hub it names is one of `hubs`, once."""
+    `connections` for a circuit connected to several), and each hub it names is one of `hubs`, once; a test VM names
+    the hub (by its name), VNet branch or spoke it lives in."""
     known = [h["name"] for h in data["hubs"]]
     for list_name in ("onPremises", "branches", "spokes"):
         for i, entry in enumerate(data.get(list_name, [])):
@@ -53,6 +54,12 @@ def names_its_hub(fleet, data):
                 elif name in seen:
                     yield where, f"hub {name!r} is named twice: a circuit has one connection per hub"
                 seen.add(name)
+    # A test VM lives in a hub (named by the hub's name), a VNet branch or a spoke: one of some hub.
+    places = known + [e.get("name") for key in ("branches", "spokes") for e in data.get(key, []) if e.get("kind", "vnet") == "vnet"]
+    for i, vm in enumerate(data.get("testVms", [])):
+        if vm.get("vnet") not in places:
+            yield f"testVms[{i}].vnet", (f"{vm.get('vnet')!r} is no hub, VNet branch or spoke of this spec: name a hub "
+                                         f"({', '.join(known)}), a VNet branch or a spoke")
 
 
 @hub_rule("HUB002", "Names of hubs, sites, branches and spokes repeat across hubs", PEERING_LINK)

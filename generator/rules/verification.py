@@ -111,7 +111,7 @@ HUB_PEERING = _verify(
     "allowed (the other firewall forwards spoke traffic over it) and neither gateway transit nor remote gateways (each "
     "hub has its own). Without it the UDRs to the other firewall lead nowhere.")
 HAIRPIN = _verify(
-    "VER020", WARNING, "An ExpressRoute gateway of several hubs accepts other VNets' routes from the circuit",
+    "VER020", WARNING, "A gateway of several hubs accepts other VNets' routes from the circuit",
     "https://learn.microsoft.com/azure/expressroute/expressroute-howto-add-gateway-portal-resource-manager#enable-or-disable-vnet-to-vnet-or-vnet-to-virtual-wan-traffic-through-expressroute",
     "allowRemoteVnetTraffic is on (gateways made before May 2024 run with it on): the gateway learns the other hubs' "
     "spokes from the circuit's edge routers, more specific than nothing, and traffic between hubs can hairpin through "
