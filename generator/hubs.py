@@ -119,6 +119,8 @@ def _project(data: dict, index: int) -> tuple[dict, dict]:
     for key in SHARED_FIELDS:
         if key in data:
             projected[key] = data[key]
+    if "tags" in hub:  # the hub's own tags over the spec's
+        projected["tags"] = {**data.get("tags", {}), **hub["tags"]}
     local_vnets = {name}
     for list_name in ("onPremises", "branches", "spokes"):
         kept = []
@@ -204,6 +206,20 @@ def _of_hub(topology: Topology, name: str) -> Topology:
     return replace(topology, hub_name=name, on_premises=tuple(replace(s, hub_name=name) for s in topology.on_premises))
 
 
+def _share_as_deployed(topologies: list[Topology]) -> list[Topology]:
+    """Each hub keeps the `asDeployed` entries that name a resource it renders; an entry no hub renders stays with the
+    first, whose ASD001 reports it (once, not once per hub)."""
+    from .inventory import written, written_for
+
+    owned = []
+    for t in topologies:
+        renders = written(t)
+        owned.append(tuple(e for e in t.as_deployed if written_for(renders, str(e.key)) is not None))
+    claimed = {str(e.path) for entries in owned for e in entries}
+    orphans = tuple(e for e in topologies[0].as_deployed if str(e.path) not in claimed) if topologies else ()
+    return [replace(t, as_deployed=entries + (orphans if i == 0 else ())) for i, (t, entries) in enumerate(zip(topologies, owned))]
+
+
 def build(data: dict) -> Fleet:
     """The hubs of a schema-valid spec: one region for `hub`, one per entry of `hubs`."""
     if not several(data):
@@ -211,6 +227,7 @@ def build(data: dict) -> Fleet:
     projected = [_project(data, i) for i in range(len(data["hubs"]))]
     alone = [_of_hub(model.build({k: v for k, v in p.items() if k != "acceptedWarnings"}), data["hubs"][i]["name"])
              for i, (p, _) in enumerate(projected)]
+    alone = _share_as_deployed(alone)
     remotes = [_remote(projected[i][0], t, i) for i, t in enumerate(alone)]
     regions = tuple(
         Region(data["hubs"][i]["name"], i, p, replace(t, remote_hubs=tuple(r for j, r in enumerate(remotes) if j != i)), paths)

@@ -272,3 +272,22 @@ def _subnet_user(t: Topology, vnet, name: str) -> str | None:
     if name == "GatewaySubnet":
         return "the branch VPN gateway"
     return None
+
+
+def written(topology) -> dict[tuple[str, str, str], tuple[str, set[str]]]:
+    """(resource_key, subscription, group) of every resource the design writes (lower case; subscription "" for the
+    hub's) -> its resource type and the properties it designs."""
+    home = str(topology.scope.subscription_id or "").lower()
+    return {(resource_key(r.type, *r.name.split("/")).lower(), r.subscription or home, r.group.lower()): (r.type, r.designed)
+            for r in inventory(topology).values()}
+
+
+def written_for(written: dict, key: str) -> tuple[str, set[str]] | None:
+    """The resource an asDeployed key names: by type and name anywhere, or by its resource ID in its group."""
+    key = key.lower()
+    if key.startswith("/subscriptions/"):
+        parts = key.split("/")
+        short = key.split("/providers/", 1)[1]
+        return next((found for (k, subscription, group), found in written.items()
+                     if k == short and group == parts[4] and subscription in ("", parts[2])), None)
+    return next((found for (k, _, _), found in written.items() if k == key), None)

@@ -375,12 +375,32 @@ def test_a_finding_of_one_hubs_capture_names_the_file_in_that_hubs_folder(deploy
     assert found and all(f.path == "vnet-hub-neu/GatewaySubnet" and f.file.startswith("neu/resources/") for f in found)
 
 
+def _resources(compiled: dict) -> dict:
+    """What a deployment of every folder puts, by resource ID (test VMs aside: not part of a hub's design)."""
+    found = {}
+    for folder, c in compiled.items():
+        group = f"rg-hub-{folder}" if folder != "peerings" else "rg-hub-weu"
+        for body in template_puts(c.template, c.parameter_values, folder, group):
+            if body["type"] not in ("Microsoft.Compute/virtualMachines", "Microsoft.Network/networkInterfaces"):
+                found[body["id"].lower()] = json.dumps(body, sort_keys=True, default=str)
+    return found
+
+
+def _adopted(bicep_rpc, capture: Path, tmp_path: Path):
+    """The spec gen import writes from a capture of several hubs, checked clean, and what it renders."""
+    imported = import_hubs(capture, "multi-region")
+    again = analyse(imported.spec, tmp_path)
+    assert again.findings == [], again.findings
+    rendered = write_files(pipeline.render_files(again, tmp_path / "again"), tmp_path / "again")
+    return imported, {folder: compile_folder(bicep_rpc, rendered / folder) for folder in FOLDERS}
+
+
 @pytest.mark.compiler
 def test_import_of_both_hubs_gives_a_spec_of_hubs_that_renders_what_runs(deployed, bicep_rpc, tmp_path):
     """Adopting is a no-op: the imported spec renders to the same resources the capture holds (test VMs are not part of
     a hub's design: import leaves them alone, and says so)."""
-    analysis, out, compiled, capture = deployed
-    imported = import_hubs(capture, "multi-region")
+    _, _, compiled, capture = deployed
+    imported, again = _adopted(bicep_rpc, capture, tmp_path)
     data = imported.spec
     assert [h["name"] for h in data["hubs"]] == ["neu", "weu"]
     ams = next(s for s in data["onPremises"] if s["name"] == "onprem-ams")
@@ -389,21 +409,22 @@ def test_import_of_both_hubs_gives_a_spec_of_hubs_that_renders_what_runs(deploye
     firewall_subnet = next(s for h in data["hubs"] for s in h["vnet"]["subnets"] if s["name"] == "AzureFirewallSubnet")
     assert "routes" not in firewall_subnet.get("routeTable", {})  # the routes between hubs are gen's design again
     assert {item.resource.split()[0] for item in imported.left_out} == {"connections", "virtualMachines", "networkInterfaces"}
-    again = analyse(data, tmp_path)
-    assert again.findings == [], again.findings
-    rendered = write_files(pipeline.render_files(again, tmp_path / "again"), tmp_path / "again")
+    assert _resources(again) == _resources(compiled)
 
-    def resources(folder_compiled: dict) -> dict:
-        found = {}
-        for folder, c in folder_compiled.items():
-            for body in template_puts(c.template, c.parameter_values, folder, f"rg-hub-{folder}" if folder != "peerings" else "rg-hub-weu"):
-                if body["type"] not in ("Microsoft.Compute/virtualMachines", "Microsoft.Network/networkInterfaces"):
-                    found[body["id"].lower()] = json.dumps(body, sort_keys=True, default=str)
-        return found
 
-    before = resources(compiled)
-    after = resources({folder: compile_folder(bicep_rpc, rendered / folder) for folder in FOLDERS})
-    assert after == before
+@pytest.mark.compiler
+def test_import_keeps_the_tags_each_hub_runs_with(bicep_rpc, tmp_path):
+    data = load_example(MULTI_REGION)
+    data["tags"] = {"env": "prod", "owner": "network"}
+    data["hubs"][1]["tags"] = {"owner": "network-neu"}
+    analysis = analyse(data, tmp_path, "tagged.json")
+    out = write_files(pipeline.render_files(analysis, tmp_path / "out"), tmp_path / "out")
+    compiled = {folder: compile_folder(bicep_rpc, out / folder) for folder in FOLDERS}
+    capture = write_hubs_capture(tmp_path / "capture", analysis.fleet, compiled)
+    imported, again = _adopted(bicep_rpc, capture, tmp_path)
+    assert imported.spec["tags"] == {"env": "prod"}
+    assert {h["name"]: h.get("tags") for h in imported.spec["hubs"]} == {"neu": {"owner": "network-neu"}, "weu": {"owner": "network"}}
+    assert _resources(again) == _resources(compiled)
 
 
 @pytest.mark.compiler
@@ -462,3 +483,22 @@ def test_the_projection_translates_paths_back_to_the_spec():
     assert neu.spec_path("spokes[0].vnet") == "spokes[1].vnet"
     assert neu.spec_path("onPremises[0].routingWeight") == "onPremises[1].connections[0].routingWeight"
     assert hubs.translate_text("see spokes[0] and hub.firewall", neu.paths) == "see spokes[1] and hubs[1].firewall"
+
+
+def test_as_deployed_goes_to_the_hub_that_renders_it_and_a_stray_key_is_reported_once(tmp_path):
+    data = load_example(MULTI_REGION)
+    data["asDeployed"] = {"Microsoft.Network/virtualNetworks/vnet-hub-neu": {"tags": {"owner": "neu-team"}},
+                          "Microsoft.Network/virtualNetworks/vnet-nowhere": {"tags": {"a": "b"}}}
+    analysis = analyse(data, tmp_path)
+    weu, neu = analysis.fleet.regions
+    assert [str(e.key) for e in neu.topology.as_deployed] == ["Microsoft.Network/virtualNetworks/vnet-hub-neu"]
+    assert [(f.rule_id, f.path) for f in analysis.findings] == [("ASD001", "asDeployed.Microsoft.Network/virtualNetworks/vnet-nowhere")]
+
+
+def test_a_hubs_own_tags_go_over_the_specs(tmp_path):
+    data = load_example(MULTI_REGION)
+    data["tags"] = {"env": "prod", "owner": "network"}
+    data["hubs"][1]["tags"] = {"owner": "network-neu"}
+    fleet = analyse(data, tmp_path).fleet
+    assert dict(fleet.region("weu").topology.tags) == {"env": "prod", "owner": "network"}
+    assert dict(fleet.region("neu").topology.tags) == {"env": "prod", "owner": "network-neu"}

@@ -87,11 +87,18 @@ def import_hubs(root: Path, name: str | None = None) -> Imported:
         joined.setdefault("testVms", []).extend(spec.get("testVms", []))
         for key_, value in spec.get("asDeployed", {}).items():
             joined.setdefault("asDeployed", {})[key_] = value
-        if "tags" in spec:
-            joined.setdefault("tags", spec["tags"])
         others = [s for s in specs if s is not spec]
         left_out += [item for item in imported.left_out if not _is_other_hub_peering(item, others)]
         used |= imported.used
+    # The tags every hub shares are the spec's; what one hub's resources carry beyond them, that hub's own.
+    tagged = [spec.get("tags", {}) for spec in specs]
+    shared = {k: v for k, v in tagged[0].items() if all(t.get(k) == v for t in tagged[1:])} if tagged else {}
+    if shared:
+        joined["tags"] = shared
+    for hub, tags in zip(hubs, tagged):
+        own = {k: v for k, v in tags.items() if shared.get(k) != v}
+        if own:
+            hub["tags"] = own
     joined["hubs"] = hubs
     if circuits:
         joined["onPremises"] = list(circuits.values())

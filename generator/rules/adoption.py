@@ -5,6 +5,7 @@ from __future__ import annotations
 from .. import azure_shapes
 from ..findings import WARNING
 from ..model import NO_ROUTE_TABLE_SUBNETS, ROUTE_SERVER_SUBNET, Subnet, resource_key
+from ..inventory import written, written_for
 from . import rule
 
 MODES_LINK = "https://learn.microsoft.com/azure/azure-resource-manager/templates/deployment-modes"
@@ -17,27 +18,6 @@ NO_TABLE_LINK = "https://learn.microsoft.com/azure/route-server/route-server-faq
 OVERRIDABLE = {azure_shapes.PEERING: {"allowForwardedTraffic", "allowVirtualNetworkAccess"}}
 
 
-def _written(topology) -> dict[tuple[str, str, str], tuple[str, set[str]]]:
-    """(resource_key, subscription, group) of every resource the design writes (lower case; subscription "" for the
-    hub's) -> its resource type and the properties it designs."""
-    from ..inventory import inventory
-
-    home = str(topology.scope.subscription_id or "").lower()
-    return {(resource_key(r.type, *r.name.split("/")).lower(), r.subscription or home, r.group.lower()): (r.type, r.designed)
-            for r in inventory(topology).values()}
-
-
-def _written_for(written: dict, key: str) -> tuple[str, set[str]] | None:
-    """The resource an asDeployed key names: by type and name anywhere, or by its resource ID in its group."""
-    key = key.lower()
-    if key.startswith("/subscriptions/"):
-        parts = key.split("/")
-        short = key.split("/providers/", 1)[1]
-        return next((found for (k, subscription, group), found in written.items()
-                     if k == short and group == parts[4] and subscription in ("", parts[2])), None)
-    return next((found for (k, _, _), found in written.items() if k == key), None)
-
-
 @rule("ASD001", "asDeployed names no resource, or keeps what the spec designs", MODES_LINK)
 def kept_resources(topology, data):
     """`asDeployed` keeps what running resources carry that gen does not design. Each key names a resource the spec
@@ -47,9 +27,9 @@ def kept_resources(topology, data):
     every analysis."""
     if not topology.as_deployed:
         return
-    written = _written(topology)
+    renders = written(topology)
     for entry in topology.as_deployed:
-        found = _written_for(written, str(entry.key))
+        found = written_for(renders, str(entry.key))
         if found is None:
             yield entry.path, (f"{entry.key} is no resource this spec renders (a name or type misspelt, or a resource left "
                                f"out of the spec): remove it, or add what it belongs to")
@@ -70,9 +50,9 @@ def kept_against_design(topology, data):
     wrong for it. A warning, to be fixed or accepted with its reason."""
     if not topology.as_deployed:
         return
-    written = _written(topology)
+    renders = written(topology)
     for entry in topology.as_deployed:
-        kind = (_written_for(written, str(entry.key)) or ("", set()))[0]
+        kind = (written_for(renders, str(entry.key)) or ("", set()))[0]
         kept = sorted(set(entry.properties or {}) & OVERRIDABLE.get(kind.lower(), set()))
         if kept:
             yield f"{entry.path}.properties", (
