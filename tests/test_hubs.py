@@ -502,3 +502,15 @@ def test_a_hubs_own_tags_go_over_the_specs(tmp_path):
     fleet = analyse(data, tmp_path).fleet
     assert dict(fleet.region("weu").topology.tags) == {"env": "prod", "owner": "network"}
     assert dict(fleet.region("neu").topology.tags) == {"env": "prod", "owner": "network-neu"}
+
+
+def test_hub007_a_route_table_kept_as_it_runs_without_the_routes_between_hubs(tmp_path):
+    data = load_example(MULTI_REGION)
+    subnet = next(s for s in data["hubs"][0]["vnet"]["subnets"] if s["name"] == "AzureFirewallSubnet")
+    subnet["routeTable"] = {"name": "rt-afw", "onlyTheseRoutes": True,
+                            "routes": [{"name": "default", "addressPrefix": "0.0.0.0/0", "nextHopType": "Internet"}]}
+    found = _rule_findings(data, tmp_path, "HUB007")
+    assert [(f.path, f.severity) for f in found] == [("hubs[0].vnet", "warning")] and "10.2.16.0/20" in found[0].message
+    fleet = analyse(data, tmp_path).fleet
+    assert routing_hubs.trace(fleet, SPOKE_WEU, SPOKE_NEU).verdict != "delivered"  # what the warning warns of
+    assert _rule_findings(load_example(MULTI_REGION), tmp_path, "HUB007") == []

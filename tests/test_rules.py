@@ -239,7 +239,7 @@ def test_one_catalogue_holds_the_schema_stage_and_acceptance_rules():
     assert tail[:3] == ["ACC001", "ACC002", "PLAN001"]
     assert [i for i in tail if i.startswith("VER")] == [f"VER{i:03}" for i in range(1, 21)]
     hub_rules = [i for i in ids if i.startswith("HUB")]  # the rules over several hubs come after each hub's own
-    assert hub_rules == [f"HUB{i:03}" for i in range(1, 7)] and ids.index("HUB001") > ids.index("SPOKE001")
+    assert hub_rules == [f"HUB{i:03}" for i in range(1, 8)] and ids.index("HUB001") > ids.index("SPOKE001")
     assert len(ids) == len(set(ids))
 
 

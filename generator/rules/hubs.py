@@ -149,3 +149,33 @@ def local_circuit_preferred(fleet, data):
                 yield region.spec_path(best[1].path), (
                     f"hub {region.name} reaches {prefix} over {', '.join(str(s.name) for s in best)} with the same weight "
                     f"{weights[0]}: give the circuit of {region.name}'s own peering location the higher weight")
+
+
+def _covered(routes, prefix: str, next_hop: str) -> bool:
+    return any(str(r.address_prefix) == prefix and r.next_hop_type == "VirtualAppliance" and r.next_hop_ip == next_hop
+               for r in routes)
+
+
+@hub_rule("HUB007", "A firewall subnet or spoke lacks its route to another hub's spokes", MULTI_HUB_LINK, severity=WARNING)
+def routes_between_hubs(fleet, data):
+    """Between hubs, traffic goes firewall to firewall only by UDR: each spoke subnet sends the other hubs' spokes to its
+    own firewall, and the AzureFirewallSubnet sends them to the other hub's firewall ("You can add user-defined routes
+    for each Azure Firewall subnet so that traffic for each region is routed to the corresponding Azure Firewall": Learn,
+    Use Azure Firewall to route a multi hub and spoke topology, 06/26/2025). gen writes these routes; a route table kept
+    as it runs (`onlyTheseRoutes`, a table without them) leaves the other region unreachable from there: `gen trace`
+    shows where."""
+    for region in fleet.regions:
+        t = region.topology
+        own = t.firewall_private_ip
+        for remote in t.remote_hubs:
+            for owner, prefix in remote.destinations:
+                if t.hub.firewall and remote.firewall_ip and not _covered(t.firewall_subnet_routes, prefix, remote.firewall_ip):
+                    yield f"hubs[{region.index}].vnet", (
+                        f"AzureFirewallSubnet of hub {region.name} has no route for {prefix} ({owner}, hub {remote.name}) to "
+                        f"{remote.firewall_ip}: the other hub's spoke is unreachable through {t.hub.firewall.name}")
+                for spoke in t.spokes:
+                    tables = t.tables_of(spoke.vnet)
+                    if own and tables and not all(_covered(table.routes, prefix, own) for table in tables):
+                        yield region.spec_path(spoke.path), (
+                            f"spoke '{spoke.name}' has no route for {prefix} ({owner}, hub {remote.name}) to its firewall "
+                            f"{own} on every subnet: that traffic does not cross the firewalls")
