@@ -185,6 +185,7 @@ def _changes(hub: HubCheck, base: str):
         changes += diff.compare(old_topology, new_topology)
         delta = cost.delta(old_topology, new_topology, table)
         spent = delta if spent is None else cost.add_deltas(spent, delta)
+    changes += diff.peering_changes(before, hub.analysis.fleet)  # what joins the hubs
     return changes, said, spent
 
 

@@ -498,6 +498,7 @@ def diff(specs: tuple[str, ...], revision: str | None, live_capture: str | None,
         changes += differ.compare(old_topology, new_topology, resource_group)
         delta = costing.delta(old_topology, new_topology, _price_table(None))
         spent = delta if spent is None else costing.add_deltas(spent, delta)
+    changes += differ.peering_changes(old_fleet, new.fleet)  # what joins the hubs
     if fmt == "json":
         click.echo(json.dumps({**json.loads(differ.as_json(changes)), "cost": costing.delta_json(spent)}, indent=2))
     else:

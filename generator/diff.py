@@ -866,3 +866,28 @@ def as_markdown(changes: list[Change]) -> str:
 
 
 FORMATS = {"text": as_text, "markdown": as_markdown, "json": as_json}
+
+
+PEERING_LINK = "https://learn.microsoft.com/azure/virtual-network/virtual-network-manage-peering"
+
+
+def peering_changes(old, new) -> list[Change]:
+    """The global VNet peerings between hubs that a change of a spec of several hubs adds or removes (hubs.Fleet each;
+    `old` None: nothing deployed). peerings/ deploys them after every hub; removing one stops the traffic between the
+    two hubs' spokes, and a redeploy does not delete it (incremental mode): the command does."""
+    def by_key(fleet) -> dict:
+        return {(str(p.local.hub.vnet.name).lower(), p.name.lower()): p for p in (fleet.peerings if fleet else ())}
+
+    before, after = by_key(old), by_key(new)
+    changes = [Change(f"{p.local.hub.vnet.name}/{p.name}", PEERING, "create", NONE,
+                      f"new global VNet peering from hub {p.local.hub_name} to hub {p.remote.name} (peerings/, after both hubs)",
+                      PEERING_LINK) for key, p in after.items() if key not in before]
+    for key, p in before.items():
+        if key not in after:
+            scope = p.local.scope
+            command = (f"az network vnet peering delete -g {scope.resource_group} --vnet-name {p.local.hub.vnet.name} -n {p.name}"
+                       + (f" --subscription {scope.subscription_id}" if scope.subscription_id else ""))
+            changes.append(Change(f"{p.local.hub.vnet.name}/{p.name}", PEERING, "delete", LONG,
+                                  f"the peering from hub {p.local.hub_name} to hub {p.remote.name} is gone from the spec: the "
+                                  f"two hubs' spokes no longer reach each other", PEERING_LINK, command))
+    return changes

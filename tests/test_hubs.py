@@ -448,6 +448,15 @@ def test_gen_diff_compares_hub_by_hub_with_the_cost_of_both(tmp_path):
     result = run("diff", str(MULTI_REGION), str(new))
     assert result.exit_code == 0 and "create" in result.output and "vnet-spoke-neu-app/snet-db" in result.output
     assert run("diff", str(SEED), str(MULTI_REGION)).exit_code == 2  # a hub removed is not a diff
+    # A third hub: its deployment is new, and so are its peerings with both others.
+    third = load_example(MULTI_REGION)
+    hub = json.loads(json.dumps(third["hubs"][1]).replace("neu", "frc").replace("10.2.", "10.3."))
+    hub["location"] = "francecentral"
+    third["hubs"].append(hub)
+    added = run("diff", str(MULTI_REGION), str(write_spec(tmp_path, third, "third.json")), "--format", "json")
+    created = [c["resource"] for c in json.loads(added.output)["changes"] if c["type"].endswith("virtualNetworkPeerings")]
+    assert sorted(created) == ["vnet-hub-frc/vnet-hub-frc-to-vnet-hub-neu", "vnet-hub-frc/vnet-hub-frc-to-vnet-hub-weu",
+                               "vnet-hub-neu/vnet-hub-neu-to-vnet-hub-frc", "vnet-hub-weu/vnet-hub-weu-to-vnet-hub-frc"]
 
 
 def test_gen_cost_adds_every_hubs_lines():
