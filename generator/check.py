@@ -116,8 +116,8 @@ def run(spec_files: list[str], base: str | None = None, capture: str | None = No
                     else:
                         hub.verify = verify.verify(hub.analysis.topology, Path(capture))
                     if base is not None:
-                        hub.changes = [c for r in hub.analysis.fleet.regions for c in diff.compare_live(
-                            Capture(Path(capture) / r.name if hub.analysis.several else Path(capture)), r.topology)]
+                        hub.changes = diff.live_of_hubs(Path(capture), hub.analysis.fleet) if hub.analysis.several \
+                            else diff.compare_live(Capture(capture), hub.analysis.topology)
                         hub.baseline = f"what runs in Azure (the capture {capture}); the revision {base} is not used"
                 elif base is not None:
                     hub.changes, hub.baseline, hub.cost = _changes(hub, base)

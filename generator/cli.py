@@ -464,8 +464,7 @@ def diff(specs: tuple[str, ...], revision: str | None, live_capture: str | None,
 
         try:
             if new.several:  # a capture of several hubs: one folder per hub
-                changes = [c for r in new.fleet.regions
-                           for c in differ.compare_live(Capture(Path(live_capture) / r.name), r.topology, resource_group)]
+                changes = differ.live_of_hubs(Path(live_capture), new.fleet, resource_group)
             else:
                 changes = differ.compare_live(Capture(live_capture), new.topology, resource_group)
         except CaptureError as exc:

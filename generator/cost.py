@@ -111,14 +111,19 @@ def estimate(t: Topology, table: PriceTable) -> Estimate:
                 + f", the first {FREE_LOG_GB} free")
     ips = len(t.public_ips)
     if ips:
-        add("Standard public IP addresses", "public-ip", hours * ips, "hours", f"{ips} address(es)")
+        add("Standard public IP addresses" + (f" of hub {t.hub_name}" if t.hub_name else ""), "public-ip", hours * ips,
+            "hours", f"{ips} address(es)")
     assumed = [f"a month is {hours} hours (the Azure pricing calculator's)",
                f"{usage.firewall_data_gb:g} GB a month through the firewall" if hub.firewall else "",
                f"{usage.log_ingestion_gb:g} GB a month of firewall logs" if hub.firewall and hub.firewall.diagnostics else "",
                f"each connection of a VPN gateway is one billed tunnel, the first {INCLUDED_TUNNELS} included"
                if t.vpn_gateways else "",
                "not estimated: the circuits (billed to their owner), data through gateways and peerings, Route Server "
-               "routing infrastructure units beyond the two included"]
+               "routing infrastructure units beyond the two included",
+               # Several hubs: a flow between regions crosses both firewalls and the global peering both ways.
+               "not estimated either: global VNet peering transfer between the hubs' regions, billed in and out "
+               "(https://azure.microsoft.com/pricing/details/virtual-network/), and a flow between regions is processed by "
+               "both firewalls" if t.remote_hubs else ""]
     return Estimate(tuple(lines), table, tuple(a for a in assumed if a), str(t.location))
 
 
@@ -147,7 +152,8 @@ def _caveats(e: Estimate, text=str, code=lambda command: f"`{command}`") -> list
     if e.table.region != e.location:
         fetch = (" " + code(f"gen prices update --region {e.location}") + text(" fetches its own")) \
             if re.fullmatch(r"[a-z0-9]{2,40}", e.location) else ""  # never print a command from a value that is no region
-        said.append(text(f"prices are {e.table.region}'s (the table's region), the hub is in {e.location}:") + fetch)
+        where = f"the hub is in {e.location}" if "," not in e.location else f"the hubs are in {e.location}"
+        said.append(text(f"prices are {e.table.region}'s (the table's region), {where}") + (text(":") + fetch if fetch else ""))
     if e.unknown:
         said.append(text(f"{len(e.unknown)} line(s) have no price in the table, so the total leaves them out: "
                          f"{', '.join(sorted({line.meter for line in e.unknown}))} (")

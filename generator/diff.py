@@ -871,6 +871,25 @@ FORMATS = {"text": as_text, "markdown": as_markdown, "json": as_json}
 PEERING_LINK = "https://learn.microsoft.com/azure/virtual-network/virtual-network-manage-peering"
 
 
+def live_of_hubs(root, fleet, resource_group: str | None = None) -> list[Change]:
+    """gen diff --live of several hubs: each hub against its folder of the capture (a hub with no folder yet is not
+    deployed: all created); the peerings between hubs are gen's (peerings/), not unmanaged."""
+    from pathlib import Path
+
+    from .capture import Capture
+
+    joining = {f"{p.local.hub.vnet.name}/{p.name}".lower() for p in fleet.peerings}
+    changes = []
+    for region in fleet.regions:
+        folder = Path(root) / region.name
+        if not folder.exists():
+            changes += compare(None, region.topology, resource_group)
+            continue
+        changes += [c for c in compare_live(Capture(folder), region.topology, resource_group)
+                    if not (c.action == UNMANAGED and c.type.lower() == PEERING.lower() and c.resource.lower() in joining)]
+    return changes
+
+
 def peering_changes(old, new) -> list[Change]:
     """The global VNet peerings between hubs that a change of a spec of several hubs adds or removes (hubs.Fleet each;
     `old` None: nothing deployed). peerings/ deploys them after every hub; removing one stops the traffic between the

@@ -121,6 +121,9 @@ def _project(data: dict, index: int) -> tuple[dict, dict]:
             projected[key] = data[key]
     if "tags" in hub:  # the hub's own tags over the spec's
         projected["tags"] = {**data.get("tags", {}), **hub["tags"]}
+        paths.update({f"tags.{key}": f"hubs[{index}].tags.{key}" for key in hub["tags"]})
+        if not data.get("tags"):
+            paths["tags"] = f"hubs[{index}].tags"
     local_vnets = {name}
     for list_name in ("onPremises", "branches", "spokes"):
         kept = []
@@ -163,6 +166,9 @@ def translate(path: str, paths: dict) -> str:
     """A projected spec path as the spec's: `spokes[0].vnet` -> `spokes[2].vnet`, `hub.firewall` -> `hubs[1].firewall`."""
     if not paths:
         return path
+    if path.startswith("tags"):  # a tag key may hold dots: the whole key, or the tags as a whole
+        return next((paths[k] + path[len(k):] for k in sorted(paths, key=len, reverse=True)
+                     if k.startswith("tags") and (path == k or path.startswith(k + "."))), path)
     match = _ENTRY.match(path)
     if match is None or match.group(1) not in paths:
         return path

@@ -35,15 +35,19 @@ def _peering_values(fleet: Fleet) -> list[dict]:
     return values
 
 
-def deploy_order(fleet: Fleet) -> list[tuple[str, str, str]]:
-    """(folder, resource group, subscription option) of each deployment, in the order they run: the hubs (at once), then
-    the peerings, in the first hub's resource group."""
+def deploy_order(fleet: Fleet) -> list[tuple[str, str, str, str]]:
+    """(folder, resource group, subscription option, deployment name) of each deployment, in the order they run: the
+    hubs (at once), then the peerings, in the first hub's resource group. Each has a name of its own: two deployments
+    of one name in one group overwrite each other's record, and of two at once only the last completes
+    (https://learn.microsoft.com/azure/azure-resource-manager/bicep/deploy-cli#deployment-name)."""
     steps = []
     for region in fleet.regions:
         scope = region.topology.scope
-        steps.append((region.name, str(scope.resource_group), f" --subscription {scope.subscription_id}" if scope.subscription_id else ""))
+        steps.append((region.name, str(scope.resource_group),
+                      f" --subscription {scope.subscription_id}" if scope.subscription_id else "", region.topology.name))
     first = fleet.regions[0].topology.scope
-    steps.append((PEERINGS_FOLDER, str(first.resource_group), f" --subscription {first.subscription_id}" if first.subscription_id else ""))
+    steps.append((PEERINGS_FOLDER, str(first.resource_group),
+                  f" --subscription {first.subscription_id}" if first.subscription_id else "", f"{fleet.name}-peerings"))
     return steps
 
 

@@ -19,6 +19,7 @@ MANAGE_PEERING = "https://learn.microsoft.com/azure/virtual-network/virtual-netw
 FASTPATH = "https://learn.microsoft.com/azure/expressroute/about-fastpath"
 REMOTE_VNET = routing_hubs.ER_REMOTE_VNET
 OPTIMIZE = "https://learn.microsoft.com/azure/expressroute/expressroute-optimize-routing"
+DISASTER_RECOVERY = routing_hubs.ER_DISASTER_RECOVERY
 
 
 def mermaid(fleet: Fleet) -> str:
@@ -88,9 +89,12 @@ def _learns(fleet: Fleet) -> list[str]:
         t = region.topology
         others = ", ".join(r.name for r in fleet.regions if r is not region)
         for branch in t.branches:
-            rows.append(f"| {markdown.text(branch.name)} (VPN, hub {region.name}) | hub {region.name}, its spokes, on-premises "
-                        f"(Route Server branch-to-branch) | nothing: hub {others}'s routes never reach Route Server "
-                        f"{markdown.text(t.hub.route_server.name) if t.hub.route_server else ''} |")
+            # What the hub's VPN gateway teaches a branch: on-premises only through Route Server branch-to-branch.
+            onprem = ", on-premises (Route Server branch-to-branch)" if t.exchanges_routes and t.on_premises else \
+                " (no on-premises: " + ("no Route Server exchanges ExpressRoute and VPN routes here)" if t.on_premises else
+                                        "this hub has no circuit)")
+            rows.append(f"| {markdown.text(branch.name)} (VPN, hub {region.name}) | hub {region.name}, its spokes{onprem} | "
+                        f"nothing: the routes of hub {others} never reach hub {region.name}'s VPN gateway |")
         for spoke in t.spokes:
             remote = ", ".join(p for r in t.remote_hubs for _, p in r.destinations)
             rows.append(f"| {markdown.text(spoke.name)} (spoke, hub {region.name}) | its hub over the peering; on-premises and "
@@ -121,12 +125,12 @@ def readme(fleet: Fleet, source, context: dict) -> str:
               "Every hub at once (one deployment per region: one region's failure never holds back the other's, and the "
               "whole takes as long as the slowest), then the peerings, which name each other's VNets and so need both to "
               f"exist ([Learn]({MANAGE_PEERING})). `gen plan` shows both stages.", "", "```sh"]
-    for folder, group, subscription in context["deploy_order"]:
-        if folder != "peerings":
-            lines.append(f"az deployment group create -g {group}{subscription} -f {folder}/main.bicep -p {folder}/main.bicepparam &")
-    lines.append("wait")
-    folder, group, subscription = context["deploy_order"][-1]
-    lines += [f"az deployment group create -g {group}{subscription} -f {folder}/main.bicep -p {folder}/main.bicepparam",
+    lines.append("pids=()")
+    for folder, group, subscription, name in context["deploy_order"][:-1]:
+        lines.append(f"az deployment group create -g {group}{subscription} -n {name} -p {folder}/main.bicepparam & pids+=($!)")
+    lines.append('for pid in "${pids[@]}"; do wait "$pid" || exit 1; done  # every hub deployed before the peerings')
+    folder, group, subscription, name = context["deploy_order"][-1]
+    lines += [f"az deployment group create -g {group}{subscription} -n {name} -p {folder}/main.bicepparam",
               "```", "", "Each hub's secrets are named in its README; a circuit connected to several hubs needs one "
               "authorization key per connection (`ER_AUTH_KEY_<SITE>_<HUB>`): \"one authorization per virtual network\" "
               "([Learn](https://learn.microsoft.com/powershell/module/az.network/add-azexpressroutecircuitauthorization)).", "",
@@ -135,14 +139,18 @@ def readme(fleet: Fleet, source, context: dict) -> str:
               f"each hub has gateways of its own, and two hubs on one circuit must not lend theirs "
               f"([Learn: FastPath, gateway transit]({FASTPATH}); [Learn: peering]({MANAGE_PEERING})).",
               f"- **Firewall to firewall**: each spoke sends the other hubs' spokes to its own firewall, and each "
-              f"AzureFirewallSubnet sends them to the other firewall, with gateway route propagation on and its own "
-              f"0.0.0.0/0 → Internet ([Learn]({MULTI_HUB})). Exact prefixes, not summaries: a more specific route "
-              f"learned elsewhere would win over a summary.",
+              f"AzureFirewallSubnet sends them to the other firewall, with gateway route propagation on and (unless the "
+              f"firewall tunnels its Internet traffic, with a management NIC) its own 0.0.0.0/0 → Internet "
+              f"([Learn]({MULTI_HUB})). Exact prefixes, not summaries: a more specific route learned elsewhere would win "
+              f"over a summary. Only spokes (and hub subnets with `inspectHubSubnets`) are routed between hubs: a hub's "
+              f"other subnets and its VPN sites are not.",
               f"- **No hairpin**: the ExpressRoute gateways are written with `allowRemoteVnetTraffic: false`, so traffic "
               f"between hubs never goes down to the circuit's edge routers and back ([Learn]({REMOTE_VNET})).",
               f"- **Bow-tie**: a circuit connected to several hubs has one connection per hub; the higher weight goes to "
               f"the hub of the circuit's own region, so each region sends through its local circuit first and fails over "
-              f"to the other ([Learn]({OPTIMIZE})).", ""]
+              f"to the other ([Learn]({OPTIMIZE})). The weight steers Azure → on-premises only: for the return to take "
+              f"the same circuit, on-premises prefers each region's prefixes on that region's local circuit (local "
+              f"preference on its edge routers, [Learn]({DISASTER_RECOVERY})); `gen trace` assumes it does.", ""]
     for region in fleet.regions:
         t = region.topology
         remote = [r for r in t.firewall_subnet_routes if r.next_hop_ip and r.next_hop_ip != t.firewall_private_ip]

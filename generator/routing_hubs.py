@@ -86,6 +86,21 @@ class HubFailures:
 
 
 NO_HUB_FAILURE = HubFailures()
+# Which circuit on-premises sends over is its own routers' choice; Learn's design has it prefer the local one.
+LOCAL_CIRCUIT_ASSUMED = (
+    "on-premises sends to each hub over that hub's local circuit (the one with the highest weight there): its edge routers "
+    f"prefer it by local preference, as the disaster-recovery design asks ({ER_DISASTER_RECOVERY})")
+
+
+def _why_not_across(source: Endpoint, destination: Endpoint, home: str) -> str:
+    """Why a hub has no route to another hub's address: what the design routes between hubs, and what it does not."""
+    if "branch" in source.kind or "branch" in destination.kind:
+        return (f"{destination.address} lives behind hub {home}, and Route Servers do not carry routes between regions "
+                f"({ROUTE_SERVER_FAQ})")
+    return (f"{destination.address} lives behind hub {home}: between hubs only spokes (and hub subnets with "
+            f"inspectHubSubnets) are routed, firewall to firewall, and peering is not transitive ({PEERING_LINK})")
+
+
 ELSEWHERE = "elsewhere"  # an address of the design that this hub has no route or place for (another region's site)
 HUB_PARTS = ("expressroute-gateway", "route-server", "firewall", "vpn-instance:0", "vpn-instance:1")
 
@@ -161,6 +176,12 @@ class HubRouting:
                 raise
             return Endpoint(ELSEWHERE, ip, ip, ELSEWHERE)
 
+    def _carried_by_several(self, region_name: str, site_name: str) -> bool:
+        """Whether the site's network reaches this hub over several circuits (the bow-tie): on-premises then picks one."""
+        sites = self.fleet.region(region_name).topology.on_premises
+        site = next((s for s in sites if s.name == site_name), None)
+        return site is not None and any(s is not site and set(s.address_prefixes) & set(site.address_prefixes) for s in sites)
+
     def _knows(self, region: Region, ip: str) -> bool:
         try:
             routing.locate(region.topology, ip, self.places[region.name])
@@ -197,8 +218,9 @@ class HubRouting:
                 home = self.home(destination_ip, source_ip)
                 reason = path.reason
                 if path.status == NO_ROUTE and home.name != region.name:
-                    reason += (f": {destination_ip} lives behind hub {home.name}, and Route Servers do not carry routes "
-                               f"between regions ({ROUTE_SERVER_FAQ})")
+                    reason += ": " + _why_not_across(first_source, self.locate(home, destination_ip), home.name)
+                if first_source.kind == "onprem" and self._carried_by_several(crossed[0], first_source.name):
+                    assumptions.append(LOCAL_CIRCUIT_ASSUMED)
                 return replace(path, hops=tuple(hops), firewalls=tuple(firewalls), assumptions=tuple(assumptions),
                                reason=reason), crossed, first_source, self.locate(home, destination_ip)
             nxt = self.fleet.region(path.where)

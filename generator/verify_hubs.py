@@ -45,11 +45,15 @@ def _joins(fleet: Fleet, region, capture: Capture) -> list[Finding]:
                  and r.name.lower() == str(t.hub.vnet.name).lower()), None)
     if vnet is None:
         return found  # verify reports the missing VNet (VER014)
-    peerings = {str(p.get("properties", {}).get("remoteVirtualNetwork", {}).get("id", "")).lower().rsplit("/", 1)[-1]: p
-                for p in vnet.prop("virtualNetworkPeerings", default=[]) or [] if isinstance(p, dict)}
+    def remote_of(peering: dict) -> tuple[str, str]:
+        """(resource group, VNet name) of a peering's remote VNet, lower case: a VNet of that name elsewhere is not it."""
+        parts = str(peering.get("properties", {}).get("remoteVirtualNetwork", {}).get("id", "")).lower().split("/")
+        return (parts[parts.index("resourcegroups") + 1] if "resourcegroups" in parts[:-1] else "", parts[-1])
+
+    peerings = {remote_of(p): p for p in vnet.prop("virtualNetworkPeerings", default=[]) or [] if isinstance(p, dict)}
     for remote in t.remote_hubs:
         path = f"hubs[{region.index}].vnet"
-        peering = peerings.get(remote.vnet_name.lower())
+        peering = peerings.get((str(remote.scope.resource_group).lower(), remote.vnet_name.lower()))
         if peering is None:
             found.append(HUB_PEERING.finding(path, f"{t.hub.vnet.name} has no peering to {remote.vnet_name} (hub {remote.name}): "
                                                    f"deploy peerings/ after both hubs"))

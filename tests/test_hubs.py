@@ -469,7 +469,8 @@ def test_the_readme_of_the_hubs_shows_both_hubs_the_deploy_order_and_what_each_s
     text = pipeline.render_files(analysis, Path("out/multi-region"))["README.md"]
     assert "| weu | westeurope | rg-hub-weu |" in text and "| neu | northeurope | rg-hub-neu |" in text
     deploy = text.split("```sh")[1].split("```")[0]
-    assert deploy.index("weu/main.bicep") < deploy.index("wait") < deploy.index("peerings/main.bicep")
+    assert deploy.index("weu/main.bicepparam") < deploy.index("wait") < deploy.index("peerings/main.bicepparam")
+    assert "-n multi-region-weu " in deploy and "-n multi-region-peerings " in deploy  # a deployment name each
     assert "Route Servers do not exchange routes over peering" in text and "by design" in text
     assert "hub_weu <-->" in text  # the diagram joins the hubs
 
@@ -523,3 +524,104 @@ def test_hub007_a_route_table_kept_as_it_runs_without_the_routes_between_hubs(tm
     fleet = analyse(data, tmp_path).fleet
     assert routing_hubs.trace(fleet, SPOKE_WEU, SPOKE_NEU).verdict != "delivered"  # what the warning warns of
     assert _rule_findings(load_example(MULTI_REGION), tmp_path, "HUB007") == []
+
+
+# --- what a review found: each is a finding, an output or a verdict now -----------------------------------------
+
+
+@pytest.mark.parametrize("mutate, path", [
+    (lambda d: d["hubs"][1]["firewall"].update(name="afw-weu"), "hubs[1].firewall.name"),  # traces, policy, diff by name
+    (lambda d: d["hubs"][1]["vnet"].update(name="vnet-hub-weu"), "hubs[1].vnet.name"),
+    (lambda d: d["hubs"][1].update(name="peerings"), "hubs[1].name"),  # the folder of the peerings
+    (lambda d: d["spokes"][1].update(name="weu"), "spokes[1].name"),  # a hub's name is a test VM's place too
+])
+def test_hub002_names_of_hubs_and_their_resources_are_unique(tmp_path, mutate, path):
+    data = load_example(MULTI_REGION)
+    mutate(data)
+    assert path in [f.path for f in _rule_findings(data, tmp_path, "HUB002")]
+
+
+def test_hub008_every_hub_gives_its_subscription_or_none(tmp_path):
+    data = load_example(MULTI_REGION)
+    data["hubs"][0]["subscriptionId"] = "11111111-1111-1111-1111-111111111111"
+    assert [f.path for f in _rule_findings(data, tmp_path, "HUB008")] == ["hubs[1]"]
+    data["hubs"][1]["subscriptionId"] = "22222222-2222-2222-2222-222222222222"
+    assert _rule_findings(data, tmp_path, "HUB008") == []
+    peerings = pipeline.render_files(analyse(data, tmp_path), tmp_path / "out")["peerings/main.bicepparam"]
+    assert "remoteSubscriptionId: '22222222-2222-2222-2222-222222222222'" in peerings
+
+
+def test_hub003_an_on_premises_network_that_is_another_hubs_spoke(tmp_path):
+    data = load_example(MULTI_REGION)
+    data["onPremises"].append({"name": "onprem-x", "hub": "weu", "addressPrefixes": ["10.2.16.0/20"],
+                               "expressRouteCircuitId": data["onPremises"][0]["expressRouteCircuitId"] + "x"})
+    found = _rule_findings(data, tmp_path, "HUB003")
+    assert [f.path for f in found] == ["onPremises[2].addressPrefixes[0]"] and "spoke 'spoke-neu-app'" in found[0].message
+
+
+def test_a_hub_with_spokes_only_is_not_told_to_stop_inspecting(tmp_path):
+    data = load_example(MULTI_REGION)
+    data["onPremises"] = [dict(s, connections=[c for c in s["connections"] if c["hub"] == "weu"]) for s in data["onPremises"]]
+    data["branches"] = [b for b in data["branches"] if b["hub"] == "weu"]
+    del data["hubs"][1]["expressRouteGateway"], data["hubs"][1]["vpnGateway"], data["hubs"][1]["routeServer"]
+    data["hubs"][1]["vnet"]["subnets"] = [s for s in data["hubs"][1]["vnet"]["subnets"] if s["name"] == "AzureFirewallSubnet"]
+    analysis = analyse(data, tmp_path)
+    assert not [f for f in analysis.findings if f.rule_id == "FW005"] and not analysis.errors, analysis.findings
+    assert routing_hubs.trace(analysis.fleet, SPOKE_WEU, SPOKE_NEU, protocol="TCP", port=443).verdict == "delivered"
+
+
+def test_a_hubs_tag_is_reported_at_the_hubs_tags(tmp_path):
+    data = load_example(MULTI_REGION)
+    data["hubs"][1]["tags"] = {"bad<key": "x"}
+    paths = [f.path for f in analyse(data, tmp_path).findings]
+    assert paths and all(p.startswith("hubs[1].tags") for p in paths), paths
+
+
+def test_the_costs_of_each_hubs_public_ips_are_lines_of_their_own():
+    result = run("cost", str(MULTI_REGION))
+    assert "Standard public IP addresses of hub weu" in result.output and "of hub neu" in result.output
+    assert "the hubs are in westeurope, northeurope" in result.output and "global VNet peering transfer" in result.output
+
+
+def test_no_route_across_hubs_says_the_cause_it_has():
+    fleet = pipeline.analyse(MULTI_REGION).fleet
+    hub_subnet = routing_hubs.trace(fleet, "10.1.0.10", SPOKE_NEU)  # the weu GatewaySubnet's range: a hub address
+    assert hub_subnet.verdict == "no-route" and "peering is not transitive" in hub_subnet.forward_path.reason
+    assert "Route Servers" not in hub_subnet.forward_path.reason
+    onprem = routing_hubs.trace(fleet, ONPREM, SPOKE_NEU)
+    assert routing_hubs.LOCAL_CIRCUIT_ASSUMED in onprem.assumptions  # which circuit on-premises takes is its choice
+
+
+def test_the_readme_of_hubs_without_route_server_says_what_their_sites_learn(tmp_path):
+    data = load_example(MULTI_REGION)
+    del data["hubs"][1]["routeServer"]
+    data["hubs"][1]["vnet"]["subnets"] = [s for s in data["hubs"][1]["vnet"]["subnets"] if s["name"] != "RouteServerSubnet"]
+    text = pipeline.render_files(analyse(data, tmp_path), tmp_path / "out")["README.md"]
+    row = next(line for line in text.splitlines() if line.startswith("| site-oslo"))
+    assert "no Route Server exchanges ExpressRoute and VPN routes here" in row and "branch-to-branch" not in row
+
+
+@pytest.mark.compiler
+def test_diff_live_of_hubs_a_new_hub_is_all_created_and_the_peerings_are_not_unmanaged(deployed, tmp_path):
+    _, _, _, capture = deployed
+    same = run("diff", "--live", str(capture), str(MULTI_REGION), "--format", "json")
+    changes = json.loads(same.output)["changes"]
+    assert not [c for c in changes if c["type"].endswith("virtualNetworkPeerings")], changes
+    third = load_example(MULTI_REGION)
+    hub = json.loads(json.dumps(third["hubs"][1]).replace("neu", "frc").replace("10.2.", "10.3."))
+    third["hubs"].append(hub)
+    grown = run("diff", "--live", str(capture), str(write_spec(tmp_path, third)), "--format", "json")
+    assert grown.exit_code in (0, 1), grown.stderr
+    created = {c["resource"] for c in json.loads(grown.output)["changes"] if c["action"] == "create"}
+    assert "vnet-hub-frc" in created
+
+
+@pytest.mark.compiler
+def test_verify_knows_a_peering_to_a_vnet_of_the_same_name_elsewhere_is_not_the_hubs(deployed, tmp_path):
+    analysis, _, _, _ = deployed
+    capture = fresh_capture(deployed, tmp_path)
+    _edit_vnet(capture, "weu", "vnet-hub-weu", lambda b: b["properties"]["virtualNetworkPeerings"][-1]["properties"][
+        "remoteVirtualNetwork"].update(id=b["properties"]["virtualNetworkPeerings"][-1]["properties"]["remoteVirtualNetwork"][
+            "id"].replace("rg-hub-neu", "rg-elsewhere")))
+    found = [f for f in verify_hubs(analysis.fleet, capture) if f.rule_id == "VER019"]
+    assert [f.path for f in found] == ["hubs[0].vnet"] and "has no peering to vnet-hub-neu" in found[0].message

@@ -239,7 +239,7 @@ def test_one_catalogue_holds_the_schema_stage_and_acceptance_rules():
     assert tail[:3] == ["ACC001", "ACC002", "PLAN001"]
     assert [i for i in tail if i.startswith("VER")] == [f"VER{i:03}" for i in range(1, 21)]
     hub_rules = [i for i in ids if i.startswith("HUB")]  # the rules over several hubs come after each hub's own
-    assert hub_rules == [f"HUB{i:03}" for i in range(1, 8)] and ids.index("HUB001") > ids.index("SPOKE001")
+    assert hub_rules == [f"HUB{i:03}" for i in range(1, 9)] and ids.index("HUB001") > ids.index("SPOKE001")
     assert len(ids) == len(set(ids))
 
 
@@ -250,7 +250,8 @@ TESTED_ELSEWHERE = {"SPOKE002": "tests/test_spokes.py::test_more_spokes_than_a_v
                     "HUB001": "tests/test_hubs.py::test_hub001_an_entry_without_its_hub_or_naming_an_unknown_one",
                     "HUB002": "tests/test_hubs.py::test_hub002_names_repeat_across_hubs",
                     "HUB003": "tests/test_hubs.py::test_hub003_address_spaces_overlap_across_hubs_and_the_finding_names_the_spec_path",
-                    "HUB004": "tests/test_hubs.py::test_hub004_each_hub_needs_a_firewall_inspecting_transit"}
+                    "HUB004": "tests/test_hubs.py::test_hub004_each_hub_needs_a_firewall_inspecting_transit",
+                    "HUB008": "tests/test_hubs.py::test_hub008_every_hub_gives_its_subscription_or_none"}
 
 
 def test_every_error_rule_has_a_fixture():

@@ -121,7 +121,7 @@ def no_rules(topology, data):
 def nothing_to_inspect(topology, data):
     """Transit inspection needs both sides: on-premises sites and branches. With one side missing the
     GatewaySubnet route table steers nothing worth inspecting."""
-    if not topology.inspects_transit:
+    if not topology.inspects_transit or topology.remote_hubs:  # of several hubs: transit between regions goes through it
         return
     missing = [what for what, items in (("on-premises site", topology.on_premises), ("branch", topology.branches))
                if not items]

@@ -62,28 +62,63 @@ def names_its_hub(fleet, data):
                                          f"({', '.join(known)}), a VNet branch or a spoke")
 
 
-@hub_rule("HUB002", "Names of hubs, sites, branches and spokes repeat across hubs", PEERING_LINK)
+PEERINGS_FOLDER = "peerings"  # the folder of the peerings between hubs, beside each hub's
+
+
+@hub_rule("HUB002", "Names of hubs, their resources, sites, branches and spokes repeat across hubs", PEERING_LINK)
 def unique_names(fleet, data):
-    """Hub names name folders and `hub` references; site, branch and spoke names name connections, peerings,
-    environment variables and `gen trace` endpoints. Each is unique in the whole spec, not only within a hub."""
-    seen: dict[str, str] = {}
-    for i, hub in enumerate(data["hubs"]):
-        if hub["name"] in seen:
-            yield f"hubs[{i}].name", f"hub {hub['name']!r} is named twice (first at {seen[hub['name']]})"
-        seen.setdefault(hub["name"], f"hubs[{i}].name")
+    """Hub names name folders and `hub` and test VM references; site, branch and spoke names name connections,
+    peerings, environment variables and `gen trace` endpoints; each hub's VNet, gateways, Route Server and firewall
+    are what the traces, the plan and `gen diff` tell the hubs apart by. Each is unique in the whole spec, not only
+    within a hub (Azure would take the same resource name in two resource groups; gen does not). `peerings` names
+    the folder of the peerings between hubs: no hub takes it."""
     names: dict[str, str] = {}
+    for i, hub in enumerate(data["hubs"]):
+        if hub["name"] == PEERINGS_FOLDER:
+            yield f"hubs[{i}].name", f"'{PEERINGS_FOLDER}' names the folder of the peerings between hubs: name the hub otherwise"
+        if hub["name"] in names:
+            yield f"hubs[{i}].name", f"hub {hub['name']!r} is named twice (first at {names[hub['name']]})"
+        names.setdefault(hub["name"], f"hubs[{i}]")
     for list_name in ("onPremises", "branches", "spokes"):
         for i, entry in enumerate(data.get(list_name, [])):
             name = entry.get("name")
             if name in names:
                 yield f"{list_name}[{i}].name", f"{name!r} is also the name of {names[name]}: names are unique across every hub"
             names.setdefault(name, f"{list_name}[{i}]")
+    resources: dict[tuple[str, str], str] = {}
+    for region in fleet.regions:
+        hub = region.topology.hub
+        parts = [("vnet", hub.vnet)] + [(key, part) for key, part in (
+            ("expressRouteGateway", hub.expressroute_gateway), ("vpnGateway", hub.vpn_gateway),
+            ("routeServer", hub.route_server), ("firewall", hub.firewall)) if part is not None]
+        for key, part in parts:
+            name = str(part.name).lower()
+            kind = "gateway" if key.endswith("Gateway") else key
+            where = f"hubs[{region.index}].{key}.name"
+            if (kind, name) in resources:
+                yield where, f"{part.name!r} is also the name of {resources[(kind, name)]}: give each hub's resources names of their own"
+            resources.setdefault((kind, name), where)
 
 
-def _azure_spaces(region):
-    """(owner label, spec path, network) of what a region alone holds: its hub, spokes, VNet branches and VPN sites."""
+@hub_rule("HUB008", "Some hubs give their subscription and others do not", PEERING_LINK)
+def subscriptions_all_or_none(fleet, data):
+    """The peerings between hubs name each other's VNet by resource ID, subscription included. A hub without
+    `subscriptionId` is deployed to whatever subscription the deployer's az CLI points at, which the peerings cannot
+    know: give every hub its subscription, or none (all in the one you deploy to)."""
+    given = [i for i, h in enumerate(data["hubs"]) if "subscriptionId" in h]
+    if given and len(given) < len(data["hubs"]):
+        for i, hub in enumerate(data["hubs"]):
+            if i not in given:
+                yield f"hubs[{i}]", (f"hub {hub['name']!r} gives no subscriptionId while hub(s) "
+                                     f"{', '.join(data['hubs'][j]['name'] for j in given)} do: the peerings would look for its "
+                                     f"VNet in the wrong subscription")
+
+
+def _azure_spaces(region, with_on_premises: bool = False):
+    """(owner label, spec path, network) of what a region alone holds: its hub, spokes, VNet branches and VPN sites
+    (and, `with_on_premises`, the on-premises networks of its circuits)."""
     t = region.topology
-    owners = (t.hub.vnet,) + tuple(b for b in t.branches) + tuple(t.spokes)
+    owners = (t.hub.vnet,) + tuple(b for b in t.branches) + tuple(t.spokes) + (t.on_premises if with_on_premises else ())
     for owner in owners:
         for prefix in owner.address_prefixes:
             network = parse_network(prefix)
@@ -105,6 +140,21 @@ def spaces_unique(fleet, data):
                 if network.overlaps(other):
                     yield other_path, (f"{other} of {other_label} (hub {b.name}) overlaps {network} of {label} (hub {a.name}, "
                                        f"{path}): hubs joined by peering need address spaces of their own")
+    # An on-premises network one hub reaches over its circuits must not be another hub's network either: its UDRs and
+    # the routes to the other hub's firewall would name the same prefix twice (Azure refuses: RouteConflict).
+    for a in fleet.regions:
+        mine = [s for s in a.topology.on_premises]
+        for b in fleet.regions:
+            if b is a:
+                continue
+            for label, path, network in _azure_spaces(b):
+                for site in mine:
+                    for prefix in site.address_prefixes:
+                        other = parse_network(prefix)
+                        if other is not None and other.overlaps(network):
+                            yield a.spec_path(getattr(prefix, "path", "") or site.path), (
+                                f"{prefix} of on-premises site '{site.name}' (hub {a.name}) overlaps {network} of {label} "
+                                f"(hub {b.name}): a network is on-premises or in Azure, not both")
 
 
 @hub_rule("HUB004", "A hub of several has no firewall inspecting transit", MULTI_HUB_LINK)
