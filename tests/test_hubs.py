@@ -410,6 +410,16 @@ def test_import_of_both_hubs_gives_a_spec_of_hubs_that_renders_what_runs(deploye
     assert "routes" not in firewall_subnet.get("routeTable", {})  # the routes between hubs are gen's design again
     assert {item.resource.split()[0] for item in imported.left_out} == {"connections", "virtualMachines", "networkInterfaces"}
     assert _resources(again) == _resources(compiled)
+    # The routes of what the compiled templates deployed (read back from the stand-in) carry the same traffic: spoke to
+    # spoke through both firewalls both ways, on-premises to each spoke through that spoke's own hub.
+    fleet = analyse(data, tmp_path, "adopted.json").fleet
+    for source, destination, firewalls in ((SPOKE_WEU, SPOKE_NEU, ("afw-weu", "afw-neu")), (SPOKE_NEU, SPOKE_WEU, ("afw-neu", "afw-weu"))):
+        result = routing_hubs.trace(fleet, source, destination, protocol="TCP", port=443)
+        assert (result.verdict, result.forward_path.firewalls, result.return_path.firewalls) == (
+            "delivered", firewalls, tuple(reversed(firewalls)))
+    for spoke, gateway in ((SPOKE_WEU, "ergw-weu"), (SPOKE_NEU, "ergw-neu")):
+        result = routing_hubs.trace(fleet, ONPREM, spoke, protocol="TCP", port=443)
+        assert result.verdict == "delivered" and result.forward_path.hops[1] == gateway
 
 
 @pytest.mark.compiler
@@ -625,3 +635,21 @@ def test_verify_knows_a_peering_to_a_vnet_of_the_same_name_elsewhere_is_not_the_
             "id"].replace("rg-hub-neu", "rg-elsewhere")))
     found = [f for f in verify_hubs(analysis.fleet, capture) if f.rule_id == "VER019"]
     assert [f.path for f in found] == ["hubs[0].vnet"] and "has no peering to vnet-hub-neu" in found[0].message
+
+
+@pytest.mark.compiler
+def test_a_gateway_that_runs_with_remote_vnet_traffic_on_keeps_it_when_adopted(deployed, bicep_rpc, tmp_path):
+    """gen writes allowRemoteVnetTraffic: false; a running gateway with it on (made before May 2024) is adopted as it runs:
+    import keeps the value (asDeployed), the render writes it, and verify warns what it means between hubs (VER020)."""
+    analysis, _, _, _ = deployed
+    capture = fresh_capture(deployed, tmp_path)
+    path = next((capture / "weu" / "resources").rglob("ergw-weu.json"))
+    body = json.loads(path.read_text())
+    body["properties"]["allowRemoteVnetTraffic"] = True
+    path.write_text(json.dumps(body))
+    imported, again = _adopted(bicep_rpc, capture, tmp_path)
+    kept = {k: v for k, v in imported.spec["asDeployed"].items() if k.endswith("virtualNetworkGateways/ergw-weu")}
+    assert [v["properties"] for v in kept.values()] == [{"allowRemoteVnetTraffic": True}]
+    puts = template_puts(again["weu"].template, again["weu"].parameter_values, "weu", "rg-hub-weu")
+    assert next(p for p in puts if p["name"] == "ergw-weu")["properties"]["allowRemoteVnetTraffic"] is True
+    assert ("VER020", "hubs[0].expressRouteGateway") in {(f.rule_id, f.path) for f in verify_hubs(analysis.fleet, capture)}
