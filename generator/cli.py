@@ -177,4 +177,8 @@ def _price_table(path: str | None):
 from .commands import analysis, cost, deploy, running, spec  # noqa: E402,F401
 
 if __name__ == "__main__":
-    main()
+    # `python -m generator.cli`: this file runs as __main__, and the commands registered themselves on the main of
+    # generator.cli, the module they import; run that one.
+    from generator.cli import main as registered
+
+    registered()
