@@ -1177,3 +1177,7 @@ def format_routes(routes_by_hop: dict[str, list[RouteEntry]], hop: str | None = 
             lines += ["  " + "  ".join(cell.ljust(w) for cell, w in zip(row, widths)).rstrip() for row in rows]
         blocks.append("\n".join(lines))
     return "\n\n".join(blocks) + "\n"
+
+
+# What routing_hubs.py walks each hub of several with: the same places, walker, prefixes and hosts a hub's own trace uses.
+places, Walker, valid_prefixes, representative = _places, _Walker, _valid, _representative

@@ -164,8 +164,8 @@ class HubRouting:
         self.failed = failed
         self.failures = {r.name: _region_failures(r, failed) for r in fleet.regions}
         self.routes = {r.name: routing.effective_routes(r.topology, failed=self.failures[r.name]) for r in fleet.regions}
-        self.places = {r.name: routing._places(r.topology) for r in fleet.regions}
-        self.walkers = {r.name: routing._Walker(r.topology, self.routes[r.name], self.failures[r.name]) for r in fleet.regions}
+        self.places = {r.name: routing.places(r.topology) for r in fleet.regions}
+        self.walkers = {r.name: routing.Walker(r.topology, self.routes[r.name], self.failures[r.name]) for r in fleet.regions}
 
     def locate(self, region: Region, ip: str) -> Endpoint:
         """Where an address lives as one hub sees it: its own, another hub's (REMOTE_KIND), or nowhere it knows."""
@@ -296,13 +296,13 @@ def flows(fleet: Fleet) -> list[HubFlow]:
         t = region.topology
         networks: dict[frozenset, list] = {}
         for site in t.on_premises:
-            networks.setdefault(frozenset(routing._valid(site.address_prefixes)), []).append(site)
+            networks.setdefault(frozenset(routing.valid_prefixes(site.address_prefixes)), []).append(site)
         for sites in networks.values():
             label = " / ".join(sorted(str(s.name) for s in sites))
-            host = routing._representative(t, sites[0].name)
+            host = routing.representative(t, sites[0].name)
             places.setdefault(label, (host, []))[1].append(region.name)
         for item in t.branches + t.spokes:
-            places.setdefault(str(item.name), (routing._representative(t, item.name), []))[1].append(region.name)
+            places.setdefault(str(item.name), (routing.representative(t, item.name), []))[1].append(region.name)
     labels = [label for label, (host, _) in places.items() if host is not None]
     return [HubFlow(a, b, places[a][0], places[b][0], tuple(places[a][1]), tuple(places[b][1]))
             for i, a in enumerate(labels) for b in labels[i + 1:]]
