@@ -71,7 +71,7 @@ def shared_key_read(topology, env: str, connection: str) -> str:
 
 
 def script(resource_groups: list[str], deployment: str | None = None, spec_name: str | None = None,
-           route_server: str | None = None, nics: tuple[str, ...] = ()) -> str:
+           route_server: str | None = None, nics: tuple[str, ...] = (), say_next: bool = True) -> str:
     """The capture script. With `deployment`, the spec's deployment is captured too (its outputs, its Route Server
     `route_server`, the test VM `nics`); without, only what the resource groups hold."""
     what = f"the deployed hub {spec_name}" if spec_name else f"the resource group(s) {', '.join(resource_groups)}"
@@ -105,11 +105,15 @@ def script(resource_groups: list[str], deployment: str | None = None, spec_name:
         "}",
         "",
     ]
+    # The hub's group comes first, as GROUP or SUBSCRIPTION/GROUP: the deployment, Route Server and NICs are there.
+    lines += ['HUB_ENTRY="${RESOURCE_GROUPS[0]}"; HUB_GROUP="${HUB_ENTRY##*/}"; HUB_SUBSCRIPTION=()',
+              'if [ "$HUB_GROUP" != "$HUB_ENTRY" ]; then HUB_SUBSCRIPTION=(--subscription "${HUB_ENTRY%/*}"); fi', ""]
     if deployment:
-        lines += [f'capture {q(DEPLOYMENT)} az deployment group show --resource-group "${{RESOURCE_GROUPS[0]}}" --name {q(deployment)}']
+        lines += [f'capture {q(DEPLOYMENT)} az deployment group show --resource-group "$HUB_GROUP" "${{HUB_SUBSCRIPTION[@]}}" '
+                  f'--name {q(deployment)}']
         if route_server:
-            lines += [f'capture {q(ROUTE_SERVER)} az network routeserver show --resource-group "${{RESOURCE_GROUPS[0]}}" '
-                      f'--name {q(route_server)}']
+            lines += [f'capture {q(ROUTE_SERVER)} az network routeserver show --resource-group "$HUB_GROUP" '
+                      f'"${{HUB_SUBSCRIPTION[@]}}" --name {q(route_server)}']
         lines.append("")
     lines += [
         "# Every resource, as Azure Resource Manager returns it (subnets, peerings and routes inline). A group is",
@@ -166,15 +170,16 @@ def script(resource_groups: list[str], deployment: str | None = None, spec_name:
     ]
     for nic in nics:
         lines += ["", f'capture {q(effective_routes_file(nic))} az network nic show-effective-route-table '
-                      f'--resource-group "${{RESOURCE_GROUPS[0]}}" --name {q(nic)}']
+                      f'--resource-group "$HUB_GROUP" "${{HUB_SUBSCRIPTION[@]}}" --name {q(nic)}']
     lines += [
         "",
         'if [ "$FAILED" -gt 0 ]; then',
         '  echo "$FAILED capture(s) failed (see above): the checks that need them will say so" >&2',
         "  exit 1",
         "fi",
-        f'echo "captured into $CAPTURE/: run {reader.replace("CAPTURE", "$CAPTURE")}"',
     ]
+    if say_next:  # a hub of several: the script of the hubs says what comes next, of the whole capture
+        lines.append(f'echo "captured into $CAPTURE/: run {reader.replace("CAPTURE", "$CAPTURE")}"')
     text = "\n".join(lines) + "\n"
     check_syntax(text)
     return text
@@ -194,7 +199,8 @@ def hubs_script(scripts: list[tuple[str, str]], spec_name: str) -> str:
         # From a file, not from stdin: a command of the script that reads stdin would eat the rest of it.
         lines += [f"# --- hub {hub}", 'part="$(mktemp)"', f"cat > \"$part\" <<'{marker}'", text.rstrip("\n"), marker,
                   f'bash "$part" "$CAPTURE"/{quote(hub)} || FAILED=$((FAILED + 1))', 'rm -f "$part"', ""]
-    lines += ['if [ "$FAILED" -gt 0 ]; then echo "$FAILED hub(s) not fully captured (above)" >&2; exit 1; fi']
+    lines += ['if [ "$FAILED" -gt 0 ]; then echo "$FAILED hub(s) not fully captured (above)" >&2; exit 1; fi',
+              'echo "captured into $CAPTURE/, a folder per hub: run gen verify SPEC $CAPTURE"']
     text = "\n".join(lines) + "\n"
     check_syntax(text)
     return text

@@ -166,6 +166,8 @@ def _vpn_rank(sku: str) -> int:
 
 def _vpn_gateway(old: Resource, new: Resource):
     o, n = old.props, new.props
+    if "generation" not in o or "generation" not in n:
+        return  # a captured gateway whose GET body says not what kind it is (no properties): nothing to compare it by
     if o["generation"] != n["generation"]:
         detail = (f"{o['sku']} {o['generation']} -> {n['sku']} {n['generation']}: a redeploy cannot change a gateway's generation "
                   f"(assumed refused: Learn documents no update that does). Learn's upgrade table gives Generation 1 -> "
@@ -876,14 +878,22 @@ def live_of_hubs(root, fleet, resource_group: str | None = None) -> list[Change]
     deployed: all created); the peerings between hubs are gen's (peerings/), not unmanaged."""
     from pathlib import Path
 
-    from .capture import Capture
+    from dataclasses import replace
 
+    from .capture import Capture, CaptureError
+
+    if not Path(root).is_dir():
+        raise CaptureError(f"{root}: no such folder; a capture of several hubs is a folder with one folder per hub")
+    if not any((Path(root) / r.name).is_dir() for r in fleet.regions):
+        raise CaptureError(f"{root}: holds no folder of any hub ({', '.join(r.name for r in fleet.regions)}): a capture of "
+                           f"several hubs has one per hub, named as the hub (gen collect SPEC writes the script)")
     joining = {f"{p.local.hub.vnet.name}/{p.name}".lower() for p in fleet.peerings}
     changes = []
     for region in fleet.regions:
         folder = Path(root) / region.name
-        if not folder.exists():
-            changes += compare(None, region.topology, resource_group)
+        if not folder.exists():  # a hub the spec adds: nothing of it runs yet, and the reader is told why
+            changes += [replace(c, detail=f"{c.detail} (hub {region.name} has no folder in the capture, {folder}: taken as not "
+                                          f"deployed yet)") for c in compare(None, region.topology, resource_group)]
             continue
         changes += [c for c in compare_live(Capture(folder), region.topology, resource_group)
                     if not (c.action == UNMANAGED and c.type.lower() == PEERING.lower() and c.resource.lower() in joining)]

@@ -512,6 +512,14 @@ def depends_on(steps: dict, symbol: str, level: int) -> str:
 # --- the Jinja2 environment and the files ------------------------------------------------------------
 
 
+def shell_word(value) -> str:
+    """A value in a command the README prints: one shell word, whatever the spec holds (a resource group may hold
+    parentheses)."""
+    import shlex
+
+    return shlex.quote(str(value))
+
+
 def _bytecode_cache() -> jinja2.BytecodeCache | None:
     """Compiled templates (keyed by each template's source): compiling them is most of a render's work."""
     directory = cache.directory(f"jinja-{jinja2.__version__}")
@@ -532,6 +540,7 @@ def _environment() -> jinja2.Environment:
     env.filters["key"] = bicep_key
     env.filters["secret"] = secret_expression
     env.filters["md"] = markdown.text
+    env.filters["sh"] = shell_word
     env.filters["code"] = markdown.code
     env.filters["urlpath"] = lambda path: urllib.parse.quote(str(path), safe="/._-")
     env.filters["first_names"] = tables.first_names

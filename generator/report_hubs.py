@@ -11,6 +11,7 @@ from . import markdown, resilience_hubs, routing_hubs
 from .diagram import _id, _label
 from .hubs import Fleet
 from .provenance import comment_header
+from .render import shell_word
 from .routing import DELIVERED, PARTIAL
 
 MULTI_HUB = "https://learn.microsoft.com/azure/firewall/firewall-multi-hub-spoke"
@@ -124,13 +125,22 @@ def readme(fleet: Fleet, source, context: dict) -> str:
     lines += ["", "```mermaid", mermaid(fleet), "```", "", "## Deploy", "",
               "Every hub at once (one deployment per region: one region's failure never holds back the other's, and the "
               "whole takes as long as the slowest), then the peerings, which name each other's VNets and so need both to "
-              f"exist ([Learn]({MANAGE_PEERING})). `gen plan` shows both stages.", "", "```sh"]
+              f"exist ([Learn]({MANAGE_PEERING})). `gen plan` shows both stages. Each hub's README says what to set first "
+              "(its secrets) and how to check it with `what-if`; from this folder:", "", "```sh"]
+    for region in fleet.regions:
+        for scope in region.topology.scopes:
+            lines.append(f"az group create --name {shell_word(scope.resource_group)} --location "
+                         f"{shell_word(region.topology.location)}"
+                         + (f" --subscription {shell_word(scope.subscription_id)}" if scope.subscription_id else ""))
     lines.append("pids=()")
     for folder, group, subscription, name in context["deploy_order"][:-1]:
-        lines.append(f"az deployment group create -g {group}{subscription} -n {name} -p {folder}/main.bicepparam & pids+=($!)")
-    lines.append('for pid in "${pids[@]}"; do wait "$pid" || exit 1; done  # every hub deployed before the peerings')
+        lines.append(f"az deployment group create -g {shell_word(group)}{subscription} -n {name} -p {folder}/main.bicepparam "
+                     f"& pids+=($!)")
+    lines.append('failed=0; for pid in "${pids[@]}"; do wait "$pid" || failed=1; done')
     folder, group, subscription, name = context["deploy_order"][-1]
-    lines += [f"az deployment group create -g {group}{subscription} -n {name} -p {folder}/main.bicepparam",
+    lines += ["# The peerings only once every hub is deployed:",
+              f'[ "$failed" = 0 ] && az deployment group create -g {shell_word(group)}{subscription} -n {name} '
+              f"-p {folder}/main.bicepparam",
               "```", "", "Each hub's secrets are named in its README; a circuit connected to several hubs needs one "
               "authorization key per connection (`ER_AUTH_KEY_<SITE>_<HUB>`): \"one authorization per virtual network\" "
               "([Learn](https://learn.microsoft.com/powershell/module/az.network/add-azexpressroutecircuitauthorization)).", "",

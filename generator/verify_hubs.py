@@ -19,6 +19,9 @@ PEERING_SETTINGS = {"allowForwardedTraffic": True, "allowGatewayTransit": False,
 
 
 def verify_hubs(fleet: Fleet, root: Path) -> list[Finding]:
+    if not Path(root).is_dir():
+        raise CaptureError(f"{root}: no such folder; a capture of several hubs is a folder with one folder per hub "
+                           f"(gen collect SPEC writes the script that fills it)")
     findings: list[Finding] = []
     for region in fleet.regions:
         folder = root / region.name
@@ -27,10 +30,25 @@ def verify_hubs(fleet: Fleet, root: Path) -> list[Finding]:
                 f"no capture of hub {region.name}: a capture of several hubs has one folder per hub ({folder}/); "
                 f"gen collect SPEC writes the script that fills them")))
             continue
+        holds = _whose(Capture(folder))
+        if holds is not None and holds.lower() != str(region.topology.scope.resource_group).lower():
+            findings.append(NOT_CAPTURED.finding(f"hubs[{region.index}]", (
+                f"the folder {region.name}/ holds the capture of resource group {holds}, not hub {region.name}'s "
+                f"({region.topology.scope.resource_group}): are two folders swapped?")).at_file(f"{region.name}/"))
+            continue
         findings += [translate_finding(f, region.paths).at_file(f"{region.name}/{f.file}" if f.file else f"{region.name}/")
                      for f in verify.verify(region.topology, folder)]
         findings += _joins(fleet, region, Capture(folder))
     return sort_findings(findings)
+
+
+def _whose(capture: Capture) -> str | None:
+    """The resource group whose deployment a hub's folder holds (None: no deployment captured, verify says so)."""
+    try:
+        deployment = capture.deployment()
+    except CaptureError:
+        return None
+    return getattr(deployment, "resource_group", None) if deployment else None
 
 
 def _joins(fleet: Fleet, region, capture: Capture) -> list[Finding]:
@@ -47,7 +65,9 @@ def _joins(fleet: Fleet, region, capture: Capture) -> list[Finding]:
         return found  # verify reports the missing VNet (VER014)
     def remote_of(peering: dict) -> tuple[str, str]:
         """(resource group, VNet name) of a peering's remote VNet, lower case: a VNet of that name elsewhere is not it."""
-        parts = str(peering.get("properties", {}).get("remoteVirtualNetwork", {}).get("id", "")).lower().split("/")
+        properties = peering.get("properties") if isinstance(peering.get("properties"), dict) else {}
+        remote = properties.get("remoteVirtualNetwork") if isinstance(properties.get("remoteVirtualNetwork"), dict) else {}
+        parts = str(remote.get("id", "")).lower().split("/")
         return (parts[parts.index("resourcegroups") + 1] if "resourcegroups" in parts[:-1] else "", parts[-1])
 
     peerings = {remote_of(p): p for p in vnet.prop("virtualNetworkPeerings", default=[]) or [] if isinstance(p, dict)}
@@ -58,7 +78,7 @@ def _joins(fleet: Fleet, region, capture: Capture) -> list[Finding]:
             found.append(HUB_PEERING.finding(path, f"{t.hub.vnet.name} has no peering to {remote.vnet_name} (hub {remote.name}): "
                                                    f"deploy peerings/ after both hubs"))
             continue
-        properties = peering.get("properties", {})
+        properties = peering.get("properties") if isinstance(peering.get("properties"), dict) else {}
         state = properties.get("peeringState")
         if state != "Connected":
             found.append(HUB_PEERING.finding(path, f"the peering {peering.get('name')} to hub {remote.name} is {state or 'in no state'}, "

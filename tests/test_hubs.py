@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import shutil
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -653,3 +654,80 @@ def test_a_gateway_that_runs_with_remote_vnet_traffic_on_keeps_it_when_adopted(d
     puts = template_puts(again["weu"].template, again["weu"].parameter_values, "weu", "rg-hub-weu")
     assert next(p for p in puts if p["name"] == "ergw-weu")["properties"]["allowRemoteVnetTraffic"] is True
     assert ("VER020", "hubs[0].expressRouteGateway") in {(f.rule_id, f.path) for f in verify_hubs(analysis.fleet, capture)}
+
+
+# --- a second review: captures of several hubs as users will make them ---------------------------------------------
+
+
+@pytest.mark.compiler
+def test_import_refuses_hub_folders_it_cannot_name_or_count(deployed, tmp_path):
+    capture = fresh_capture(deployed, tmp_path)
+    (capture / "weu").rename(capture / "WEU")
+    with pytest.raises(Exception, match="named as its hub"):
+        import_hubs(capture)
+    shutil.rmtree(capture / "WEU")
+    with pytest.raises(Exception, match="import the hub alone"):
+        import_hubs(capture)
+
+
+@pytest.mark.compiler
+def test_import_lists_a_peering_to_a_third_vnet_whose_name_looks_like_a_hubs(deployed, tmp_path):
+    capture = fresh_capture(deployed, tmp_path)
+
+    def third(body):
+        peering = json.loads(json.dumps(body["properties"]["virtualNetworkPeerings"][-1]))
+        peering["name"] = "vnet-hub-weu-to-vnet-hub-neu-dr"
+        peering["id"] = peering["id"].rsplit("/", 1)[0] + "/" + peering["name"]
+        peering["properties"]["remoteVirtualNetwork"]["id"] = peering["properties"]["remoteVirtualNetwork"]["id"].replace(
+            "rg-hub-neu", "rg-dr").replace("vnet-hub-neu", "vnet-hub-neu-dr")
+        body["properties"]["virtualNetworkPeerings"].append(peering)
+    _edit_vnet(capture, "weu", "vnet-hub-weu", third)
+    left = [item.resource for item in import_hubs(capture, "multi-region").left_out]
+    assert any(r.endswith("vnet-hub-weu/vnet-hub-weu-to-vnet-hub-neu-dr") for r in left)
+    assert not any(r.endswith("vnet-hub-weu/vnet-hub-weu-to-vnet-hub-neu") for r in left)  # the hubs' own: gen's design
+
+
+@pytest.mark.compiler
+def test_verify_and_diff_live_of_a_capture_that_is_not_there_or_swapped(deployed, tmp_path):
+    analysis, _, _, _ = deployed
+    assert run("verify", str(MULTI_REGION), str(tmp_path / "typo")).exit_code == 2
+    assert run("diff", "--live", str(tmp_path / "typo"), str(MULTI_REGION)).exit_code == 2
+    capture = fresh_capture(deployed, tmp_path)
+    (capture / "weu").rename(capture / "tmp")
+    (capture / "neu").rename(capture / "weu")
+    (capture / "tmp").rename(capture / "neu")
+    found = verify_hubs(analysis.fleet, capture)
+    assert [(f.rule_id, f.path) for f in found] == [("VER008", "hubs[0]"), ("VER008", "hubs[1]")]
+    assert "are two folders swapped?" in found[0].message
+
+
+@pytest.mark.compiler
+def test_verify_reads_a_peering_without_properties_as_missing_not_a_crash(deployed, tmp_path):
+    analysis, _, _, _ = deployed
+    capture = fresh_capture(deployed, tmp_path)
+    _edit_vnet(capture, "neu", "vnet-hub-neu", lambda b: b["properties"]["virtualNetworkPeerings"][-1].update(properties=None))
+    found = [f for f in verify_hubs(analysis.fleet, capture) if f.rule_id == "VER019"]
+    assert [f.path for f in found] == ["hubs[1].vnet"]
+
+
+def test_the_collect_script_of_hubs_in_their_subscriptions_reads_each_hubs_deployment_there(tmp_path):
+    data = load_example(MULTI_REGION)
+    data["hubs"][0]["subscriptionId"] = "11111111-1111-1111-1111-111111111111"
+    data["hubs"][1]["subscriptionId"] = "22222222-2222-2222-2222-222222222222"
+    script = run("collect", str(write_spec(tmp_path, data))).output
+    assert 'RESOURCE_GROUPS=(11111111-1111-1111-1111-111111111111/rg-hub-weu)' in script
+    assert 'az deployment group show --resource-group "$HUB_GROUP" "${HUB_SUBSCRIPTION[@]}" --name multi-region-weu' in script
+    assert script.rstrip().endswith('run gen verify SPEC $CAPTURE"') and script.count("captured into") == 1
+
+
+def test_the_deploy_commands_of_the_hubs_parse_whatever_a_resource_group_is_named(tmp_path):
+    data = load_example(MULTI_REGION)
+    data["hubs"][0]["resourceGroup"] = "rg-hub.(weu)_x"  # schema-valid: parentheses and dots
+    files = pipeline.render_files(analyse(data, tmp_path), tmp_path / "out")
+    for name in ("README.md", "weu/README.md"):
+        blocks = [b.split("\n", 1)[1] for b in files[name].split("```sh")[1:]]
+        for block in blocks:
+            script = block.split("```")[0]
+            checked = subprocess.run(["bash", "-n"], input=script, capture_output=True, text=True)
+            assert checked.returncode == 0, (name, checked.stderr, script)
+    assert "-g 'rg-hub.(weu)_x' -n multi-region-weu" in files["README.md"]

@@ -168,7 +168,7 @@ def collect(spec_file: str | None, groups: tuple[str, ...], deployment: str | No
             scopes = [f"{s.subscription_id}/{s.resource_group}" if s.subscription_id else str(s.resource_group) for s in t.scopes]
             scripts.append((t.hub_name, collector.script(list(groups) or scopes, deployment or t.name, t.name,
                                                          t.hub.route_server.name if t.hub.route_server else None,
-                                                         tuple(nic for nic, _ in test_vm_nics(t)))))
+                                                         tuple(nic for nic, _ in test_vm_nics(t)), say_next=not analysis.several)))
         text = collector.hubs_script(scripts, analysis.fleet.name) if analysis.several else scripts[0][1]
         next_step = f"gen verify {spec_file} CAPTURE"
     if script is None:
@@ -235,7 +235,8 @@ def verify(spec_file: str, capture: str, fmt: str) -> None:
 @main.command(name="import", short_help="Write the spec of a running hub from a capture.")
 @click.argument("capture", metavar="CAPTURE", type=click.Path(file_okay=False))
 @click.option("-o", "--output", "target", type=click.Path(dir_okay=False), help="Write the spec here instead of printing it.")
-@click.option("--name", metavar="NAME", help="The spec's name [default: from the resource group, rg-hub-weu -> hub-weu].")
+@click.option("--name", metavar="NAME", help="The spec's name [default: from the resource group, rg-hub-weu -> hub-weu; of several hubs, the "
+                                          "capture folder's name].")
 @click.option("--force", is_flag=True, help="Overwrite the -o file if it exists.")
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True,
               help="How to print what is left out: text for people, json for scripts.")

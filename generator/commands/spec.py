@@ -160,7 +160,7 @@ def check(spec_files: tuple[str, ...], base: str | None, capture: str | None, fm
     from ..output import write_file
 
     if capture is not None and len(spec_files) > 1:
-        raise click.UsageError("--capture goes with one SPEC (a capture is of one hub)")
+        raise click.UsageError("--capture goes with one SPEC (a capture is of one spec: one hub, or a folder per hub of several)")
     _refuse_own_input(report_file, spec_files)
     report = checker.run(list(spec_files), base, capture, strict)
     text = checker.FORMATS[fmt](report)

@@ -11,9 +11,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import re
+
 from ..capture import Capture
-from . import Imported, LeftOut, import_capture
+from . import Imported, ImportFailure, LeftOut, import_capture
 from .networks import item_name
+
+HUB_NAME = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,38}[a-z0-9])?$")  # the schema's itemName: a folder is named as its hub
 
 ONE_HUB_KEYS = ("location", "resourceGroup", "subscriptionId")
 
@@ -56,14 +60,34 @@ def _strip_joining_routes(spec: dict, others: list[dict]) -> None:
                 del table["routes"]
 
 
-def _is_other_hub_peering(item: LeftOut, others: list[dict]) -> bool:
-    names = {o["hub"]["vnet"]["name"] for o in others}
-    return "virtualNetworkPeerings" in item.resource and any(item.resource.endswith(f"-to-{n}") or f"/{n}" in item.resource
-                                                               for n in names)
+def _joining_peerings(folder: Path, others: list[dict]) -> set[str]:
+    """`vnet/peering` of each peering in this hub's capture whose remote VNet is another hub's (its group and name)."""
+    theirs = {(str(o.get("resourceGroup", "")).lower(), o["hub"]["vnet"]["name"].lower()) for o in others}
+    found = set()
+    for resource in Capture(folder).resources.values():
+        if resource.type.lower() != "microsoft.network/virtualnetworks":
+            continue
+        for peering in resource.prop("virtualNetworkPeerings", default=[]) or []:
+            properties = peering.get("properties") if isinstance(peering, dict) and isinstance(peering.get("properties"), dict) else {}
+            remote = properties.get("remoteVirtualNetwork") if isinstance(properties.get("remoteVirtualNetwork"), dict) else {}
+            parts = str(remote.get("id", "")).lower().split("/")
+            group = parts[parts.index("resourcegroups") + 1] if "resourcegroups" in parts[:-1] else ""
+            if (group, parts[-1]) in theirs:
+                found.add(f"{resource.name}/{peering.get('name')}".lower())
+    return found
 
 
 def import_hubs(root: Path, name: str | None = None) -> Imported:
     folders = hub_folders(root)
+    for folder in folders:
+        if not HUB_NAME.fullmatch(folder.name):
+            raise ImportFailure(f"{folder}: a hub's folder is named as its hub (lowercase letters, digits and hyphens, as gen "
+                                f"collect writes it), because gen verify finds each hub by it: rename it, e.g. to "
+                                f"{item_name(folder.name)}")
+    if len(folders) < 2:
+        raise ImportFailure(f"{root}: a capture of several hubs has a folder per hub, and this one has "
+                            f"{len(folders)} ({', '.join(f.name for f in folders)}): import the hub alone with gen import "
+                            f"{folders[0] if folders else root}")
     parts = [(folder.name, import_capture(Capture(folder))) for folder in folders]
     specs = [imported.spec for _, imported in parts]
     for spec in specs:
@@ -71,7 +95,7 @@ def import_hubs(root: Path, name: str | None = None) -> Imported:
     joined: dict = {"name": item_name(name) if name else item_name(root.resolve().name)}
     hubs, circuits, left_out, used = [], {}, [], set()
     for (key, imported), spec in zip(parts, specs):
-        hub = {"name": item_name(key)}
+        hub = {"name": key}  # the folder is named as the hub (checked above)
         hub.update({k: spec[k] for k in ONE_HUB_KEYS if k in spec})
         hub.update(spec["hub"])
         hubs.append(hub)
@@ -88,7 +112,9 @@ def import_hubs(root: Path, name: str | None = None) -> Imported:
         for key_, value in spec.get("asDeployed", {}).items():
             joined.setdefault("asDeployed", {})[key_] = value
         others = [s for s in specs if s is not spec]
-        left_out += [item for item in imported.left_out if not _is_other_hub_peering(item, others)]
+        joining = _joining_peerings(root / key, others)
+        left_out += [item for item in imported.left_out
+                     if not ("virtualNetworkPeerings" in item.resource and item.resource.split()[-1].lower() in joining)]
         used |= imported.used
     # The tags every hub shares are the spec's; what one hub's resources carry beyond them, that hub's own.
     tagged = [spec.get("tags", {}) for spec in specs]
