@@ -361,9 +361,12 @@ def parameter_values(t: Topology) -> dict:
             for spoke in t.spokes]
     if t.test_vms:
         regions = {o.name: o.location for o in (*t.vnet_branches, *t.spokes) if o.location}
+        owners = {o.name: o for o in (*t.vnet_branches, *t.spokes)}
         values["testVms"] = [
             {"name": v.name, "virtualNetworkName": v.vnet_name, "subnetName": v.subnet, "size": v.size, "adminUsername": v.admin_username,
-             **({"location": regions[v.vnet_ref]} if v.vnet_ref in regions else {})}
+             **({"location": regions[v.vnet_ref]} if v.vnet_ref in regions else {}),
+             # its VNet's group when that is not the hub's: the subnet's ID names it
+             **(_scope_value(t.scope_of(owners[v.vnet_ref]), t.scope) if v.vnet_ref in owners else {})}
             for v in t.test_vms
         ]
     return values

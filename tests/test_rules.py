@@ -97,6 +97,7 @@ EXPECTED = {
     "NAME015-workspace-name-with-underscore.json": ("NAME015", "hub.firewall.diagnostics.workspace.name"),
     "NAME016-nsg-name-not-id.json": ("NAME016", "hub.vnet.subnets[2].networkSecurityGroupId"),
     "NAME017-one-public-ip-name-for-active-active.json": ("NAME017", "hub.vpnGateway.publicIpNames"),
+    "NAME018-test-vm-in-another-subscription.json": ("NAME018", "testVms[0].vnet"),
     "SUBNET007-nsg-on-gateway-subnet.json": ("SUBNET007", "hub.vnet.subnets[0].networkSecurityGroupId"),
     "GW015-fastpath-with-inspected-transit.json": ("GW015", "onPremises[0].fastPath"),
     "GW016-fastpath-on-ergw2az.json": ("GW016", "onPremises[0].fastPath"),

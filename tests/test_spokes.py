@@ -207,3 +207,20 @@ def test_spokes_without_a_firewall_compile_and_peer(bicep_rpc, tmp_path):
     assert [str(d) for d in result.diagnostics] == [] and result.unformatted == []
     assert "spokeRouteTables" not in modules(result.template)
     assert plan.from_template(result.template, result.parameter_values, "no-firewall").conflicts == []
+
+
+@pytest.mark.compiler
+def test_a_test_vm_in_a_spoke_of_its_own_resource_group_joins_the_subnet_there(bicep_rpc, tmp_path):
+    """The NIC names its subnet by ID: the spoke's group, not the hub's (where the deployment runs)."""
+    from azure_standin import template_puts
+
+    data = load_example(EXAMPLES / "hub-spoke.json")
+    data["spokes"][0]["resourceGroup"] = "rg-app"
+    compiled = compile_rendered(bicep_rpc, data, tmp_path / "out")
+    assert [d for d in compiled.diagnostics if d.level in ("Error", "Warning")] == []
+    puts = template_puts(compiled.template, compiled.parameter_values, "hub-spoke", "rg-hub-spoke")
+    nics = {p["name"]: p for p in puts if p["type"] == "Microsoft.Network/networkInterfaces"}
+    subnet = nics["vm-spoke-app-nic"]["properties"]["ipConfigurations"][0]["properties"]["subnet"]["id"]
+    assert "/resourceGroups/rg-app/providers/Microsoft.Network/virtualNetworks/vnet-spoke-app/subnets/snet-app" in subnet
+    hub_vm = [n for name, n in nics.items() if name != "vm-spoke-app-nic"]
+    assert all("/resourceGroups/rg-hub-spoke/" in n["properties"]["ipConfigurations"][0]["properties"]["subnet"]["id"] for n in hub_vm)

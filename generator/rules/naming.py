@@ -327,3 +327,23 @@ def kept_names_fit(topology, data):
         if configurations and len(configurations) != wanted:
             yield configurations[0].path.rsplit("[", 1)[0], (
                 f"{gateway.label} has {wanted} instance(s), but ipConfigurationNames lists {len(configurations)}")
+
+
+NIC_LINK = "https://learn.microsoft.com/azure/virtual-network/network-overview#network-interfaces"
+
+
+@rule("NAME018", "Test VM in a VNet of another subscription than the hub's", NIC_LINK)
+def vm_in_the_hubs_subscription(topology, data):
+    """A test VM and its NIC are deployed with the hub (its resource group and subscription), and "each NIC must be
+    connected to a VNet that exists in the same Azure location and subscription as the NIC" (Learn, Virtual networks
+    and virtual machines in Azure). A VNet of another resource group is fine; one of another subscription is not."""
+    owners = {str(o.name): o for o in (*topology.vnet_branches, *topology.spokes)}
+    hub = str(topology.scope.subscription_id or "").lower()
+    for vm in topology.test_vms:
+        owner = owners.get(str(vm.vnet_ref))
+        scope = topology.scope_of(owner) if owner is not None else None
+        # The hub's subscription unnamed is the one deployed to, which may well be the VNet's: only a named one can differ.
+        if scope is not None and hub and scope.subscription_id and str(scope.subscription_id).lower() != hub:
+            yield vm.vnet_ref.path, (f"test VM '{vm.name}' joins {owner.label} in subscription {scope.subscription_id}, but a "
+                                     f"VM's NIC must be in its VNet's subscription and the test VMs deploy with the hub "
+                                     f"({hub}): put the VM in a VNet of the hub's subscription")

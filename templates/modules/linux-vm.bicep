@@ -21,6 +21,12 @@ type testVmType = {
 
   @description('Optional. Azure region of the VM, when its VNet is a branch in another region.')
   location: string?
+
+  @description('Optional. Resource group of the VM\'s VNet, when not the hub\'s (a spoke or branch of its own group).')
+  resourceGroup: string?
+
+  @description('Optional. Subscription of the VM\'s VNet, when not the hub\'s.')
+  subscriptionId: string?
 }
 
 @description('Required. Name of the VM; also its host name.')

@@ -318,7 +318,13 @@ module testVmDeployments 'modules/linux-vm.bicep' = [
       name: vm.name
       location: vm.?location ?? location
       tags: tags
-      subnetResourceId: resourceId('Microsoft.Network/virtualNetworks/subnets', vm.virtualNetworkName, vm.subnetName)
+      subnetResourceId: resourceId(
+        vm.?subscriptionId ?? subscription().subscriptionId,
+        vm.?resourceGroup ?? resourceGroup().name,
+        'Microsoft.Network/virtualNetworks/subnets',
+        vm.virtualNetworkName,
+        vm.subnetName
+      )
       size: vm.size
       adminUsername: vm.adminUsername
       sshPublicKey: testVmSshPublicKey
