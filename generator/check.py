@@ -34,6 +34,7 @@ class HubCheck:
     baseline: str = ""  # what the change was compared with: a git revision, a capture of what runs, or nothing
     cost: object | None = None  # cost.Delta against a git baseline; cost.Estimate of the spec otherwise
     verify: list[Finding] | None = None
+    capture: str = ""  # the capture verify read (--capture), as given
     strict: bool = False
 
     @property
@@ -109,6 +110,7 @@ def run(spec_files: list[str], base: str | None = None, capture: str | None = No
                     from . import verify
                     from .capture import Capture
 
+                    hub.capture = str(capture).rstrip("/") or "."
                     if hub.analysis.several:  # one folder per hub
                         from .verify_hubs import verify_hubs
 
@@ -251,7 +253,7 @@ def as_text(report: Report) -> str:
                 lines.append(f"  what the deployment of this change runs ({_span_of(hub.changed_operations)} if one after the other):")
                 lines += [f"    {op.type.split('/', 1)[-1]} {op.name}: {plan_text.span(op.typical.minutes)}" for op in hub.changed_operations]
         if hub.verify is not None:
-            lines += ["  " + line for line in render_findings(hub.verify, "capture", "", "text", keep_order=True).splitlines()]
+            lines += ["  " + line for line in render_findings(hub.verify, hub.capture, "", "text", keep_order=True).splitlines()]
     failed = [h for h in report.hubs if h.failed]
     if report.compiler:
         lines.append(f"compiler: {report.compiler}")
@@ -328,7 +330,7 @@ def as_markdown(report: Report) -> str:
         elif hub.plan is not None:
             lines.append(_plan_markdown(hub.plan, f"Deployment plan of {markdown.text(hub.name)}"))
         if hub.verify is not None:
-            lines.append(render_findings(hub.verify, "capture", "", "markdown", keep_order=True))
+            lines.append(render_findings(hub.verify, hub.capture, "", "markdown", keep_order=True))
     return "\n".join(lines).rstrip("\n") + "\n"
 
 
@@ -385,6 +387,9 @@ def as_sarif(report: Report) -> str:
             continue
         lines = line_index(hub.analysis.loaded.text)
         located += [(line_of(lines, f.path), f.at_file("") if not f.file else f, hub.spec_file) for f in hub.analysis.findings]
+        # What verify found in the capture: at the capture's file when it names one, else at the spec's line of its path.
+        located += [(None if f.file else line_of(lines, f.path), f, f"{hub.capture}/{f.file}" if f.file else hub.spec_file)
+                    for f in hub.verify or []]
     documents = json.loads(sarif_of([], "", successful=not report.no_compiler))
     run_ = documents["runs"][0]
     rule_ids = sorted({f.rule_id for _, f, _ in located})
@@ -395,7 +400,8 @@ def as_sarif(report: Report) -> str:
     run_["results"] = [{
         "ruleId": f.rule_id, "ruleIndex": rule_ids.index(f.rule_id), "level": "error" if f.severity == ERROR else "warning",
         "message": {"text": f"{f.path}: {f.message}"},
-        "locations": [{"physicalLocation": {"artifactLocation": {"uri": spec_file}, "region": {"startLine": line}},
+        "locations": [{"physicalLocation": {"artifactLocation": {"uri": spec_file},
+                                            **({"region": {"startLine": line}} if line else {})},
                        "logicalLocations": [{"fullyQualifiedName": f.path}]}],
         **({"suppressions": [{"kind": "inSource", "justification": f.accepted}]} if f.accepted else {}),
     } for line, f, spec_file in located]

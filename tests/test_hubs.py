@@ -731,3 +731,16 @@ def test_the_deploy_commands_of_the_hubs_parse_whatever_a_resource_group_is_name
             checked = subprocess.run(["bash", "-n"], input=script, capture_output=True, text=True)
             assert checked.returncode == 0, (name, checked.stderr, script)
     assert "-g 'rg-hub.(weu)_x' -n multi-region-weu" in files["README.md"]
+
+
+@pytest.mark.compiler
+def test_gen_check_with_a_capture_of_both_hubs_reports_what_verify_finds_in_every_format(deployed, tmp_path):
+    capture = fresh_capture(deployed, tmp_path)
+    _edit_vnet(capture, "neu", "vnet-hub-neu", lambda b: b["properties"].update(virtualNetworkPeerings=[]))
+    text = run("check", str(MULTI_REGION), "--capture", str(capture))
+    assert text.exit_code == 1 and "VER019" in text.output and f"{capture}/neu/resources/" in text.output
+    sarif = json.loads(run("check", str(MULTI_REGION), "--capture", str(capture), "--format", "sarif").output)
+    results = [r for r in sarif["runs"][0]["results"] if r["ruleId"] == "VER019"]
+    where = results[0]["locations"][0]["physicalLocation"] if results else {}
+    # A finding about the spec's hub is annotated at the spec's line of hubs[1].vnet.
+    assert where["artifactLocation"]["uri"] == str(MULTI_REGION) and where["region"]["startLine"] > 1
