@@ -15,7 +15,7 @@ from dataclasses import dataclass, replace
 
 from . import model
 from .findings import Finding
-from .model import FIREWALL_SUBNET, RemoteHub, Scope, SpecString, Topology
+from .model import RemoteHub, Topology
 
 LISTS = ("onPremises", "branches", "spokes", "testVms")
 HUB_FIELDS = ("$comment", "vnet", "expressRouteGateway", "vpnGateway", "routeServer", "firewall")
@@ -87,12 +87,6 @@ class HubPeering:
     def name(self) -> str:
         return f"{self.local.hub.vnet.name}-to-{self.remote.vnet_name}"
 
-    @property
-    def remote_vnet_id(self) -> str:
-        scope = self.remote.scope
-        subscription = scope.subscription_id or "{subscription}"
-        return (f"/subscriptions/{subscription}/resourceGroups/{scope.resource_group}/providers/Microsoft.Network/"
-                f"virtualNetworks/{self.remote.vnet_name}")
 
 
 # --- the projection -------------------------------------------------------------------------------------------
@@ -189,7 +183,7 @@ def translate_finding(finding: Finding, paths: dict) -> Finding:
 # --- building ---------------------------------------------------------------------------------------------------
 
 
-def _remote(region_data: dict, topology: Topology, index: int) -> RemoteHub:
+def _remote(topology: Topology, index: int) -> RemoteHub:
     """A hub as the others see it: its address space, its firewall and what lies behind it."""
     firewall = topology.hub.firewall
     destinations = [(str(spoke.name), str(prefix)) for spoke in topology.spokes for prefix in spoke.vnet.address_space]
@@ -234,7 +228,7 @@ def build(data: dict) -> Fleet:
     alone = [_of_hub(model.build({k: v for k, v in p.items() if k != "acceptedWarnings"}), data["hubs"][i]["name"])
              for i, (p, _) in enumerate(projected)]
     alone = _share_as_deployed(alone)
-    remotes = [_remote(projected[i][0], t, i) for i, t in enumerate(alone)]
+    remotes = [_remote(t, i) for i, t in enumerate(alone)]
     regions = tuple(
         Region(data["hubs"][i]["name"], i, p, replace(t, remote_hubs=tuple(r for j, r in enumerate(remotes) if j != i)), paths)
         for i, ((p, paths), t) in enumerate(zip(projected, alone)))
@@ -253,4 +247,4 @@ def pairs(old: Fleet | None, new: Fleet) -> list[tuple[Topology | None, Topology
     return [(before.get(str(r.topology.hub.vnet.name).lower()), r.topology) for r in new.regions]
 
 
-__all__ = ["Fleet", "Region", "HubPeering", "build", "several", "translate", "translate_finding", "Scope", "SpecString"]
+__all__ = ["Fleet", "Region", "HubPeering", "build", "several", "translate", "translate_finding", "pairs", "of_one"]

@@ -73,9 +73,9 @@ def _verdict(result, across: bool) -> str:
     return text
 
 
-def _transit_rows(fleet: Fleet) -> list[str]:
+def _transit_rows(traced: list) -> list[str]:
     rows = ["| From | To | Verdict | Path there |", "|---|---|---|---|"]
-    for flow, result in routing_hubs.transit(fleet):
+    for flow, result in traced:
         across = not set(flow.source_hubs) & set(flow.destination_hubs)
         name = f"{flow.source_name} ({', '.join(flow.source_hubs)})"
         other = f"{flow.destination_name} ({', '.join(flow.destination_hubs)})"
@@ -111,6 +111,7 @@ def _learns(fleet: Fleet) -> list[str]:
 
 def readme(fleet: Fleet, source, context: dict) -> str:
     names = ", ".join(r.name for r in fleet.regions)
+    traced = routing_hubs.transit(fleet)  # once: the transit table and the failures' baseline
     lines = [comment_header("<!--"), f"# {markdown.text(fleet.name)}: {len(fleet.regions)} hubs ({markdown.text(names)})", "",
              f"Rendered by {source.generator} from `{markdown.text(source.spec)}` (sha256 `{source.sha256}`). Each hub is "
              "a deployment of its own in its own folder (with its own README: routes, transit, plan, cost); the global VNet "
@@ -174,6 +175,6 @@ def readme(fleet: Fleet, source, context: dict) -> str:
               f"a no-route, by design.", ""] + _learns(fleet)
     lines += ["", "## Transit across the hubs", "",
               "Every on-premises network, site and spoke to every other, by a representative host, traced both ways "
-              "(`gen trace SPEC --from IP --to IP` for one):", ""] + _transit_rows(fleet)
-    lines += ["", resilience_hubs.as_markdown(resilience_hubs.analyse(fleet)).rstrip()]
+              "(`gen trace SPEC --from IP --to IP` for one):", ""] + _transit_rows(traced)
+    lines += ["", resilience_hubs.as_markdown(resilience_hubs.analyse(fleet, traced)).rstrip()]
     return "\n".join(lines) + "\n"

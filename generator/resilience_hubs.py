@@ -53,8 +53,9 @@ def _effect(before, after) -> tuple[str, str]:
     return KEPT, ""
 
 
-def analyse(fleet: Fleet) -> HubResilience:
-    baseline = transit(fleet)
+def analyse(fleet: Fleet, baseline: list | None = None) -> HubResilience:
+    """Each failure against every flow; `baseline`: the flows traced with nothing failed, when the caller has them."""
+    baseline = transit(fleet) if baseline is None else baseline
     outcomes = []
     for element in hub_elements(fleet):
         failure = parse_hub_failures(fleet, [element])

@@ -955,26 +955,12 @@ def trace(topology: Topology, source_ip: str, destination_ip: str, gateway_udrs:
     source, destination = locate(topology, source_ip, places, avoid), locate(topology, destination_ip, places, avoid)
     if walker is None:
         walker = _Walker(topology, routes if routes is not None else effective_routes(topology, gateway_udrs, failed), failed)
+    refuse_internet_source(source)
     forward = walker.walk(source, destination)
-    if destination.kind == INTERNET_KIND:  # the Internet only answers: the reply retraces the flow
-        assumed = () if forward.firewalls else (INTERNET_RETURN,)
-        back = replace(forward, hops=tuple(reversed(forward.hops)), assumptions=forward.assumptions + assumed) \
-            if forward.status == DELIVERED else forward
-    elif source.kind == INTERNET_KIND:
-        raise ValueError(f"{source.address} is on the Internet: the design takes no flow from there (gen traces flows "
-                         f"that start inside it; trace the other way: --from a host --to {source.address})")
-    else:
-        back = walker.walk(destination, source)
+    back = internet_reply(forward) if destination.kind == INTERNET_KIND else walker.walk(destination, source)
     if "site-branch" in (source.kind, destination.kind):  # most pairs have no site end: skip the lookups
         forward, back = _site_limits(topology, source, destination, forward, back)
-    verdict, where = DELIVERED, None
-    for path in (forward, back):
-        if path.status != DELIVERED:
-            verdict, where = path.status, path.where
-            break
-    else:
-        if set(forward.firewalls) != set(back.firewalls):
-            verdict = ASYMMETRIC
+    verdict, where = judge(forward, back)
     inspected = verdict == DELIVERED and bool(forward.firewalls)
     allowed_by, denied, denied_by = "", [], ""
     if inspected and topology.hub.firewall:
@@ -994,6 +980,29 @@ def trace(topology: Topology, source_ip: str, destination_ip: str, gateway_udrs:
     snat = policy.snat_effect(topology, destination.address) if inspected else ""
     return TraceResult(source, destination, forward, back, verdict, where, inspected, allowed_by, flow, snat,
                        tuple(denied) if verdict == PARTIAL else (), denied_by)
+
+
+def refuse_internet_source(source: Endpoint) -> None:
+    if source.kind == INTERNET_KIND:
+        raise ValueError(f"{source.address} is on the Internet: the design takes no flow from there (gen traces flows "
+                         f"that start inside it; trace the other way: --from a host --to {source.address})")
+
+
+def internet_reply(forward: Path) -> Path:
+    """The Internet only answers: the reply retraces the flow (through a firewall documented, straight out assumed)."""
+    if forward.status != DELIVERED:
+        return forward
+    assumed = () if forward.firewalls else (INTERNET_RETURN,)
+    return replace(forward, hops=tuple(reversed(forward.hops)), assumptions=forward.assumptions + assumed)
+
+
+def judge(forward: Path, back: Path) -> tuple[str, str | None]:
+    """The verdict of both directions before the firewall policy: the first that is not delivered, else asymmetric when
+    they cross different firewalls, else delivered; with the hop where it went wrong."""
+    for path in (forward, back):
+        if path.status != DELIVERED:
+            return path.status, path.where
+    return (ASYMMETRIC if set(forward.firewalls) != set(back.firewalls) else DELIVERED), None
 
 
 def _representative(topology: Topology, name: str) -> str | None:

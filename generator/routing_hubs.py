@@ -18,8 +18,8 @@ from dataclasses import dataclass, field, replace
 from . import policy, routing
 from .failures import NO_FAILURE, Behaviour, FailureError, Failures, elements, parse
 from .hubs import Fleet, Region
-from .routing import (ASYMMETRIC, BLACK_HOLED, DELIVERED, DENIED, HANDOFF, INTERNET_KIND, NO_ROUTE, PARTIAL, REMOTE_KIND,
-                      Endpoint, Path, TraceResult)
+from .routing import (BLACK_HOLED, DELIVERED, DENIED, HANDOFF, INTERNET_KIND, NO_ROUTE, PARTIAL, REMOTE_KIND, Endpoint, Path,
+                      TraceResult)
 
 ER_DISASTER_RECOVERY = "https://learn.microsoft.com/azure/expressroute/designing-for-disaster-recovery-with-expressroute-privatepeering"
 ROUTE_SERVER_FAQ = "https://learn.microsoft.com/azure/route-server/route-server-faq"
@@ -241,18 +241,9 @@ def trace(fleet: Fleet, source_ip: str, destination_ip: str, protocol: str | Non
     delivered only if each firewall crossed lets it through (each region's policy is its own)."""
     state = state or HubRouting(fleet, failed)
     forward, _, source, destination = state.walk(source_ip, destination_ip)
-    if destination.kind == INTERNET_KIND:
-        back = replace(forward, hops=tuple(reversed(forward.hops))) if forward.status == DELIVERED else forward
-    else:
-        back, _, _, _ = state.walk(destination_ip, source_ip)
-    verdict, where = DELIVERED, None
-    for path in (forward, back):
-        if path.status != DELIVERED:
-            verdict, where = path.status, path.where
-            break
-    else:
-        if sorted(forward.firewalls) != sorted(back.firewalls):
-            verdict = ASYMMETRIC
+    routing.refuse_internet_source(source)
+    back = routing.internet_reply(forward) if destination.kind == INTERNET_KIND else state.walk(destination_ip, source_ip)[0]
+    verdict, where = routing.judge(forward, back)
     inspected = verdict == DELIVERED and bool(forward.firewalls)
     allowed, denied_by, partial = [], "", []
     if inspected:

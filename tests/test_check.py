@@ -21,15 +21,21 @@ def git(repo: Path, *args) -> None:
     subprocess.run(["git", "-C", str(repo), *args], check=True, capture_output=True)
 
 
-@pytest.fixture
-def repository(tmp_path, monkeypatch) -> Path:
-    """Three hubs with their committed output, and a commit that changes one spec and re-renders it."""
+def spec_repository(tmp_path: Path, monkeypatch) -> Path:
+    """An empty git repository of specs (specs/), the working directory of the test."""
     repo = tmp_path / "hubs"
     (repo / "specs").mkdir(parents=True)
     git(repo, "init", "-q")
     git(repo, "config", "user.email", "gen@example.net")
     git(repo, "config", "user.name", "gen")
     monkeypatch.chdir(repo)
+    return repo
+
+
+@pytest.fixture
+def repository(tmp_path, monkeypatch) -> Path:
+    """Three hubs with their committed output, and a commit that changes one spec and re-renders it."""
+    repo = spec_repository(tmp_path, monkeypatch)
     for example in ("seed-b2b-azfw", "multi-site", "hub-spoke"):
         shutil.copy(EXAMPLES / f"{example}.json", repo / "specs" / f"{example}.json")
         assert run("render", f"specs/{example}.json").exit_code == 0

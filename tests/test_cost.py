@@ -98,14 +98,9 @@ def test_gen_diff_and_check_show_what_a_change_costs(tmp_path, monkeypatch):
 
 def test_the_pull_request_comment_shows_the_cost_of_a_new_site(tmp_path, monkeypatch):
     """A pull request that adds a site: the comment's summary row and the hub's section carry the delta."""
-    from test_check import git
+    from test_check import git, spec_repository
 
-    repo = tmp_path / "hubs"
-    (repo / "specs").mkdir(parents=True)
-    git(repo, "init", "-q")
-    git(repo, "config", "user.email", "gen@example.net")
-    git(repo, "config", "user.name", "gen")
-    monkeypatch.chdir(repo)
+    repo = spec_repository(tmp_path, monkeypatch)
     data = load_example()
     Path("specs/hub.json").write_text(json.dumps(data, indent=2))
     git(repo, "add", "-A")

@@ -332,11 +332,13 @@ def test_verify_passes_on_the_stand_in_deployment_of_both_hubs(deployed):
     assert result.exit_code == 0 and "routes as designed" in result.output
 
 
-def _edit_vnet(capture: Path, hub: str, vnet: str, change) -> None:
-    path = next((capture / hub / "resources").rglob(f"{vnet}.json"))
+def _edit_resource(capture: Path, hub: str, name: str, change) -> None:
+    """Change one captured resource of one hub's folder (its GET body) in place."""
+    path = next((capture / hub / "resources").rglob(f"{name}.json"))
     body = json.loads(path.read_text())
     change(body)
     path.write_text(json.dumps(body))
+
 
 
 @pytest.mark.compiler
@@ -348,7 +350,7 @@ def _edit_vnet(capture: Path, hub: str, vnet: str, change) -> None:
 def test_verify_reports_a_peering_between_hubs_missing_half_made_or_lending_its_gateways(deployed, tmp_path, change, words):
     analysis, _, _, _ = deployed
     capture = fresh_capture(deployed, tmp_path)
-    _edit_vnet(capture, "neu", "vnet-hub-neu", change)
+    _edit_resource(capture, "neu", "vnet-hub-neu", change)
     found = [f for f in verify_hubs(analysis.fleet, capture) if f.rule_id == "VER019"]
     assert len(found) == 1 and found[0].path == "hubs[1].vnet" and words in found[0].message and found[0].severity == ERROR
 
@@ -357,10 +359,7 @@ def test_verify_reports_a_peering_between_hubs_missing_half_made_or_lending_its_
 def test_verify_warns_of_a_gateway_that_accepts_other_vnets_routes_and_of_a_hub_not_captured(deployed, tmp_path):
     analysis, _, _, _ = deployed
     capture = fresh_capture(deployed, tmp_path)
-    path = next((capture / "weu" / "resources").rglob("ergw-weu.json"))
-    body = json.loads(path.read_text())
-    body["properties"]["allowRemoteVnetTraffic"] = True
-    path.write_text(json.dumps(body))
+    _edit_resource(capture, "weu", "ergw-weu", lambda b: b["properties"].update(allowRemoteVnetTraffic=True))
     shutil.rmtree(capture / "neu")
     found = {(f.rule_id, f.path) for f in verify_hubs(analysis.fleet, capture)}
     assert ("VER020", "hubs[0].expressRouteGateway") in found and ("VER008", "hubs[1]") in found
@@ -370,7 +369,7 @@ def test_verify_warns_of_a_gateway_that_accepts_other_vnets_routes_and_of_a_hub_
 def test_a_finding_of_one_hubs_capture_names_the_file_in_that_hubs_folder(deployed, tmp_path):
     analysis, _, _, _ = deployed
     capture = fresh_capture(deployed, tmp_path)
-    _edit_vnet(capture, "neu", "vnet-hub-neu", lambda b: [s["properties"].pop("routeTable", None) for s in b["properties"]["subnets"]
+    _edit_resource(capture, "neu", "vnet-hub-neu", lambda b: [s["properties"].pop("routeTable", None) for s in b["properties"]["subnets"]
                                                            if s["name"] == "GatewaySubnet"])
     found = [f for f in verify_hubs(analysis.fleet, capture) if f.rule_id == "VER010"]
     assert found and all(f.path == "vnet-hub-neu/GatewaySubnet" and f.file.startswith("neu/resources/") for f in found)
@@ -631,7 +630,7 @@ def test_diff_live_of_hubs_a_new_hub_is_all_created_and_the_peerings_are_not_unm
 def test_verify_knows_a_peering_to_a_vnet_of_the_same_name_elsewhere_is_not_the_hubs(deployed, tmp_path):
     analysis, _, _, _ = deployed
     capture = fresh_capture(deployed, tmp_path)
-    _edit_vnet(capture, "weu", "vnet-hub-weu", lambda b: b["properties"]["virtualNetworkPeerings"][-1]["properties"][
+    _edit_resource(capture, "weu", "vnet-hub-weu", lambda b: b["properties"]["virtualNetworkPeerings"][-1]["properties"][
         "remoteVirtualNetwork"].update(id=b["properties"]["virtualNetworkPeerings"][-1]["properties"]["remoteVirtualNetwork"][
             "id"].replace("rg-hub-neu", "rg-elsewhere")))
     found = [f for f in verify_hubs(analysis.fleet, capture) if f.rule_id == "VER019"]
@@ -644,10 +643,7 @@ def test_a_gateway_that_runs_with_remote_vnet_traffic_on_keeps_it_when_adopted(d
     import keeps the value (asDeployed), the render writes it, and verify warns what it means between hubs (VER020)."""
     analysis, _, _, _ = deployed
     capture = fresh_capture(deployed, tmp_path)
-    path = next((capture / "weu" / "resources").rglob("ergw-weu.json"))
-    body = json.loads(path.read_text())
-    body["properties"]["allowRemoteVnetTraffic"] = True
-    path.write_text(json.dumps(body))
+    _edit_resource(capture, "weu", "ergw-weu", lambda b: b["properties"].update(allowRemoteVnetTraffic=True))
     imported, again = _adopted(bicep_rpc, capture, tmp_path)
     kept = {k: v for k, v in imported.spec["asDeployed"].items() if k.endswith("virtualNetworkGateways/ergw-weu")}
     assert [v["properties"] for v in kept.values()] == [{"allowRemoteVnetTraffic": True}]
@@ -681,7 +677,7 @@ def test_import_lists_a_peering_to_a_third_vnet_whose_name_looks_like_a_hubs(dep
         peering["properties"]["remoteVirtualNetwork"]["id"] = peering["properties"]["remoteVirtualNetwork"]["id"].replace(
             "rg-hub-neu", "rg-dr").replace("vnet-hub-neu", "vnet-hub-neu-dr")
         body["properties"]["virtualNetworkPeerings"].append(peering)
-    _edit_vnet(capture, "weu", "vnet-hub-weu", third)
+    _edit_resource(capture, "weu", "vnet-hub-weu", third)
     left = [item.resource for item in import_hubs(capture, "multi-region").left_out]
     assert any(r.endswith("vnet-hub-weu/vnet-hub-weu-to-vnet-hub-neu-dr") for r in left)
     assert not any(r.endswith("vnet-hub-weu/vnet-hub-weu-to-vnet-hub-neu") for r in left)  # the hubs' own: gen's design
@@ -705,7 +701,7 @@ def test_verify_and_diff_live_of_a_capture_that_is_not_there_or_swapped(deployed
 def test_verify_reads_a_peering_without_properties_as_missing_not_a_crash(deployed, tmp_path):
     analysis, _, _, _ = deployed
     capture = fresh_capture(deployed, tmp_path)
-    _edit_vnet(capture, "neu", "vnet-hub-neu", lambda b: b["properties"]["virtualNetworkPeerings"][-1].update(properties=None))
+    _edit_resource(capture, "neu", "vnet-hub-neu", lambda b: b["properties"]["virtualNetworkPeerings"][-1].update(properties=None))
     found = [f for f in verify_hubs(analysis.fleet, capture) if f.rule_id == "VER019"]
     assert [f.path for f in found] == ["hubs[1].vnet"]
 
@@ -736,7 +732,7 @@ def test_the_deploy_commands_of_the_hubs_parse_whatever_a_resource_group_is_name
 @pytest.mark.compiler
 def test_gen_check_with_a_capture_of_both_hubs_reports_what_verify_finds_in_every_format(deployed, tmp_path):
     capture = fresh_capture(deployed, tmp_path)
-    _edit_vnet(capture, "neu", "vnet-hub-neu", lambda b: b["properties"].update(virtualNetworkPeerings=[]))
+    _edit_resource(capture, "neu", "vnet-hub-neu", lambda b: b["properties"].update(virtualNetworkPeerings=[]))
     text = run("check", str(MULTI_REGION), "--capture", str(capture))
     assert text.exit_code == 1 and "VER019" in text.output and f"{capture}/neu/resources/" in text.output
     sarif = json.loads(run("check", str(MULTI_REGION), "--capture", str(capture), "--format", "sarif").output)
@@ -744,3 +740,13 @@ def test_gen_check_with_a_capture_of_both_hubs_reports_what_verify_finds_in_ever
     where = results[0]["locations"][0]["physicalLocation"] if results else {}
     # A finding about the spec's hub is annotated at the spec's line of hubs[1].vnet.
     assert where["artifactLocation"]["uri"] == str(MULTI_REGION) and where["region"]["startLine"] > 1
+
+
+def test_a_trace_of_several_hubs_takes_the_internet_as_a_hubs_own_trace_does():
+    fleet = pipeline.analyse(MULTI_REGION).fleet
+    out = routing_hubs.trace(fleet, SPOKE_WEU, "8.8.8.8")
+    assert out.verdict == "delivered" and out.return_path.hops == tuple(reversed(out.forward_path.hops))
+    assert "replies from the Internet come back the way the flow left the VNet" in " ".join(out.assumptions)  # not inspected
+    with pytest.raises(ValueError, match="is on the Internet"):
+        routing_hubs.trace(fleet, "8.8.8.8", SPOKE_WEU)
+    assert run("trace", str(MULTI_REGION), "--from", "8.8.8.8", "--to", SPOKE_WEU).exit_code == 2

@@ -164,29 +164,32 @@ def trace(spec_file: str, source: str, destination: str, protocol: str | None, p
         result = routing.trace(topology, source, destination, protocol=protocol, port=port, failed=failed)
     except ValueError as exc:
         raise InputError(str(exc)) from None
-    if failed:
-        click.echo(f"failed:  {failed.label}")
-    click.echo(routing.format_trace(result) + "\n", nl=False)
-    for behaviour in failed.behaviours(topology):
-        click.echo(f"{'assumed' if behaviour.assumed else 'source'}:  {behaviour.text}" + (f" ({behaviour.source})" if behaviour.source else ""))
-    finish(EXIT_OK if result.verdict == "delivered" else EXIT_FINDINGS)
+    _say_trace(result, failed, failed.behaviours(topology))
 
 
 def _trace_hubs(fleet, source: str, destination: str, protocol: str | None, port: int | None, failures) -> None:
     """gen trace across several hubs: the walk goes on from hub to hub (routing_hubs.py)."""
-    from .. import routing, routing_hubs
+    from .. import routing_hubs
 
     try:
         failed = routing_hubs.parse_hub_failures(fleet, failures)
         result = routing_hubs.trace(fleet, source, destination, protocol=protocol, port=port, failed=failed)
     except ValueError as exc:
         raise InputError(str(exc)) from None
+    said = [b for kind in failed.kinds for b in routing_hubs.BEHAVIOURS[kind]]
+    said += [b for name, f in failed.within for b in f.behaviours(fleet.region(name).topology)]
+    _say_trace(result, failed, list(dict.fromkeys(said)))
+
+
+def _say_trace(result, failed, behaviours) -> None:
+    """A trace as gen trace prints it: what failed, both paths and the verdict, what the failures do and on what
+    authority; exit 0 delivered, 1 otherwise."""
+    from .. import routing
+
     if failed:
         click.echo(f"failed:  {failed.label}")
     click.echo(routing.format_trace(result) + "\n", nl=False)
-    said = [b for kind in failed.kinds for b in routing_hubs.BEHAVIOURS[kind]]
-    said += [b for name, f in failed.within for b in f.behaviours(fleet.region(name).topology)]
-    for behaviour in dict.fromkeys(said):
+    for behaviour in behaviours:
         click.echo(f"{'assumed' if behaviour.assumed else 'source'}:  {behaviour.text}" + (f" ({behaviour.source})" if behaviour.source else ""))
     finish(EXIT_OK if result.verdict == "delivered" else EXIT_FINDINGS)
 

@@ -14,7 +14,7 @@ from pathlib import Path
 import re
 
 from ..capture import Capture
-from . import Imported, ImportFailure, LeftOut, import_capture
+from . import Imported, ImportFailure, import_capture
 from .networks import item_name
 
 HUB_NAME = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,38}[a-z0-9])?$")  # the schema's itemName: a folder is named as its hub
